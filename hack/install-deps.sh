@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the build and the tests need, and nothing else.
+# Idempotent: when every package is already present it only runs dpkg-query.
+# Usage: hack/install-deps.sh [build|test|bench|fuzz]...   (default: build test)
+set -euo pipefail
+
+build_pkgs=(make gcc pkg-config libh2o-evloop-dev libssl-dev libcjson-dev libyaml-dev
+            libcurl4-openssl-dev check openssl)
+test_pkgs=(golang-go golang-github-evanphx-json-patch-dev golang-github-masterminds-sprig-dev
+           nodejs npm curl docker-registry valgrind)
+bench_pkgs=(nghttp2-client util-linux)
+fuzz_pkgs=(clang libclang-rt-14-dev)
+
+want=()
+[ $# -eq 0 ] && set -- build test
+for group in "$@"; do
+    case "$group" in
+    build) want+=("${build_pkgs[@]}") ;;
+    test) want+=("${test_pkgs[@]}") ;;
+    bench) want+=("${bench_pkgs[@]}") ;;
+    fuzz) want+=("${fuzz_pkgs[@]}") ;;
+    *) echo "install-deps: unknown group '$group' (build, test, bench, fuzz)" >&2; exit 2 ;;
+    esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+    # npm ships with the node.js of some images outside dpkg; accept the command.
+    if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
+    if [ "$p" = nodejs ] && command -v node >/dev/null 2>&1; then continue; fi
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

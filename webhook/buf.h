@@ -1,0 +1,36 @@
+/* buf: a growable, always NUL-terminated byte buffer.
+ *
+ * Every append is bounded by the buffer's own accounting; an allocation
+ * failure sets `oom` and makes later appends no-ops, so callers may append
+ * freely and check once at the end. */
+#ifndef WH_BUF_H
+#define WH_BUF_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+    char *data; /* NUL-terminated when len > 0 or after any append */
+    size_t len;
+    size_t cap;
+    bool oom;
+} buf_t;
+
+#define BUF_INIT {NULL, 0, 0, false}
+
+void buf_free(buf_t *b);
+void buf_reset(buf_t *b);
+bool buf_reserve(buf_t *b, size_t extra);
+bool buf_append(buf_t *b, const void *p, size_t n);
+bool buf_puts(buf_t *b, const char *s);
+bool buf_putc(buf_t *b, char c);
+bool buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool buf_vprintf(buf_t *b, const char *fmt, va_list ap);
+/* Appends `s` with every byte below 0x20 or equal to 0x7f replaced by a space:
+ * the form used for text that ends up in one-line messages. */
+bool buf_put_oneline(buf_t *b, const char *s, size_t n);
+/* Hands the data over to the caller (never NULL unless out of memory). */
+char *buf_steal(buf_t *b);
+
+#endif

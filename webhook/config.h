@@ -1,0 +1,114 @@
+/* config: the webhook's configuration, a Helm-values-style YAML file,
+ * loaded, defaulted and validated.
+ *
+ * Loading is pure (bytes in, struct or errors out); only config_load_file
+ * reads the file. Every error carries the file, line and column it refers
+ * to and says how to fix it. Unknown keys under `imageBuilder:` and
+ * `webhook:` are errors; other top-level keys (the rest of a chart's
+ * values) are ignored. */
+#ifndef WH_CONFIG_H
+#define WH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "registry.h"
+
+typedef enum { LAYOUT_AUTO = 0, LAYOUT_PATH, LAYOUT_TAG } repo_layout_t;
+typedef enum { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR } log_level_t;
+
+typedef struct {
+    char **items;
+    size_t n;
+} strlist_t;
+
+typedef struct {
+    /* imageBuilder: */
+    bool enabled;                 /* true */
+    char *target_configmap;       /* "build-image-config" */
+    char *buildkit_uri;           /* "" */
+    char *default_repository;     /* "" (normalised: no trailing '/') */
+    auth_type_t auth;             /* noop */
+    bool buildkit_enabled;        /* true */
+    repo_layout_t layout;         /* auto */
+    strlist_t logical_registries; /* [cr.union.ai] */
+    strlist_t domains;            /* [development, staging, production] */
+    char *production_domain;      /* "production" */
+    char *build_project;          /* "system" */
+    char *namespace_template;     /* "{{ project }}-{{ domain }}" */
+    char *production_namespace;   /* derived: the template with project and domain */
+    strlist_t basic_auth_registries; /* hosts with basic credentials; default: defaultRepository's host */
+
+    struct {
+        bool enabled;           /* false */
+        char *api_server;       /* "" = in-cluster (KUBERNETES_SERVICE_HOST/PORT) */
+        char *kubeconfig;       /* "" */
+        char *token_file;       /* /var/run/secrets/kubernetes.io/serviceaccount/token */
+        char *ca_file;          /* /var/run/secrets/kubernetes.io/serviceaccount/ca.crt */
+        unsigned ttl_seconds;   /* 60 */
+        unsigned timeout_ms;    /* 1000 */
+    } production_domain_check;
+
+    struct {
+        bool enabled;              /* false */
+        unsigned timeout_ms;       /* 1500 */
+        unsigned positive_ttl_seconds; /* 86400 */
+        unsigned negative_ttl_seconds; /* 10 */
+        unsigned cache_size;       /* 4096 */
+        char *docker_config;       /* "" : path to a Docker config.json */
+        char *ca_file;             /* "" : extra CA bundle for private registries */
+        strlist_t insecure_registries; /* hosts reached over plain HTTP */
+    } registry_check;
+
+    struct {
+        char *image;            /* the build-image container image */
+        char *pull_policy;      /* "IfNotPresent" */
+        cJSON *resources;       /* {"requests":{...},"limits":{...}} (owned) */
+    } build_image;
+
+    /* webhook: */
+    char *listen;               /* ":8443" */
+    char *path;                 /* "/mutate" (no trailing '/') */
+    char *tls_cert_file;        /* "" */
+    char *tls_key_file;         /* "" */
+    char *tls_client_ca_file;   /* "" */
+    unsigned threads;           /* 0 = number of cores */
+    size_t max_request_bytes;   /* 3 MiB */
+    char *metrics_listen;       /* "" = none */
+    log_level_t log_level;      /* info */
+    unsigned request_timeout_ms; /* 10000: idle/slow client bound */
+    unsigned shutdown_timeout_ms; /* 20000 */
+
+    char *source;               /* file name the config came from */
+} wh_config_t;
+
+typedef struct {
+    char *file;
+    size_t line, col; /* 0 when the error is not tied to a position */
+    char *msg;
+} config_error_t;
+
+typedef struct {
+    config_error_t *items;
+    size_t n;
+} config_errors_t;
+
+/* Loads from bytes; `name` is used in error messages. Returns NULL when
+ * there is at least one error (all errors found are in `errs`). */
+wh_config_t *config_load_buffer(const char *name, const char *buf, size_t len,
+                                config_errors_t *errs);
+/* Reads and loads a file (directories, unreadable and oversized files are errors). */
+wh_config_t *config_load_file(const char *path, config_errors_t *errs);
+/* The built-in defaults, as if loaded from an empty file. */
+wh_config_t *config_defaults(void);
+void config_free(wh_config_t *c);
+
+/* "FILE:LINE:COL: MSG" (or "FILE: MSG") lines, one per error. */
+void config_errors_print(const config_errors_t *errs, void *file /* FILE* */);
+void config_errors_free(config_errors_t *errs);
+
+const char *repo_layout_name(repo_layout_t l);
+
+#endif

@@ -1,0 +1,91 @@
+/* decide: the admission decision for one pod, from the pod, the
+ * configuration and the answers of the live checks. Pure: no I/O.
+ *
+ * The decision says whether the pod is allowed, denied (with a one-line
+ * message saying what is wrong and how to fix it) or mutated (with the
+ * JSON Patch ops), and which images were rewritten and which need a build.
+ * Live checks (does an image exist in its registry, does the production
+ * namespace exist) run outside, before; their answers come in `checks`.
+ * A caller that wants to check target images first calls decide() with no
+ * answers, reads `targets`, checks them, and decides again. */
+#ifndef WH_DECIDE_H
+#define WH_DECIDE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+
+/* Pod label and annotation contract. */
+#define WH_PREFIX "imagebuilder.union.ai/"
+#define WH_LABEL_BUILDER WH_PREFIX "builder"
+#define WH_ANNOT_SPEC WH_PREFIX "image-spec"
+#define WH_ANNOT_MUTATED WH_PREFIX "mutated"
+#define WH_ANNOT_TARGETS WH_PREFIX "target-images"
+#define WH_ANNOT_BUILDS WH_PREFIX "builds"
+#define WH_BUILD_CONTAINER "build-image"
+#define WH_VOL_TOKEN "imagebuilder-registry-token"
+#define WH_VOL_STORAGE "imagebuilder-storage-config"
+
+typedef enum {
+    CHECK_NOT_RUN = 0, /* check disabled or not asked */
+    CHECK_PRESENT,
+    CHECK_ABSENT,
+    CHECK_FAILED, /* error or timeout: never denies */
+} check_answer_t;
+
+typedef struct {
+    const char *image;
+    check_answer_t answer;
+} image_answer_t;
+
+typedef struct {
+    check_answer_t production_namespace;
+    const image_answer_t *images; /* answers of the registry existence check */
+    size_t n_images;
+} wh_checks_t;
+
+typedef enum {
+    OUTCOME_ALLOWED = 0, /* allowed, no patch */
+    OUTCOME_MUTATED,     /* allowed with a patch */
+    OUTCOME_DENIED,
+} outcome_t;
+
+typedef struct {
+    char *container;   /* container name */
+    bool init;         /* in initContainers */
+    char *original;    /* image as it was */
+    char *target;      /* image after the rewrite */
+    bool build;        /* a build-image init container builds it */
+    check_answer_t exists;
+} target_t;
+
+typedef struct {
+    outcome_t outcome;
+    int code;          /* denied: 400 (malformed request/spec) or 403 (policy) */
+    char *message;     /* denied: one line */
+    char **warnings;   /* short, no control characters */
+    size_t n_warnings;
+    char **reasons;    /* for people (review --explain) and logs */
+    size_t n_reasons;
+    target_t *targets;
+    size_t n_targets;
+    cJSON *patch;      /* JSON array of ops; NULL when no mutation */
+    size_t n_ops;
+    cJSON *audit;      /* auditAnnotations object; NULL when none */
+} decision_t;
+
+/* The pod: a Pod object as JSON (`object` of the review). `dry_run` does
+ * not change the decision. Never fails on bad input: a malformed pod is a
+ * denial that says what is malformed. Returns false only when out of memory. */
+bool decide(const wh_config_t *cfg, const cJSON *pod, const wh_checks_t *checks, decision_t *out);
+void decision_free(decision_t *d);
+
+const char *outcome_name(outcome_t o); /* "allowed", "mutated", "denied" */
+
+/* The production namespace name the configuration implies. */
+const char *decide_production_namespace(const wh_config_t *cfg);
+
+#endif

@@ -1,0 +1,53 @@
+/* yamldoc: a YAML document as a tree of nodes that remember their line and
+ * column, read with libyaml's event parser.
+ *
+ * Aliases are never expanded: an alias becomes a YNODE_ALIAS leaf, and each
+ * consumer decides whether that is an error where it matters. This makes
+ * "billion laughs" documents cost what their text costs. Depth and node
+ * counts are bounded by the caller. */
+#ifndef WH_YAMLDOC_H
+#define WH_YAMLDOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+typedef enum { YNODE_SCALAR, YNODE_MAP, YNODE_SEQ, YNODE_ALIAS } ynode_kind_t;
+
+typedef struct ynode {
+    ynode_kind_t kind;
+    size_t line, col; /* 1-based position of the node's start */
+    char *str;        /* scalar value (NUL-terminated) or alias name */
+    size_t len;
+    bool plain;       /* scalar written without quotes (so "true", "1", "null" are typed) */
+    struct ynode **items; /* SEQ: n items; MAP: 2*n entries, key then value */
+    size_t n;
+} ynode_t;
+
+typedef struct {
+    size_t line, col; /* 1-based; 0 when unknown */
+    char msg[256];
+} ydoc_error_t;
+
+typedef struct {
+    size_t max_depth; /* 0: 64 */
+    size_t max_nodes; /* 0: 1,000,000 */
+} ydoc_limits_t;
+
+/* Parses the first document of `buf[0..len)`. An empty document yields an
+ * empty MAP. Returns NULL with `err` filled on a syntax error, on a limit,
+ * or when the input holds more than one document. */
+ynode_t *ydoc_parse(const char *buf, size_t len, const ydoc_limits_t *limits, ydoc_error_t *err);
+void ydoc_free(ynode_t *n);
+
+/* Map lookup by key (the last one wins when keys repeat). NULL when absent
+ * or when `map` is not a map. */
+const ynode_t *ydoc_get(const ynode_t *map, const char *key);
+
+/* Converts to JSON the way Kubernetes reads YAML: plain scalars become
+ * null/booleans/numbers when they look like them, everything else strings.
+ * Returns NULL with `err` on an alias or a non-scalar map key. */
+cJSON *ydoc_to_json(const ynode_t *n, ydoc_error_t *err);
+
+#endif
