@@ -1,6 +1,7 @@
 /* buf: growable NUL-terminated byte buffer (see buf.h). */
 #include "buf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ bool buf_reserve(buf_t *b, size_t extra)
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
         return true;
+    bool fresh = b->data == NULL;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap *= 2;
@@ -41,6 +43,8 @@ bool buf_reserve(buf_t *b, size_t extra)
     }
     b->data = p;
     b->cap = cap;
+    if (fresh)
+        b->data[0] = '\0';
     return true;
 }
 

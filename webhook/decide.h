@@ -24,7 +24,6 @@
 #define WH_ANNOT_SPEC WH_PREFIX "image-spec"
 #define WH_ANNOT_MUTATED WH_PREFIX "mutated"
 #define WH_ANNOT_TARGETS WH_PREFIX "target-images"
-#define WH_ANNOT_BUILDS WH_PREFIX "builds"
 #define WH_BUILD_CONTAINER "build-image"
 #define WH_VOL_TOKEN "imagebuilder-registry-token"
 #define WH_VOL_STORAGE "imagebuilder-storage-config"

@@ -45,6 +45,14 @@ void ydoc_free(ynode_t *n);
  * or when `map` is not a map. */
 const ynode_t *ydoc_get(const ynode_t *map, const char *key);
 
+/* How a scalar node resolves. Only plain scalars are typed; quoted ones,
+ * "!!str"-tagged ones and non-scalars are YSCALAR_STR. `b`, `i`, `d` (each
+ * may be NULL) receive the value for BOOL, INT (also as double) and FLOAT.
+ * yamldoc.c documents the exact rules (YAML 1.2 core schema: yes/no stay
+ * strings, "0755" and integers of 16+ digits stay strings, .inf/.nan too). */
+typedef enum { YSCALAR_STR = 0, YSCALAR_NULL, YSCALAR_BOOL, YSCALAR_INT, YSCALAR_FLOAT } yscalar_kind_t;
+yscalar_kind_t ydoc_scalar_kind(const ynode_t *n, bool *b, long long *i, double *d);
+
 /* Converts to JSON the way Kubernetes reads YAML: plain scalars become
  * null/booleans/numbers when they look like them, everything else strings.
  * Returns NULL with `err` on an alias or a non-scalar map key. */

@@ -1,0 +1,330 @@
+/* Unit tests: the admission decision (decide.c) and the ImageSpec reader. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decide.h"
+#include "imagespec.h"
+#include "jsonpatch.h"
+
+#define TAG "wcYy93m6tBmlCz2veV4_4w"
+
+static wh_config_t *cfg_from(const char *yaml)
+{
+    config_errors_t errs = {0};
+    wh_config_t *c = config_load_buffer("test.yaml", yaml, strlen(yaml), &errs);
+    if (!c)
+        config_errors_print(&errs, stderr);
+    config_errors_free(&errs);
+    ck_assert_ptr_nonnull(c);
+    return c;
+}
+
+static const char *LOCAL = "imageBuilder:\n  defaultRepository: localhost:5000/union\n";
+static const char *ECR = "imageBuilder:\n"
+                         "  defaultRepository: 123456789012.dkr.ecr.us-east-2.amazonaws.com/union\n"
+                         "  authenticationType: aws\n";
+
+/* A labelled pod whose one container runs `image`, with `spec` as the annotation. */
+static cJSON *make_pod(const char *spec, const char *image)
+{
+    cJSON *pod = cJSON_CreateObject();
+    cJSON *meta = cJSON_AddObjectToObject(pod, "metadata");
+    cJSON_AddStringToObject(meta, "name", "p");
+    cJSON *labels = cJSON_AddObjectToObject(meta, "labels");
+    cJSON_AddStringToObject(labels, WH_LABEL_BUILDER, "union");
+    if (spec)
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(meta, "annotations"), WH_ANNOT_SPEC, spec);
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "name", "main");
+    cJSON_AddStringToObject(c, "image", image);
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(cJSON_AddObjectToObject(pod, "spec"), "containers"),
+                         c);
+    return pod;
+}
+
+static void run_decide(const char *cfg_yaml, cJSON *pod, const wh_checks_t *checks, decision_t *d)
+{
+    wh_config_t *cfg = cfg_from(cfg_yaml);
+    ck_assert(decide(cfg, pod, checks, d));
+    config_free(cfg);
+}
+
+static const char *target_of(const decision_t *d, const char *container)
+{
+    for (size_t i = 0; i < d->n_targets; i++)
+        if (strcmp(d->targets[i].container, container) == 0)
+            return d->targets[i].target;
+    return NULL;
+}
+
+static bool has_op(const decision_t *d, const char *op, const char *path)
+{
+    const cJSON *o;
+    cJSON_ArrayForEach(o, d->patch)
+    {
+        const cJSON *jo = cJSON_GetObjectItem(o, "op"), *jp = cJSON_GetObjectItem(o, "path");
+        if (!strcmp(jo->valuestring, op) && !strcmp(jp->valuestring, path))
+            return true;
+    }
+    return false;
+}
+
+static bool warned(const decision_t *d, const char *needle)
+{
+    for (size_t i = 0; i < d->n_warnings; i++)
+        if (strstr(d->warnings[i], needle))
+            return true;
+    return false;
+}
+
+START_TEST(path_layout_rewrites_and_injects)
+{
+    cJSON *pod = make_pod("{\"name\":\"hello\",\"builder\":\"union\"}", "hello:" TAG);
+    decision_t d;
+    run_decide(LOCAL, pod, NULL, &d);
+    ck_assert_int_eq(d.outcome, OUTCOME_MUTATED);
+    ck_assert_str_eq(target_of(&d, "main"), "localhost:5000/union/hello:" TAG);
+    ck_assert(d.targets[0].build);
+    ck_assert(has_op(&d, "replace", "/spec/containers/0/image"));
+    /* parents absent in the pod: added whole */
+    ck_assert(has_op(&d, "add", "/spec/initContainers"));
+    ck_assert(has_op(&d, "add", "/spec/volumes"));
+    ck_assert(has_op(&d, "add", "/metadata/annotations/imagebuilder.union.ai~1mutated"));
+    /* the patch applies and injects the build first */
+    ck_assert(jsonpatch_apply(pod, d.patch, (char[128]){0}, 128));
+    const cJSON *init = cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "spec"), "initContainers");
+    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(init, 0), "name")->valuestring,
+                     WH_BUILD_CONTAINER);
+    char *s = cJSON_PrintUnformatted(cJSON_GetArrayItem(init, 0));
+    ck_assert_ptr_nonnull(strstr(s, "\"TARGET_IMAGE\",\"value\":\"localhost:5000/union/hello:" TAG));
+    ck_assert_ptr_nonnull(strstr(s, "\"key\":\"buildkit-uri\""));
+    ck_assert_ptr_nonnull(strstr(s, "metadata.labels['organization']"));
+    free(s);
+    s = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "spec"), "volumes"));
+    ck_assert_ptr_nonnull(strstr(s, "\"audience\":\"registry\",\"expirationSeconds\":7200"));
+    free(s);
+    decision_free(&d);
+    cJSON_Delete(pod);
+}
+END_TEST
+
+START_TEST(ecr_auto_layout_is_tag)
+{
+    cJSON *pod = make_pod("{\"name\":\"team/hello\",\"builder\":\"unionai\"}", "team/hello:" TAG);
+    decision_t d;
+    run_decide(ECR, pod, NULL, &d);
+    ck_assert_int_eq(d.outcome, OUTCOME_MUTATED);
+    ck_assert_str_eq(target_of(&d, "main"),
+                     "123456789012.dkr.ecr.us-east-2.amazonaws.com/union:team-hello-" TAG);
+    decision_free(&d);
+    cJSON_Delete(pod);
+}
+END_TEST
+
+START_TEST(existing_image_is_only_rewritten)
+{
+    cJSON *pod = make_pod("{\"name\":\"hello\",\"builder\":\"union\"}", "hello:" TAG);
+    image_answer_t a = {"localhost:5000/union/hello:" TAG, CHECK_PRESENT};
+    wh_checks_t checks = {.images = &a, .n_images = 1};
+    decision_t d;
+    run_decide(LOCAL, pod, &checks, &d);
+    ck_assert_int_eq(d.outcome, OUTCOME_MUTATED);
+    ck_assert(!d.targets[0].build);
+    ck_assert(!has_op(&d, "add", "/spec/initContainers"));
+    ck_assert(!has_op(&d, "add", "/spec/volumes"));
+    ck_assert(has_op(&d, "replace", "/spec/containers/0/image"));
+    decision_free(&d);
+    cJSON_Delete(pod);
+}
+END_TEST
+
+START_TEST(failed_check_still_builds_with_warning)
+{
+    cJSON *pod = make_pod("{\"name\":\"hello\",\"builder\":\"union\"}", "hello:" TAG);
+    image_answer_t a = {"localhost:5000/union/hello:" TAG, CHECK_FAILED};
+    wh_checks_t checks = {.images = &a, .n_images = 1, .production_namespace = CHECK_FAILED};
+    decision_t d;
+    run_decide(LOCAL, pod, &checks, &d);
+    ck_assert_int_eq(d.outcome, OUTCOME_MUTATED);
+    ck_assert(d.targets[0].build);
+    ck_assert(warned(&d, "could not check"));
+    ck_assert(warned(&d, "could not verify that namespace system-production"));
+    decision_free(&d);
+    cJSON_Delete(pod);
+}
+END_TEST
+
+START_TEST(absent_production_namespace_denies)
+{
+    cJSON *pod = make_pod("{\"name\":\"hello\",\"builder\":\"union\"}", "hello:" TAG);
+    wh_checks_t checks = {.production_namespace = CHECK_ABSENT};
+    decision_t d;
+    run_decide(LOCAL, pod, &checks, &d);
+    ck_assert_int_eq(d.outcome, OUTCOME_DENIED);
+    ck_assert_int_eq(d.code, 403);
+    ck_assert_ptr_nonnull(strstr(d.message, "\"system-production\" does not exist"));
+    ck_assert_ptr_null(d.patch);
+    decision_free(&d);
+    cJSON_Delete(pod);
+}
+END_TEST
+
+START_TEST(auth_mismatch_denies_and_pull_secret_warns)
+{
+    cJSON *pod = make_pod("{\"name\":\"hello\",\"builder\":\"union\",\"registry\":\"ghcr.io/acme\"}",
+                          "ghcr.io/acme/hello:" TAG);
+    decision_t d;
+    run_decide(ECR, pod, NULL, &d);
+    ck_assert_int_eq(d.outcome, OUTCOME_DENIED);
+    ck_assert_int_eq(d.code, 403);
+    ck_assert_ptr_nonnull(strstr(d.message, "authenticationType \"aws\""));
+    ck_assert_ptr_null(strchr(d.message, '\n'));
+    decision_free(&d);
+    cJSON_Delete(pod);
+
+    pod = make_pod("{\"name\":\"hello\",\"builder\":\"union\",\"registry\":\"ghcr.io/acme\","
+                   "\"builder_options\":{\"imagepull_secret_name\":\"creds\"}}",
+                   "ghcr.io/acme/hello:" TAG);
+    run_decide(ECR, pod, NULL, &d);
+    ck_assert_int_eq(d.outcome, OUTCOME_MUTATED);
+    ck_assert(warned(&d, "creds"));
+    decision_free(&d);
+    cJSON_Delete(pod);
+}
+END_TEST
+
+START_TEST(noop_reaches_any_host)
+{
+    cJSON *pod = make_pod("{\"name\":\"hello\",\"builder\":\"union\",\"registry\":\"quay.io/x\"}",
+                          "quay.io/x/hello:" TAG);
+    decision_t d;
+    run_decide(LOCAL, pod, NULL, &d);
+    ck_assert_int_eq(d.outcome, OUTCOME_MUTATED);
+    ck_assert_str_eq(target_of(&d, "main"), "quay.io/x/hello:" TAG);
+    ck_assert_uint_eq(d.n_warnings, 0);
+    decision_free(&d);
+    cJSON_Delete(pod);
+}
+END_TEST
+
+START_TEST(control_characters_never_reach_warnings)
+{
+    cJSON *pod = make_pod("{\"name\":\"hello\",\"builder\":\"union\",\"registry\":\"ghcr.io/acme\","
+                          "\"builder_options\":{\"imagepull_secret_name\":\"a\\nb\\tc\"}}",
+                          "hello:" TAG);
+    decision_t d;
+    run_decide(ECR, pod, NULL, &d);
+    ck_assert_uint_ge(d.n_warnings, 1);
+    for (size_t i = 0; i < d.n_warnings; i++)
+        for (const char *p = d.warnings[i]; *p; p++)
+            ck_assert_msg((unsigned char)*p >= 0x20, "control character in warning");
+    decision_free(&d);
+    cJSON_Delete(pod);
+}
+END_TEST
+
+START_TEST(unlabelled_and_mutated_pods_untouched)
+{
+    cJSON *pod = make_pod("{\"name\":\"hello\",\"builder\":\"union\"}", "hello:" TAG);
+    cJSON *labels = cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "metadata"), "labels");
+    cJSON_ReplaceItemInObject(labels, WH_LABEL_BUILDER, cJSON_CreateString("default"));
+    decision_t d;
+    run_decide(LOCAL, pod, NULL, &d);
+    ck_assert_int_eq(d.outcome, OUTCOME_ALLOWED);
+    ck_assert_ptr_null(d.patch);
+    decision_free(&d);
+    cJSON_Delete(pod);
+
+    pod = make_pod("{\"name\":\"hello\",\"builder\":\"union\"}", "hello:" TAG);
+    cJSON_AddStringToObject(cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "metadata"), "annotations"),
+                            WH_ANNOT_MUTATED, "true");
+    run_decide(LOCAL, pod, NULL, &d);
+    ck_assert_int_eq(d.outcome, OUTCOME_ALLOWED);
+    ck_assert_ptr_null(d.patch);
+    decision_free(&d);
+    cJSON_Delete(pod);
+}
+END_TEST
+
+START_TEST(malformed_pods_are_denied_not_crashed)
+{
+    static const char *const bad[] = {
+        "{\"metadata\":[]}",
+        "{\"metadata\":{\"labels\":{\"imagebuilder.union.ai/builder\":\"union\"},"
+        "\"annotations\":{\"imagebuilder.union.ai/image-spec\":7}},\"spec\":{}}",
+        "{\"metadata\":{\"labels\":{\"imagebuilder.union.ai/builder\":\"union\"},"
+        "\"annotations\":{\"imagebuilder.union.ai/image-spec\":\"{\\\"name\\\":\\\"a\\\","
+        "\\\"builder\\\":\\\"union\\\"}\"}},\"spec\":{\"containers\":{}}}",
+        "{\"metadata\":{\"labels\":{\"imagebuilder.union.ai/builder\":\"union\"},"
+        "\"annotations\":{\"imagebuilder.union.ai/image-spec\":\"{\\\"name\\\":\\\"a\\\","
+        "\\\"builder\\\":\\\"union\\\"}\"}},\"spec\":{\"containers\":[{\"name\":\"m\","
+        "\"image\":null}]}}",
+        "{\"metadata\":{\"labels\":{\"imagebuilder.union.ai/builder\":\"union\"},"
+        "\"annotations\":{\"imagebuilder.union.ai/image-spec\":\"[]\"}},\"spec\":{}}",
+        "[]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cJSON *pod = cJSON_Parse(bad[i]);
+        ck_assert_ptr_nonnull(pod);
+        decision_t d;
+        run_decide(LOCAL, pod, NULL, &d);
+        ck_assert_msg(d.outcome == OUTCOME_DENIED, "case %zu not denied", i);
+        ck_assert_int_eq(d.code, 400);
+        ck_assert_ptr_nonnull(d.message);
+        decision_free(&d);
+        cJSON_Delete(pod);
+    }
+}
+END_TEST
+
+START_TEST(imagespec_reader)
+{
+    imagespec_list_t l;
+    char why[256];
+    ck_assert(imagespec_parse("[{\"name\":\"Hello\",\"builder\":\"union\",\"registry\":"
+                              "\"HTTPS://GHCR.IO/Org\",\"extra\":{\"k\":1}},{\"builder\":\"envd\"}]",
+                              strlen("[{\"name\":\"Hello\",\"builder\":\"union\",\"registry\":"
+                                     "\"HTTPS://GHCR.IO/Org\",\"extra\":{\"k\":1}},{\"builder\":"
+                                     "\"envd\"}]"),
+                              &l, why, sizeof why));
+    ck_assert_uint_eq(l.n, 2);
+    ck_assert(l.specs[0].is_union);
+    ck_assert_str_eq(l.specs[0].name, "hello");
+    ck_assert_str_eq(l.specs[0].registry, "ghcr.io/org");
+    ck_assert(l.specs[0].scheme_stripped);
+    ck_assert(!l.specs[1].is_union);
+    imagespec_list_free(&l);
+
+    static const char *const bad[] = {"", "{", "\"x\"", "[]", "[1]", "{\"builder\":\"union\"}",
+                                      "{\"name\":\"a:b\",\"builder\":\"union\"}",
+                                      "{\"name\":\"ghcr.io/a\",\"builder\":\"union\"}",
+                                      "{\"name\":\"a\",\"builder\":\"union\",\"registry\":\"x/:1\"}",
+                                      "{\"name\":\"a\",\"builder\":5}", "{} x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_msg(!imagespec_parse(bad[i], strlen(bad[i]), &l, why, sizeof why),
+                      "accepted '%s'", bad[i]);
+        ck_assert(why[0] != '\0');
+    }
+}
+END_TEST
+
+Suite *suite_decide(void)
+{
+    Suite *s = suite_create("decide");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, path_layout_rewrites_and_injects);
+    tcase_add_test(tc, ecr_auto_layout_is_tag);
+    tcase_add_test(tc, existing_image_is_only_rewritten);
+    tcase_add_test(tc, failed_check_still_builds_with_warning);
+    tcase_add_test(tc, absent_production_namespace_denies);
+    tcase_add_test(tc, auth_mismatch_denies_and_pull_secret_warns);
+    tcase_add_test(tc, noop_reaches_any_host);
+    tcase_add_test(tc, control_characters_never_reach_warnings);
+    tcase_add_test(tc, unlabelled_and_mutated_pods_untouched);
+    tcase_add_test(tc, malformed_pods_are_denied_not_crashed);
+    tcase_add_test(tc, imagespec_reader);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,239 @@
+/* admission: AdmissionReview parsing and response encoding (see admission.h). */
+#include "admission.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "buf.h"
+
+#define V1 "admission.k8s.io/v1"
+#define V1BETA1 "admission.k8s.io/v1beta1"
+
+static const char *str_member(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool fail(char *why, size_t whysz, const char *msg)
+{
+    snprintf(why, whysz, "%s", msg);
+    return false;
+}
+
+bool admission_parse(const char *body, size_t len, review_t *rv, char *why, size_t whysz)
+{
+    memset(rv, 0, sizeof *rv);
+    const char *end = NULL;
+    rv->root = cJSON_ParseWithLengthOpts(body, len, &end, false);
+    if (!rv->root) {
+        snprintf(why, whysz, "request body is not valid JSON (near byte %zu)",
+                 end && end >= body ? (size_t)(end - body) : (size_t)0);
+        return false;
+    }
+    for (; end && (size_t)(end - body) < len; end++)
+        if (!isspace((unsigned char)*end)) {
+            review_free(rv);
+            return fail(why, whysz, "request body has data after the JSON value");
+        }
+    const cJSON *root = rv->root;
+    if (!cJSON_IsObject(root)) {
+        review_free(rv);
+        return fail(why, whysz, "request body is not a JSON object");
+    }
+    const char *api = str_member(root, "apiVersion"), *kind = str_member(root, "kind");
+    if (!kind || strcmp(kind, "AdmissionReview") != 0) {
+        review_free(rv);
+        return fail(why, whysz, "not an AdmissionReview: kind must be \"AdmissionReview\"");
+    }
+    if (api && strcmp(api, V1) == 0)
+        rv->api_version = V1;
+    else if (api && strcmp(api, V1BETA1) == 0)
+        rv->api_version = V1BETA1;
+    else {
+        review_free(rv);
+        return fail(why, whysz,
+                    "unsupported apiVersion: expected admission.k8s.io/v1 or admission.k8s.io/v1beta1");
+    }
+    const cJSON *req = cJSON_GetObjectItemCaseSensitive(root, "request");
+    if (!cJSON_IsObject(req)) {
+        review_free(rv);
+        return fail(why, whysz, "AdmissionReview has no \"request\" object");
+    }
+    rv->uid = str_member(req, "uid");
+    if (!rv->uid || !*rv->uid) {
+        review_free(rv);
+        return fail(why, whysz, "AdmissionReview request has no \"uid\" string");
+    }
+    const char *op = str_member(req, "operation");
+    rv->operation = op ? op : "";
+    const cJSON *dry = cJSON_GetObjectItemCaseSensitive(req, "dryRun");
+    rv->dry_run = cJSON_IsTrue(dry);
+
+    const cJSON *gvk = cJSON_GetObjectItemCaseSensitive(req, "kind");
+    const cJSON *gvr = cJSON_GetObjectItemCaseSensitive(req, "resource");
+    const char *group = str_member(gvk, "group"), *version = str_member(gvk, "version"),
+               *k = str_member(gvk, "kind");
+    const char *res = str_member(gvr, "resource"), *sub = str_member(req, "subResource");
+    const cJSON *obj = cJSON_GetObjectItemCaseSensitive(req, "object");
+    bool pod_kind = k && strcmp(k, "Pod") == 0 && (!group || !*group) &&
+                    (!version || strcmp(version, "v1") == 0);
+    bool pod_resource = !gvr || (res && strcmp(res, "pods") == 0);
+    rv->is_pod_create = pod_kind && pod_resource && (!sub || !*sub) && strcmp(rv->operation, "CREATE") == 0 &&
+                        cJSON_IsObject(obj);
+    rv->pod = rv->is_pod_create ? obj : NULL;
+
+    const cJSON *meta = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, "metadata") : NULL;
+    const char *ns = str_member(req, "namespace");
+    if (!ns || !*ns)
+        ns = str_member(meta, "namespace");
+    rv->namespace_ = ns ? ns : "";
+    const char *name = str_member(req, "name");
+    if (!name || !*name)
+        name = str_member(meta, "name");
+    if (!name || !*name)
+        name = str_member(meta, "generateName");
+    rv->name = name ? name : "";
+    return true;
+}
+
+void review_free(review_t *rv)
+{
+    cJSON_Delete(rv->root);
+    memset(rv, 0, sizeof *rv);
+}
+
+/* Standard base64 with padding (what Go's []byte JSON encoding expects). */
+static char *base64(const char *data, size_t len)
+{
+    if (len > (size_t)0x3fffffff)
+        return NULL;
+    size_t out_len = 4 * ((len + 2) / 3);
+    char *out = malloc(out_len + 1);
+    if (!out)
+        return NULL;
+    int n = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data, (int)len);
+    if (n < 0 || (size_t)n != out_len) {
+        free(out);
+        return NULL;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static const char *status_reason(int code)
+{
+    switch (code) {
+    case 400:
+        return "BadRequest";
+    case 403:
+        return "Forbidden";
+    default:
+        return "Invalid";
+    }
+}
+
+bool admission_respond(const wh_config_t *cfg, const review_t *rv, const wh_checks_t *checks,
+                       admission_response_t *out)
+{
+    memset(out, 0, sizeof *out);
+    decision_t *d = &out->decision;
+    if (rv->is_pod_create) {
+        if (!decide(cfg, rv->pod, checks, d))
+            return false;
+    } else {
+        d->outcome = OUTCOME_ALLOWED;
+    }
+
+    bool ok = true;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *resp = NULL;
+    ok = root && cJSON_AddStringToObject(root, "apiVersion", rv->api_version) &&
+         cJSON_AddStringToObject(root, "kind", "AdmissionReview") &&
+         (resp = cJSON_AddObjectToObject(root, "response")) &&
+         cJSON_AddStringToObject(resp, "uid", rv->uid) &&
+         cJSON_AddBoolToObject(resp, "allowed", d->outcome != OUTCOME_DENIED);
+    if (ok && d->outcome == OUTCOME_DENIED) {
+        cJSON *st = cJSON_AddObjectToObject(resp, "status");
+        ok = st && cJSON_AddStringToObject(st, "status", "Failure") &&
+             cJSON_AddStringToObject(st, "message", d->message ? d->message : "denied") &&
+             cJSON_AddStringToObject(st, "reason", status_reason(d->code)) &&
+             cJSON_AddNumberToObject(st, "code", d->code ? d->code : 403);
+    }
+    if (ok && d->outcome == OUTCOME_MUTATED && d->patch && d->n_ops) {
+        char *ops = cJSON_PrintUnformatted(d->patch);
+        char *b64 = ops ? base64(ops, strlen(ops)) : NULL;
+        ok = b64 && cJSON_AddStringToObject(resp, "patchType", "JSONPatch") &&
+             cJSON_AddStringToObject(resp, "patch", b64);
+        free(ops);
+        free(b64);
+    }
+    if (ok && d->audit && d->audit->child)
+        ok = cJSON_AddItemToObject(resp, "auditAnnotations", cJSON_Duplicate(d->audit, true));
+    if (ok && d->n_warnings) {
+        cJSON *w = cJSON_AddArrayToObject(resp, "warnings");
+        for (size_t i = 0; ok && i < d->n_warnings; i++)
+            ok = w && cJSON_AddItemToArray(w, cJSON_CreateString(d->warnings[i]));
+    }
+    if (ok) {
+        out->body = cJSON_PrintUnformatted(root);
+        ok = out->body != NULL;
+        if (ok)
+            out->len = strlen(out->body);
+    }
+    cJSON_Delete(root);
+    if (!ok)
+        admission_response_free(out);
+    return ok;
+}
+
+void admission_response_free(admission_response_t *r)
+{
+    free(r->body);
+    decision_free(&r->decision);
+    memset(r, 0, sizeof *r);
+}
+
+cJSON *admission_wrap_pod(cJSON *pod, const char *uid, bool dry_run)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *req = NULL;
+    if (!root || !cJSON_AddStringToObject(root, "apiVersion", V1) ||
+        !cJSON_AddStringToObject(root, "kind", "AdmissionReview") ||
+        !(req = cJSON_AddObjectToObject(root, "request"))) {
+        cJSON_Delete(root);
+        cJSON_Delete(pod);
+        return NULL;
+    }
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(pod, "metadata");
+    const char *ns = str_member(meta, "namespace"), *name = str_member(meta, "name");
+    cJSON_AddStringToObject(req, "uid", uid ? uid : "00000000-0000-0000-0000-000000000000");
+    cJSON *k = cJSON_AddObjectToObject(req, "kind");
+    cJSON_AddStringToObject(k, "group", "");
+    cJSON_AddStringToObject(k, "version", "v1");
+    cJSON_AddStringToObject(k, "kind", "Pod");
+    cJSON *r = cJSON_AddObjectToObject(req, "resource");
+    cJSON_AddStringToObject(r, "group", "");
+    cJSON_AddStringToObject(r, "version", "v1");
+    cJSON_AddStringToObject(r, "resource", "pods");
+    if (name)
+        cJSON_AddStringToObject(req, "name", name);
+    cJSON_AddStringToObject(req, "namespace", ns ? ns : "default");
+    cJSON_AddStringToObject(req, "operation", "CREATE");
+    cJSON_AddItemToObject(req, "userInfo", cJSON_CreateObject());
+    if (!cJSON_AddItemToObject(req, "object", pod)) {
+        cJSON_Delete(pod);
+        cJSON_Delete(root);
+        return NULL;
+    }
+    cJSON_AddNullToObject(req, "oldObject");
+    cJSON_AddBoolToObject(req, "dryRun", dry_run);
+    cJSON *opts = cJSON_AddObjectToObject(req, "options");
+    cJSON_AddStringToObject(opts, "kind", "CreateOptions");
+    cJSON_AddStringToObject(opts, "apiVersion", "meta.k8s.io/v1");
+    return root;
+}

@@ -1,0 +1,886 @@
+/* decide: pod + configuration + live-check answers -> admission decision.
+ *
+ * The whole policy of the webhook lives here (see decide.h): which pods and
+ * containers are acted on, the target image of each, the registry and
+ * authentication rules, and the JSON Patch that injects the build. */
+#include "decide.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "imageref.h"
+#include "imagespec.h"
+#include "jsonpatch.h"
+#include "registry.h"
+
+#define MAX_WARNINGS 16
+#define WARNING_MAX 240 /* bytes; the API asks for short warnings */
+#define SPEC_LOGICAL (-2)
+#define SPEC_NONE (-1)
+
+/* One container of the pod and what it matched. */
+typedef struct {
+    const cJSON *obj;
+    bool init;
+    size_t index;
+    const char *name;
+    const char *image;
+    imageref_t ref;
+    int spec;           /* index into specs, SPEC_LOGICAL or SPEC_NONE */
+    strview_t logical;  /* SPEC_LOGICAL: the image name below the logical registry */
+    char *target;
+} container_t;
+
+typedef struct {
+    const wh_config_t *cfg;
+    const cJSON *pod;
+    const wh_checks_t *checks;
+    decision_t *d;
+    imagespec_list_t specs;
+    container_t *cs;
+    size_t n_cs;
+    bool oom;
+    /* the default repository, parsed */
+    bool have_default;
+    imageref_t def_ref;
+    registry_info_t def_info;
+} ctx_t;
+
+const char *outcome_name(outcome_t o)
+{
+    switch (o) {
+    case OUTCOME_MUTATED:
+        return "mutated";
+    case OUTCOME_DENIED:
+        return "denied";
+    default:
+        return "allowed";
+    }
+}
+
+const char *decide_production_namespace(const wh_config_t *cfg)
+{
+    return cfg->production_namespace ? cfg->production_namespace : "";
+}
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static bool push_str(ctx_t *x, char ***v, size_t *n, char *s)
+{
+    char **nv = s ? realloc(*v, (*n + 1) * sizeof **v) : NULL;
+    if (!nv) {
+        free(s);
+        x->oom = true;
+        return false;
+    }
+    nv[(*n)++] = s;
+    *v = nv;
+    return true;
+}
+
+static char *vformat_oneline(size_t max, const char *fmt, va_list ap)
+{
+    buf_t raw = BUF_INIT, clean = BUF_INIT;
+    buf_vprintf(&raw, fmt, ap);
+    if (raw.oom) {
+        buf_free(&raw);
+        return NULL;
+    }
+    size_t n = raw.len;
+    if (max && n > max) {
+        n = max - 3;
+        /* do not cut a UTF-8 sequence in half */
+        while (n > 0 && ((unsigned char)raw.data[n] & 0xC0) == 0x80)
+            n--;
+    }
+    buf_put_oneline(&clean, raw.data ? raw.data : "", n);
+    if (n < raw.len)
+        buf_puts(&clean, "...");
+    buf_free(&raw);
+    return buf_steal(&clean);
+}
+
+__attribute__((format(printf, 2, 3))) static void warn(ctx_t *x, const char *fmt, ...)
+{
+    if (x->d->n_warnings >= MAX_WARNINGS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vformat_oneline(WARNING_MAX, fmt, ap);
+    va_end(ap);
+    push_str(x, &x->d->warnings, &x->d->n_warnings, s);
+}
+
+__attribute__((format(printf, 2, 3))) static void reason(ctx_t *x, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vformat_oneline(0, fmt, ap);
+    va_end(ap);
+    push_str(x, &x->d->reasons, &x->d->n_reasons, s);
+}
+
+/* Records a denial; returns false so callers can `return deny(...)`. */
+__attribute__((format(printf, 3, 4))) static bool deny(ctx_t *x, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vformat_oneline(1024, fmt, ap);
+    va_end(ap);
+    if (!s) {
+        x->oom = true;
+        return false;
+    }
+    free(x->d->message);
+    x->d->message = s;
+    x->d->code = code;
+    x->d->outcome = OUTCOME_DENIED;
+    return false;
+}
+
+static const char *str_member(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* At most `max` bytes of user text for a message, as "%.*s" arguments. */
+#define CLIP(s, max) (int)(strlen(s) > (max) ? (max) : strlen(s)), (s)
+
+static bool sv_has_prefix_slash(strview_t v, const char *prefix, strview_t *rest)
+{
+    size_t n = strlen(prefix);
+    if (v.n <= n + 1 || memcmp(v.p, prefix, n) != 0 || v.p[n] != '/')
+        return false;
+    rest->p = v.p + n + 1;
+    rest->n = v.n - n - 1;
+    return true;
+}
+
+static bool host_has_basic(const wh_config_t *cfg, strview_t domain)
+{
+    for (size_t i = 0; i < cfg->basic_auth_registries.n; i++) {
+        const char *h = cfg->basic_auth_registries.items[i];
+        if (strlen(h) == domain.n && strncasecmp(h, domain.p, domain.n) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void classify_ref(const imageref_t *r, registry_info_t *info)
+{
+    registry_classify(r->domain.p ? r->domain.p : "", r->domain.n, r->path.p ? r->path.p : "",
+                      r->path.n, info);
+}
+
+/* ---- reading the pod ---------------------------------------------------- */
+
+static bool read_containers(ctx_t *x, const cJSON *spec, const char *key, bool init)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(spec, key);
+    if (!arr || cJSON_IsNull(arr))
+        return true;
+    if (!cJSON_IsArray(arr))
+        return deny(x, 400, "spec.%s must be an array of containers", key);
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    container_t *cs = realloc(x->cs, (x->n_cs + n + 1) * sizeof *cs);
+    if (!cs) {
+        x->oom = true;
+        return false;
+    }
+    x->cs = cs;
+    size_t i = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, arr)
+    {
+        container_t *ct = &x->cs[x->n_cs];
+        memset(ct, 0, sizeof *ct);
+        ct->obj = c;
+        ct->init = init;
+        ct->index = i++;
+        ct->spec = SPEC_NONE;
+        if (!cJSON_IsObject(c))
+            return deny(x, 400, "spec.%s[%zu] must be an object", key, ct->index);
+        ct->name = str_member(c, "name");
+        const cJSON *img = cJSON_GetObjectItemCaseSensitive(c, "image");
+        if (img && !cJSON_IsString(img) && !cJSON_IsNull(img))
+            return deny(x, 400, "spec.%s[%zu].image must be a string", key, ct->index);
+        ct->image = cJSON_IsString(img) ? img->valuestring : NULL;
+        if (!ct->name)
+            ct->name = "";
+        x->n_cs++;
+    }
+    return true;
+}
+
+/* Finds which spec (or logical registry) a container image belongs to. */
+static void match_container(ctx_t *x, container_t *ct)
+{
+    if (!ct->image || imageref_parse(ct->image, strlen(ct->image), &ct->ref) != IMAGEREF_OK)
+        return;
+    strview_t name = ct->ref.name, rest;
+    for (size_t s = 0; s < x->specs.n; s++) {
+        const imagespec_t *sp = &x->specs.specs[s];
+        if (!sp->is_union)
+            continue;
+        size_t nl = strlen(sp->name);
+        if (strview_eq(name, sp->name, nl)) {
+            ct->spec = (int)s;
+            return;
+        }
+        if (sp->has_registry && sv_has_prefix_slash(name, sp->registry, &rest) &&
+            strview_eq(rest, sp->name, nl)) {
+            ct->spec = (int)s;
+            return;
+        }
+        for (size_t l = 0; l < x->cfg->logical_registries.n; l++) {
+            if (sv_has_prefix_slash(name, x->cfg->logical_registries.items[l], &rest) &&
+                strview_eq(rest, sp->name, nl)) {
+                ct->spec = (int)s;
+                return;
+            }
+        }
+    }
+    for (size_t l = 0; l < x->cfg->logical_registries.n; l++) {
+        if (sv_has_prefix_slash(name, x->cfg->logical_registries.items[l], &rest)) {
+            ct->spec = SPEC_LOGICAL;
+            ct->logical = rest;
+            return;
+        }
+    }
+}
+
+/* ---- target images ------------------------------------------------------ */
+
+static repo_layout_t effective_layout(const ctx_t *x)
+{
+    if (x->cfg->layout != LAYOUT_AUTO)
+        return x->cfg->layout;
+    return x->def_info.kind == REGISTRY_ECR ? LAYOUT_TAG : LAYOUT_PATH;
+}
+
+/* Builds the target for image `name` (no registry) with the container's tag
+ * and digest. Denies when the result is not a valid reference. */
+static bool make_target(ctx_t *x, container_t *ct, const char *registry, strview_t name,
+                        const char *what)
+{
+    const imageref_t *r = &ct->ref;
+    buf_t b = BUF_INIT;
+    if (registry) {
+        buf_printf(&b, "%s/%.*s:%.*s", registry, (int)name.n, name.p, (int)r->tag.n, r->tag.p);
+    } else if (effective_layout(x) == LAYOUT_TAG) {
+        buf_printf(&b, "%s:", x->cfg->default_repository);
+        for (size_t i = 0; i < name.n; i++)
+            buf_putc(&b, name.p[i] == '/' ? '-' : name.p[i]);
+        buf_printf(&b, "-%.*s", (int)r->tag.n, r->tag.p);
+    } else {
+        buf_printf(&b, "%s/%.*s:%.*s", x->cfg->default_repository, (int)name.n, name.p,
+                   (int)r->tag.n, r->tag.p);
+    }
+    if (r->digest.n)
+        buf_printf(&b, "@%.*s", (int)r->digest.n, r->digest.p);
+    if (b.oom) {
+        buf_free(&b);
+        x->oom = true;
+        return false;
+    }
+    imageref_t tr;
+    imageref_err_t e = imageref_parse(b.data, b.len, &tr);
+    if (e != IMAGEREF_OK) {
+        bool ok = deny(x, 400,
+                       "%s: the target image \"%.*s\" would be invalid (%s); shorten the ImageSpec "
+                       "name or the repository",
+                       what, CLIP(b.data, 300), imageref_strerror(e));
+        buf_free(&b);
+        return ok;
+    }
+    ct->target = buf_steal(&b);
+    if (!ct->target)
+        x->oom = true;
+    return ct->target != NULL;
+}
+
+static void spec_what(const imagespec_t *sp, char *dst, size_t n)
+{
+    snprintf(dst, n, "ImageSpec \"%.*s\"", CLIP(sp->name, 80));
+}
+
+/* Registry / authentication rules for an ImageSpec that names its own registry. */
+static bool check_spec_registry(ctx_t *x, const imagespec_t *sp, const container_t *ct)
+{
+    char what[128];
+    spec_what(sp, what, sizeof what);
+    imageref_t tr;
+    if (imageref_parse(ct->target, strlen(ct->target), &tr) != IMAGEREF_OK)
+        return true; /* make_target already checked */
+    registry_info_t info;
+    classify_ref(&tr, &info);
+    strview_t host = tr.domain;
+    const wh_config_t *cfg = x->cfg;
+    if (!registry_auth_reaches(cfg->auth, &info, host_has_basic(cfg, host))) {
+        if (!sp->pull_secret)
+            return deny(x, 403,
+                        "%s: registry \"%.*s\" cannot be reached with authenticationType \"%s\", "
+                        "which authenticates to %s; use such a registry, drop \"registry\" to "
+                        "use the default repository, or set "
+                        "builder_options.imagepull_secret_name",
+                        what, CLIP(sp->registry, 120), auth_type_name(cfg->auth),
+                        auth_type_reach(cfg->auth));
+        warn(x, "%s: registry %.*s is not reachable with authenticationType %s; using image pull "
+                "secret %.*s",
+             what, CLIP(sp->registry, 60), auth_type_name(cfg->auth), CLIP(sp->pull_secret, 40));
+    }
+    if (x->have_default && info.kind == REGISTRY_ECR && x->def_info.kind == REGISTRY_ECR &&
+        strcmp(info.account, x->def_info.account) != 0)
+        warn(x, "%s: ECR account %s differs from the default repository's (%s): the repository "
+                "policy must grant AllowPull and AllowDescribeImages",
+             what, info.account, x->def_info.account);
+    if (x->have_default && (info.kind == REGISTRY_GAR || info.kind == REGISTRY_GCR) &&
+        (x->def_info.kind == REGISTRY_GAR || x->def_info.kind == REGISTRY_GCR) && info.project[0] &&
+        strcmp(info.project, x->def_info.project) != 0)
+        warn(x, "%s: GCP project %s differs from the default repository's (%s): grant Artifact "
+                "Registry Writer (builder) and Reader (nodes, operator proxy)",
+             what, info.project, x->def_info.project);
+    return true;
+}
+
+static check_answer_t image_answer(const wh_checks_t *c, const char *image)
+{
+    for (size_t i = 0; c && i < c->n_images; i++)
+        if (c->images[i].image && strcmp(c->images[i].image, image) == 0)
+            return c->images[i].answer;
+    return CHECK_NOT_RUN;
+}
+
+/* ---- the patch ---------------------------------------------------------- */
+
+static cJSON *env_from_configmap(const char *env, const char *cm, const char *key, bool optional)
+{
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "name", env);
+    cJSON *ref = cJSON_AddObjectToObject(cJSON_AddObjectToObject(e, "valueFrom"), "configMapKeyRef");
+    cJSON_AddStringToObject(ref, "name", cm);
+    cJSON_AddStringToObject(ref, "key", key);
+    if (optional)
+        cJSON_AddBoolToObject(ref, "optional", true);
+    return e;
+}
+
+static cJSON *env_value(const char *env, const char *value)
+{
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "name", env);
+    cJSON_AddStringToObject(e, "value", value);
+    return e;
+}
+
+static cJSON *build_container(const ctx_t *x, const char *name, const imagespec_t *sp,
+                              const char *target)
+{
+    const wh_config_t *cfg = x->cfg;
+    const char *cm = cfg->target_configmap;
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "name", name);
+    cJSON_AddStringToObject(c, "image", cfg->build_image.image);
+    if (cfg->build_image.pull_policy && *cfg->build_image.pull_policy)
+        cJSON_AddStringToObject(c, "imagePullPolicy", cfg->build_image.pull_policy);
+    cJSON *env = cJSON_AddArrayToObject(c, "env");
+    cJSON_AddItemToArray(env, env_from_configmap("UNION_BUILDKIT_URI", cm, "buildkit-uri", false));
+    cJSON_AddItemToArray(env, env_from_configmap("UNION_DEFAULT_REPOSITORY", cm,
+                                                 "default-repository", false));
+    cJSON_AddItemToArray(env, env_from_configmap("UNION_REGISTRY_AUTHENTICATION_TYPE", cm,
+                                                 "authentication-type", false));
+    cJSON_AddItemToArray(env, env_from_configmap("FLYTE_INTERNAL_OPTIMIZE_IMAGE", cm,
+                                                 "enable-image-optimization", true));
+    cJSON *org = cJSON_CreateObject();
+    cJSON_AddStringToObject(org, "name", "ORGANIZATION");
+    cJSON *fr = cJSON_AddObjectToObject(cJSON_AddObjectToObject(org, "valueFrom"), "fieldRef");
+    cJSON_AddStringToObject(fr, "fieldPath", "metadata.labels['organization']");
+    cJSON_AddItemToArray(env, org);
+    char *spec_json = cJSON_PrintUnformatted(sp->json);
+    cJSON_AddItemToArray(env, env_value("IMAGE_SPEC", spec_json ? spec_json : "{}"));
+    free(spec_json);
+    cJSON_AddItemToArray(env, env_value("TARGET_IMAGE", target));
+    if (cfg->build_image.resources)
+        cJSON_AddItemToObject(c, "resources", cJSON_Duplicate(cfg->build_image.resources, true));
+    cJSON *mounts = cJSON_AddArrayToObject(c, "volumeMounts");
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "name", WH_VOL_TOKEN);
+    cJSON_AddStringToObject(m, "mountPath", "/var/run/secrets/union/registry");
+    cJSON_AddBoolToObject(m, "readOnly", true);
+    cJSON_AddItemToArray(mounts, m);
+    m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "name", WH_VOL_STORAGE);
+    cJSON_AddStringToObject(m, "mountPath", "/etc/union/config/storage.yaml");
+    cJSON_AddStringToObject(m, "subPath", "storage.yaml");
+    cJSON_AddBoolToObject(m, "readOnly", true);
+    cJSON_AddItemToArray(mounts, m);
+    return c;
+}
+
+static cJSON *build_volumes(const ctx_t *x)
+{
+    cJSON *vols = cJSON_CreateArray();
+    cJSON *v = cJSON_CreateObject();
+    cJSON_AddStringToObject(v, "name", WH_VOL_TOKEN);
+    cJSON *srcs = cJSON_AddArrayToObject(cJSON_AddObjectToObject(v, "projected"), "sources");
+    cJSON *src = cJSON_CreateObject();
+    cJSON *tok = cJSON_AddObjectToObject(src, "serviceAccountToken");
+    cJSON_AddStringToObject(tok, "audience", "registry");
+    cJSON_AddNumberToObject(tok, "expirationSeconds", 7200);
+    cJSON_AddStringToObject(tok, "path", "token");
+    cJSON_AddItemToArray(srcs, src);
+    cJSON_AddItemToArray(vols, v);
+    v = cJSON_CreateObject();
+    cJSON_AddStringToObject(v, "name", WH_VOL_STORAGE);
+    cJSON *cm = cJSON_AddObjectToObject(v, "configMap");
+    cJSON_AddStringToObject(cm, "name", x->cfg->target_configmap);
+    cJSON *item = cJSON_CreateObject();
+    cJSON_AddStringToObject(item, "key", "storage.yaml");
+    cJSON_AddStringToObject(item, "path", "storage.yaml");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(cm, "items"), item);
+    cJSON_AddItemToArray(vols, v);
+    return vols;
+}
+
+/* Adds the members of `members` (an object, consumed) to metadata.<field>:
+ * the whole object when the field is absent, else one op per member. */
+static bool add_members(cJSON *ops, const cJSON *existing, const char *field, cJSON *members)
+{
+    if (!existing || cJSON_IsNull(existing)) {
+        const char *t[] = {"metadata", field, NULL};
+        return jsonpatch_append(ops, "add", members, t);
+    }
+    bool ok = true;
+    for (cJSON *m = members->child; ok && m; m = m->next) {
+        const char *t[] = {"metadata", field, m->string, NULL};
+        ok = jsonpatch_append(ops, "add", cJSON_Duplicate(m, true), t);
+    }
+    cJSON_Delete(members);
+    return ok;
+}
+
+/* Inserts the array `items` (consumed) at the front of the pod array at
+ * `tokens` (e.g. spec, initContainers), or appends when `append`. */
+static bool add_items(cJSON *ops, const cJSON *existing, const char *a, const char *b,
+                      cJSON *items, bool append)
+{
+    if (!existing || !cJSON_IsArray(existing)) {
+        const char *t[] = {a, b, NULL};
+        return jsonpatch_append(ops, "add", items, t);
+    }
+    bool ok = true;
+    size_t i = 0;
+    cJSON *it;
+    while (ok && (it = items->child) != NULL) {
+        cJSON_DetachItemViaPointer(items, it);
+        char idx[24];
+        snprintf(idx, sizeof idx, "%zu", i++);
+        const char *t[] = {a, b, append ? "-" : idx, NULL};
+        ok = jsonpatch_append(ops, "add", it, t);
+    }
+    cJSON_Delete(items);
+    return ok;
+}
+
+static bool name_taken(const ctx_t *x, const char *name)
+{
+    for (size_t i = 0; i < x->n_cs; i++)
+        if (strcmp(x->cs[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+static bool volume_taken(const cJSON *vols, const char *name)
+{
+    const cJSON *v;
+    cJSON_ArrayForEach(v, vols)
+    {
+        const char *n = str_member(v, "name");
+        if (n && strcmp(n, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool build_patch(ctx_t *x, const cJSON *meta, const cJSON *spec)
+{
+    decision_t *d = x->d;
+    cJSON *ops = cJSON_CreateArray();
+    if (!ops) {
+        x->oom = true;
+        return false;
+    }
+    d->patch = ops;
+    bool ok = true;
+    size_t n_builds = 0;
+
+    if (!meta) {
+        const char *t[] = {"metadata", NULL};
+        ok = jsonpatch_append(ops, "add", cJSON_CreateObject(), t);
+    }
+
+    /* 1. image rewrites (before any insertion shifts the indexes) */
+    for (size_t i = 0; ok && i < x->n_cs; i++) {
+        container_t *ct = &x->cs[i];
+        if (!ct->target || strcmp(ct->target, ct->image) == 0)
+            continue;
+        char idx[24];
+        snprintf(idx, sizeof idx, "%zu", ct->index);
+        const char *t[] = {"spec", ct->init ? "initContainers" : "containers", idx, "image", NULL};
+        ok = jsonpatch_append(ops, "replace", cJSON_CreateString(ct->target), t);
+    }
+
+    /* 2. build containers, one per distinct target that needs a build */
+    cJSON *inits = cJSON_CreateArray();
+    for (size_t i = 0; ok && i < d->n_targets; i++) {
+        const target_t *t = &d->targets[i];
+        if (!t->build)
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < i; j++)
+            seen = seen || (d->targets[j].build && strcmp(d->targets[j].target, t->target) == 0);
+        if (seen)
+            continue;
+        const container_t *ct = NULL;
+        for (size_t j = 0; j < x->n_cs && !ct; j++)
+            if (x->cs[j].target && strcmp(x->cs[j].target, t->target) == 0 && x->cs[j].spec >= 0)
+                ct = &x->cs[j];
+        if (!ct)
+            continue;
+        char name[32];
+        if (n_builds == 0)
+            snprintf(name, sizeof name, "%s", WH_BUILD_CONTAINER);
+        else
+            snprintf(name, sizeof name, "%s-%zu", WH_BUILD_CONTAINER, n_builds + 1);
+        if (name_taken(x, name)) {
+            cJSON_Delete(inits);
+            return deny(x, 400,
+                        "the pod already has a container named \"%s\"; rename it so the image "
+                        "build can be injected",
+                        name);
+        }
+        ok = cJSON_AddItemToArray(inits,
+                                  build_container(x, name, &x->specs.specs[ct->spec], t->target));
+        n_builds++;
+    }
+    if (ok && n_builds) {
+        const cJSON *vols = cJSON_GetObjectItemCaseSensitive(spec, "volumes");
+        if (vols && !cJSON_IsArray(vols)) {
+            cJSON_Delete(inits);
+            return deny(x, 400, "spec.volumes must be an array");
+        }
+        const char *clash = volume_taken(vols, WH_VOL_TOKEN)     ? WH_VOL_TOKEN
+                            : volume_taken(vols, WH_VOL_STORAGE) ? WH_VOL_STORAGE
+                                                                 : NULL;
+        if (clash) {
+            cJSON_Delete(inits);
+            return deny(x, 400,
+                        "the pod already has a volume named \"%s\"; rename it so the image build "
+                        "can be injected",
+                        clash);
+        }
+        ok = add_items(ops, vols, "spec", "volumes", build_volumes(x), true) &&
+             add_items(ops, cJSON_GetObjectItemCaseSensitive(spec, "initContainers"), "spec",
+                       "initContainers", inits, false);
+        inits = NULL;
+        if (ok && x->cfg->auth == AUTH_AZURE) {
+            cJSON *labels = cJSON_CreateObject();
+            cJSON_AddStringToObject(labels, "azure.workload.identity/use", "true");
+            ok = add_members(ops, cJSON_GetObjectItemCaseSensitive(meta, "labels"), "labels",
+                             labels);
+        }
+    }
+    cJSON_Delete(inits);
+
+    /* 3. annotations that record the mutation, and their audit twins */
+    cJSON *targets = cJSON_CreateObject();
+    for (size_t i = 0; i < d->n_targets; i++)
+        cJSON_AddStringToObject(targets, d->targets[i].container, d->targets[i].target);
+    char *targets_json = cJSON_PrintUnformatted(targets);
+    cJSON_Delete(targets);
+    if (!targets_json) {
+        x->oom = true;
+        return false;
+    }
+    cJSON *annots = cJSON_CreateObject();
+    cJSON_AddStringToObject(annots, WH_ANNOT_MUTATED, "true");
+    cJSON_AddStringToObject(annots, WH_ANNOT_TARGETS, targets_json);
+    ok = ok && add_members(ops, cJSON_GetObjectItemCaseSensitive(meta, "annotations"),
+                           "annotations", annots);
+    d->audit = cJSON_CreateObject();
+    cJSON_AddStringToObject(d->audit, "mutated", "true");
+    cJSON_AddStringToObject(d->audit, "target-images", targets_json);
+    char builds[24];
+    snprintf(builds, sizeof builds, "%zu", n_builds);
+    cJSON_AddStringToObject(d->audit, "builds", builds);
+    free(targets_json);
+    if (!ok) {
+        x->oom = true;
+        return false;
+    }
+    d->n_ops = (size_t)cJSON_GetArraySize(ops);
+    d->outcome = OUTCOME_MUTATED;
+    return true;
+}
+
+/* ---- the decision ------------------------------------------------------- */
+
+static bool record_target(ctx_t *x, const container_t *ct, bool build, check_answer_t exists)
+{
+    decision_t *d = x->d;
+    target_t *t = realloc(d->targets, (d->n_targets + 1) * sizeof *t);
+    if (!t) {
+        x->oom = true;
+        return false;
+    }
+    d->targets = t;
+    t = &d->targets[d->n_targets];
+    memset(t, 0, sizeof *t);
+    t->container = strdup(ct->name);
+    t->original = strdup(ct->image);
+    t->target = strdup(ct->target);
+    t->init = ct->init;
+    t->build = build;
+    t->exists = exists;
+    d->n_targets++;
+    if (!t->container || !t->original || !t->target) {
+        x->oom = true;
+        return false;
+    }
+    return true;
+}
+
+static bool run(ctx_t *x)
+{
+    const wh_config_t *cfg = x->cfg;
+    const cJSON *pod = x->pod;
+    if (!cJSON_IsObject(pod))
+        return deny(x, 400, "the admission request carries no pod object");
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(pod, "metadata");
+    if (meta && !cJSON_IsObject(meta))
+        return deny(x, 400, "metadata must be an object");
+    const cJSON *labels = cJSON_GetObjectItemCaseSensitive(meta, "labels");
+    const cJSON *annots = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
+    if (labels && !cJSON_IsObject(labels) && !cJSON_IsNull(labels))
+        return deny(x, 400, "metadata.labels must be an object");
+    if (annots && !cJSON_IsObject(annots) && !cJSON_IsNull(annots))
+        return deny(x, 400, "metadata.annotations must be an object");
+
+    const char *builder = str_member(labels, WH_LABEL_BUILDER);
+    if (!builder || strcmp(builder, "union") != 0) {
+        reason(x, "the pod is not labelled " WH_LABEL_BUILDER "=union: nothing to do");
+        return true;
+    }
+    const char *marker = str_member(annots, WH_ANNOT_MUTATED);
+    if (marker && strcmp(marker, "true") == 0) {
+        reason(x, "the pod is already mutated (" WH_ANNOT_MUTATED "=true): nothing to do");
+        return true;
+    }
+
+    const cJSON *ann = cJSON_GetObjectItemCaseSensitive(annots, WH_ANNOT_SPEC);
+    bool have_annotation = ann && !cJSON_IsNull(ann);
+    if (have_annotation) {
+        if (!cJSON_IsString(ann))
+            return deny(x, 400, "annotation " WH_ANNOT_SPEC " must be a string holding JSON");
+        char why[512];
+        if (!imagespec_parse(ann->valuestring, strlen(ann->valuestring), &x->specs, why,
+                             sizeof why))
+            return deny(x, 400, "annotation " WH_ANNOT_SPEC ": %s", why);
+    }
+    size_t n_union = 0;
+    for (size_t s = 0; s < x->specs.n; s++) {
+        const imagespec_t *sp = &x->specs.specs[s];
+        if (sp->is_union) {
+            n_union++;
+            continue;
+        }
+        const char *nm = str_member(sp->json, "name");
+        reason(x, "ImageSpec \"%.*s\" uses builder \"%.*s\", not union: ignored",
+               CLIP(nm ? nm : "?", 80), CLIP(sp->builder ? sp->builder : "(none)", 40));
+    }
+    if (have_annotation && n_union == 0) {
+        warn(x, "no ImageSpec in " WH_ANNOT_SPEC " uses builder union; pod left unchanged");
+        return true;
+    }
+    if (n_union && !cfg->enabled)
+        return deny(x, 403,
+                    "the image builder is disabled (imageBuilder.enabled is false); enable it or "
+                    "build the image with another builder");
+
+    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(pod, "spec");
+    if (!cJSON_IsObject(spec))
+        return deny(x, 400, "the pod has no spec object");
+    if (!read_containers(x, spec, "initContainers", true) ||
+        !read_containers(x, spec, "containers", false))
+        return false;
+
+    if (cfg->default_repository && *cfg->default_repository &&
+        imageref_parse(cfg->default_repository, strlen(cfg->default_repository), &x->def_ref) ==
+            IMAGEREF_OK) {
+        x->have_default = true;
+        classify_ref(&x->def_ref, &x->def_info);
+    }
+
+    for (size_t i = 0; i < x->n_cs; i++)
+        match_container(x, &x->cs[i]);
+
+    /* every union spec must be used, with a tag */
+    for (size_t s = 0; s < x->specs.n; s++) {
+        const imagespec_t *sp = &x->specs.specs[s];
+        if (!sp->is_union)
+            continue;
+        char what[128];
+        spec_what(sp, what, sizeof what);
+        size_t used = 0;
+        for (size_t i = 0; i < x->n_cs; i++) {
+            container_t *ct = &x->cs[i];
+            if (ct->spec != (int)s)
+                continue;
+            used++;
+            if (!ct->ref.tag.n)
+                return deny(x, 400,
+                            "%s: container \"%.*s\" uses image \"%.*s\" without a tag; the tag "
+                            "must be the ImageSpec hash computed by the SDK",
+                            what, CLIP(ct->name, 63), CLIP(ct->image, 200));
+        }
+        if (!used) {
+            if (sp->has_registry)
+                return deny(x, 400,
+                            "%s: no container uses it; expected an image \"%.*s:<tag>\" or "
+                            "\"%.*s/%.*s:<tag>\"",
+                            what, CLIP(sp->name, 80), CLIP(sp->registry, 100), CLIP(sp->name, 80));
+            return deny(x, 400, "%s: no container uses it; expected an image \"%.*s:<tag>\"", what,
+                        CLIP(sp->name, 80));
+        }
+        if (sp->scheme_stripped)
+            warn(x, "%s: the http(s):// prefix of registry was removed; write \"%.*s\"", what,
+                 CLIP(sp->registry, 80));
+    }
+
+    /* targets */
+    bool any = false;
+    for (size_t i = 0; i < x->n_cs; i++) {
+        container_t *ct = &x->cs[i];
+        if (ct->spec == SPEC_NONE)
+            continue;
+        if (ct->spec == SPEC_LOGICAL && !ct->ref.tag.n && !ct->ref.digest.n)
+            return deny(x, 400,
+                        "container \"%.*s\": image \"%.*s\" under a logical registry needs a tag",
+                        CLIP(ct->name, 63), CLIP(ct->image, 200));
+        const imagespec_t *sp = ct->spec >= 0 ? &x->specs.specs[ct->spec] : NULL;
+        char what[160];
+        if (sp)
+            spec_what(sp, what, sizeof what);
+        else
+            snprintf(what, sizeof what, "container \"%.*s\"", CLIP(ct->name, 63));
+        if (sp && sp->has_registry) {
+            strview_t nm = {sp->name, strlen(sp->name)};
+            if (!make_target(x, ct, sp->registry, nm, what))
+                return false;
+            if (!check_spec_registry(x, sp, ct))
+                return false;
+        } else {
+            if (!x->have_default)
+                return deny(x, 403,
+                            "%s: no target repository; set \"registry\" in the ImageSpec or "
+                            "imageBuilder.defaultRepository in the webhook configuration",
+                            what);
+            strview_t nm = sp ? (strview_t){sp->name, strlen(sp->name)} : ct->logical;
+            if (!make_target(x, ct, NULL, nm, what))
+                return false;
+        }
+        any = true;
+    }
+    if (!any && !have_annotation)
+        return deny(x, 400,
+                    "the pod is labelled " WH_LABEL_BUILDER "=union but has no " WH_ANNOT_SPEC
+                    " annotation; add the ImageSpec JSON there or remove the label");
+
+    /* production domain */
+    check_answer_t ns = x->checks ? x->checks->production_namespace : CHECK_NOT_RUN;
+    if (n_union && ns == CHECK_ABSENT)
+        return deny(x, 403,
+                    "the production domain namespace \"%s\" does not exist; create it (kubectl "
+                    "create namespace %s) or fix imageBuilder.productionDomain and "
+                    "namespaceTemplate",
+                    decide_production_namespace(cfg), decide_production_namespace(cfg));
+    if (n_union && ns == CHECK_FAILED)
+        warn(x, "could not verify that namespace %s exists; allowed",
+             decide_production_namespace(cfg));
+
+    /* what needs a build */
+    for (size_t i = 0; i < x->n_cs; i++) {
+        container_t *ct = &x->cs[i];
+        if (!ct->target)
+            continue;
+        check_answer_t ex = image_answer(x->checks, ct->target);
+        bool build = ct->spec >= 0 && ex != CHECK_PRESENT;
+        if (!record_target(x, ct, build, ex))
+            return false;
+        if (ex == CHECK_FAILED)
+            warn(x, "could not check whether %.*s exists; building it", CLIP(ct->target, 160));
+        reason(x, "%s \"%s\": %s -> %s%s", ct->init ? "init container" : "container", ct->name,
+               ct->image, ct->target,
+               ct->spec == SPEC_LOGICAL ? " (logical registry, no build)"
+               : build                  ? " (build injected)"
+                                        : " (image exists, no build)");
+    }
+
+    bool changes = false;
+    for (size_t i = 0; i < x->d->n_targets; i++)
+        changes = changes || x->d->targets[i].build ||
+                  strcmp(x->d->targets[i].original, x->d->targets[i].target) != 0;
+    if (!changes) {
+        reason(x, "every image is already its target and exists: no patch");
+        return true;
+    }
+    return build_patch(x, meta, spec);
+}
+
+bool decide(const wh_config_t *cfg, const cJSON *pod, const wh_checks_t *checks, decision_t *out)
+{
+    memset(out, 0, sizeof *out);
+    ctx_t x = {.cfg = cfg, .pod = pod, .checks = checks, .d = out};
+    run(&x);
+    for (size_t i = 0; i < x.n_cs; i++)
+        free(x.cs[i].target);
+    free(x.cs);
+    imagespec_list_free(&x.specs);
+    if (out->outcome == OUTCOME_DENIED) {
+        cJSON_Delete(out->patch);
+        out->patch = NULL;
+        out->n_ops = 0;
+        cJSON_Delete(out->audit);
+        out->audit = NULL;
+    }
+    if (x.oom) {
+        decision_free(out);
+        return false;
+    }
+    return true;
+}
+
+void decision_free(decision_t *d)
+{
+    free(d->message);
+    for (size_t i = 0; i < d->n_warnings; i++)
+        free(d->warnings[i]);
+    free(d->warnings);
+    for (size_t i = 0; i < d->n_reasons; i++)
+        free(d->reasons[i]);
+    free(d->reasons);
+    for (size_t i = 0; i < d->n_targets; i++) {
+        free(d->targets[i].container);
+        free(d->targets[i].original);
+        free(d->targets[i].target);
+    }
+    free(d->targets);
+    cJSON_Delete(d->patch);
+    cJSON_Delete(d->audit);
+    memset(d, 0, sizeof *d);
+}

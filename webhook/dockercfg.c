@@ -1,0 +1,472 @@
+/* dockercfg: Docker config.json credentials and credential helpers (see dockercfg.h). */
+#define _GNU_SOURCE /* pipe2 */
+#include "dockercfg.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+extern char **environ;
+
+#define HELPER_OUT_MAX (64 * 1024)
+
+static void seterr(char *err, size_t errsz, const char *fmt, const char *arg)
+{
+    if (err && errsz)
+        snprintf(err, errsz, fmt, arg ? arg : "");
+}
+
+bool dockercfg_norm_host(const char *s, char *out, size_t outsz)
+{
+    if (strncasecmp(s, "https://", 8) == 0)
+        s += 8;
+    else if (strncasecmp(s, "http://", 7) == 0)
+        s += 7;
+    size_t n = strcspn(s, "/");
+    if (n == 0 || n >= outsz)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)tolower((unsigned char)s[i]);
+    out[n] = '\0';
+    return true;
+}
+
+bool dockercfg_helper_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (!isalnum(c) && c != '.' && c != '_' && c != '-')
+            return false;
+    }
+    return true;
+}
+
+void dockercfg_cred_free(dockercfg_cred_t *c)
+{
+    if (!c)
+        return;
+    if (c->secret)
+        memset(c->secret, 0, strlen(c->secret));
+    free(c->username);
+    free(c->secret);
+    c->username = c->secret = NULL;
+    c->identity_token = false;
+}
+
+static void auth_free(dockercfg_auth_t *a)
+{
+    if (a->password)
+        memset(a->password, 0, strlen(a->password));
+    if (a->identity_token)
+        memset(a->identity_token, 0, strlen(a->identity_token));
+    free(a->host);
+    free(a->username);
+    free(a->password);
+    free(a->identity_token);
+}
+
+void dockercfg_free(dockercfg_t *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_auths; i++)
+        auth_free(&c->auths[i]);
+    for (size_t i = 0; i < c->n_helpers; i++) {
+        free(c->helpers[i].host);
+        free(c->helpers[i].helper);
+    }
+    free(c->auths);
+    free(c->helpers);
+    free(c->creds_store);
+    memset(c, 0, sizeof *c);
+}
+
+/* Decodes standard base64 "user:pass" into the two parts. */
+static bool decode_auth(const char *b64, char **user, char **pass)
+{
+    size_t n = strlen(b64);
+    if (n == 0 || n % 4 != 0 || n > 16384)
+        return false;
+    unsigned char *raw = malloc(n / 4 * 3 + 1);
+    if (!raw)
+        return false;
+    int len = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n);
+    if (len < 0) {
+        free(raw);
+        return false;
+    }
+    if (b64[n - 1] == '=')
+        len--;
+    if (b64[n - 2] == '=')
+        len--;
+    raw[len] = '\0';
+    if (memchr(raw, '\0', (size_t)len)) {
+        free(raw);
+        return false;
+    }
+    char *colon = strchr((char *)raw, ':');
+    if (!colon) {
+        free(raw);
+        return false;
+    }
+    *colon = '\0';
+    *user = strdup((char *)raw);
+    *pass = strdup(colon + 1);
+    memset(raw, 0, (size_t)len);
+    free(raw);
+    if (!*user || !*pass) {
+        free(*user);
+        free(*pass);
+        *user = *pass = NULL;
+        return false;
+    }
+    return true;
+}
+
+static char *dup_str_item(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsString(v) || !v->valuestring[0])
+        return NULL;
+    return strdup(v->valuestring);
+}
+
+bool dockercfg_parse(const char *json, size_t len, dockercfg_t *out, char *err, size_t errsz)
+{
+    memset(out, 0, sizeof *out);
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    if (!root || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        seterr(err, errsz, "docker config is not a JSON object%s", NULL);
+        return false;
+    }
+    bool ok = false;
+    char host[512];
+    const cJSON *auths = cJSON_GetObjectItemCaseSensitive(root, "auths");
+    const cJSON *helpers = cJSON_GetObjectItemCaseSensitive(root, "credHelpers");
+    const cJSON *store = cJSON_GetObjectItemCaseSensitive(root, "credsStore");
+    if (auths && !cJSON_IsObject(auths)) {
+        seterr(err, errsz, "docker config: `auths` is not an object%s", NULL);
+        goto out;
+    }
+    if (helpers && !cJSON_IsObject(helpers)) {
+        seterr(err, errsz, "docker config: `credHelpers` is not an object%s", NULL);
+        goto out;
+    }
+    int na = cJSON_GetArraySize(auths), nh = cJSON_GetArraySize(helpers);
+    if (na > 0 && !(out->auths = calloc((size_t)na, sizeof *out->auths)))
+        goto oom;
+    if (nh > 0 && !(out->helpers = calloc((size_t)nh, sizeof *out->helpers)))
+        goto oom;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, auths)
+    {
+        if (!cJSON_IsObject(it) || !dockercfg_norm_host(it->string, host, sizeof host)) {
+            seterr(err, errsz, "docker config: bad `auths` entry '%s'", it->string);
+            goto out;
+        }
+        dockercfg_auth_t *a = &out->auths[out->n_auths++];
+        if (!(a->host = strdup(host)))
+            goto oom;
+        const cJSON *au = cJSON_GetObjectItemCaseSensitive(it, "auth");
+        if (cJSON_IsString(au) && au->valuestring[0]) {
+            if (!decode_auth(au->valuestring, &a->username, &a->password)) {
+                seterr(err, errsz, "docker config: `auths.%s.auth` is not base64 of user:password",
+                       it->string);
+                goto out;
+            }
+        } else {
+            a->username = dup_str_item(it, "username");
+            a->password = dup_str_item(it, "password");
+        }
+        a->identity_token = dup_str_item(it, "identitytoken");
+    }
+    cJSON_ArrayForEach(it, helpers)
+    {
+        if (!cJSON_IsString(it) || !dockercfg_helper_name_valid(it->valuestring) ||
+            !dockercfg_norm_host(it->string, host, sizeof host)) {
+            seterr(err, errsz,
+                   "docker config: `credHelpers.%s` must name a helper with letters, digits, "
+                   "'.', '_' or '-'",
+                   it->string);
+            goto out;
+        }
+        dockercfg_helper_t *h = &out->helpers[out->n_helpers++];
+        h->host = strdup(host);
+        h->helper = strdup(it->valuestring);
+        if (!h->host || !h->helper)
+            goto oom;
+    }
+    if (store && !cJSON_IsNull(store)) {
+        if (!cJSON_IsString(store) ||
+            (store->valuestring[0] && !dockercfg_helper_name_valid(store->valuestring))) {
+            seterr(err, errsz,
+                   "docker config: `credsStore` must name a helper with letters, digits, "
+                   "'.', '_' or '-'%s",
+                   NULL);
+            goto out;
+        }
+        if (store->valuestring[0] && !(out->creds_store = strdup(store->valuestring)))
+            goto oom;
+    }
+    ok = true;
+    goto out;
+oom:
+    seterr(err, errsz, "docker config: out of memory%s", NULL);
+out:
+    cJSON_Delete(root);
+    if (!ok)
+        dockercfg_free(out);
+    return ok;
+}
+
+bool dockercfg_load(const char *path, dockercfg_t *out, char *err, size_t errsz)
+{
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        seterr(err, errsz, "cannot open docker config %s", path);
+        return false;
+    }
+    char *data = malloc(1024 * 1024 + 1);
+    if (!data) {
+        fclose(f);
+        seterr(err, errsz, "docker config: out of memory%s", NULL);
+        return false;
+    }
+    size_t n = fread(data, 1, 1024 * 1024 + 1, f);
+    bool rd_err = ferror(f);
+    fclose(f);
+    bool ok = false;
+    if (rd_err)
+        seterr(err, errsz, "cannot read docker config %s", path);
+    else if (n > 1024 * 1024)
+        seterr(err, errsz, "docker config %s is larger than 1 MiB", path);
+    else
+        ok = dockercfg_parse(data, n, out, err, errsz);
+    free(data);
+    return ok;
+}
+
+static bool is_docker_hub(const char *h)
+{
+    return strcmp(h, "docker.io") == 0 || strcmp(h, "index.docker.io") == 0 ||
+           strcmp(h, "registry-1.docker.io") == 0 || strcmp(h, "registry.hub.docker.com") == 0;
+}
+
+void dockercfg_lookup(const dockercfg_t *c, const char *host, const dockercfg_auth_t **auth,
+                      const char **helper)
+{
+    *auth = NULL;
+    *helper = NULL;
+    char h[512];
+    if (!c || !dockercfg_norm_host(host, h, sizeof h))
+        return;
+    bool hub = is_docker_hub(h);
+    for (size_t i = 0; i < c->n_helpers; i++)
+        if (strcmp(c->helpers[i].host, h) == 0 || (hub && is_docker_hub(c->helpers[i].host))) {
+            *helper = c->helpers[i].helper;
+            return;
+        }
+    for (size_t i = 0; i < c->n_auths; i++)
+        if (strcmp(c->auths[i].host, h) == 0 || (hub && is_docker_hub(c->auths[i].host))) {
+            *auth = &c->auths[i];
+            return;
+        }
+    if (c->creds_store)
+        *helper = c->creds_store;
+}
+
+const char *dockercfg_helper_server(const char *host, char *buf, size_t bufsz)
+{
+    char h[512];
+    if (dockercfg_norm_host(host, h, sizeof h) && is_docker_hub(h))
+        return "https://index.docker.io/v1/";
+    snprintf(buf, bufsz, "%s", host);
+    return buf;
+}
+
+bool dockercfg_cred_from_auth(const dockercfg_auth_t *a, dockercfg_cred_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (a->identity_token) {
+        out->identity_token = true;
+        out->username = strdup(a->username ? a->username : "<token>");
+        out->secret = strdup(a->identity_token);
+    } else if (a->username && a->password) {
+        out->username = strdup(a->username);
+        out->secret = strdup(a->password);
+    } else {
+        return false;
+    }
+    if (!out->username || !out->secret) {
+        dockercfg_cred_free(out);
+        return false;
+    }
+    return true;
+}
+
+bool dockercfg_parse_helper_output(const char *json, size_t len, dockercfg_cred_t *out, char *err,
+                                   size_t errsz)
+{
+    memset(out, 0, sizeof *out);
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        seterr(err, errsz, "credential helper answer is not a JSON object%s", NULL);
+        return false;
+    }
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(root, "Username");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(root, "Secret");
+    bool ok = false;
+    if (!cJSON_IsString(u) || !cJSON_IsString(s) || !s->valuestring[0]) {
+        seterr(err, errsz, "credential helper answer has no Username/Secret%s", NULL);
+    } else {
+        out->username = strdup(u->valuestring);
+        out->secret = strdup(s->valuestring);
+        out->identity_token = strcmp(u->valuestring, "<token>") == 0;
+        ok = out->username && out->secret;
+        if (!ok) {
+            dockercfg_cred_free(out);
+            seterr(err, errsz, "credential helper: out of memory%s", NULL);
+        }
+    }
+    cJSON_Delete(root);
+    return ok;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool dockercfg_run_helper(const char *helper, const char *server_url, unsigned timeout_ms,
+                          dockercfg_cred_t *out, char *err, size_t errsz)
+{
+    memset(out, 0, sizeof *out);
+    if (!dockercfg_helper_name_valid(helper)) {
+        seterr(err, errsz, "invalid credential helper name '%s'", helper);
+        return false;
+    }
+    char prog[96];
+    snprintf(prog, sizeof prog, "docker-credential-%s", helper);
+    int in[2] = {-1, -1}, outp[2] = {-1, -1};
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(outp, O_CLOEXEC) != 0) {
+        if (in[0] >= 0) {
+            close(in[0]);
+            close(in[1]);
+        }
+        seterr(err, errsz, "cannot create pipes for %s", prog);
+        return false;
+    }
+    posix_spawn_file_actions_t fa;
+    bool fa_ok = posix_spawn_file_actions_init(&fa) == 0;
+    if (fa_ok)
+        fa_ok = posix_spawn_file_actions_adddup2(&fa, in[0], 0) == 0 &&
+                posix_spawn_file_actions_adddup2(&fa, outp[1], 1) == 0 &&
+                posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0) == 0;
+    char *argv[] = {prog, "get", NULL};
+    pid_t pid = -1;
+    int rc = fa_ok ? posix_spawnp(&pid, prog, &fa, NULL, argv, environ) : -1;
+    if (fa_ok)
+        posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(outp[1]);
+    if (rc != 0) {
+        close(in[1]);
+        close(outp[0]);
+        seterr(err, errsz, "cannot run %s (not in PATH?)", prog);
+        return false;
+    }
+    /* The URL is short: one write into an empty pipe does not block. A
+     * helper that exits early makes it fail with EPIPE, which is fine. */
+    sigset_t pipeset, oldset;
+    sigemptyset(&pipeset);
+    sigaddset(&pipeset, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipeset, &oldset);
+    ssize_t wn = write(in[1], server_url, strlen(server_url));
+    (void)wn;
+    close(in[1]);
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipeset, NULL, &zero) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &oldset, NULL);
+
+    char *buf = malloc(HELPER_OUT_MAX + 1);
+    size_t len = 0;
+    bool timed_out = false, too_big = false;
+    long long deadline = now_ms() + timeout_ms;
+    while (buf) {
+        long long left = deadline - now_ms();
+        if (left <= 0) {
+            timed_out = true;
+            break;
+        }
+        struct pollfd p = {outp[0], POLLIN, 0};
+        int pr = poll(&p, 1, (int)left);
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr <= 0) {
+            timed_out = pr == 0;
+            break;
+        }
+        if (len == HELPER_OUT_MAX) {
+            too_big = true;
+            break;
+        }
+        ssize_t r = read(outp[0], buf + len, HELPER_OUT_MAX - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    close(outp[0]);
+    if (timed_out || too_big || !buf)
+        kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    bool ok = false;
+    if (!buf) {
+        seterr(err, errsz, "credential helper: out of memory%s", NULL);
+    } else if (timed_out) {
+        seterr(err, errsz, "%s timed out", prog);
+    } else if (too_big) {
+        seterr(err, errsz, "%s printed more than 64 KiB", prog);
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        buf[len] = '\0';
+        size_t l = strcspn(buf, "\r\n");
+        buf[l < 120 ? l : 120] = '\0';
+        char msg[200];
+        snprintf(msg, sizeof msg, "%s failed: %s", prog, buf);
+        seterr(err, errsz, "%s", msg);
+    } else {
+        ok = dockercfg_parse_helper_output(buf, len, out, err, errsz);
+    }
+    if (buf) {
+        memset(buf, 0, len);
+        free(buf);
+    }
+    return ok;
+}

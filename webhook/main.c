@@ -1,0 +1,350 @@
+/* main: the command line — serve, review, check-config, --version, --help. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "admission.h"
+#include "buf.h"
+#include "config.h"
+#include "jsonpatch.h"
+#include "server.h"
+#include "yamldoc.h"
+#include "yamlout.h"
+
+#define INPUT_MAX (64u << 20)
+
+static const char usage[] =
+    "usage: imagebuilder-webhook <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  serve --config FILE [--listen ADDR:PORT] [--tls-cert FILE] [--tls-key FILE]\n"
+    "        run the admission webhook over TLS\n"
+    "  review [--config FILE] [--explain] [INPUT]\n"
+    "        decide offline: read an AdmissionReview or a Pod (JSON or YAML) from INPUT\n"
+    "        or standard input and print the AdmissionReview response; --explain prints\n"
+    "        the decision, reasons, warnings, decoded patch and mutated pod instead\n"
+    "  review --wrap-only [INPUT]\n"
+    "        print the dry-run CREATE AdmissionReview for a Pod, without deciding\n"
+    "  check-config --config FILE\n"
+    "        validate a configuration file; exit 0 when it is valid\n"
+    "  --version, --help\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "imagebuilder-webhook: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(run 'imagebuilder-webhook --help' for usage)\n");
+    return 2;
+}
+
+/* Reads a file ("-" or NULL: standard input), bounded by INPUT_MAX. */
+static char *read_input(const char *path, size_t *len)
+{
+    FILE *f = stdin;
+    if (path && strcmp(path, "-") != 0) {
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "imagebuilder-webhook: %s: is a directory\n", path);
+            return NULL;
+        }
+        f = fopen(path, "rb");
+        if (!f) {
+            fprintf(stderr, "imagebuilder-webhook: %s: %s\n", path, strerror(errno));
+            return NULL;
+        }
+    }
+    buf_t b = BUF_INIT;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b.len + n > INPUT_MAX) {
+            fprintf(stderr, "imagebuilder-webhook: %s: input larger than %u MiB\n",
+                    path ? path : "stdin", INPUT_MAX >> 20);
+            buf_free(&b);
+            if (f != stdin)
+                fclose(f);
+            return NULL;
+        }
+        buf_append(&b, chunk, n);
+    }
+    bool err = ferror(f);
+    if (f != stdin)
+        fclose(f);
+    if (err) {
+        fprintf(stderr, "imagebuilder-webhook: %s: read error\n", path ? path : "stdin");
+        buf_free(&b);
+        return NULL;
+    }
+    *len = b.len;
+    char *p = buf_steal(&b);
+    if (!p)
+        fprintf(stderr, "imagebuilder-webhook: out of memory\n");
+    return p;
+}
+
+static wh_config_t *load_config(const char *path)
+{
+    config_errors_t errs = {0};
+    wh_config_t *cfg = path ? config_load_file(path, &errs) : config_defaults();
+    if (!cfg) {
+        config_errors_print(&errs, stderr);
+        if (!errs.n)
+            fprintf(stderr, "imagebuilder-webhook: cannot load the configuration\n");
+    }
+    config_errors_free(&errs);
+    return cfg;
+}
+
+/* Parses JSON or YAML input into a JSON value. */
+static cJSON *parse_document(const char *name, const char *text, size_t len)
+{
+    size_t i = 0;
+    while (i < len && strchr(" \t\r\n", text[i]))
+        i++;
+    if (i < len && text[i] == '{') {
+        const char *end = NULL;
+        cJSON *v = cJSON_ParseWithLengthOpts(text, len, &end, false);
+        if (!v)
+            fprintf(stderr, "imagebuilder-webhook: %s: invalid JSON near byte %zu\n", name,
+                    end && end >= text ? (size_t)(end - text) : (size_t)0);
+        return v;
+    }
+    ydoc_error_t err = {0};
+    ynode_t *doc = ydoc_parse(text, len, NULL, &err);
+    cJSON *v = doc ? ydoc_to_json(doc, &err) : NULL;
+    if (!v)
+        fprintf(stderr, "imagebuilder-webhook: %s:%zu:%zu: %s\n", name, err.line, err.col,
+                err.msg);
+    ydoc_free(doc);
+    return v;
+}
+
+static const char *kind_of(const cJSON *v)
+{
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(v, "kind");
+    if (cJSON_IsString(k))
+        return k->valuestring;
+    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(v, "spec");
+    return cJSON_GetObjectItemCaseSensitive(spec, "containers") ? "Pod" : "";
+}
+
+static void print_list(buf_t *o, const char *title, char *const *items, size_t n)
+{
+    if (!n)
+        return;
+    buf_printf(o, "%s:\n", title);
+    for (size_t i = 0; i < n; i++)
+        buf_printf(o, "  - %s\n", items[i]);
+}
+
+static int explain(const review_t *rv, const admission_response_t *resp)
+{
+    const decision_t *d = &resp->decision;
+    buf_t o = BUF_INIT;
+    if (d->outcome == OUTCOME_DENIED)
+        buf_printf(&o, "decision: denied (%d)\nmessage: %s\n", d->code, d->message);
+    else
+        buf_printf(&o, "decision: %s\n", outcome_name(d->outcome));
+    if (!rv->is_pod_create)
+        buf_printf(&o, "reasons:\n  - not a Pod CREATE (operation \"%s\"): allowed unchanged\n",
+                   rv->operation);
+    print_list(&o, "reasons", d->reasons, d->n_reasons);
+    print_list(&o, "warnings", d->warnings, d->n_warnings);
+    int rc = 0;
+    if (d->patch && d->n_ops) {
+        buf_printf(&o, "patch (%zu operations):\n", d->n_ops);
+        yamlout_write(d->patch, &o);
+        cJSON *pod = cJSON_Duplicate(rv->pod, true);
+        char why[256];
+        if (pod && jsonpatch_apply(pod, d->patch, why, sizeof why)) {
+            buf_puts(&o, "mutated pod:\n");
+            yamlout_write(pod, &o);
+        } else {
+            buf_printf(&o, "the patch does not apply: %s\n", why);
+            rc = 1;
+        }
+        cJSON_Delete(pod);
+    }
+    if (o.oom) {
+        buf_free(&o);
+        fprintf(stderr, "imagebuilder-webhook: out of memory\n");
+        return 1;
+    }
+    fwrite(o.data, 1, o.len, stdout);
+    buf_free(&o);
+    return rc;
+}
+
+static int cmd_review(int argc, char **argv)
+{
+    const char *config = NULL, *input = NULL;
+    bool want_explain = false, wrap_only = false;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            config = argv[++i];
+        else if (strcmp(argv[i], "--explain") == 0)
+            want_explain = true;
+        else if (strcmp(argv[i], "--wrap-only") == 0)
+            wrap_only = true;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return usage_error("review: unknown option '%s'", argv[i]);
+        else if (input)
+            return usage_error("review: more than one input ('%s')", argv[i]);
+        else
+            input = argv[i];
+    }
+    const char *name = input && strcmp(input, "-") ? input : "stdin";
+    size_t len = 0;
+    char *text = read_input(input, &len);
+    if (!text)
+        return 1;
+    cJSON *doc = parse_document(name, text, len);
+    if (!doc) {
+        free(text);
+        return 1;
+    }
+    const char *kind = kind_of(doc);
+    bool is_review = strcmp(kind, "AdmissionReview") == 0;
+    if (!is_review && strcmp(kind, "Pod") != 0) {
+        fprintf(stderr,
+                "imagebuilder-webhook: %s: neither an AdmissionReview nor a Pod (kind \"%s\")\n",
+                name, kind);
+        cJSON_Delete(doc);
+        free(text);
+        return 1;
+    }
+    /* The server's path reads the review's bytes; re-encode only what was not JSON text. */
+    char *body = text;
+    if (!is_review || text[strspn(text, " \t\r\n")] != '{') {
+        if (!is_review) {
+            doc = admission_wrap_pod(doc, NULL, true);
+            if (!doc) {
+                free(text);
+                fprintf(stderr, "imagebuilder-webhook: out of memory\n");
+                return 1;
+            }
+        }
+        body = wrap_only ? cJSON_Print(doc) : cJSON_PrintUnformatted(doc);
+        free(text);
+        text = NULL;
+        if (!body) {
+            cJSON_Delete(doc);
+            fprintf(stderr, "imagebuilder-webhook: out of memory\n");
+            return 1;
+        }
+        len = strlen(body);
+    }
+    cJSON_Delete(doc);
+    if (wrap_only) {
+        printf("%s\n", body);
+        free(body);
+        return 0;
+    }
+
+    wh_config_t *cfg = load_config(config);
+    if (!cfg) {
+        free(body);
+        return 1;
+    }
+    review_t rv;
+    char why[256];
+    int rc = 1;
+    if (!admission_parse(body, len, &rv, why, sizeof why)) {
+        fprintf(stderr, "imagebuilder-webhook: %s: %s\n", name, why);
+        goto out;
+    }
+    wh_checks_t checks = {0};
+    admission_response_t resp;
+    if (!admission_respond(cfg, &rv, &checks, &resp)) {
+        fprintf(stderr, "imagebuilder-webhook: out of memory\n");
+        review_free(&rv);
+        goto out;
+    }
+    if (want_explain) {
+        rc = explain(&rv, &resp);
+    } else {
+        fwrite(resp.body, 1, resp.len, stdout);
+        fputc('\n', stdout);
+        rc = 0;
+    }
+    admission_response_free(&resp);
+    review_free(&rv);
+out:
+    config_free(cfg);
+    free(body);
+    if (fflush(stdout) != 0)
+        rc = 1;
+    return rc;
+}
+
+static int cmd_check_config(int argc, char **argv)
+{
+    const char *config = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            config = argv[++i];
+        else if (!config && argv[i][0] != '-')
+            config = argv[i];
+        else
+            return usage_error("check-config: unexpected argument '%s'", argv[i]);
+    }
+    if (!config)
+        return usage_error("check-config: %s", "--config FILE is required");
+    wh_config_t *cfg = load_config(config);
+    if (!cfg)
+        return 1;
+    printf("%s: valid (defaultRepository \"%s\", authenticationType %s, layout %s, production "
+           "namespace \"%s\")\n",
+           config, cfg->default_repository, auth_type_name(cfg->auth),
+           repo_layout_name(cfg->layout), cfg->production_namespace);
+    config_free(cfg);
+    return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    server_options_t opts = {0};
+    for (int i = 0; i < argc; i++) {
+        const char **slot = NULL;
+        if (strcmp(argv[i], "--config") == 0)
+            slot = &opts.config_path;
+        else if (strcmp(argv[i], "--listen") == 0)
+            slot = &opts.listen;
+        else if (strcmp(argv[i], "--tls-cert") == 0)
+            slot = &opts.tls_cert;
+        else if (strcmp(argv[i], "--tls-key") == 0)
+            slot = &opts.tls_key;
+        else
+            return usage_error("serve: unknown argument '%s'", argv[i]);
+        if (i + 1 >= argc)
+            return usage_error("serve: %s needs a value", argv[i]);
+        *slot = argv[++i];
+    }
+    if (!opts.config_path)
+        return usage_error("serve: %s", "--config FILE is required");
+    return server_run(&opts);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error("%s", "missing command");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("imagebuilder-webhook %s\n", WH_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 2, argv + 2);
+    if (strcmp(cmd, "review") == 0)
+        return cmd_review(argc - 2, argv + 2);
+    if (strcmp(cmd, "check-config") == 0)
+        return cmd_check_config(argc - 2, argv + 2);
+    return usage_error("unknown command '%s'", cmd);
+}

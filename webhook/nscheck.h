@@ -1,0 +1,74 @@
+/* nscheck: does the production namespace exist? Asks the Kubernetes API
+ * (`GET /api/v1/namespaces/<name>`) from a background thread every
+ * ttlSeconds, with the in-cluster service account (token re-read on every
+ * refresh, since it rotates) or a kubeconfig for development. The request
+ * path only reads the cached state; it waits (bounded by timeoutMs from the
+ * start) only while the very first answer is not in yet.
+ *
+ * 200 with the namespace object is PRESENT, 404 is ABSENT, anything else
+ * (other statuses, timeouts, malformed answers) is FAILED. A failed refresh
+ * keeps the previous definite answer for up to three TTLs. */
+#ifndef WH_NSCHECK_H
+#define WH_NSCHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "config.h"
+#include "decide.h"
+
+/* What a kubeconfig's current context says about reaching the API. Data
+ * fields are decoded (PEM bytes); file paths are made absolute against
+ * the kubeconfig's directory. */
+typedef struct {
+    char *server;
+    char *ca_file;
+    unsigned char *ca_data;
+    size_t ca_len;
+    bool insecure_skip_verify;
+    char *token;
+    char *token_file;
+    char *cert_file;
+    unsigned char *cert_data;
+    size_t cert_len;
+    char *key_file;
+    unsigned char *key_data;
+    size_t key_len;
+} kubeconfig_t;
+
+/* Pure: parses kubeconfig YAML text. `dir` (may be NULL) anchors relative
+ * paths. False with a message in err (with line:col where there is one). */
+bool kubeconfig_parse(const char *buf, size_t len, const char *dir, kubeconfig_t *out, char *err,
+                      size_t errsz);
+void kubeconfig_free(kubeconfig_t *k);
+
+typedef struct {
+    check_answer_t answer;
+    bool waited;        /* this call waited for the first answer */
+    double age_seconds; /* how old the answer is (0 when none) */
+    long http_status;   /* of the last refresh */
+    char detail[192];   /* one line on the last refresh */
+} nscheck_info_t;
+
+typedef struct nscheck nscheck_t;
+
+/* Resolves the API endpoint (productionDomainCheck.apiServer, else the
+ * kubeconfig's server, else https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT)
+ * and starts the refresh thread. `seed` (may be NULL): an older checker
+ * of the same namespace and API whose answer is taken over so that a
+ * configuration reload does not wait again. */
+nscheck_t *nscheck_new(const wh_config_t *cfg, const nscheck_t *seed, char *err, size_t errsz);
+/* Stops and joins the refresh thread. */
+void nscheck_free(nscheck_t *n);
+
+/* The cached answer. Thread-safe. */
+check_answer_t nscheck_get(nscheck_t *n, nscheck_info_t *info);
+const char *nscheck_namespace(const nscheck_t *n);
+const char *nscheck_url(const nscheck_t *n);
+/* Refreshes done so far (for tests and logs). */
+unsigned long nscheck_requests(const nscheck_t *n);
+
+void nscheck_metrics(const nscheck_t *n, buf_t *out);
+
+#endif

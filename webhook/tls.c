@@ -1,0 +1,199 @@
+/* tls: SSL_CTX construction and hot replacement (see tls.h). */
+#include "tls.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <h2o.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic uint64_t g_gen;
+static SSL_CTX *g_ctx;
+
+static const char tls12_ciphers[] = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                                    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                                    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+/* The last OpenSSL error as text (and clears the queue). */
+static const char *ssl_error(char *buf, size_t n)
+{
+    unsigned long e = ERR_peek_last_error();
+    if (e == 0) {
+        snprintf(buf, n, "unknown error");
+    } else {
+        ERR_error_string_n(e, buf, n);
+    }
+    ERR_clear_error();
+    return buf;
+}
+
+/* Opens `path` to tell an unreadable file (with errno) from a bad one. */
+static FILE *open_readable(const char *what, const char *path, char *err, size_t errsz)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        snprintf(err, errsz, "cannot read %s %s: %s", what, path, strerror(errno));
+    return f;
+}
+
+SSL_CTX *tls_ctx_build(const char *cert_file, const char *key_file, const char *client_ca,
+                       char *err, size_t errsz)
+{
+    char ebuf[256];
+    SSL_CTX *ctx = NULL;
+    FILE *f = NULL;
+    EVP_PKEY *key = NULL;
+
+    if (!cert_file || !*cert_file) {
+        snprintf(err, errsz, "no TLS certificate file (webhook.tls.certFile or --tls-cert)");
+        return NULL;
+    }
+    if (!key_file || !*key_file) {
+        snprintf(err, errsz, "no TLS key file (webhook.tls.keyFile or --tls-key)");
+        return NULL;
+    }
+    ERR_clear_error();
+    ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) {
+        snprintf(err, errsz, "cannot create TLS context: %s", ssl_error(ebuf, sizeof ebuf));
+        return NULL;
+    }
+    if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_set_cipher_list(ctx, tls12_ciphers) != 1) {
+        snprintf(err, errsz, "cannot set TLS versions or ciphers: %s",
+                 ssl_error(ebuf, sizeof ebuf));
+        goto fail;
+    }
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                 SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+    static const unsigned char sid_ctx[] = "imagebuilder-webhook";
+    if (SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1) != 1) {
+        snprintf(err, errsz, "cannot set TLS session context: %s", ssl_error(ebuf, sizeof ebuf));
+        goto fail;
+    }
+
+    /* certificate chain */
+    f = open_readable("TLS certificate file", cert_file, err, errsz);
+    if (!f)
+        goto fail;
+    fclose(f);
+    f = NULL;
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
+        snprintf(err, errsz, "TLS certificate file %s has no usable PEM certificate: %s",
+                 cert_file, ssl_error(ebuf, sizeof ebuf));
+        goto fail;
+    }
+
+    /* private key */
+    f = open_readable("TLS key file", key_file, err, errsz);
+    if (!f)
+        goto fail;
+    key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    f = NULL;
+    if (!key) {
+        snprintf(err, errsz, "TLS key file %s has no usable PEM private key: %s", key_file,
+                 ssl_error(ebuf, sizeof ebuf));
+        goto fail;
+    }
+    if (SSL_CTX_use_PrivateKey(ctx, key) != 1) {
+        snprintf(err, errsz, "TLS key file %s: %s", key_file, ssl_error(ebuf, sizeof ebuf));
+        goto fail;
+    }
+    EVP_PKEY_free(key);
+    key = NULL;
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+        snprintf(err, errsz, "TLS key file %s does not match certificate %s", key_file,
+                 cert_file);
+        ERR_clear_error();
+        goto fail;
+    }
+
+    if (client_ca && *client_ca) {
+        f = open_readable("TLS client CA file", client_ca, err, errsz);
+        if (!f)
+            goto fail;
+        fclose(f);
+        f = NULL;
+        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(client_ca);
+        if (!names || SSL_CTX_load_verify_locations(ctx, client_ca, NULL) != 1) {
+            if (names)
+                sk_X509_NAME_pop_free(names, X509_NAME_free);
+            snprintf(err, errsz, "TLS client CA file %s has no usable PEM certificate: %s",
+                     client_ca, ssl_error(ebuf, sizeof ebuf));
+            goto fail;
+        }
+        SSL_CTX_set_client_CA_list(ctx, names);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    }
+
+    h2o_ssl_register_alpn_protocols(ctx, h2o_alpn_protocols);
+    return ctx;
+
+fail:
+    if (f)
+        fclose(f);
+    EVP_PKEY_free(key);
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+int64_t tls_ctx_not_after(SSL_CTX *ctx)
+{
+    X509 *leaf = ctx ? SSL_CTX_get0_certificate(ctx) : NULL;
+    const ASN1_TIME *t = leaf ? X509_get0_notAfter(leaf) : NULL;
+    struct tm tm;
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+        return 0;
+    return (int64_t)timegm(&tm);
+}
+
+void tls_publish(SSL_CTX *ctx)
+{
+    SSL_CTX *old;
+    if (pthread_mutex_lock(&g_lock) != 0)
+        abort();
+    old = g_ctx;
+    g_ctx = ctx;
+    atomic_fetch_add_explicit(&g_gen, 1, memory_order_release);
+    pthread_mutex_unlock(&g_lock);
+    SSL_CTX_free(old); /* NULL-safe; loops and connections hold their own references */
+}
+
+SSL_CTX *tls_refresh(tls_holder_t *h)
+{
+    uint64_t gen = atomic_load_explicit(&g_gen, memory_order_acquire);
+    if (gen == h->gen)
+        return h->ctx;
+    SSL_CTX *old = h->ctx;
+    if (pthread_mutex_lock(&g_lock) != 0)
+        return h->ctx;
+    h->ctx = g_ctx;
+    if (h->ctx)
+        SSL_CTX_up_ref(h->ctx);
+    h->gen = atomic_load_explicit(&g_gen, memory_order_relaxed);
+    pthread_mutex_unlock(&g_lock);
+    SSL_CTX_free(old);
+    return h->ctx;
+}
+
+void tls_holder_release(tls_holder_t *h)
+{
+    SSL_CTX_free(h->ctx);
+    h->ctx = NULL;
+    h->gen = 0;
+}
+
+void tls_unpublish(void)
+{
+    tls_publish(NULL);
+}

@@ -1,0 +1,294 @@
+/* ttlcache: bounded TTL + LRU cache with single-flight lookups (see ttlcache.h). */
+#include "ttlcache.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct flight {
+    int value;
+    bool done;
+    unsigned refs; /* the owner and every waiter */
+} flight_t;
+
+typedef struct entry {
+    char *key;
+    uint64_t hash;
+    int value;
+    uint64_t expires;
+    flight_t *flight; /* non-NULL while the lookup is in flight (entry not in the LRU) */
+    struct entry *hnext;
+    struct entry *prev, *next; /* LRU: head = most recent */
+} entry_t;
+
+struct ttlcache {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned refs;
+    size_t capacity, count;
+    entry_t **buckets;
+    size_t nbuckets; /* power of two */
+    entry_t *head, *tail;
+    ttlcache_clock_fn clock;
+    void *clock_ctx;
+};
+
+uint64_t ttlcache_monotonic_ms(void *ctx_unused)
+{
+    (void)ctx_unused;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t hash_key(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+ttlcache_t *ttlcache_new(size_t capacity, ttlcache_clock_fn clock, void *clock_ctx)
+{
+    if (capacity == 0)
+        capacity = 1;
+    if (capacity > (1u << 24))
+        capacity = 1u << 24;
+    ttlcache_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    size_t nb = 16;
+    while (nb < capacity)
+        nb *= 2;
+    c->buckets = calloc(nb, sizeof *c->buckets);
+    if (!c->buckets) {
+        free(c);
+        return NULL;
+    }
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) != 0) {
+        free(c->buckets);
+        free(c);
+        return NULL;
+    }
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int rc1 = pthread_mutex_init(&c->mu, NULL);
+    int rc2 = pthread_cond_init(&c->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc1 || rc2) {
+        if (!rc1)
+            pthread_mutex_destroy(&c->mu);
+        if (!rc2)
+            pthread_cond_destroy(&c->cv);
+        free(c->buckets);
+        free(c);
+        return NULL;
+    }
+    c->nbuckets = nb;
+    c->capacity = capacity;
+    c->refs = 1;
+    c->clock = clock ? clock : ttlcache_monotonic_ms;
+    c->clock_ctx = clock_ctx;
+    return c;
+}
+
+ttlcache_t *ttlcache_ref(ttlcache_t *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->refs++;
+    pthread_mutex_unlock(&c->mu);
+    return c;
+}
+
+static void lru_unlink(ttlcache_t *c, entry_t *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        c->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        c->tail = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void lru_push(ttlcache_t *c, entry_t *e)
+{
+    e->prev = NULL;
+    e->next = c->head;
+    if (c->head)
+        c->head->prev = e;
+    c->head = e;
+    if (!c->tail)
+        c->tail = e;
+}
+
+static entry_t **find_slot(ttlcache_t *c, const char *key, uint64_t h)
+{
+    entry_t **pp = &c->buckets[h & (c->nbuckets - 1)];
+    while (*pp && ((*pp)->hash != h || strcmp((*pp)->key, key) != 0))
+        pp = &(*pp)->hnext;
+    return pp;
+}
+
+/* Removes a stored (not in-flight) entry. */
+static void remove_entry(ttlcache_t *c, entry_t *e)
+{
+    entry_t **pp = find_slot(c, e->key, e->hash);
+    if (*pp == e)
+        *pp = e->hnext;
+    lru_unlink(c, e);
+    c->count--;
+    free(e->key);
+    free(e);
+}
+
+static void flight_release(flight_t *f)
+{
+    if (--f->refs == 0)
+        free(f);
+}
+
+ttlc_result_t ttlcache_acquire(ttlcache_t *c, const char *key, int *value, unsigned wait_ms)
+{
+    uint64_t h = hash_key(key);
+    pthread_mutex_lock(&c->mu);
+    uint64_t now = c->clock(c->clock_ctx);
+    entry_t **pp = find_slot(c, key, h);
+    entry_t *e = *pp;
+    if (e && !e->flight) {
+        if (now < e->expires) {
+            *value = e->value;
+            lru_unlink(c, e);
+            lru_push(c, e);
+            pthread_mutex_unlock(&c->mu);
+            return TTLC_HIT;
+        }
+        remove_entry(c, e);
+        e = NULL;
+    }
+    if (e) { /* in flight: wait for the owner */
+        flight_t *f = e->flight;
+        f->refs++;
+        struct timespec dl;
+        clock_gettime(CLOCK_MONOTONIC, &dl);
+        dl.tv_sec += wait_ms / 1000;
+        dl.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+        if (dl.tv_nsec >= 1000000000L) {
+            dl.tv_sec++;
+            dl.tv_nsec -= 1000000000L;
+        }
+        while (!f->done) {
+            int rc = pthread_cond_timedwait(&c->cv, &c->mu, &dl);
+            if (rc == ETIMEDOUT)
+                break;
+        }
+        ttlc_result_t r = TTLC_BUSY;
+        if (f->done) {
+            *value = f->value;
+            r = TTLC_SHARED;
+        }
+        flight_release(f);
+        pthread_mutex_unlock(&c->mu);
+        return r;
+    }
+    /* miss: become the owner */
+    e = calloc(1, sizeof *e);
+    flight_t *f = calloc(1, sizeof *f);
+    char *k = strdup(key);
+    if (!e || !f || !k) {
+        free(e);
+        free(f);
+        free(k);
+    } else {
+        f->refs = 1;
+        e->key = k;
+        e->hash = h;
+        e->flight = f;
+        e->hnext = c->buckets[h & (c->nbuckets - 1)];
+        c->buckets[h & (c->nbuckets - 1)] = e;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return TTLC_FETCH;
+}
+
+void ttlcache_complete(ttlcache_t *c, const char *key, int value, uint64_t ttl_ms)
+{
+    uint64_t h = hash_key(key);
+    pthread_mutex_lock(&c->mu);
+    entry_t **pp = find_slot(c, key, h);
+    entry_t *e = *pp;
+    if (!e || !e->flight) { /* not recorded (out of memory): nothing to publish */
+        pthread_mutex_unlock(&c->mu);
+        return;
+    }
+    flight_t *f = e->flight;
+    f->value = value;
+    f->done = true;
+    e->flight = NULL;
+    flight_release(f);
+    pthread_cond_broadcast(&c->cv);
+    if (ttl_ms == 0) {
+        *pp = e->hnext;
+        free(e->key);
+        free(e);
+    } else {
+        e->value = value;
+        e->expires = c->clock(c->clock_ctx) + ttl_ms;
+        c->count++;
+        lru_push(c, e);
+        while (c->count > c->capacity && c->tail)
+            remove_entry(c, c->tail);
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+size_t ttlcache_count(ttlcache_t *c)
+{
+    pthread_mutex_lock(&c->mu);
+    size_t n = c->count;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+void ttlcache_clear(ttlcache_t *c)
+{
+    pthread_mutex_lock(&c->mu);
+    while (c->tail)
+        remove_entry(c, c->tail);
+    pthread_mutex_unlock(&c->mu);
+}
+
+void ttlcache_unref(ttlcache_t *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    unsigned left = --c->refs;
+    pthread_mutex_unlock(&c->mu);
+    if (left)
+        return;
+    /* In-flight entries cannot exist here: their owners hold a reference
+     * through the object that owns the cache. Free everything left. */
+    for (size_t i = 0; i < c->nbuckets; i++) {
+        entry_t *e = c->buckets[i];
+        while (e) {
+            entry_t *nx = e->hnext;
+            if (e->flight)
+                flight_release(e->flight);
+            free(e->key);
+            free(e);
+            e = nx;
+        }
+    }
+    free(c->buckets);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+    free(c);
+}

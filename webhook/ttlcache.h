@@ -1,0 +1,50 @@
+/* ttlcache: a bounded, thread-safe answer cache with per-entry expiry, LRU
+ * eviction and single-flight lookups.
+ *
+ * The first thread to miss a key becomes its owner: it fetches the answer
+ * and hands it back with ttlcache_complete(). Threads that miss the same key
+ * meanwhile wait for that answer instead of asking the network again. The
+ * clock is injected so expiry can be tested without sleeping. */
+#ifndef WH_TTLCACHE_H
+#define WH_TTLCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Milliseconds on a monotonic clock. */
+typedef uint64_t (*ttlcache_clock_fn)(void *ctx);
+
+typedef struct ttlcache ttlcache_t;
+
+typedef enum {
+    TTLC_HIT = 0, /* a live entry: *value is the answer */
+    TTLC_FETCH,   /* the caller owns the lookup and must call ttlcache_complete() */
+    TTLC_SHARED,  /* another thread's lookup finished while we waited: *value is its answer */
+    TTLC_BUSY,    /* another thread's lookup did not finish within wait_ms */
+} ttlc_result_t;
+
+/* `capacity` entries at most (at least 1). `clock` NULL: CLOCK_MONOTONIC.
+ * Returns NULL when out of memory. The cache starts with one reference. */
+ttlcache_t *ttlcache_new(size_t capacity, ttlcache_clock_fn clock, void *clock_ctx);
+ttlcache_t *ttlcache_ref(ttlcache_t *c);
+void ttlcache_unref(ttlcache_t *c);
+
+/* Looks `key` up; see ttlc_result_t. `wait_ms` bounds the wait for a lookup
+ * that another thread owns. On TTLC_FETCH, when the key cannot be recorded
+ * (out of memory) the caller still fetches and ttlcache_complete() is a
+ * harmless no-op. */
+ttlc_result_t ttlcache_acquire(ttlcache_t *c, const char *key, int *value, unsigned wait_ms);
+
+/* Publishes the owner's answer to waiters and stores it for `ttl_ms`
+ * (0: not stored, only shared with the threads already waiting). */
+void ttlcache_complete(ttlcache_t *c, const char *key, int value, uint64_t ttl_ms);
+
+/* Stored, unexpired-or-not entries (not counting lookups in flight). */
+size_t ttlcache_count(ttlcache_t *c);
+/* Drops every stored entry. */
+void ttlcache_clear(ttlcache_t *c);
+
+uint64_t ttlcache_monotonic_ms(void *ctx_unused);
+
+#endif
