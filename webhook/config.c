@@ -48,17 +48,16 @@ typedef struct {
     size_t dropped;
     bool oom;
     /* state for the checks that span several keys */
-    bool repo_ok;          /* defaultRepository passed its own checks */
-    bool domains_ok;       /* domains passed */
+    bool repo_ok;    /* defaultRepository passed its own checks */
+    bool domains_ok; /* domains passed */
     bool prod_ok, project_ok, template_ok;
-    bool basic_set;        /* basicAuth.registries given */
+    bool basic_set; /* basicAuth.registries given */
 } ctx_t;
 
 static void add_error(ctx_t *x, size_t line, size_t col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static bool push_error(config_errors_t *errs, const char *file, size_t line, size_t col,
-                       char *msg)
+static bool push_error(config_errors_t *errs, const char *file, size_t line, size_t col, char *msg)
 {
     char *f = strdup(file ? file : "config");
     config_error_t *items = realloc(errs->items, (errs->n + 1) * sizeof *items);
@@ -126,10 +125,10 @@ static shown_t shown(const ynode_t *n)
         return show(n->str, n->len);
     shown_t o;
     snprintf(o.s, sizeof o.s, "%s",
-             !n ? "nothing"
-                : n->kind == YNODE_MAP ? "a map"
-                : n->kind == YNODE_SEQ ? "a list"
-                                       : "an alias");
+             !n                     ? "nothing"
+             : n->kind == YNODE_MAP ? "a map"
+             : n->kind == YNODE_SEQ ? "a list"
+                                    : "an alias");
     return o;
 }
 
@@ -282,7 +281,8 @@ static size_t edit_distance(const char *a, const char *b)
     for (size_t i = 1; i <= na; i++) {
         cur[0] = i;
         for (size_t j = 1; j <= nb; j++) {
-            size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
+            size_t cost =
+                tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
             size_t v = prev[j - 1] + cost;
             if (prev[j] + 1 < v)
                 v = prev[j] + 1;
@@ -388,7 +388,8 @@ static bool read_list(ctx_t *x, const ynode_t *v, const char *path, const char *
     if (is_null(v))
         return false;
     if (v->kind != YNODE_SEQ) {
-        NODE_ERR(x, v, "%s: expected a list of strings, got %s; write it as [a, b] or as '- a' lines",
+        NODE_ERR(x, v,
+                 "%s: expected a list of strings, got %s; write it as [a, b] or as '- a' lines",
                  path, shown(v).s);
         return false;
     }
@@ -634,7 +635,8 @@ static void chk_buildkit_uri(ctx_t *x, const ynode_t *v, const char *path, wh_co
              path, shown(v).s);
 }
 
-#define REPO_EXAMPLE "e.g. ghcr.io/my-org/images or 123456789012.dkr.ecr.us-east-1.amazonaws.com/union"
+#define REPO_EXAMPLE                                                                               \
+    "e.g. ghcr.io/my-org/images or 123456789012.dkr.ecr.us-east-1.amazonaws.com/union"
 
 /* Whether the first component `h[0..n)` of a repository is a registry host. */
 static bool explicit_domain(const char *h, size_t n)
@@ -699,7 +701,8 @@ static void chk_default_repo(ctx_t *x, const ynode_t *v, const char *path, wh_co
         return;
     }
     if (strstr(r, "://")) {
-        NODE_ERR(x, v, "%s: %s: a repository has no scheme; write host/path only (" REPO_EXAMPLE ")",
+        NODE_ERR(x, v,
+                 "%s: %s: a repository has no scheme; write host/path only (" REPO_EXAMPLE ")",
                  path, shown(v).s);
         return;
     }
@@ -770,8 +773,8 @@ static void chk_default_repo(ctx_t *x, const ynode_t *v, const char *path, wh_co
     bool stripped = false;
     const char *why = NULL;
     if (!imageref_parse_registry(r, n, norm, sizeof norm, &stripped, &why)) {
-        NODE_ERR(x, v, "%s: %s is not a valid repository: %s (" REPO_EXAMPLE ")", path,
-                 shown(v).s, why ? why : "invalid");
+        NODE_ERR(x, v, "%s: %s is not a valid repository: %s (" REPO_EXAMPLE ")", path, shown(v).s,
+                 why ? why : "invalid");
         return;
     }
     x->repo_ok = true;
@@ -819,7 +822,8 @@ static void chk_registry_list(ctx_t *x, const ynode_t *v, const char *path, wh_c
             continue;
         }
         if (hosts_only && strchr(norm, '/')) {
-            NODE_ERR(x, it, "%s: %s: write the registry host only (such as ghcr.io or "
+            NODE_ERR(x, it,
+                     "%s: %s: write the registry host only (such as ghcr.io or "
                      "registry.local:5000), without a path",
                      ipath, shown(it).s);
             continue;
@@ -857,7 +861,8 @@ static void chk_domains(ctx_t *x, const ynode_t *v, const char *path, wh_config_
 {
     x->domains_ok = false;
     if (c->domains.n == 0) {
-        NODE_ERR(x, v, "%s: the list is empty; list the project domains, e.g. [development, "
+        NODE_ERR(x, v,
+                 "%s: the list is empty; list the project domains, e.g. [development, "
                  "staging, production]",
                  path);
         return;
@@ -933,7 +938,8 @@ static void chk_image(ctx_t *x, const ynode_t *v, const char *path, wh_config_t 
     imageref_t ref;
     imageref_err_t e = imageref_parse(v->str, v->len, &ref);
     if (e != IMAGEREF_OK)
-        NODE_ERR(x, v, "%s: %s is not a valid image reference: %s; write e.g. "
+        NODE_ERR(x, v,
+                 "%s: %s is not a valid image reference: %s; write e.g. "
                  "ghcr.io/my-org/build-image:1.0",
                  path, shown(v).s, imageref_strerror(e));
 }
@@ -1016,7 +1022,8 @@ static void chk_listen(ctx_t *x, const ynode_t *v, const char *path, wh_config_t
     (void)c;
     const char *why = NULL;
     if (v->len == 0 || !listen_ok(v->str, &why))
-        NODE_ERR(x, v, "%s: %s is not a listen address: %s (e.g. \":8443\", \"0.0.0.0:8443\", "
+        NODE_ERR(x, v,
+                 "%s: %s is not a listen address: %s (e.g. \":8443\", \"0.0.0.0:8443\", "
                  "\"[::]:8443\")",
                  path, shown(v).s, why ? why : "it is empty");
 }
@@ -1224,14 +1231,38 @@ static void read_resources(ctx_t *x, const ynode_t *v, const char *path, wh_conf
 }
 
 #define OFF(m) offsetof(wh_config_t, m)
-#define STR(k, m, fn) {k, F_STR, OFF(m), 0, 0, NULL, fn}
-#define BOOL(k, m) {k, F_BOOL, OFF(m), 0, 0, NULL, NULL}
-#define UINT(k, m, lo, hi) {k, F_UINT, OFF(m), lo, hi, NULL, NULL}
-#define LIST(k, m, fn) {k, F_LIST, OFF(m), 0, 0, NULL, fn}
-#define IGN(k) {k, F_IGNORED_STR, 0, 0, 0, NULL, NULL}
-#define BLOCK(k, b) {k, F_BLOCK, 0, 0, 0, &b, NULL}
-#define CUSTOM(k, fn) {k, F_CUSTOM, 0, 0, 0, NULL, fn}
-#define BLK(a) {a, sizeof a / sizeof a[0]}
+#define STR(k, m, fn)                                                                              \
+    {                                                                                              \
+        k, F_STR, OFF(m), 0, 0, NULL, fn                                                           \
+    }
+#define BOOL(k, m)                                                                                 \
+    {                                                                                              \
+        k, F_BOOL, OFF(m), 0, 0, NULL, NULL                                                        \
+    }
+#define UINT(k, m, lo, hi)                                                                         \
+    {                                                                                              \
+        k, F_UINT, OFF(m), lo, hi, NULL, NULL                                                      \
+    }
+#define LIST(k, m, fn)                                                                             \
+    {                                                                                              \
+        k, F_LIST, OFF(m), 0, 0, NULL, fn                                                          \
+    }
+#define IGN(k)                                                                                     \
+    {                                                                                              \
+        k, F_IGNORED_STR, 0, 0, 0, NULL, NULL                                                      \
+    }
+#define BLOCK(k, b)                                                                                \
+    {                                                                                              \
+        k, F_BLOCK, 0, 0, 0, &b, NULL                                                              \
+    }
+#define CUSTOM(k, fn)                                                                              \
+    {                                                                                              \
+        k, F_CUSTOM, 0, 0, 0, NULL, fn                                                             \
+    }
+#define BLK(a)                                                                                     \
+    {                                                                                              \
+        a, sizeof a / sizeof a[0]                                                                  \
+    }
 
 static const field_t pdc_fields[] = {
     BOOL("enabled", production_domain_check.enabled),
@@ -1490,28 +1521,27 @@ wh_config_t *config_defaults(void)
     c->request_timeout_ms = 10000;
     c->shutdown_timeout_ms = 20000;
 
-    bool ok = (c->target_configmap = strdup("build-image-config")) &&
-              (c->buildkit_uri = strdup("")) && (c->default_repository = strdup("")) &&
-              strlist_set(&c->logical_registries, logical, 1) &&
-              strlist_set(&c->domains, domains, 3) &&
-              (c->production_domain = strdup("production")) &&
-              (c->build_project = strdup("system")) &&
-              (c->namespace_template = strdup("{{ project }}-{{ domain }}")) &&
-              (c->production_namespace = strdup("system-production")) &&
-              (c->production_domain_check.api_server = strdup("")) &&
-              (c->production_domain_check.kubeconfig = strdup("")) &&
-              (c->production_domain_check.token_file =
-                   strdup("/var/run/secrets/kubernetes.io/serviceaccount/token")) &&
-              (c->production_domain_check.ca_file =
-                   strdup("/var/run/secrets/kubernetes.io/serviceaccount/ca.crt")) &&
-              (c->registry_check.docker_config = strdup("")) &&
-              (c->registry_check.ca_file = strdup("")) &&
-              (c->build_image.image = strdup(DEFAULT_BUILD_IMAGE)) &&
-              (c->build_image.pull_policy = strdup("IfNotPresent")) &&
-              (c->build_image.resources = default_resources()) && (c->listen = strdup(":8443")) &&
-              (c->path = strdup("/mutate")) && (c->tls_cert_file = strdup("")) &&
-              (c->tls_key_file = strdup("")) && (c->tls_client_ca_file = strdup("")) &&
-              (c->metrics_listen = strdup(""));
+    bool ok =
+        (c->target_configmap = strdup("build-image-config")) && (c->buildkit_uri = strdup("")) &&
+        (c->default_repository = strdup("")) && strlist_set(&c->logical_registries, logical, 1) &&
+        strlist_set(&c->domains, domains, 3) && (c->production_domain = strdup("production")) &&
+        (c->build_project = strdup("system")) &&
+        (c->namespace_template = strdup("{{ project }}-{{ domain }}")) &&
+        (c->production_namespace = strdup("system-production")) &&
+        (c->production_domain_check.api_server = strdup("")) &&
+        (c->production_domain_check.kubeconfig = strdup("")) &&
+        (c->production_domain_check.token_file =
+             strdup("/var/run/secrets/kubernetes.io/serviceaccount/token")) &&
+        (c->production_domain_check.ca_file =
+             strdup("/var/run/secrets/kubernetes.io/serviceaccount/ca.crt")) &&
+        (c->registry_check.docker_config = strdup("")) &&
+        (c->registry_check.ca_file = strdup("")) &&
+        (c->build_image.image = strdup(DEFAULT_BUILD_IMAGE)) &&
+        (c->build_image.pull_policy = strdup("IfNotPresent")) &&
+        (c->build_image.resources = default_resources()) && (c->listen = strdup(":8443")) &&
+        (c->path = strdup("/mutate")) && (c->tls_cert_file = strdup("")) &&
+        (c->tls_key_file = strdup("")) && (c->tls_client_ca_file = strdup("")) &&
+        (c->metrics_listen = strdup(""));
     if (!ok) {
         config_free(c);
         return NULL;
@@ -1613,8 +1643,14 @@ wh_config_t *config_load_buffer(const char *name, const char *buf, size_t len,
         cross_checks(&x, root, c);
         ydoc_free(root);
     }
-    if (x.dropped)
-        add_error(&x, 0, 0, "%zu more errors not shown; fix the ones above first", x.dropped);
+    if (x.dropped) {
+        buf_t b = BUF_INIT;
+        buf_printf(&b, "%zu more errors not shown; fix the ones above first", x.dropped);
+        char *m = b.oom ? NULL : buf_steal(&b);
+        buf_free(&b);
+        if (!m || !push_error(x.errs, x.file, 0, 0, m))
+            x.oom = true;
+    }
     if (x.oom) {
         /* bypass the error cap: this one must get through */
         char *m = strdup("out of memory while loading the configuration");

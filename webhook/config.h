@@ -105,7 +105,7 @@ wh_config_t *config_load_file(const char *path, config_errors_t *errs);
 wh_config_t *config_defaults(void);
 void config_free(wh_config_t *c);
 
-/* "FILE:LINE:COL: MSG" (or "FILE: MSG") lines, one per error. */
+/* "FILE:LINE:COL: error: MSG" (or "FILE: error: MSG") lines, one per error. */
 void config_errors_print(const config_errors_t *errs, void *file /* FILE* */);
 void config_errors_free(config_errors_t *errs);
 

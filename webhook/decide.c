@@ -768,7 +768,7 @@ static bool run(ctx_t *x)
         container_t *ct = &x->cs[i];
         if (ct->spec == SPEC_NONE)
             continue;
-        if (ct->spec == SPEC_LOGICAL && !ct->ref.tag.n && !ct->ref.digest.n)
+        if (ct->spec == SPEC_LOGICAL && !ct->ref.tag.n)
             return deny(x, 400,
                         "container \"%.*s\": image \"%.*s\" under a logical registry needs a tag",
                         CLIP(ct->name, 63), CLIP(ct->image, 200));

@@ -31,7 +31,7 @@
 
 #define YDOC_DEFAULT_DEPTH 64
 #define YDOC_DEFAULT_NODES 1000000
-#define YDOC_DEPTH_CAP     10000 /* recursion bound for free/convert */
+#define YDOC_DEPTH_CAP     10000             /* recursion bound for free/convert */
 #define YDOC_INT_MAX       999999999999999LL /* 15 digits: cJSON prints them exactly */
 
 static void set_err(ydoc_error_t *err, size_t line, size_t col, const char *fmt, ...)

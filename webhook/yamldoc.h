@@ -20,7 +20,7 @@ typedef struct ynode {
     size_t line, col; /* 1-based position of the node's start */
     char *str;        /* scalar value (NUL-terminated) or alias name */
     size_t len;
-    bool plain;       /* scalar written without quotes (so "true", "1", "null" are typed) */
+    bool plain;           /* scalar written without quotes (so "true", "1", "null" are typed) */
     struct ynode **items; /* SEQ: n items; MAP: 2*n entries, key then value */
     size_t n;
 } ynode_t;
@@ -50,7 +50,13 @@ const ynode_t *ydoc_get(const ynode_t *map, const char *key);
  * may be NULL) receive the value for BOOL, INT (also as double) and FLOAT.
  * yamldoc.c documents the exact rules (YAML 1.2 core schema: yes/no stay
  * strings, "0755" and integers of 16+ digits stay strings, .inf/.nan too). */
-typedef enum { YSCALAR_STR = 0, YSCALAR_NULL, YSCALAR_BOOL, YSCALAR_INT, YSCALAR_FLOAT } yscalar_kind_t;
+typedef enum {
+    YSCALAR_STR = 0,
+    YSCALAR_NULL,
+    YSCALAR_BOOL,
+    YSCALAR_INT,
+    YSCALAR_FLOAT
+} yscalar_kind_t;
 yscalar_kind_t ydoc_scalar_kind(const ynode_t *n, bool *b, long long *i, double *d);
 
 /* Converts to JSON the way Kubernetes reads YAML: plain scalars become

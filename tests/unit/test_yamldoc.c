@@ -135,7 +135,8 @@ END_TEST
 START_TEST(billion_laughs_is_not_expanded)
 {
     buf_t b = BUF_INIT;
-    buf_puts(&b, "a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    buf_puts(&b,
+             "a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
     for (int i = 1; i <= 9; i++) {
         buf_printf(&b, "a%d: &a%d [", i, i);
         for (int k = 0; k < 9; k++)
@@ -302,13 +303,15 @@ START_TEST(to_json_typing)
     expect_json("a: Null", "{\"a\":null}");
     expect_json("a: 'null'", "{\"a\":\"null\"}");
     expect_json("[true, True, TRUE, false, False, FALSE]", "[true,true,true,false,false,false]");
-    expect_json("[yes, no, on, off, y, n, tRUE]", "[\"yes\",\"no\",\"on\",\"off\",\"y\",\"n\",\"tRUE\"]");
+    expect_json("[yes, no, on, off, y, n, tRUE]",
+                "[\"yes\",\"no\",\"on\",\"off\",\"y\",\"n\",\"tRUE\"]");
     expect_json("[\"true\", 'false']", "[\"true\",\"false\"]");
     expect_json("[0, 1, -5, +7, 42]", "[0,1,-5,7,42]");
     expect_json("[0x1F, 0o17]", "[31,15]");
     expect_json("[0755, -012]", "[\"0755\",\"-012\"]");
-    expect_json("[999999999999999, -999999999999999, 1000000000000000, 123456789012345678901]",
-                "[999999999999999,-999999999999999,\"1000000000000000\",\"123456789012345678901\"]");
+    expect_json(
+        "[999999999999999, -999999999999999, 1000000000000000, 123456789012345678901]",
+        "[999999999999999,-999999999999999,\"1000000000000000\",\"123456789012345678901\"]");
     expect_json("[1.5, -0.25, .5, 1e3, 2.5E-1]", "[1.5,-0.25,0.5,1000,0.25]");
     expect_json("[.inf, -.inf, .nan, 1e999]", "[\".inf\",\"-.inf\",\".nan\",\"1e999\"]");
     expect_json("[1_000, 1:30, 0x, 1e, '1']", "[\"1_000\",\"1:30\",\"0x\",\"1e\",\"1\"]");
