@@ -1,0 +1,330 @@
+// checks.mjs: the deployment checks that need a YAML parser and the
+// Kubernetes schemas. Every check prints one line, "PASS <name>" or
+// "FAIL <name>: <why>"; the exit code is 1 when any check failed.
+//
+//   node checks.mjs validate NAME FILE...    every document against the
+//       Kubernetes OpenAPI schema of its kind (kubernetes-models, and
+//       @kubernetes-models/cert-manager for cert-manager kinds)
+//   node checks.mjs safety NAME FILE...      the webhook's safety properties
+//       over the whole set of objects (webhook configuration, Deployment,
+//       Service, PodDisruptionBudget, RBAC, ConfigMaps, certificates)
+//   node checks.mjs values NAME SCHEMA JSON  merged chart values against
+//       values.schema.json (ajv, draft-07); prints the errors
+//   node checks.mjs objects FILE...          "kind namespace/name" per object
+//   node checks.mjs config FILE...           the webhook's config.yaml from the
+//       config ConfigMap, on stdout
+import { readFileSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { parseAllDocuments } from "yaml";
+import Ajv from "ajv";
+
+// The schema models are loaded only by the validate command (they are large).
+async function loadModels() {
+  const core = await import("kubernetes-models/v1");
+  const apps = await import("kubernetes-models/apps/v1");
+  const policy = await import("kubernetes-models/policy/v1");
+  const rbac = await import("kubernetes-models/rbac.authorization.k8s.io/v1");
+  const adm = await import("kubernetes-models/admissionregistration.k8s.io/v1");
+  const cm = await import("@kubernetes-models/cert-manager/cert-manager.io/v1");
+  return {
+    "v1/Namespace": core.Namespace,
+    "v1/ServiceAccount": core.ServiceAccount,
+    "v1/ConfigMap": core.ConfigMap,
+    "v1/Secret": core.Secret,
+    "v1/Service": core.Service,
+    "apps/v1/Deployment": apps.Deployment,
+    "policy/v1/PodDisruptionBudget": policy.PodDisruptionBudget,
+    "rbac.authorization.k8s.io/v1/ClusterRole": rbac.ClusterRole,
+    "rbac.authorization.k8s.io/v1/ClusterRoleBinding": rbac.ClusterRoleBinding,
+    "rbac.authorization.k8s.io/v1/Role": rbac.Role,
+    "rbac.authorization.k8s.io/v1/RoleBinding": rbac.RoleBinding,
+    "admissionregistration.k8s.io/v1/MutatingWebhookConfiguration": adm.MutatingWebhookConfiguration,
+    "cert-manager.io/v1/Certificate": cm.Certificate,
+    "cert-manager.io/v1/Issuer": cm.Issuer,
+    "cert-manager.io/v1/ClusterIssuer": cm.ClusterIssuer,
+  };
+}
+
+let failed = 0;
+function pass(name) {
+  console.log(`PASS ${name}`);
+}
+function fail(name, why) {
+  failed++;
+  console.log(`FAIL ${name}: ${why}`);
+}
+function check(name, cond, why) {
+  if (cond) pass(name);
+  else fail(name, why);
+  return cond;
+}
+
+// Parses every file into [{file, index, obj}], failing on YAML errors.
+function load(files) {
+  const out = [];
+  for (const file of files) {
+    const text = readFileSync(file, "utf8");
+    const docs = parseAllDocuments(text, { prettyErrors: true });
+    docs.forEach((doc, index) => {
+      if (doc.errors.length) throw new Error(`${file} document ${index + 1}: ${doc.errors[0].message}`);
+      const obj = doc.toJS();
+      if (obj !== null && obj !== undefined) out.push({ file, index, obj });
+    });
+  }
+  return out;
+}
+
+const id = (o) => `${o.kind} ${o.metadata?.namespace ? o.metadata.namespace + "/" : ""}${o.metadata?.name}`;
+
+async function cmdValidate(label, files) {
+  const MODELS = await loadModels();
+  const docs = load(files);
+  check(`${label}: has objects`, docs.length > 0, "no documents found");
+  for (const { file, index, obj } of docs) {
+    const name = `${label}: ${id(obj)} is a valid ${obj.apiVersion} ${obj.kind}`;
+    if (typeof obj !== "object" || !obj.apiVersion || !obj.kind) {
+      fail(`${label}: ${file} document ${index + 1}`, "no apiVersion/kind");
+      continue;
+    }
+    const Model = MODELS[`${obj.apiVersion}/${obj.kind}`];
+    if (!Model) {
+      fail(name, `no schema known for ${obj.apiVersion} ${obj.kind}`);
+      continue;
+    }
+    try {
+      new Model(obj).validate();
+      pass(name);
+    } catch (e) {
+      fail(name, e.message);
+    }
+  }
+}
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+// Does a label selector (matchLabels only is what we use) select these labels?
+function selects(selector, labels) {
+  if (!selector || !labels) return false;
+  const ml = selector.matchLabels || {};
+  if (Object.keys(ml).length === 0 && !(selector.matchExpressions || []).length) return false;
+  return Object.entries(ml).every(([k, v]) => labels[k] === v);
+}
+
+function pemCerts(pem) {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) || [];
+  return blocks.map((b) => new X509Certificate(b));
+}
+
+function cmdSafety(label, files) {
+  const objs = load(files).map((d) => d.obj);
+  const byKind = (k) => objs.filter((o) => o.kind === k);
+  const t = (n) => `${label}: ${n}`;
+
+  const mwcs = byKind("MutatingWebhookConfiguration");
+  if (!check(t("one MutatingWebhookConfiguration"), mwcs.length === 1, `found ${mwcs.length}`)) return;
+  const mwc = mwcs[0];
+  const hooks = mwc.webhooks || [];
+  if (!check(t("webhook configuration has webhooks"), hooks.length > 0, "webhooks is empty")) return;
+
+  for (const w of hooks) {
+    const h = (n) => t(`webhook ${w.name}: ${n}`);
+    const segs = String(w.name || "").split(".");
+    check(h("name has at least three DNS-1123 segments"),
+      segs.length >= 3 && segs.every((s) => DNS1123_LABEL.test(s)) && w.name.length <= 253, `name ${w.name}`);
+    check(h("admissionReviewVersions is [v1]"),
+      JSON.stringify(w.admissionReviewVersions) === '["v1"]', JSON.stringify(w.admissionReviewVersions));
+    check(h("sideEffects is None"), w.sideEffects === "None", `sideEffects ${w.sideEffects}`);
+    check(h("failurePolicy is Fail"), w.failurePolicy === "Fail", `failurePolicy ${w.failurePolicy}`);
+    check(h("timeoutSeconds is set and at most 10"),
+      Number.isInteger(w.timeoutSeconds) && w.timeoutSeconds >= 1 && w.timeoutSeconds <= 10, `timeoutSeconds ${w.timeoutSeconds}`);
+    check(h("reinvocationPolicy is IfNeeded"), w.reinvocationPolicy === "IfNeeded", `reinvocationPolicy ${w.reinvocationPolicy}`);
+    const rules = w.rules || [];
+    check(h("rules are exactly CREATE on core v1 pods"),
+      rules.length > 0 && rules.every((r) =>
+        JSON.stringify(r.operations) === '["CREATE"]' && JSON.stringify(r.resources) === '["pods"]' &&
+        JSON.stringify(r.apiGroups) === '[""]' && JSON.stringify(r.apiVersions) === '["v1"]' &&
+        (r.scope === undefined || r.scope === "Namespaced")), JSON.stringify(rules));
+    check(h("objectSelector requires imagebuilder.union.ai/builder=union"),
+      w.objectSelector?.matchLabels?.["imagebuilder.union.ai/builder"] === "union", JSON.stringify(w.objectSelector));
+
+    const svcRef = w.clientConfig?.service;
+    if (!check(h("calls a Service (not a URL)"), !!svcRef && !w.clientConfig?.url, JSON.stringify(w.clientConfig))) continue;
+    const excluded = (w.namespaceSelector?.matchExpressions || [])
+      .filter((e) => e.key === "kubernetes.io/metadata.name" && e.operator === "NotIn")
+      .flatMap((e) => e.values || []);
+    check(h(`namespaceSelector excludes the webhook's namespace (${svcRef.namespace}) and kube-system`),
+      excluded.includes(svcRef.namespace) && excluded.includes("kube-system"), JSON.stringify(w.namespaceSelector));
+    const path = svcRef.path || "";
+    check(h("service path is made of DNS-1123 segments"),
+      /^\//.test(path) && path.slice(1).split("/").every((s) => DNS1123_LABEL.test(s)), `path ${path}`);
+    check(h("service port is 443"), (svcRef.port ?? 443) === 443, `port ${svcRef.port}`);
+
+    // The Service and the Deployment behind it.
+    const svc = objs.find((o) => o.kind === "Service" && o.metadata?.name === svcRef.name &&
+      (o.metadata?.namespace || "") === svcRef.namespace);
+    if (!check(h(`Service ${svcRef.namespace}/${svcRef.name} exists`), !!svc, "not in the rendered objects")) continue;
+    const port = (svc.spec?.ports || []).find((p) => p.port === (svcRef.port ?? 443));
+    check(h("Service has port 443"), !!port, JSON.stringify(svc.spec?.ports));
+    const deps = byKind("Deployment").filter((d) => (d.metadata?.namespace || "") === svcRef.namespace &&
+      selects({ matchLabels: svc.spec?.selector }, d.spec?.template?.metadata?.labels));
+    if (!check(h("the Service selects exactly one Deployment"), deps.length === 1, `selects ${deps.length}`)) continue;
+    const dep = deps[0];
+    const pod = dep.spec.template.spec;
+    const ctrs = pod.containers || [];
+    const target = port?.targetPort;
+    const ctr = ctrs.find((c) => (c.ports || []).some((p) => p.name === target || p.containerPort === target));
+    if (!check(h(`Service targetPort ${target} is a container port`), !!ctr, "no container exposes it")) continue;
+
+    // caBundle: inline (and matching the serving certificate when that is
+    // in the same set of objects), or injected by cert-manager.
+    const inject = mwc.metadata?.annotations?.["cert-manager.io/inject-ca-from"];
+    const secretName = (pod.volumes || []).flatMap((v) => [
+      v.secret?.secretName,
+      ...(v.projected?.sources || []).map((s) => s.secret?.name),
+    ]).find(Boolean);
+    if (inject) {
+      const [cns, cname] = inject.split("/");
+      const cert = objs.find((o) => o.kind === "Certificate" && o.metadata?.name === cname && o.metadata?.namespace === cns);
+      if (check(h(`inject-ca-from names a Certificate in the set (${inject})`), !!cert, "no such Certificate")) {
+        const want = `${svcRef.name}.${svcRef.namespace}.svc`;
+        check(h("the Certificate covers the Service's DNS name"), (cert.spec?.dnsNames || []).includes(want), JSON.stringify(cert.spec?.dnsNames));
+        check(h("the Certificate writes the Secret the Deployment mounts"), cert.spec?.secretName === secretName,
+          `${cert.spec?.secretName} vs ${secretName}`);
+        check(h("the Certificate is for server auth"), (cert.spec?.usages || ["server auth"]).includes("server auth"), JSON.stringify(cert.spec?.usages));
+      }
+    } else {
+      let cas = [];
+      try {
+        cas = pemCerts(Buffer.from(w.clientConfig.caBundle || "", "base64").toString("utf8"));
+      } catch (e) {
+        cas = [];
+      }
+      check(h("caBundle holds a PEM CA certificate"), cas.length > 0 && cas.every((c) => c.ca), "empty or not a CA certificate");
+      const secret = objs.find((o) => o.kind === "Secret" && o.metadata?.name === secretName && o.metadata?.namespace === svcRef.namespace);
+      if (secret && cas.length) {
+        const crtPem = Buffer.from(secret.data?.["tls.crt"] || "", "base64").toString("utf8");
+        const certs = pemCerts(crtPem);
+        const host = `${svcRef.name}.${svcRef.namespace}.svc`;
+        check(h("the Secret's certificate is signed by the caBundle"),
+          certs.length > 0 && cas.some((ca) => certs[0].verify(ca.publicKey)), "signature does not verify");
+        check(h(`the Secret's certificate is valid for ${host}`),
+          certs.length > 0 && certs[0].checkHost(host) === host && new Date(certs[0].validTo) > new Date(), certs[0]?.subjectAltName);
+        check(h("the Secret is kubernetes.io/tls with a key"), secret.type === "kubernetes.io/tls" && !!secret.data?.["tls.key"], secret.type);
+      }
+    }
+
+    // The webhook Deployment's own safety.
+    const d = (n) => t(`Deployment ${dep.metadata.name}: ${n}`);
+    check(d("at least 2 replicas"), (dep.spec.replicas ?? 1) >= 2, `replicas ${dep.spec.replicas}`);
+    const aa = pod.affinity?.podAntiAffinity;
+    const aaTerms = [...(aa?.requiredDuringSchedulingIgnoredDuringExecution || []),
+      ...(aa?.preferredDuringSchedulingIgnoredDuringExecution || []).map((p) => p.podAffinityTerm)];
+    check(d("pod anti-affinity spreads the replicas"),
+      aaTerms.some((term) => term?.topologyKey && selects(term.labelSelector, dep.spec.template.metadata.labels)), JSON.stringify(aa));
+    check(d("readiness probe on /readyz"), ctr.readinessProbe?.httpGet?.path === "/readyz", JSON.stringify(ctr.readinessProbe));
+    check(d("liveness probe on /healthz"), ctr.livenessProbe?.httpGet?.path === "/healthz", JSON.stringify(ctr.livenessProbe));
+    const probePort = ctr.readinessProbe?.httpGet?.port;
+    check(d("probes use a declared container port"),
+      (ctr.ports || []).some((p) => p.name === probePort || p.containerPort === probePort), `port ${probePort}`);
+    const r = ctr.resources || {};
+    check(d("cpu and memory requests and limits"),
+      !!(r.requests?.cpu && r.requests?.memory && r.limits?.cpu && r.limits?.memory), JSON.stringify(r));
+    const psc = pod.securityContext || {};
+    const csc = ctr.securityContext || {};
+    check(d("runs as non-root"), (csc.runAsNonRoot ?? psc.runAsNonRoot) === true &&
+      ((csc.runAsUser ?? psc.runAsUser) ?? 1) !== 0, JSON.stringify({ psc, csc }));
+    check(d("read-only root filesystem"), csc.readOnlyRootFilesystem === true, JSON.stringify(csc));
+    check(d("no privilege escalation, not privileged"), csc.allowPrivilegeEscalation === false && csc.privileged !== true, JSON.stringify(csc));
+    check(d("all capabilities dropped, none added"),
+      (csc.capabilities?.drop || []).includes("ALL") && !(csc.capabilities?.add || []).length, JSON.stringify(csc.capabilities));
+    check(d("mounts the TLS Secret"), !!secretName, "no secret volume");
+    const args = [...(ctr.command || []), ...(ctr.args || [])];
+    const cfgPath = args[args.indexOf("--config") + 1];
+    const mounts = ctr.volumeMounts || [];
+    check(d("--config points into a read-only mount"), args.includes("--config") &&
+      mounts.some((m) => m.readOnly && cfgPath.startsWith(m.mountPath.replace(/\/?$/, "/"))), `args ${JSON.stringify(args)}`);
+
+    const pdbs = byKind("PodDisruptionBudget").filter((p) => selects(p.spec?.selector, dep.spec.template.metadata.labels));
+    check(d("a PodDisruptionBudget keeps a replica up"),
+      pdbs.length === 1 && (pdbs[0].spec.minAvailable >= 1 || pdbs[0].spec.maxUnavailable !== undefined), `${pdbs.length} PDBs`);
+
+    // RBAC: only get on namespaces, bound to the webhook's ServiceAccount.
+    const sa = pod.serviceAccountName;
+    check(d("has its own ServiceAccount"), !!sa && sa !== "default" &&
+      objs.some((o) => o.kind === "ServiceAccount" && o.metadata.name === sa), `serviceAccountName ${sa}`);
+    const bindings = [...byKind("ClusterRoleBinding"), ...byKind("RoleBinding")].filter((b) =>
+      (b.subjects || []).some((s) => s.kind === "ServiceAccount" && s.name === sa && s.namespace === svcRef.namespace));
+    const roles = bindings.map((b) => objs.find((o) => o.kind === b.roleRef.kind && o.metadata.name === b.roleRef.name));
+    const rulesOf = roles.flatMap((ro) => ro?.rules || []);
+    check(d("RBAC grants exactly get on namespaces"),
+      roles.length > 0 && roles.every(Boolean) && rulesOf.length > 0 && rulesOf.every((ru) =>
+        JSON.stringify(ru.apiGroups) === '[""]' && JSON.stringify(ru.resources) === '["namespaces"]' &&
+        JSON.stringify(ru.verbs) === '["get"]' && !ru.resourceNames), JSON.stringify(rulesOf));
+  }
+
+  // The configuration and the build-image ConfigMap agree.
+  const cfgText = configText(objs);
+  if (check(t("the webhook config ConfigMap exists"), !!cfgText, "no ConfigMap with config.yaml")) {
+    const cfg = parseAllDocuments(cfgText)[0].toJS();
+    const ib = cfg.imageBuilder || {};
+    const bic = byKind("ConfigMap").filter((c) => c.metadata?.name === (ib.targetConfigMapName || "build-image-config"));
+    if (check(t("build-image ConfigMap exists"), bic.length > 0, `no ConfigMap ${ib.targetConfigMapName}`)) {
+      for (const c of bic) {
+        const data = c.data || {};
+        const n = `${c.metadata.namespace}/${c.metadata.name}`;
+        check(t(`${n} has buildkit-uri, default-repository, authentication-type, storage.yaml`),
+          ["buildkit-uri", "default-repository", "authentication-type", "storage.yaml"].every((k) => k in data), Object.keys(data).join(","));
+        check(t(`${n} agrees with the webhook config`),
+          data["buildkit-uri"] === (ib.buildkitUri || "") && data["default-repository"] === (ib.defaultRepository || "") &&
+          data["authentication-type"] === (ib.authenticationType || "noop"),
+          JSON.stringify({ data, ib: { uri: ib.buildkitUri, repo: ib.defaultRepository, auth: ib.authenticationType } }));
+      }
+    }
+    const m = /^tcp:\/\/([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local:(\d+)$/.exec(ib.buildkitUri || "");
+    if (ib.buildkit?.enabled && m && ib.buildkitUri) {
+      const bsvc = objs.find((o) => o.kind === "Service" && o.metadata.name === m[1] && o.metadata.namespace === m[2]);
+      if (bsvc) {
+        check(t("the buildkit Service serves the URI's port"), (bsvc.spec.ports || []).some((p) => String(p.port) === m[3]), JSON.stringify(bsvc.spec.ports));
+        const bdep = byKind("Deployment").find((dd) => selects({ matchLabels: bsvc.spec.selector }, dd.spec.template.metadata.labels));
+        check(t("a buildkitd Deployment backs the buildkit Service"), !!bdep, "no Deployment selected");
+      }
+    }
+  }
+}
+
+function configText(objs) {
+  const cm = objs.find((o) => o.kind === "ConfigMap" && typeof o.data?.["config.yaml"] === "string");
+  return cm ? cm.data["config.yaml"] : null;
+}
+
+function cmdValues(label, schemaFile, valuesFile) {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  const validate = ajv.compile(JSON.parse(readFileSync(schemaFile, "utf8")));
+  const values = JSON.parse(readFileSync(valuesFile, "utf8"));
+  if (validate(values)) pass(`${label}: values match values.schema.json`);
+  else fail(`${label}: values match values.schema.json`, ajv.errorsText(validate.errors));
+}
+
+const [cmd, ...rest] = process.argv.slice(2);
+try {
+  switch (cmd) {
+    case "validate": await cmdValidate(rest[0], rest.slice(1)); break;
+    case "safety": cmdSafety(rest[0], rest.slice(1)); break;
+    case "values": cmdValues(rest[0], rest[1], rest[2]); break;
+    case "objects":
+      for (const { obj } of load(rest)) console.log(`${obj.kind} ${obj.metadata?.namespace || "-"}/${obj.metadata?.name}`);
+      break;
+    case "config": {
+      const text = configText(load(rest).map((d) => d.obj));
+      if (!text) throw new Error("no ConfigMap with config.yaml");
+      process.stdout.write(text);
+      break;
+    }
+    default:
+      console.error("usage: node checks.mjs validate|safety|values|objects|config ...");
+      process.exit(2);
+  }
+} catch (e) {
+  fail(`${cmd} ${rest[0] || ""}`, e.message);
+}
+process.exit(failed ? 1 : 0);

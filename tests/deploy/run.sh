@@ -1,0 +1,360 @@
+#!/usr/bin/env bash
+# Deployment checks: the certificate tool (certs/gen-certs.sh), the caBundle
+# filler (hack/fill-cabundle.sh), a TLS handshake of the real server with a
+# generated certificate, check-config on every configuration we ship, and
+# the manifests and every rendered chart variant validated against the
+# Kubernetes schemas and the webhook's safety properties.
+#
+# Last line: "deploy: N passed, M failed". Under QUICK=1 the parts that need
+# Go (the chart renderer) and Node (schemas) are skipped.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$PWD
+WEBHOOK_BIN=${WEBHOOK_BIN:-$ROOT/bin/imagebuilder-webhook}
+QUICK=${QUICK:-0}
+CHART=$ROOT/charts/imagebuilder-webhook
+GEN=$ROOT/certs/gen-certs.sh
+FILL=$ROOT/hack/fill-cabundle.sh
+NODE_DIR=$ROOT/tests/deploy
+RENDER=${HELM_RENDER:-$ROOT/build/helm-render}
+
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+pass=0 fail=0
+ok() {
+    pass=$((pass + 1))
+    echo "PASS $1"
+}
+ko() {
+    fail=$((fail + 1))
+    echo "FAIL $1: $2"
+}
+# expect NAME CMD...: passes when CMD succeeds.
+expect() {
+    local name=$1
+    shift
+    local out
+    if out=$("$@" 2>&1); then ok "$name"; else ko "$name" "$(tail -n 3 <<<"$out" | tr '\n' ' ')"; fi
+}
+# refuse NAME CMD...: passes when CMD fails.
+refuse() {
+    local name=$1
+    shift
+    if "$@" >/dev/null 2>&1; then ko "$name" "succeeded but should have failed"; else ok "$name"; fi
+}
+# Runs a checks.mjs command, counting its PASS/FAIL lines.
+node_checks() {
+    local out rc p f
+    out=$(cd "$NODE_DIR" && node checks.mjs "$@" 2>&1)
+    rc=$?
+    grep -E '^FAIL ' <<<"$out"
+    p=$(grep -c '^PASS ' <<<"$out")
+    f=$(grep -c '^FAIL ' <<<"$out")
+    [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && { echo "$out" | tail -n 5; f=1; }
+    pass=$((pass + p))
+    fail=$((fail + f))
+    echo "  checks.mjs $1 ${2:-}: $p passed, $f failed"
+}
+# node_refuses NAME PATTERN CMD...: checks.mjs must fail with a FAIL line matching PATTERN.
+node_refuses() {
+    local name=$1 pattern=$2 out rc
+    shift 2
+    out=$(cd "$NODE_DIR" && node checks.mjs "$@" 2>&1)
+    rc=$?
+    if [ "$rc" -ne 0 ] && grep -E '^FAIL ' <<<"$out" | grep -qE -- "$pattern"; then
+        ok "$name"
+    else
+        ko "$name" "expected a failure matching '$pattern' (exit $rc)"
+    fi
+}
+sums() { (cd "$1" && sha256sum ca.crt ca.key tls.crt tls.key secret.yaml); }
+sans_of() { openssl x509 -in "$1" -noout -ext subjectAltName | tail -n +2 | tr ',' '\n' | sed 's/^ *//'; }
+# The value of a data key of the Secret manifest written by gen-certs.sh.
+secret_data() { awk -v k="  $2:" 'index($0, k) == 1 {print $2}' "$1" | base64 -d; }
+
+# ---- certs/gen-certs.sh ---------------------------------------------------
+C=$work/c1
+bundle=$("$GEN" --out "$C" --extra-san DNS:localhost --extra-san IP:127.0.0.1 2>"$work/gen.err")
+rc=$?
+if [ "$rc" -eq 0 ] && [ -s "$C/ca.crt" ] && [ -s "$C/ca.key" ] && [ -s "$C/tls.crt" ] && [ -s "$C/tls.key" ] && [ -s "$C/secret.yaml" ]; then
+    ok "gen-certs: writes ca.crt ca.key tls.crt tls.key secret.yaml"
+else
+    ko "gen-certs: writes ca.crt ca.key tls.crt tls.key secret.yaml" "exit $rc: $(tail -n 2 "$work/gen.err")"
+fi
+[ "$bundle" = "$(base64 -w0 <"$C/ca.crt" 2>/dev/null)" ] && [ -n "$bundle" ] &&
+    ok "gen-certs: stdout is exactly the base64 caBundle" || ko "gen-certs: stdout is exactly the base64 caBundle" "got '${bundle:0:40}...'"
+modes=$(stat -c '%a' "$C/ca.key" "$C/tls.key" "$C/secret.yaml" 2>/dev/null | sort -u | paste -sd, -)
+[ "$modes" = 600 ] && ok "gen-certs: keys and Secret are mode 0600" || ko "gen-certs: keys and Secret are mode 0600" "modes $modes"
+sans=$(sans_of "$C/tls.crt" 2>/dev/null)
+missing=""
+for want in DNS:imagebuilder-webhook.imagebuilder.svc DNS:imagebuilder-webhook.imagebuilder.svc.cluster.local DNS:localhost "IP Address:127.0.0.1"; do
+    grep -qxF "$want" <<<"$sans" || missing="$missing $want"
+done
+[ -z "$missing" ] && ok "gen-certs: serving certificate has the service and extra SANs" ||
+    ko "gen-certs: serving certificate has the service and extra SANs" "missing:$missing"
+expect "gen-certs: serving certificate verifies against the CA" openssl verify -CAfile "$C/ca.crt" "$C/tls.crt"
+expect "gen-certs: serving key is ECDSA P-256" bash -c "openssl pkey -in '$C/tls.key' -noout -text | grep -q 'NIST CURVE: P-256'"
+expect "gen-certs: serving certificate is for server auth, not a CA" bash -c \
+    "openssl x509 -in '$C/tls.crt' -noout -ext extendedKeyUsage,basicConstraints | grep -q 'TLS Web Server Authentication' &&
+     openssl x509 -in '$C/tls.crt' -noout -ext basicConstraints | grep -q 'CA:FALSE'"
+expect "gen-certs: the CA is a CA" bash -c "openssl x509 -in '$C/ca.crt' -noout -ext basicConstraints | grep -q 'CA:TRUE'"
+expect "gen-certs: secret.yaml is a kubernetes.io/tls Secret in the namespace" bash -c \
+    "grep -qx 'type: kubernetes.io/tls' '$C/secret.yaml' && grep -qx '  namespace: imagebuilder' '$C/secret.yaml' &&
+     grep -qx '  name: imagebuilder-webhook-tls' '$C/secret.yaml'"
+ok_data=1
+for k in tls.crt tls.key ca.crt; do
+    cmp -s <(secret_data "$C/secret.yaml" "$k") "$C/$k" || ok_data=0
+done
+[ "$ok_data" = 1 ] && ok "gen-certs: secret.yaml carries the same tls.crt, tls.key and ca.crt" ||
+    ko "gen-certs: secret.yaml carries the same tls.crt, tls.key and ca.crt" "data differs from the files"
+
+before=$(sums "$C" 2>/dev/null)
+again=$("$GEN" --out "$C" --extra-san DNS:localhost --extra-san IP:127.0.0.1 2>/dev/null)
+rc=$?
+[ "$rc" -eq 0 ] && [ "$before" = "$(sums "$C")" ] && [ "$again" = "$bundle" ] &&
+    ok "gen-certs: a second run with the same parameters changes nothing" ||
+    ko "gen-certs: a second run with the same parameters changes nothing" "exit $rc or files changed"
+refuse "gen-certs: refuses other names over existing files" "$GEN" --out "$C" --namespace other
+[ "$before" = "$(sums "$C")" ] && ok "gen-certs: a refused run leaves the files alone" ||
+    ko "gen-certs: a refused run leaves the files alone" "files changed"
+renewed=$("$GEN" --out "$C" --renew --extra-san DNS:localhost --extra-san IP:127.0.0.1 2>/dev/null)
+rc=$?
+if [ "$rc" -eq 0 ] && [ "$renewed" = "$bundle" ] && cmp -s <(sed -n 1p <<<"$before") <(cd "$C" && sha256sum ca.crt) &&
+    ! grep -q "$(cd "$C" && sha256sum tls.crt | cut -c1-64)" <<<"$before" &&
+    openssl verify -CAfile "$C/ca.crt" "$C/tls.crt" >/dev/null 2>&1; then
+    ok "gen-certs: --renew re-issues the serving certificate with the same CA"
+else
+    ko "gen-certs: --renew re-issues the serving certificate with the same CA" "exit $rc"
+fi
+cmp -s <(secret_data "$C/secret.yaml" tls.crt) "$C/tls.crt" && ok "gen-certs: --renew updates secret.yaml" ||
+    ko "gen-certs: --renew updates secret.yaml" "secret.yaml still has the old certificate"
+forced=$("$GEN" --out "$C" --force --namespace other 2>/dev/null)
+rc=$?
+[ "$rc" -eq 0 ] && [ -n "$forced" ] && [ "$forced" != "$bundle" ] && sans_of "$C/tls.crt" | grep -qx DNS:imagebuilder-webhook.other.svc &&
+    ok "gen-certs: --force replaces the CA and takes the new names" || ko "gen-certs: --force replaces the CA and takes the new names" "exit $rc"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$C/tls.key" 2>/dev/null
+refuse "gen-certs: refuses a key that does not match the certificate" "$GEN" --out "$C" --namespace other
+refuse "gen-certs: rejects a service name that is not a DNS label" "$GEN" --out "$work/bad" --service Bad_Name
+refuse "gen-certs: rejects an unknown option" "$GEN" --out "$work/bad" --bogus
+D=$work/c2
+"$GEN" --out "$D" --service hooks --namespace tools --secret-name hooks-cert >/dev/null 2>&1
+sans=$(sans_of "$D/tls.crt" 2>/dev/null | paste -sd, -)
+[ "$sans" = "DNS:hooks.tools.svc,DNS:hooks.tools.svc.cluster.local" ] && grep -qx '  name: hooks-cert' "$D/secret.yaml" &&
+    ok "gen-certs: --service/--namespace/--secret-name name the certificate and Secret" ||
+    ko "gen-certs: --service/--namespace/--secret-name name the certificate and Secret" "SANs $sans"
+
+# ---- hack/fill-cabundle.sh ------------------------------------------------
+P=$work/prod
+"$GEN" --out "$P" >/dev/null 2>&1
+"$FILL" --certs "$P" --stdout >"$work/mwc.yaml" 2>"$work/fill.err"
+rc=$?
+got=$(awk '/^ *caBundle:/ {gsub(/"/, "", $2); print $2}' "$work/mwc.yaml")
+[ "$rc" -eq 0 ] && [ "$got" = "$(base64 -w0 <"$P/ca.crt")" ] && ok "fill-cabundle: writes the CA of certs/ into the webhook configuration" ||
+    ko "fill-cabundle: writes the CA of certs/ into the webhook configuration" "exit $rc $(cat "$work/fill.err")"
+refuse "fill-cabundle: refuses certificates made for another Service" "$FILL" --certs "$D" --stdout
+cp "$ROOT/manifests/08-mutatingwebhookconfiguration.yaml" "$work/inplace.yaml"
+"$FILL" --certs "$P" "$work/inplace.yaml" 2>/dev/null && cmp -s "$work/inplace.yaml" "$work/mwc.yaml" &&
+    ok "fill-cabundle: edits a given file in place" || ko "fill-cabundle: edits a given file in place" "file differs from --stdout"
+
+# ---- the server accepts the generated certificate -------------------------
+free_port() {
+    local p
+    for _ in $(seq 1 50); do
+        p=$((20000 + RANDOM % 30000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+    done
+    return 1
+}
+cat >"$work/dev-config.yaml" <<'EOF'
+imageBuilder:
+  enabled: true
+  buildkitUri: tcp://127.0.0.1:1234
+  defaultRepository: localhost:5000/union
+  authenticationType: noop
+webhook:
+  path: /mutate
+  logLevel: warn
+EOF
+if [ ! -x "$WEBHOOK_BIN" ]; then
+    ko "server: serves /healthz over TLS with the gen-certs certificate" "$WEBHOOK_BIN is missing (make builds it)"
+else
+    port=$(free_port)
+    "$WEBHOOK_BIN" serve --config "$work/dev-config.yaml" --listen "127.0.0.1:$port" \
+        --tls-cert "$P/tls.crt" --tls-key "$P/tls.key" >"$work/server.log" 2>&1 &
+    server_pid=$!
+    up=0
+    for _ in $(seq 1 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then up=1; break; fi
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    host=imagebuilder-webhook.imagebuilder.svc
+    req() { printf 'GET /healthz HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$host"; }
+    if [ "$up" = 1 ]; then
+        resp=$(req | timeout 10 openssl s_client -connect "127.0.0.1:$port" -servername "$host" \
+            -verify_hostname "$host" -verify_return_error -CAfile "$P/ca.crt" -quiet 2>&1)
+        grep -q "^HTTP/1.1 200" <<<"$resp" && ok "server: serves /healthz over TLS with the gen-certs certificate" ||
+            ko "server: serves /healthz over TLS with the gen-certs certificate" "$(head -n 3 <<<"$resp" | tr '\n' ' ')"
+        req | timeout 10 openssl s_client -connect "127.0.0.1:$port" -servername "$host" \
+            -verify_hostname "$host" -verify_return_error -CAfile "$D/ca.crt" -quiet >/dev/null 2>&1 &&
+            ko "server: a client trusting another CA is refused" "handshake succeeded" ||
+            ok "server: a client trusting another CA is refused"
+    else
+        ko "server: serves /healthz over TLS with the gen-certs certificate" "server did not listen: $(tail -n 3 "$work/server.log" | tr '\n' ' ')"
+    fi
+    kill "$server_pid" 2>/dev/null
+    wait "$server_pid" 2>/dev/null
+    server_pid=""
+fi
+
+# ---- check-config on what we ship -----------------------------------------
+# config.yaml of a ConfigMap manifest: the block under "config.yaml: |".
+awk '/^  config.yaml: \|/ {s = 1; next} s && /^    / {print substr($0, 5); next} s && !/^ *$/ {exit} s {print ""}' \
+    "$ROOT/manifests/03-config.yaml" >"$work/manifests-config.yaml"
+if [ ! -x "$WEBHOOK_BIN" ]; then
+    ko "check-config: manifests/03-config.yaml is valid" "$WEBHOOK_BIN is missing"
+else
+    expect "check-config: manifests/03-config.yaml is valid" "$WEBHOOK_BIN" check-config --config "$work/manifests-config.yaml"
+    sed 's/authenticationType: noop/authenticationType: github/' "$work/manifests-config.yaml" >"$work/bad-config.yaml"
+    refuse "check-config: the same config with an unknown authenticationType is refused" \
+        "$WEBHOOK_BIN" check-config --config "$work/bad-config.yaml"
+fi
+
+if [ "$QUICK" = 1 ]; then
+    echo "QUICK=1: skipping the chart renderer (Go) and the schema checks (Node)"
+    echo "deploy: $pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+    exit
+fi
+
+# ---- the chart renderer ---------------------------------------------------
+if [ -z "${HELM_RENDER:-}" ]; then
+    mkdir -p "$(dirname "$RENDER")"
+    expect "helm-render: builds (Go, GOPATH mode, sprig)" env GO111MODULE=off GOPATH=/usr/share/gocode \
+        GOCACHE="${GOCACHE:-$ROOT/build/go-cache}" go build -o "$RENDER" ./hack/helm-render
+fi
+if [ ! -d "$NODE_DIR/node_modules/kubernetes-models" ]; then
+    (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1 ||
+        npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1)
+fi
+[ -d "$NODE_DIR/node_modules/kubernetes-models" ] && ok "node: kubernetes-models installed" ||
+    ko "node: kubernetes-models installed" "npm install failed in tests/deploy"
+
+R=$work/render
+mkdir -p "$R"
+variants=(defaults aws google azure cert-manager)
+for v in "${variants[@]}"; do
+    args=()
+    [ "$v" = defaults ] || args=(-f "$CHART/ci/$v-values.yaml")
+    expect "chart: renders ($v)" bash -c '"$@" >"'"$R/$v.yaml"'"' _ "$RENDER" "${args[@]}" "$CHART"
+    "$RENDER" --dump-values "${args[@]}" "$CHART" >"$R/$v.values.json" 2>/dev/null
+done
+
+# ---- schemas ----------------------------------------------------------------
+"$FILL" --certs "$P" --stdout >"$R/manifests-mwc.yaml"
+mfiles=()
+for f in "$ROOT"/manifests/*.yaml; do
+    case "$f" in *08-mutatingwebhookconfiguration.yaml) mfiles+=("$R/manifests-mwc.yaml") ;; *) mfiles+=("$f") ;; esac
+done
+node_checks validate manifests "$ROOT"/manifests/*.yaml "$P/secret.yaml"
+for v in "${variants[@]}"; do
+    node_checks validate "chart-$v" "$R/$v.yaml"
+    node_checks values "chart-$v" "$CHART/values.schema.json" "$R/$v.values.json"
+done
+node_refuses "validate: a Deployment with replicas \"two\" is rejected" "replicas must be integer" validate broken \
+    <(sed 's/^  replicas: 2$/  replicas: two/' "$ROOT/manifests/05-deployment.yaml")
+
+# values.schema.json rejects what the webhook would reject.
+schema_refuses() {
+    local name=$1
+    shift
+    "$RENDER" --dump-values "$@" "$CHART" >"$R/neg.json" 2>/dev/null
+    node_refuses "values.schema.json rejects $name" "values match" values neg "$CHART/values.schema.json" "$R/neg.json"
+}
+schema_refuses "an unknown authenticationType" --set imageBuilder.authenticationType=github
+schema_refuses "an unknown key under imageBuilder" --set imageBuilder.defaultRepo=x
+schema_refuses "a chart-only key under webhook" --set webhook.replicas=3
+schema_refuses "timeoutSeconds above 10" --set admission.timeoutSeconds=30
+schema_refuses "a defaultRepository with a scheme" --set imageBuilder.defaultRepository=https://ghcr.io/org
+schema_refuses "an unknown certificates.mode" --set certificates.mode=manual
+
+# ---- safety properties ----------------------------------------------------
+node_checks safety manifests "${mfiles[@]}" "$P/secret.yaml"
+for v in "${variants[@]}"; do
+    node_checks safety "chart-$v" "$R/$v.yaml"
+done
+"$RENDER" --set admission.failurePolicy=Ignore "$CHART" >"$R/neg1.yaml" 2>/dev/null
+node_refuses "safety: failurePolicy Ignore is caught" "failurePolicy is Fail" safety neg "$R/neg1.yaml"
+"$RENDER" --set admission.timeoutSeconds=30 "$CHART" >"$R/neg2.yaml" 2>/dev/null
+node_refuses "safety: timeoutSeconds 30 is caught" "at most 10" safety neg "$R/neg2.yaml"
+printf 'admission:\n  excludeNamespaces: []\n' >"$R/neg3-values.yaml"
+"$RENDER" -f "$R/neg3-values.yaml" "$CHART" >"$R/neg3.yaml" 2>/dev/null
+node_refuses "safety: a namespaceSelector that lets kube-system in is caught" "excludes the webhook's namespace" safety neg "$R/neg3.yaml"
+sed 's/sideEffects: None/sideEffects: NoneOnDryRun/' "$R/manifests-mwc.yaml" >"$R/neg4.yaml"
+node_refuses "safety: sideEffects other than None is caught" "sideEffects is None" safety neg "${mfiles[@]/$R\/manifests-mwc.yaml/$R/neg4.yaml}"
+sed 's/readOnlyRootFilesystem: true/readOnlyRootFilesystem: false/' "$ROOT/manifests/05-deployment.yaml" >"$R/neg5.yaml"
+node_refuses "safety: a writable root filesystem is caught" "read-only root filesystem" safety neg \
+    "${mfiles[@]/$ROOT\/manifests\/05-deployment.yaml/$R/neg5.yaml}"
+"$RENDER" --set certificates.mode=secret --set certificates.secret.name=imagebuilder-webhook-tls \
+    --set "certificates.secret.caBundle=$(base64 -w0 <"$D/ca.crt")" "$CHART" >"$R/neg6.yaml" 2>/dev/null
+node_refuses "safety: a caBundle that did not sign the serving certificate is caught" "signed by the caBundle" safety neg \
+    "$R/neg6.yaml" "$P/secret.yaml"
+
+# ---- what the chart renders -------------------------------------------------
+(cd "$NODE_DIR" && node checks.mjs objects "${mfiles[@]}") | grep -v '^Namespace ' | sort >"$R/m.objects"
+(cd "$NODE_DIR" && node checks.mjs objects "$R/defaults.yaml") | grep -v '^Secret ' | sort >"$R/c.objects"
+if [ -s "$R/m.objects" ] && cmp -s "$R/m.objects" "$R/c.objects"; then
+    ok "chart: defaults render the same objects as manifests/"
+else
+    ko "chart: defaults render the same objects as manifests/" "$(diff "$R/m.objects" "$R/c.objects" | grep '^[<>]' | head -n 4 | tr '\n' ' ')"
+fi
+uri=tcp://imagebuilder-webhook-buildkit.imagebuilder.svc.cluster.local:1234
+grep -qx "  buildkit-uri: \"$uri\"" "$R/defaults.yaml" && grep -qx "      buildkitUri: $uri" "$R/defaults.yaml" &&
+    ok "chart: empty buildkitUri with buildkit enabled renders the in-cluster URI into both ConfigMaps" ||
+    ko "chart: empty buildkitUri with buildkit enabled renders the in-cluster URI into both ConfigMaps" "URI not found"
+"$RENDER" --release ib --namespace builds "$CHART" >"$R/other.yaml" 2>/dev/null
+uri=tcp://ib-buildkit.builds.svc.cluster.local:1234
+grep -qx "  buildkit-uri: \"$uri\"" "$R/other.yaml" && grep -qx "      buildkitUri: $uri" "$R/other.yaml" &&
+    grep -q '^  name: ib-buildkit$' "$R/other.yaml" && ok "chart: the buildkit URI follows the release name and namespace" ||
+    ko "chart: the buildkit URI follows the release name and namespace" "$uri not rendered"
+out=$("$RENDER" --set imageBuilder.buildkit.enabled=false "$CHART" 2>&1)
+[ $? -ne 0 ] && grep -q "no builder" <<<"$out" && ok "chart: no buildkitUri and buildkit disabled is refused" ||
+    ko "chart: no buildkitUri and buildkit disabled is refused" "rendered anyway"
+grep -q 'buildkit-uri: "tcp://buildkitd.buildkit.svc.cluster.local:1234"' "$R/google.yaml" && ! grep -q 'name: imagebuilder-buildkit' "$R/google.yaml" &&
+    ok "chart: an explicit buildkitUri is used and no buildkitd is deployed when disabled" ||
+    ko "chart: an explicit buildkitUri is used and no buildkitd is deployed when disabled" "google variant"
+[ "$(grep -c '^  name: build-image-config$' "$R/aws.yaml")" = 4 ] &&
+    ok "chart: build-image-config is rendered into every listed namespace" ||
+    ko "chart: build-image-config is rendered into every listed namespace" "$(grep -c '^  name: build-image-config$' "$R/aws.yaml") copies"
+out=$("$RENDER" --set certificates.mode=secret --set certificates.secret.name=x "$CHART" 2>&1)
+[ $? -ne 0 ] && grep -q caBundle <<<"$out" && ok "chart: certificates.mode=secret requires a caBundle" ||
+    ko "chart: certificates.mode=secret requires a caBundle" "rendered without one"
+"$RENDER" --notes "$CHART" >"$R/notes.txt" 2>/dev/null
+grep -q -- '--dry-run=server' "$R/notes.txt" && ok "chart: NOTES.txt explains a server-side dry run" ||
+    ko "chart: NOTES.txt explains a server-side dry run" "not in NOTES"
+grep -q 'cert-manager.io/inject-ca-from: imagebuilder/imagebuilder-webhook-tls' "$R/cert-manager.yaml" && ! grep -q 'caBundle:' "$R/cert-manager.yaml" &&
+    ok "chart: cert-manager mode injects the CA instead of rendering one" || ko "chart: cert-manager mode injects the CA instead of rendering one" "annotation or caBundle"
+
+# ---- check-config on every rendered config --------------------------------
+for v in "${variants[@]}"; do
+    (cd "$NODE_DIR" && node checks.mjs config "$R/$v.yaml") >"$R/$v.config.yaml" 2>/dev/null
+    if [ ! -x "$WEBHOOK_BIN" ]; then
+        ko "check-config: the config rendered by the chart is valid ($v)" "$WEBHOOK_BIN is missing"
+    elif [ ! -s "$R/$v.config.yaml" ]; then
+        ko "check-config: the config rendered by the chart is valid ($v)" "no config.yaml in the render"
+    else
+        expect "check-config: the config rendered by the chart is valid ($v)" "$WEBHOOK_BIN" check-config --config "$R/$v.config.yaml"
+    fi
+done
+
+echo "deploy: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
