@@ -28,6 +28,7 @@ async function loadModels() {
   const cm = await import("@kubernetes-models/cert-manager/cert-manager.io/v1");
   return {
     "v1/Namespace": core.Namespace,
+    "v1/Pod": core.Pod,
     "v1/ServiceAccount": core.ServiceAccount,
     "v1/ConfigMap": core.ConfigMap,
     "v1/Secret": core.Secret,

@@ -2,13 +2,38 @@
 # Golden cases: pod + config + the exact expected answer, checked as
 # kube-apiserver would check it, patch applied with evanphx/json-patch and
 # the patched pod sent again (it must come back allowed with no patch).
+# Every patched pod is then validated against the Kubernetes Pod schema
+# (kubernetes-models, installed by tests/deploy); skipped under QUICK=1.
 # UPDATE_GOLDEN=1 rewrites the response.json files (review the diff!).
-set -euo pipefail
+set -uo pipefail
 cd "$(dirname "$0")/../.."
 bin="${WEBHOOK_BIN:-bin/imagebuilder-webhook}"
 mkdir -p build
+rm -rf build/golden-patched
 GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="${GOCACHE:-$PWD/build/gocache}" \
-    go build -o build/golden-check ./tests/golden/
+    go build -o build/golden-check ./tests/golden/ || { echo "golden: 0 passed, 1 failed"; exit 1; }
 args=(-patched build/golden-patched)
 [ "${UPDATE_GOLDEN:-}" = 1 ] && args+=(-update)
-exec build/golden-check "${args[@]}" "$bin" tests/golden
+out=$(build/golden-check "${args[@]}" "$bin" tests/golden)
+rc=$?
+echo "$out" | grep -v '^golden: '
+pass=$(sed -nE 's/^golden: ([0-9]+) passed, ([0-9]+) failed$/\1/p' <<<"$out")
+fail=$(sed -nE 's/^golden: ([0-9]+) passed, ([0-9]+) failed$/\2/p' <<<"$out")
+pass=${pass:-0} fail=${fail:-1}
+[ $rc -ne 0 ] && [ "$fail" -eq 0 ] && fail=1
+
+if [ -z "${QUICK:-}" ] && ls build/golden-patched/*.json >/dev/null 2>&1; then
+    if [ ! -d tests/deploy/node_modules/kubernetes-models ]; then
+        (cd tests/deploy && { npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1 ||
+            npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1; })
+    fi
+    v=$(node tests/deploy/checks.mjs validate patched-pod build/golden-patched/*.json 2>&1)
+    echo "$v" | grep '^FAIL' || true
+    p=$(grep -c '^PASS' <<<"$v")
+    f=$(grep -c '^FAIL' <<<"$v")
+    [ "$p" -eq 0 ] && f=$((f + 1))
+    echo "patched pods valid against the Pod schema: $p passed, $f failed"
+    pass=$((pass + p)) fail=$((fail + f))
+fi
+echo "golden: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
