@@ -25,9 +25,30 @@ static bool fail(char *why, size_t whysz, const char *msg)
     return false;
 }
 
+/* Well-formed UTF-8 without NUL bytes: what a JSON text from the API server
+ * is. Anything else would be echoed back in a form the server reads
+ * differently (Go replaces invalid sequences), so it is refused. */
+static bool utf8_text(const unsigned char *s, size_t n, size_t *bad)
+{
+    for (size_t i = 0; i < n;) {
+        size_t k = s[i] ? utf8_seq_len(s + i, n - i) : 0;
+        if (k == 0) {
+            *bad = i;
+            return false;
+        }
+        i += k;
+    }
+    return true;
+}
+
 bool admission_parse(const char *body, size_t len, review_t *rv, char *why, size_t whysz)
 {
     memset(rv, 0, sizeof *rv);
+    size_t bad = 0;
+    if (!utf8_text((const unsigned char *)body, len, &bad)) {
+        snprintf(why, whysz, "request body is not UTF-8 text (byte %zu)", bad);
+        return false;
+    }
     const char *end = NULL;
     rv->root = cJSON_ParseWithLengthOpts(body, len, &end, false);
     if (!rv->root) {

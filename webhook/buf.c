@@ -91,13 +91,52 @@ bool buf_printf(buf_t *b, const char *fmt, ...)
     return ok;
 }
 
+size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+    if (n == 0)
+        return 0;
+    unsigned c = s[0], min;
+    size_t k;
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xE0) == 0xC0)
+        k = 1, min = 0x80, c &= 0x1F;
+    else if ((c & 0xF0) == 0xE0)
+        k = 2, min = 0x800, c &= 0x0F;
+    else if ((c & 0xF8) == 0xF0)
+        k = 3, min = 0x10000, c &= 0x07;
+    else
+        return 0;
+    if (n <= k)
+        return 0;
+    for (size_t j = 1; j <= k; j++) {
+        if ((s[j] & 0xC0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[j] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    return k + 1;
+}
+
 bool buf_put_oneline(buf_t *b, const char *s, size_t n)
 {
     if (!buf_reserve(b, n))
         return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        b->data[b->len++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq_len(u + i, n - i);
+        if (k == 0) {
+            b->data[b->len++] = '?';
+            i++;
+        } else if (k == 1) {
+            b->data[b->len++] = (u[i] < 0x20 || u[i] == 0x7f) ? ' ' : (char)u[i];
+            i++;
+        } else {
+            memcpy(b->data + b->len, s + i, k);
+            b->len += k;
+            i += k;
+        }
     }
     b->data[b->len] = '\0';
     return true;

@@ -27,9 +27,14 @@ bool buf_puts(buf_t *b, const char *s);
 bool buf_putc(buf_t *b, char c);
 bool buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool buf_vprintf(buf_t *b, const char *fmt, va_list ap);
-/* Appends `s` with every byte below 0x20 or equal to 0x7f replaced by a space:
- * the form used for text that ends up in one-line messages. */
+/* Appends `s` with every control character (below 0x20, 0x7f) replaced by a
+ * space and every byte that does not start a well-formed UTF-8 sequence by
+ * '?': the form used for text that ends up in one-line messages. */
 bool buf_put_oneline(buf_t *b, const char *s, size_t n);
+/* Length of the well-formed UTF-8 sequence at s[0..n) (1 to 4), or 0 when
+ * the bytes there are not one (overlong forms and surrogates included). */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
+
 /* Hands the data over to the caller (never NULL unless out of memory). */
 char *buf_steal(buf_t *b);
 

@@ -124,7 +124,7 @@ bool livecheck_answer(livecheck_t *lc, const decision_t *d, wh_checks_t *out,
 void livecheck_describe(const livecheck_t *lc, const livecheck_scratch_t *s, buf_t *out)
 {
     if (!lc || (!lc->rc && !lc->ns)) {
-        buf_puts(out, "live checks: off\n");
+        buf_puts(out, "off: registryCheck and productionDomainCheck are disabled or skipped\n");
         return;
     }
     if (!s)
@@ -160,4 +160,19 @@ void livecheck_metrics(const livecheck_t *lc, buf_t *out)
         regcheck_metrics(lc->rc, out);
     if (lc->ns)
         nscheck_metrics(lc->ns, out);
+}
+
+bool livecheck_respond(livecheck_t *lc, const wh_config_t *cfg, const review_t *rv,
+                       livecheck_scratch_t *scratch, admission_response_t *out)
+{
+    wh_checks_t checks = {0};
+    if (lc && rv->is_pod_create &&
+        (livecheck_registry_enabled(lc) || livecheck_namespace_enabled(lc))) {
+        decision_t first;
+        if (!decide(cfg, rv->pod, &checks, &first))
+            return false;
+        livecheck_answer(lc, &first, &checks, scratch);
+        decision_free(&first);
+    }
+    return admission_respond(cfg, rv, &checks, out);
 }

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "admission.h"
 #include "buf.h"
 #include "config.h"
 #include "decide.h"
@@ -66,6 +67,13 @@ bool livecheck_namespace_enabled(const livecheck_t *lc);
 bool livecheck_answer(livecheck_t *lc, const decision_t *d, wh_checks_t *out,
                       livecheck_scratch_t *scratch);
 void livecheck_scratch_free(livecheck_scratch_t *scratch);
+
+/* The whole answer to a review with the live checks: a first decision
+ * names what to check, livecheck_answer() asks, and the response is made
+ * with the answers (admission_respond). `lc` may be NULL (no checks).
+ * `scratch` keeps what was asked for livecheck_describe(); free it after. */
+bool livecheck_respond(livecheck_t *lc, const wh_config_t *cfg, const review_t *rv,
+                       livecheck_scratch_t *scratch, admission_response_t *out);
 
 /* One line per check asked, e.g.
  * "registry: localhost:5000/union/foo:abc -> present (cache hit)". */

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "config.h"
 #include "jsonpatch.h"
+#include "livecheck.h"
 #include "server.h"
 #include "yamldoc.h"
 #include "yamlout.h"
@@ -21,10 +22,11 @@ static const char usage[] =
     "commands:\n"
     "  serve --config FILE [--listen ADDR:PORT] [--tls-cert FILE] [--tls-key FILE]\n"
     "        run the admission webhook over TLS\n"
-    "  review [--config FILE] [--explain] [INPUT]\n"
+    "  review [--config FILE] [--explain] [--no-live-checks] [INPUT]\n"
     "        decide offline: read an AdmissionReview or a Pod (JSON or YAML) from INPUT\n"
     "        or standard input and print the AdmissionReview response; --explain prints\n"
-    "        the decision, reasons, warnings, decoded patch and mutated pod instead\n"
+    "        the decision, reasons, warnings, live checks, decoded patch and mutated pod\n"
+    "        instead; --no-live-checks skips the registry and namespace checks\n"
     "  review --wrap-only [INPUT]\n"
     "        print the dry-run CREATE AdmissionReview for a Pod, without deciding\n"
     "  check-config --config FILE\n"
@@ -139,7 +141,8 @@ static void print_list(buf_t *o, const char *title, char *const *items, size_t n
         buf_printf(o, "  - %s\n", items[i]);
 }
 
-static int explain(const review_t *rv, const admission_response_t *resp)
+static int explain(const review_t *rv, const admission_response_t *resp, const livecheck_t *lc,
+                   const livecheck_scratch_t *scratch)
 {
     const decision_t *d = &resp->decision;
     buf_t o = BUF_INIT;
@@ -152,6 +155,16 @@ static int explain(const review_t *rv, const admission_response_t *resp)
                    rv->operation);
     print_list(&o, "reasons", d->reasons, d->n_reasons);
     print_list(&o, "warnings", d->warnings, d->n_warnings);
+    buf_t checks = BUF_INIT;
+    livecheck_describe(lc, scratch, &checks);
+    if (checks.len) {
+        buf_puts(&o, "live checks:\n");
+        for (char *line = checks.data, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+            nl = strchr(line, '\n');
+            buf_printf(&o, "  - %.*s\n", (int)(nl ? (size_t)(nl - line) : strlen(line)), line);
+        }
+    }
+    buf_free(&checks);
     int rc = 0;
     if (d->patch && d->n_ops) {
         buf_printf(&o, "patch (%zu operations):\n", d->n_ops);
@@ -180,7 +193,7 @@ static int explain(const review_t *rv, const admission_response_t *resp)
 static int cmd_review(int argc, char **argv)
 {
     const char *config = NULL, *input = NULL;
-    bool want_explain = false, wrap_only = false;
+    bool want_explain = false, wrap_only = false, live = true;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
             config = argv[++i];
@@ -188,6 +201,8 @@ static int cmd_review(int argc, char **argv)
             want_explain = true;
         else if (strcmp(argv[i], "--wrap-only") == 0)
             wrap_only = true;
+        else if (strcmp(argv[i], "--no-live-checks") == 0)
+            live = false;
         else if (argv[i][0] == '-' && argv[i][1])
             return usage_error("review: unknown option '%s'", argv[i]);
         else if (input)
@@ -251,27 +266,38 @@ static int cmd_review(int argc, char **argv)
     review_t rv;
     char why[256];
     int rc = 1;
+    livecheck_t *lc = NULL;
+    if (live) {
+        lc = livecheck_new(cfg, why, sizeof why);
+        if (!lc) {
+            fprintf(stderr, "imagebuilder-webhook: live checks: %s (use --no-live-checks)\n", why);
+            goto out;
+        }
+    }
     if (!admission_parse(body, len, &rv, why, sizeof why)) {
         fprintf(stderr, "imagebuilder-webhook: %s: %s\n", name, why);
         goto out;
     }
-    wh_checks_t checks = {0};
+    livecheck_scratch_t scratch = LIVECHECK_SCRATCH_INIT;
     admission_response_t resp;
-    if (!admission_respond(cfg, &rv, &checks, &resp)) {
+    if (!livecheck_respond(lc, cfg, &rv, &scratch, &resp)) {
         fprintf(stderr, "imagebuilder-webhook: out of memory\n");
+        livecheck_scratch_free(&scratch);
         review_free(&rv);
         goto out;
     }
     if (want_explain) {
-        rc = explain(&rv, &resp);
+        rc = explain(&rv, &resp, lc, &scratch);
     } else {
         fwrite(resp.body, 1, resp.len, stdout);
         fputc('\n', stdout);
         rc = 0;
     }
+    livecheck_scratch_free(&scratch);
     admission_response_free(&resp);
     review_free(&rv);
 out:
+    livecheck_free(lc);
     config_free(cfg);
     free(body);
     if (fflush(stdout) != 0)

@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "lcstats.h"
+#include "log.h"
 #include "ttlcache.h"
 #include "yamldoc.h"
 
@@ -456,6 +457,7 @@ static void refresh_once(nscheck_t *n)
     lcstats_observe(&n->hist, (double)(t1 - t0) / 1000.0);
     atomic_fetch_add(&n->results[a], 1);
     pthread_mutex_lock(&n->mu);
+    bool changed = !n->have || n->answer != a;
     n->status = status;
     if (a != CHECK_FAILED) {
         n->answer = a;
@@ -473,6 +475,20 @@ static void refresh_once(nscheck_t *n)
     n->have = true;
     pthread_cond_broadcast(&n->cv);
     pthread_mutex_unlock(&n->mu);
+    if (changed || a == CHECK_FAILED) {
+        log_line_t *l = log_begin(a == CHECK_FAILED ? LOG_WARN : LOG_INFO,
+                                  a == CHECK_FAILED ? "production namespace check failed"
+                                                    : "production namespace state");
+        log_str(l, "namespace", n->ns);
+        log_str(l, "answer",
+                a == CHECK_PRESENT  ? "present"
+                : a == CHECK_ABSENT ? "absent"
+                                    : "failed");
+        log_int(l, "status", status);
+        log_str(l, "detail", detail);
+        log_uint(l, "millis", t1 - t0);
+        log_end(l);
+    }
 }
 
 static void deadline_after(struct timespec *ts, uint64_t ms)

@@ -15,6 +15,7 @@
 #include "dockercfg.h"
 #include "imageref.h"
 #include "lcstats.h"
+#include "log.h"
 #include "wwwauth.h"
 
 #ifndef WH_VERSION
@@ -712,7 +713,17 @@ check_answer_t regcheck_image(regcheck_t *rc, const char *image, uint64_t deadli
         uint64_t ttl = a == CHECK_PRESENT ? rc->pos_ttl_ms : a == CHECK_ABSENT ? rc->neg_ttl_ms : 0;
         ttlcache_complete(rc->cache, image, (int)a, ttl);
         atomic_fetch_add(&rc->results[a], 1);
-        lcstats_observe(&rc->hist, (double)(ttlcache_monotonic_ms(NULL) - t0) / 1000.0);
+        uint64_t took = ttlcache_monotonic_ms(NULL) - t0;
+        lcstats_observe(&rc->hist, (double)took / 1000.0);
+        log_line_t *l = log_begin(a == CHECK_FAILED ? LOG_WARN : LOG_DEBUG,
+                                  a == CHECK_FAILED ? "registry check failed; the build is injected"
+                                                    : "registry check");
+        log_str(l, "image", image);
+        log_str(l, "answer", regcheck_answer_name(a));
+        log_int(l, "status", res->http_status);
+        log_str(l, "detail", res->detail);
+        log_uint(l, "millis", took);
+        log_end(l);
         break;
     }
     }

@@ -354,7 +354,18 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     (void)self;
     worker_t *w = worker_of(req);
     const wh_config_t *cfg = cfg_refresh(&w->cfg);
-    h2o_iovec_t path = req->path_normalized;
+    /* "/mutate", "/mutate/" and "//mutate" are one path (clients clean it;
+     * tolerate those that do not). */
+    char pbuf[256];
+    h2o_iovec_t path = h2o_iovec_init(pbuf, 0);
+    for (size_t i = 0; i < req->path_normalized.len && path.len < sizeof pbuf; i++) {
+        char ch = req->path_normalized.base[i];
+        if (ch == '/' && path.len > 0 && pbuf[path.len - 1] == '/')
+            continue;
+        pbuf[path.len++] = ch;
+    }
+    if (path.len == sizeof pbuf)
+        return respond_text(req, 404, "Not Found", "not found\n");
     while (path.len > 1 && path.base[path.len - 1] == '/')
         path.len--;
     bool over_tls = req->scheme == &H2O_URL_SCHEME_HTTPS;
@@ -1011,6 +1022,12 @@ int server_run(const server_options_t *opts)
     for (size_t i = 0; i < S.n_workers; i++)
         if (S.workers[i].started)
             h2o_multithread_send_message(&S.workers[i].wake, NULL);
+    /* the listening sockets close as soon as each loop has closed its copy */
+    if (S.listen_fd >= 0)
+        close(S.listen_fd);
+    if (S.metrics_fd >= 0)
+        close(S.metrics_fd);
+    S.listen_fd = S.metrics_fd = -1;
     for (size_t i = 0; i < S.n_workers; i++)
         if (S.workers[i].started)
             pthread_join(S.workers[i].tid, NULL);

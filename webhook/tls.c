@@ -105,6 +105,13 @@ SSL_CTX *tls_ctx_build(const char *cert_file, const char *key_file, const char *
                  ssl_error(ebuf, sizeof ebuf));
         goto fail;
     }
+    X509 *leaf = SSL_CTX_get0_certificate(ctx);
+    if (leaf && X509_check_private_key(leaf, key) != 1) {
+        snprintf(err, errsz, "TLS key file %s does not match certificate %s", key_file,
+                 cert_file);
+        ERR_clear_error();
+        goto fail;
+    }
     if (SSL_CTX_use_PrivateKey(ctx, key) != 1) {
         snprintf(err, errsz, "TLS key file %s: %s", key_file, ssl_error(ebuf, sizeof ebuf));
         goto fail;

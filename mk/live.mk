@@ -1,0 +1,21 @@
+# Live checks (registry existence, production namespace): the test driver
+# and the local fake servers used by tests/live/run.sh.
+#
+#   make test-live    run tests/live against docker-registry and the fakes
+
+LIVE_DRIVER := $(BUILD)/live-driver
+LIVE_FAKES  := $(BUILD)/live-fakes
+
+$(LIVE_DRIVER): tests/live/driver.c $(CORE_LIB)
+	$(CC) $(CFLAGS) -o $@ tests/live/driver.c $(CORE_LIB) $(LDFLAGS) $(PKG_LIBS)
+
+$(LIVE_FAKES): tests/live/fakes/main.go
+	@mkdir -p $(@D)
+	GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(abspath $(BUILD))/gocache \
+	  go build -o $@ ./tests/live/fakes
+
+.PHONY: test-live live-tools
+live-tools: $(LIVE_DRIVER) $(LIVE_FAKES)
+
+test-live: live-tools
+	tests/live/run.sh

@@ -1,0 +1,446 @@
+#!/usr/bin/env bash
+# Live checks against real and fake servers on loopback:
+#  - Debian's docker-registry (the distribution registry), without auth and
+#    behind token auth (a local token server signs the JWTs), with an image
+#    pushed over plain HTTP;
+#  - a fake registry for what a real one will not do on demand (500, 429,
+#    hangs, malformed challenges, failing token endpoints, Basic auth, TLS
+#    with a private CA);
+#  - a fake Kubernetes namespaces API over TLS (200, 404, 403, 500, slow,
+#    malformed, wrong token, token rotation) and a kubeconfig for it;
+#  - the livecheck facade as the server and `review` use it.
+# QUICK=1 (sanitizer run) keeps only the parts that need no Go toolchain.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+UNIT_BIN=${UNIT_BIN:-build/unit-tests}
+B=$(dirname "$UNIT_BIN")
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() {
+    fail=$((fail + 1))
+    echo "FAIL $1"
+    [ -n "${2:-}" ] && printf '%s\n' "$2" | head -n 30 | sed 's/^/     /'
+    return 0
+}
+finish() {
+    echo "live: $pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+    exit $?
+}
+
+# ---- build -----------------------------------------------------------------------
+mkflags=()
+[ "$B" != build ] && mkflags=(BUILD="$B" SAN=1 OPT=-O1)
+if ! make -s "${mkflags[@]}" "$B/live-driver" >/tmp/live-make.$$ 2>&1; then
+    bad "build live-driver" "$(cat /tmp/live-make.$$)"
+    rm -f /tmp/live-make.$$
+    finish
+fi
+case "$B" in /*) BD=$B ;; *) BD=$ROOT/$B ;; esac
+DRIVER=$BD/live-driver
+GO_OK=1
+[ -n "${QUICK:-}" ] && GO_OK=0
+if [ $GO_OK = 1 ] && ! make -s "${mkflags[@]}" "$B/live-fakes" >/tmp/live-make.$$ 2>&1; then
+    bad "build fake servers" "$(cat /tmp/live-make.$$)"
+    GO_OK=0
+fi
+rm -f /tmp/live-make.$$
+FAKES=$BD/live-fakes
+
+# ---- helpers -----------------------------------------------------------------------
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
+export PATH="$ROOT/tests/live/bin:$PATH"
+
+free_port() {
+    local p
+    for _ in $(seq 1 50); do
+        p=$((20000 + RANDOM % 20000))
+        if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+            echo $p
+            return
+        fi
+    done
+    echo 0
+}
+start() { # start NAME CMD... (output to $work/NAME.log)
+    local name=$1
+    shift
+    "$@" >"$work/$name.log" 2>&1 &
+    pids+=($!)
+}
+wait_http() { # wait_http URL [curl options]: up to 10 s for any HTTP answer
+    local url=$1
+    shift
+    for _ in $(seq 1 100); do
+        curl -s -o /dev/null "$@" "$url" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# expect NAME OUTPUT REGEX...: every regex must match some line of OUTPUT
+expect() {
+    local name=$1 out=$2
+    shift 2
+    for re in "$@"; do
+        if ! grep -qE -- "$re" <<<"$out"; then
+            bad "$name" "missing /$re/ in:
+$out"
+            return
+        fi
+    done
+    ok "$name"
+}
+nlines() { grep -cE -- "$2" <<<"$1"; }
+ms_of() { sed -nE 's/.* ms=([0-9]+) .*/\1/p' <<<"$1" | head -n 1; }
+
+# push REGISTRY REPO TAG [curl auth options...]: a one-layer image over HTTP.
+push_image() {
+    local reg=$1 repo=$2 tag=$3
+    shift 3
+    local d=$work/push-$RANDOM
+    mkdir -p "$d"
+    head -c 512 /dev/urandom >"$d/layer"
+    printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"config":{}}' \
+        "$(sha256sum <"$d/layer" | cut -d' ' -f1)" >"$d/config"
+    local f
+    for f in layer config; do
+        local dg loc
+        dg=sha256:$(sha256sum <"$d/$f" | cut -d' ' -f1)
+        loc=$(curl -s -D - -o /dev/null -X POST "$@" "http://$reg/v2/$repo/blobs/uploads/" |
+            tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
+        [ -n "$loc" ] || return 1
+        case "$loc" in /*) loc="http://$reg$loc" ;; esac
+        case "$loc" in *\?*) loc="$loc&digest=$dg" ;; *) loc="$loc?digest=$dg" ;; esac
+        [ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT "$@" -H 'Content-Type: application/octet-stream' \
+            --data-binary @"$d/$f" "$loc")" = 201 ] || return 1
+    done
+    printf '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",'\
+'"config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":%d,"digest":"sha256:%s"},'\
+'"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":%d,"digest":"sha256:%s"}]}' \
+        "$(stat -c %s "$d/config")" "$(sha256sum <"$d/config" | cut -d' ' -f1)" \
+        "$(stat -c %s "$d/layer")" "$(sha256sum <"$d/layer" | cut -d' ' -f1)" >"$d/manifest"
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -X PUT "$@" \
+        -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' \
+        --data-binary @"$d/manifest" "http://$reg/v2/$repo/manifests/$tag")" = 201 ] || return 1
+    echo "sha256:$(sha256sum <"$d/manifest" | cut -d' ' -f1)"
+}
+# HEAD requests for PATH in docker-registry's access log
+reg_hits() { grep -cF "\"HEAD $2 HTTP/" "$1"; }
+
+# ---- A: docker-registry without auth ---------------------------------------------------
+RP=$(free_port)
+mkdir -p "$work/reg1"
+cat >"$work/reg1.yml" <<YML
+version: 0.1
+log: {level: info, accesslog: {disabled: false}}
+storage: {filesystem: {rootdirectory: $work/reg1}}
+http: {addr: 127.0.0.1:$RP, secret: live-test}
+YML
+start reg1 docker-registry serve "$work/reg1.yml"
+if ! wait_http "http://127.0.0.1:$RP/v2/"; then
+    bad "docker-registry starts" "$(tail -n 20 "$work/reg1.log")"
+    finish
+fi
+R=127.0.0.1:$RP
+if DIGEST=$(push_image "$R" union/foo abc123); then ok "push an image to docker-registry"; else
+    bad "push an image to docker-registry"
+    DIGEST=sha256:none
+fi
+
+out=$("$DRIVER" reg --insecure "$R" --repeat 2 "$R/union/foo:abc123" "$R/union/foo:missing1")
+expect "registry: pushed tag is present, unknown tag absent" "$out" \
+    "^answer=present source=registry status=200 .* image=$R/union/foo:abc123" \
+    "^answer=absent source=registry status=404 .* image=$R/union/foo:missing1"
+expect "registry: second identical lookups come from the cache" "$out" \
+    "^answer=present source=cache hit .* image=$R/union/foo:abc123" \
+    "^answer=absent source=cache hit .* image=$R/union/foo:missing1" "^requests=2$"
+hits=$(reg_hits "$work/reg1.log" "/v2/union/foo/manifests/abc123")
+if [ "$hits" = 1 ]; then ok "registry: the cached answer did not reach docker-registry"; else
+    bad "registry: the cached answer did not reach docker-registry" "registry logged $hits HEADs"
+fi
+
+out=$("$DRIVER" reg --insecure 127.0.0.1 "$R/union/foo@$DIGEST" "$R/library-less:abc123")
+expect "registry: digest reference, host-only insecure entry" "$out" \
+    "^answer=present source=registry status=200 .*@$DIGEST" "^answer=absent .*library-less"
+
+out=$("$DRIVER" reg --parallel 8 "--insecure" "$R" "$R/union/foo:abc123")
+regn=$(nlines "$out" "^answer=present source=registry")
+shared=$(nlines "$out" "^answer=present source=(shared lookup|cache hit)")
+if [ "$regn" = 1 ] && [ "$shared" = 7 ] && grep -q '^requests=1$' <<<"$out"; then
+    ok "registry: 8 concurrent lookups of one image share one request"
+else
+    bad "registry: 8 concurrent lookups of one image share one request" "$out"
+fi
+
+out=$("$DRIVER" reg --insecure "$R" --neg-ttl 1 --repeat 2 --pause-ms 1200 "$R/union/foo:gone")
+expect "registry: negative answers expire after negativeTtlSeconds" "$out" "^requests=2$"
+out=$("$DRIVER" reg --insecure "$R" --pos-ttl 1 --neg-ttl 60 --repeat 2 --pause-ms 300 \
+    "$R/union/foo:abc123" "$R/union/foo:gone")
+expect "registry: answers live for their TTL" "$out" "^requests=2$"
+
+out=$("$DRIVER" reg --timeout 1000 "$R/union/foo:abc123")
+expect "registry: plain HTTP only for insecure registries (TLS attempt fails, counted)" "$out" \
+    "^answer=failed source=registry " 'registry_checks_total\{result="failed"\} 1'
+
+out=$("$DRIVER" reg --timeout 500 "127.0.0.1:1/x/y:z" "Not A Valid Image")
+expect "registry: unreachable host and bad reference fail without crashing" "$out" \
+    "^answer=failed source=registry .*127.0.0.1:1" "^answer=failed source=no lookup .*cannot check"
+
+[ $GO_OK = 1 ] || finish
+
+# ---- certificates and fakes ---------------------------------------------------------
+"$FAKES" certs -dir "$work" || { bad "generate certificates"; finish; }
+
+# ---- B: docker-registry behind token auth --------------------------------------------
+TP=$(free_port)
+start token "$FAKES" token -addr 127.0.0.1:$TP -sign-key "$work/token.key" -sign-cert "$work/token.crt" \
+    -issuer live-issuer -user builder -pass s3cret
+RP2=$(free_port)
+mkdir -p "$work/reg2"
+cat >"$work/reg2.yml" <<YML
+version: 0.1
+log: {level: info, accesslog: {disabled: false}}
+storage: {filesystem: {rootdirectory: $work/reg2}}
+http: {addr: 127.0.0.1:$RP2, secret: live-test}
+auth:
+  token:
+    realm: http://127.0.0.1:$TP/token
+    service: live-registry
+    issuer: live-issuer
+    rootcertbundle: $work/token.crt
+YML
+start reg2 docker-registry serve "$work/reg2.yml"
+R2=127.0.0.1:$RP2
+if wait_http "http://127.0.0.1:$TP/_count" && wait_http "http://$R2/v2/"; then
+    tok=$(curl -s -u builder:s3cret \
+        "http://127.0.0.1:$TP/token?service=live-registry&scope=repository:union/bar:pull,push" |
+        sed -E 's/.*"token":"([^"]+)".*/\1/')
+    if push_image "$R2" union/bar t1 -H "Authorization: Bearer $tok" >/dev/null; then
+        ok "push an image to docker-registry behind token auth"
+    else
+        bad "push an image to docker-registry behind token auth" "$(tail -n 5 "$work/reg2.log")"
+    fi
+    curl -s "http://127.0.0.1:$TP/_count?reset=1" >/dev/null
+
+    printf '{"credHelpers":{"%s":"livetest"}}' "$R2" >"$work/helper.json"
+    out=$(LIVETEST_HELPER_HOST=$R2 LIVETEST_HELPER_LOG=$work/helper.log "$DRIVER" reg \
+        --insecure "$R2" --docker-config "$work/helper.json" --repeat 2 \
+        "$R2/union/bar:t1" "$R2/union/bar:t2")
+    expect "token auth: bearer flow with a credential helper (present, absent)" "$out" \
+        "^answer=present source=registry status=200 .*union/bar:t1" \
+        "^answer=absent source=registry status=404 .*union/bar:t2" \
+        "^answer=present source=cache hit .*union/bar:t1"
+    tcount=$(curl -s "http://127.0.0.1:$TP/_count")
+    if [ "$tcount" = 1 ] && grep -q '^requests=4$' <<<"$out"; then
+        ok "token auth: one token serves both tags of the repository"
+    else
+        bad "token auth: one token serves both tags of the repository" "token requests: $tcount
+$out"
+    fi
+    if [ "$(grep -c . "$work/helper.log" 2>/dev/null)" = 1 ] && grep -qx "$R2" "$work/helper.log"; then
+        ok "token auth: the helper got the registry host on stdin, once"
+    else
+        bad "token auth: the helper got the registry host on stdin, once" "$(cat "$work/helper.log" 2>&1)"
+    fi
+
+    printf '{"auths":{"%s":{"auth":"%s"}}}' "$R2" "$(printf builder:s3cret | base64)" >"$work/inline.json"
+    out=$("$DRIVER" reg --insecure "$R2" --docker-config "$work/inline.json" "$R2/union/bar:t1")
+    expect "token auth: inline auths credentials" "$out" "^answer=present source=registry status=200"
+
+    out=$("$DRIVER" reg --insecure "$R2" "$R2/union/bar:t1")
+    expect "token auth: no credentials -> failed, never absent" "$out" \
+        "^answer=failed .*token endpoint answered HTTP 401"
+
+    printf '{"credHelpers":{"%s":"livetest-slow"}}' "$R2" >"$work/slow.json"
+    out=$("$DRIVER" reg --insecure "$R2" --docker-config "$work/slow.json" --timeout 800 "$R2/union/bar:t1")
+    ms=$(ms_of "$out")
+    if grep -q '^answer=failed' <<<"$out" && [ -n "$ms" ] && [ "$ms" -lt 1500 ]; then
+        ok "token auth: a hanging credential helper is cut off at the timeout"
+    else
+        bad "token auth: a hanging credential helper is cut off at the timeout" "$out"
+    fi
+
+    printf '{"credHelpers":{"%s":"../../bin/sh"}}' "$R2" >"$work/evil.json"
+    out=$("$DRIVER" reg --docker-config "$work/evil.json" "$R2/union/bar:t1")
+    expect "docker config: a helper name that is not a plain word is refused" "$out" "^error: .*credHelpers"
+else
+    bad "docker-registry with token auth starts" "$(tail -n 20 "$work/reg2.log" "$work/token.log")"
+fi
+
+# ---- C: fake registry failure modes ----------------------------------------------------
+FP=$(free_port)
+FTP=$(free_port)
+start fakereg "$FAKES" registry -addr 127.0.0.1:$FP -tls-addr 127.0.0.1:$FTP -cert "$work/server.crt" \
+    -key "$work/server.key"
+F=127.0.0.1:$FP
+FT=127.0.0.1:$FTP
+if wait_http "http://$F/_count"; then
+    out=$("$DRIVER" reg --insecure "$F" --repeat 2 "$F/err500/a:1")
+    expect "fake registry: 500 -> failed" "$out" "^answer=failed source=registry status=500"
+    c=$(curl -s "http://$F/_count?key=err500")
+    if [ "$c" = 2 ]; then ok "fake registry: failures are not cached"; else
+        bad "fake registry: failures are not cached" "server saw $c requests"
+    fi
+    err=$(LIVE_LOG=1 "$DRIVER" reg --insecure "$F" "$F/err500/b:1" 2>&1 >/dev/null)
+    expect "fake registry: a failed check is logged as a JSON warning" "$err" \
+        '^\{"ts":.*"level":"warn","msg":"registry check failed; the build is injected","image":"'"$F"'/err500/b:1","answer":"failed","status":500'
+    out=$("$DRIVER" reg --insecure "$F" "$F/ratelimited/a:1")
+    expect "fake registry: 429 -> failed" "$out" "^answer=failed source=registry status=429"
+
+    out=$("$DRIVER" reg --insecure "$F" --timeout 700 "$F/hang/a:1")
+    ms=$(ms_of "$out")
+    if grep -q '^answer=failed' <<<"$out" && [ -n "$ms" ] && [ "$ms" -ge 600 ] && [ "$ms" -lt 1200 ]; then
+        ok "fake registry: a hanging registry is answered at the timeout (${ms} ms)"
+    else
+        bad "fake registry: a hanging registry is answered at the timeout" "$out"
+    fi
+    out=$("$DRIVER" reg --insecure "$F" --timeout 700 --parallel 4 "$F/hang/b:1")
+    if [ "$(nlines "$out" '^answer=failed')" = 4 ] && [ "$(curl -s "http://$F/_count?key=hang")" = 2 ]; then
+        ok "fake registry: concurrent lookups of a hanging image share one request"
+    else
+        bad "fake registry: concurrent lookups of a hanging image share one request" "$out"
+    fi
+
+    out=$("$DRIVER" reg --insecure "$F" "$F/badauth/a:1" "$F/noauthhdr/a:1")
+    expect "fake registry: malformed or missing WWW-Authenticate -> failed" "$out" \
+        "^answer=failed .*badauth.*malformed WWW-Authenticate" \
+        "^answer=failed .*noauthhdr.*without a WWW-Authenticate"
+    out=$("$DRIVER" reg --insecure "$F" "$F/tokenfail/a:1" "$F/tokenbadjson/a:1")
+    expect "fake registry: failing or malformed token endpoint -> failed" "$out" \
+        "^answer=failed .*tokenfail.*token endpoint answered HTTP 500" \
+        "^answer=failed .*tokenbadjson.*token endpoint: "
+
+    printf '{"auths":{"%s":{"auth":"%s"}}}' "$F" "$(printf builder:s3cret | base64)" >"$work/basic.json"
+    out=$("$DRIVER" reg --insecure "$F" --docker-config "$work/basic.json" "$F/basic/a:1")
+    expect "fake registry: Basic challenge answered with configured credentials" "$out" \
+        "^answer=present source=registry status=200"
+    out=$("$DRIVER" reg --insecure "$F" "$F/basic/a:1")
+    expect "fake registry: Basic challenge without credentials -> failed" "$out" \
+        "^answer=failed .*Basic credentials"
+
+    out=$("$DRIVER" reg --ca "$work/ca.crt" "$FT/present/a:1" "$FT/absent/a:1")
+    expect "fake registry over TLS with the CA file: verified" "$out" \
+        "^answer=present source=registry status=200" "^answer=absent source=registry status=404"
+    out=$("$DRIVER" reg "$FT/present/a:2")
+    expect "fake registry over TLS without the CA file: verification fails -> failed" "$out" \
+        "^answer=failed source=registry status=0 .*(certificate|SSL)"
+else
+    bad "fake registry starts" "$(cat "$work/fakereg.log")"
+fi
+
+# ---- D: fake Kubernetes API -----------------------------------------------------------
+KP=$(free_port)
+echo "token-one" >"$work/sa-token"
+start k8s "$FAKES" k8s -addr 127.0.0.1:$KP -cert "$work/server.crt" -key "$work/server.key" \
+    -token-file "$work/sa-token"
+API=https://127.0.0.1:$KP
+nsrun() { "$DRIVER" ns --api "$API" --token-file "$work/sa-token" --ca "$work/ca.crt" "$@"; }
+kcount() { curl -s --cacert "$work/ca.crt" "$API/_count?key=$1"; }
+if wait_http "$API/_count" --cacert "$work/ca.crt"; then
+    out=$(nsrun --namespace ok-production --gets 3)
+    expect "namespace API: 200 -> present; first get waits, later ones read the cache" "$out" \
+        "^answer=present waited=1 .*status=200" "^requests=1$" \
+        'production_namespace\{namespace="ok-production",state="present"\} 1'
+    if [ "$(nlines "$out" '^answer=present waited=0')" = 2 ] && [ "$(kcount ok-production)" = 1 ]; then
+        ok "namespace API: repeated gets do not touch the network"
+    else
+        bad "namespace API: repeated gets do not touch the network" "$out"
+    fi
+    out=$(nsrun --namespace missing-production)
+    expect "namespace API: 404 -> absent" "$out" "^answer=absent .*status=404"
+    out=$(nsrun --namespace forbidden-production)
+    expect "namespace API: 403 -> failed with an RBAC hint" "$out" "^answer=failed .*status=403 .*RBAC"
+    out=$(nsrun --namespace boom-production)
+    expect "namespace API: 500 -> failed" "$out" "^answer=failed .*status=500"
+    out=$(nsrun --namespace malformed-production)
+    expect "namespace API: malformed 200 body -> failed" "$out" "^answer=failed .*not the Namespace"
+    out=$(nsrun --namespace slow-production --timeout 500 --gets 2)
+    first=$(head -n 1 <<<"$out")
+    st=$(sed -nE 's/.*since_start=([0-9]+) .*/\1/p' <<<"$first")
+    if grep -q '^answer=failed waited=1' <<<"$first" && [ -n "$st" ] && [ "$st" -lt 1200 ]; then
+        ok "namespace API: a slow API is bounded by timeoutMs (${st} ms)"
+    else
+        bad "namespace API: a slow API is bounded by timeoutMs" "$out"
+    fi
+    echo "wrong" >"$work/wrong-token"
+    out=$("$DRIVER" ns --api "$API" --token-file "$work/wrong-token" --ca "$work/ca.crt" --namespace ok-x)
+    expect "namespace API: a rejected token -> failed (401)" "$out" "^answer=failed .*status=401"
+    out=$("$DRIVER" ns --api "$API" --token-file "$work/sa-token" --namespace ok-x)
+    expect "namespace API: TLS is verified (no CA -> failed)" "$out" "^answer=failed .*status=0"
+
+    # rotation: the API starts expecting a new token; the checker re-reads its file
+    (sleep 0.6 && echo "token-two" >"$work/sa-token.new" && mv "$work/sa-token.new" "$work/sa-token") &
+    rot=$!
+    out=$(nsrun --namespace ok-rotate --ttl 1 --gets 3 --interval-ms 1300)
+    wait "$rot"
+    last=$(grep '^answer=' <<<"$out" | tail -n 1)
+    if grep -q '^answer=present waited=0 .*status=200 detail=HTTP 200' <<<"$last" &&
+        [ "$(kcount ok-rotate)" -ge 2 ]; then
+        ok "namespace API: background refresh every ttlSeconds with the rotated token"
+    else
+        bad "namespace API: background refresh every ttlSeconds with the rotated token" "$out"
+    fi
+
+    ca64=$(base64 -w0 <"$work/ca.crt")
+    cat >"$work/kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+current-context: dev
+clusters:
+- name: fake
+  cluster:
+    server: $API
+    certificate-authority-data: $ca64
+contexts:
+- name: dev
+  context: {cluster: fake, user: dev}
+users:
+- name: dev
+  user:
+    tokenFile: sa-token
+KC
+    out=$("$DRIVER" ns --kubeconfig "$work/kubeconfig" --namespace ok-kubeconfig)
+    expect "namespace API: kubeconfig (server, CA data, relative tokenFile)" "$out" \
+        "^answer=present .*status=200"
+    out=$(env -u KUBERNETES_SERVICE_HOST "$DRIVER" ns --namespace ok-x)
+    expect "namespace API: no API server configured -> a clear setup error" "$out" \
+        "^error: .*no API server"
+    out=$(nsrun --namespace Bad_Name)
+    expect "namespace API: an invalid namespace name is a setup error" "$out" "^error: .*not a valid namespace"
+    out=$(KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT=$KP \
+        "$DRIVER" ns --token-file "$work/sa-token" --ca "$work/ca.crt" --namespace ok-incluster)
+    expect "namespace API: in-cluster address from KUBERNETES_SERVICE_HOST/PORT" "$out" \
+        "^answer=present .*status=200"
+else
+    bad "fake Kubernetes API starts" "$(cat "$work/k8s.log")"
+fi
+
+# ---- E: the facade --------------------------------------------------------------------
+out=$("$DRIVER" facade)
+expect "facade: both checks off -> nothing asked, not-run" "$out" "^round=0 asked=0 ns=not-run images=0" \
+    "^off: registryCheck and productionDomainCheck"
+out=$("$DRIVER" facade --insecure "$R" --api "$API" --token-file "$work/sa-token" --ca "$work/ca.crt" \
+    --namespace ok-facade "$R/union/foo:abc123" "$R/union/foo:nothere" "$R/union/foo:abc123")
+expect "facade: registry and namespace answers, described, cached on the second round" "$out" \
+    "^round=0 asked=1 ns=present images=2" \
+    "^registry: $R/union/foo:abc123 -> present \(registry, HTTP 200" \
+    "^registry: $R/union/foo:nothere -> absent \(registry, HTTP 404" \
+    "^namespace: ok-facade -> present \(HTTP 200" \
+    "^round=1 asked=1 ns=present images=2" \
+    "^registry: $R/union/foo:abc123 -> present \(cache hit" \
+    'registry_check_cache_total\{result="hit"\} 2' 'namespace_checks_total\{result="present"\} 1'
+out=$("$DRIVER" facade --reload --insecure "$R" --api "$API" --token-file "$work/sa-token" \
+    --ca "$work/ca.crt" --namespace ok-reload "$R/union/foo:abc123")
+expect "facade: a reload keeps the registry cache and the namespace answer" "$out" \
+    "^reloaded" "^registry: $R/union/foo:abc123 -> present \(cache hit" \
+    "^namespace: ok-reload -> present .*old\)$"
+finish
