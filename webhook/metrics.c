@@ -38,7 +38,7 @@ static void (*g_extra[8])(buf_t *);
 static size_t g_n_extra;
 
 #define ADD(field, v) atomic_fetch_add_explicit(&(field), (v), memory_order_relaxed)
-#define LOAD(field) atomic_load_explicit(&(field), memory_order_relaxed)
+#define LOAD(field)   atomic_load_explicit(&(field), memory_order_relaxed)
 
 metrics_slot_t *metrics_slot_new(void)
 {
@@ -197,8 +197,7 @@ bool metrics_render(buf_t *out)
                (unsigned long long)LOAD(g_config_reloads[1]));
     buf_printf(out, METRICS_PREFIX "config_reloads_total{result=\"failure\"} %llu\n",
                (unsigned long long)LOAD(g_config_reloads[0]));
-    header(out, "certificate_reloads_total", "counter",
-           "Serving certificate reloads, by result.");
+    header(out, "certificate_reloads_total", "counter", "Serving certificate reloads, by result.");
     buf_printf(out, METRICS_PREFIX "certificate_reloads_total{result=\"success\"} %llu\n",
                (unsigned long long)LOAD(g_cert_reloads[1]));
     buf_printf(out, METRICS_PREFIX "certificate_reloads_total{result=\"failure\"} %llu\n",

@@ -26,14 +26,18 @@
 #include "admission.h"
 #include "config.h"
 #include "decide.h"
+#include "livecheck.h"
 #include "log.h"
 #include "metrics.h"
 #include "tls.h"
 #include "watch.h"
+#include "workpool.h"
 
-#define MAX_THREADS 64
-#define WATCH_INTERVAL_MS 250
+#define MAX_THREADS        64
+#define WATCH_INTERVAL_MS  250
 #define ACCEPTS_PER_WAKEUP 32
+#define CHECK_THREADS_MAX  16
+#define CHECK_QUEUE_MAX    1024
 
 #ifndef WH_VERSION
 #define WH_VERSION "0.0.0"
@@ -46,6 +50,7 @@
  * when its last holder lets it go. */
 typedef struct {
     wh_config_t *cfg;
+    livecheck_t *lc; /* the live checks of this config (answers CHECK_NOT_RUN when off) */
     atomic_int refs;
 } cfg_ref_t;
 
@@ -61,22 +66,26 @@ static _Atomic uint64_t g_cfg_gen;
 static void cfg_release(cfg_ref_t *r)
 {
     if (r && atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1) {
+        livecheck_free(r->lc);
         config_free(r->cfg);
         free(r);
     }
 }
 
-/* Publishes `c` (ownership taken). Returns false when out of memory. */
-static bool cfg_publish(wh_config_t *c)
+/* Publishes `c` with its live checks `lc` (ownership of both taken).
+ * Returns false when out of memory. */
+static bool cfg_publish(wh_config_t *c, livecheck_t *lc)
 {
     cfg_ref_t *r = NULL, *old;
     if (c) {
         r = malloc(sizeof *r);
         if (!r) {
+            livecheck_free(lc);
             config_free(c);
             return false;
         }
         r->cfg = c;
+        r->lc = lc;
         atomic_init(&r->refs, 1);
     }
     if (pthread_mutex_lock(&g_cfg_lock) != 0)
@@ -120,7 +129,9 @@ typedef struct {
     h2o_socket_t *listener;       /* TLS */
     h2o_socket_t *plain_listener; /* metricsListen, worker 0 only */
     h2o_multithread_receiver_t wake;
+    h2o_multithread_receiver_t checked; /* live-check jobs coming back */
     bool wake_registered;
+    size_t jobs_out; /* live-check jobs not yet back (loop thread only) */
     tls_holder_t tls;
     cfg_holder_t cfg;
     metrics_slot_t *mx;
@@ -136,6 +147,7 @@ static struct {
     size_t n_workers;
     int listen_fd, metrics_fd;
     atomic_bool shutting_down;
+    workpool_t *checks; /* threads for the live checks; NULL when both are off at start */
     atomic_bool ready;
     unsigned shutdown_timeout_ms;
     size_t max_request_bytes;
@@ -179,8 +191,7 @@ static int respond(h2o_req_t *req, int status, const char *reason, const char *t
     req->res.status = status;
     req->res.reason = reason;
     req->res.content_length = len;
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type,
-                   strlen(type));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type, strlen(type));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
                    H2O_STRLIT("no-store"));
     if (atomic_load_explicit(&S.shutting_down, memory_order_relaxed))
@@ -252,16 +263,6 @@ static uint64_t mono_nanos(void)
 
 /* ---- the admission path ---------------------------------------------------- */
 
-/* The answers of the live checks (registry existence, production namespace)
- * are computed here, and only here, before the decision: this is where the
- * livecheck module plugs in. Until then every check is "not run". */
-static void compute_live_checks(const wh_config_t *cfg, const review_t *rv, wh_checks_t *checks)
-{
-    (void)cfg;
-    (void)rv;
-    memset(checks, 0, sizeof *checks);
-}
-
 static void log_decision(const review_t *rv, const decision_t *d, uint64_t micros)
 {
     log_line_t *l = log_begin(LOG_INFO, "admission");
@@ -291,6 +292,128 @@ static void log_decision(const review_t *rv, const decision_t *d, uint64_t micro
     log_end(l);
 }
 
+/* Counts, logs and sends an admission answer (the body is handed to the
+ * request pool and freed once sent). */
+static int send_answer(worker_t *w, h2o_req_t *req, const review_t *rv,
+                       admission_response_t *resp, uint64_t t0)
+{
+    uint64_t dt = mono_nanos() - t0;
+    mx_outcome_t oc = resp->decision.outcome == OUTCOME_MUTATED  ? MX_MUTATED
+                      : resp->decision.outcome == OUTCOME_DENIED ? MX_DENIED
+                                                                 : MX_ALLOWED;
+    metrics_request(w->mx, oc, dt, resp->decision.n_ops);
+    log_decision(rv, &resp->decision, dt / 1000);
+    owned_body_t *o = h2o_mem_alloc_shared(&req->pool, sizeof *o, owned_body_dispose);
+    o->body = resp->body;
+    o->mx = w->mx;
+    metrics_in_flight(w->mx, 1);
+    size_t len = resp->len;
+    resp->body = NULL;
+    admission_response_free(resp);
+    return respond(req, 200, "OK", "application/json", o->body, len, false);
+}
+
+static int internal_error(worker_t *w, h2o_req_t *req, uint64_t t0)
+{
+    metrics_request(w->mx, MX_ERROR, mono_nanos() - t0, 0);
+    log_msg(LOG_ERROR, "cannot answer admission request", "out of memory");
+    return respond_text(req, 500, "Internal Server Error", "internal error\n");
+}
+
+/* ---- live checks off the event loop ---------------------------------------
+ * With a live check switched on, a pod CREATE is answered by a job on the
+ * check threads (the checks may wait on the network, bounded by their
+ * timeouts); the answer comes back to the request's loop as a message. If
+ * the client goes away meanwhile, the request's pool is cleared and the job
+ * finds `req` NULL when it is back: the answer is dropped. */
+typedef struct check_job {
+    h2o_multithread_message_t msg; /* first: messages are jobs */
+    worker_t *w;
+    h2o_req_t *req;               /* NULL once the request is gone */
+    struct check_link *link;      /* the request pool's pointer back to this job */
+    cfg_ref_t *ref;               /* the config the request started with */
+    review_t rv;
+    livecheck_scratch_t scratch;
+    admission_response_t resp;
+    bool ok;
+    uint64_t t0;
+} check_job_t;
+
+typedef struct check_link {
+    check_job_t *job;
+} check_link_t;
+
+static void check_link_dispose(void *p)
+{
+    check_link_t *l = p;
+    if (l->job)
+        l->job->req = NULL;
+}
+
+static void check_job_run(void *arg)
+{
+    check_job_t *j = arg;
+    j->ok = livecheck_respond(j->ref->lc, j->ref->cfg, &j->rv, &j->scratch, &j->resp);
+    h2o_multithread_send_message(&j->w->checked, &j->msg);
+}
+
+static void check_job_free(check_job_t *j)
+{
+    admission_response_free(&j->resp);
+    livecheck_scratch_free(&j->scratch);
+    review_free(&j->rv);
+    cfg_release(j->ref);
+    free(j);
+}
+
+static void on_checked(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    worker_t *w = H2O_STRUCT_FROM_MEMBER(worker_t, checked, receiver);
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *m =
+            H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        h2o_linklist_unlink(&m->link);
+        check_job_t *j = (check_job_t *)m;
+        w->jobs_out--;
+        metrics_in_flight(w->mx, -1);
+        if (j->req) {
+            j->link->job = NULL;
+            if (j->ok)
+                send_answer(w, j->req, &j->rv, &j->resp, j->t0);
+            else
+                internal_error(w, j->req, j->t0);
+        }
+        check_job_free(j);
+    }
+}
+
+/* Hands the review to the check threads. Returns false when it cannot
+ * (queue full, out of memory): the caller answers without the checks. */
+static bool submit_checks(worker_t *w, h2o_req_t *req, review_t *rv, uint64_t t0)
+{
+    check_job_t *j = calloc(1, sizeof *j);
+    if (!j)
+        return false;
+    j->w = w;
+    j->req = req;
+    j->t0 = t0;
+    j->scratch = (livecheck_scratch_t)LIVECHECK_SCRATCH_INIT;
+    j->ref = w->cfg.ref;
+    atomic_fetch_add_explicit(&j->ref->refs, 1, memory_order_relaxed);
+    j->rv = *rv;
+    if (!workpool_submit(S.checks, check_job_run, j)) {
+        cfg_release(j->ref);
+        free(j);
+        return false;
+    }
+    memset(rv, 0, sizeof *rv); /* the job owns the review now */
+    j->link = h2o_mem_alloc_shared(&req->pool, sizeof *j->link, check_link_dispose);
+    j->link->job = j;
+    w->jobs_out++;
+    metrics_in_flight(w->mx, 1);
+    return true;
+}
+
 static int handle_admission(worker_t *w, const wh_config_t *cfg, h2o_req_t *req)
 {
     if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST")))
@@ -317,35 +440,20 @@ static int handle_admission(worker_t *w, const wh_config_t *cfg, h2o_req_t *req)
         return respond_reason(req, 400, "Bad Request", why[0] ? why : "not an AdmissionReview");
     }
 
-    wh_checks_t checks;
-    compute_live_checks(cfg, &rv, &checks);
+    livecheck_t *lc = w->cfg.ref->lc;
+    bool checks_on = livecheck_registry_enabled(lc) || livecheck_namespace_enabled(lc);
+    if (checks_on && rv.is_pod_create && submit_checks(w, req, &rv, t0))
+        return 0; /* answered when the checks are back */
+    if (checks_on && rv.is_pod_create)
+        log_msg(LOG_WARN, "live checks skipped", "the check queue is full");
 
+    wh_checks_t none = {0};
     admission_response_t resp;
     memset(&resp, 0, sizeof resp);
-    if (!admission_respond(cfg, &rv, &checks, &resp)) {
-        uint64_t dt = mono_nanos() - t0;
-        metrics_request(w->mx, MX_ERROR, dt, 0);
-        log_msg(LOG_ERROR, "cannot answer admission request", "out of memory");
-        review_free(&rv);
-        return respond_text(req, 500, "Internal Server Error", "internal error\n");
-    }
-    uint64_t dt = mono_nanos() - t0;
-    mx_outcome_t oc = resp.decision.outcome == OUTCOME_MUTATED   ? MX_MUTATED
-                      : resp.decision.outcome == OUTCOME_DENIED ? MX_DENIED
-                                                                : MX_ALLOWED;
-    metrics_request(w->mx, oc, dt, resp.decision.n_ops);
-    log_decision(&rv, &resp.decision, dt / 1000);
-
-    /* The body is handed to the request pool; freed once it was sent. */
-    owned_body_t *o = h2o_mem_alloc_shared(&req->pool, sizeof *o, owned_body_dispose);
-    o->body = resp.body;
-    o->mx = w->mx;
-    metrics_in_flight(w->mx, 1);
-    size_t len = resp.len;
-    resp.body = NULL;
-    admission_response_free(&resp);
+    bool ok = admission_respond(cfg, &rv, &none, &resp);
+    int r = ok ? send_answer(w, req, &rv, &resp, t0) : internal_error(w, req, t0);
     review_free(&rv);
-    return respond(req, 200, "OK", "application/json", o->body, len, false);
+    return r;
 }
 
 /* ---- routing ----------------------------------------------------------- */
@@ -481,6 +589,11 @@ static void *worker_main(void *arg)
     h2o_context_request_shutdown(&w->ctx);
     uint64_t deadline = h2o_now(loop) + S.shutdown_timeout_ms;
     while (active_requests(w) > 0 && h2o_now(loop) < deadline)
+        h2o_evloop_run(loop, 10);
+
+    /* Live-check jobs always end (their checks are bounded): collect them,
+     * so that none comes back to a loop that is gone. */
+    while (w->jobs_out > 0)
         h2o_evloop_run(loop, 10);
 
     /* Expire every idle timer so that h2o closes the remaining connections. */
@@ -712,13 +825,20 @@ static bool reload_config(const char *why)
     const wh_config_t *old = cfg_refresh(&h);
     if (old)
         warn_restart_needed(old, c);
+    char err[512];
+    livecheck_t *lc = livecheck_new_from(h.ref ? h.ref->lc : NULL, c, err, sizeof err);
     cfg_holder_release(&h);
+    if (!lc) {
+        metrics_config_reload(false);
+        log_msg(LOG_ERROR, "configuration reload failed; keeping the current one", err);
+        config_free(c);
+        return false;
+    }
     log_set_level(c->log_level);
     bool tls_changed = set_tls_files(c);
-    if (!cfg_publish(c)) {
+    if (!cfg_publish(c, lc)) {
         metrics_config_reload(false);
-        log_msg(LOG_ERROR, "configuration reload failed; keeping the current one",
-                "out of memory");
+        log_msg(LOG_ERROR, "configuration reload failed; keeping the current one", "out of memory");
         return false;
     }
     metrics_config_reload(true);
@@ -727,6 +847,15 @@ static bool reload_config(const char *why)
     log_str(l, "file", S.config_path);
     log_end(l);
     return tls_changed;
+}
+
+/* The live checks' series on /metrics, from the current config's checker. */
+static void render_livecheck_metrics(buf_t *out)
+{
+    cfg_holder_t h = {0, NULL};
+    if (cfg_refresh(&h))
+        livecheck_metrics(h.ref->lc, out);
+    cfg_holder_release(&h);
 }
 
 /* ---- setup and teardown -------------------------------------------------- */
@@ -738,8 +867,10 @@ static void worker_dispose(worker_t *w)
         h2o_socket_close(w->plain_listener);
     w->listener = w->plain_listener = NULL;
     if (w->ctx.loop) {
-        if (w->wake_registered)
+        if (w->wake_registered) {
             h2o_multithread_unregister_receiver(w->ctx.queue, &w->wake);
+            h2o_multithread_unregister_receiver(w->ctx.queue, &w->checked);
+        }
         h2o_evloop_t *loop = w->ctx.loop;
         h2o_context_dispose(&w->ctx);
         h2o_evloop_destroy(loop);
@@ -762,6 +893,7 @@ static bool worker_setup(worker_t *w, size_t index, char *err, size_t errsz)
     w->plain_accept.ctx = &w->ctx;
     w->plain_accept.hosts = S.gconf.hosts;
     h2o_multithread_register_receiver(w->ctx.queue, &w->wake, on_wake);
+    h2o_multithread_register_receiver(w->ctx.queue, &w->checked, on_checked);
     w->wake_registered = true;
     w->mx = metrics_slot_new();
     if (!w->mx) {
@@ -829,6 +961,8 @@ static size_t thread_count(const wh_config_t *c)
 
 static void teardown(void)
 {
+    workpool_free(S.checks); /* the loops are gone: no job can be sent back */
+    S.checks = NULL;
     for (size_t i = 0; S.workers && i < S.n_workers; i++)
         worker_dispose(&S.workers[i]);
     free(S.workers);
@@ -843,7 +977,7 @@ static void teardown(void)
         close(S.metrics_fd);
     S.listen_fd = S.metrics_fd = -1;
     tls_unpublish();
-    cfg_publish(NULL);
+    cfg_publish(NULL, NULL);
     free(S.cert_file);
     free(S.key_file);
     free(S.ca_file);
@@ -922,6 +1056,23 @@ int server_run(const server_options_t *opts)
         return 2;
     }
     config_errors_free(&errs);
+    /* Signals are received by the control loop through a signalfd; every
+     * thread created from here on (event loops, check threads, the
+     * namespace refresher) inherits the blocked mask. */
+    sigset_t set, old_set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    signal(SIGPIPE, SIG_IGN);
+    int sfd = -1;
+    if (pthread_sigmask(SIG_BLOCK, &set, &old_set) != 0 ||
+        (sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+        fprintf(stderr, "imagebuilder-webhook serve: cannot set up signals: %s\n", strerror(errno));
+        config_free(c);
+        return 1;
+    }
+
     log_set_level(c->log_level);
     S.shutdown_timeout_ms = c->shutdown_timeout_ms;
     S.max_request_bytes = c->max_request_bytes;
@@ -931,7 +1082,23 @@ int server_run(const server_options_t *opts)
     char *metrics_addr = c->metrics_listen && *c->metrics_listen ? strdup(c->metrics_listen) : NULL;
     char *listen_copy = strdup(listen_addr ? listen_addr : ":8443");
     setup_globalconf(c);
-    if (!cfg_publish(c) || !listen_copy || (c->metrics_listen && *c->metrics_listen && !metrics_addr)) {
+    livecheck_t *lc = livecheck_new(c, err, sizeof err);
+    if (!lc) {
+        fprintf(stderr, "imagebuilder-webhook serve: live checks: %s\n", err);
+        free(metrics_addr);
+        free(listen_copy);
+        config_free(c);
+        teardown();
+        return 1;
+    }
+    /* The check threads exist even with both checks off: a reload may switch them on. */
+    size_t n_check_threads = 4 * n_threads;
+    S.checks = workpool_new(n_check_threads > CHECK_THREADS_MAX ? CHECK_THREADS_MAX
+                                                                : n_check_threads,
+                            CHECK_QUEUE_MAX);
+    if (!cfg_publish(c, lc) || !listen_copy || !S.checks ||
+        !metrics_register_extra(render_livecheck_metrics) ||
+        (c->metrics_listen && *c->metrics_listen && !metrics_addr)) {
         fprintf(stderr, "imagebuilder-webhook serve: out of memory\n");
         free(metrics_addr);
         free(listen_copy);
@@ -958,23 +1125,6 @@ int server_run(const server_options_t *opts)
     free(listen_copy);
     if (!listen_ok) {
         fprintf(stderr, "imagebuilder-webhook serve: %s\n", err);
-        teardown();
-        return 1;
-    }
-
-    /* Signals are received by the control loop through a signalfd; every
-     * thread created from here on inherits the blocked mask. */
-    sigset_t set, old_set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    signal(SIGPIPE, SIG_IGN);
-    int sfd = -1;
-    if (pthread_sigmask(SIG_BLOCK, &set, &old_set) != 0 ||
-        (sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
-        fprintf(stderr, "imagebuilder-webhook serve: cannot set up signals: %s\n",
-                strerror(errno));
         teardown();
         return 1;
     }

@@ -88,8 +88,8 @@ SSL_CTX *tls_ctx_build(const char *cert_file, const char *key_file, const char *
     fclose(f);
     f = NULL;
     if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
-        snprintf(err, errsz, "TLS certificate file %s has no usable PEM certificate: %s",
-                 cert_file, ssl_error(ebuf, sizeof ebuf));
+        snprintf(err, errsz, "TLS certificate file %s has no usable PEM certificate: %s", cert_file,
+                 ssl_error(ebuf, sizeof ebuf));
         goto fail;
     }
 
@@ -107,8 +107,7 @@ SSL_CTX *tls_ctx_build(const char *cert_file, const char *key_file, const char *
     }
     X509 *leaf = SSL_CTX_get0_certificate(ctx);
     if (leaf && X509_check_private_key(leaf, key) != 1) {
-        snprintf(err, errsz, "TLS key file %s does not match certificate %s", key_file,
-                 cert_file);
+        snprintf(err, errsz, "TLS key file %s does not match certificate %s", key_file, cert_file);
         ERR_clear_error();
         goto fail;
     }
@@ -119,8 +118,7 @@ SSL_CTX *tls_ctx_build(const char *cert_file, const char *key_file, const char *
     EVP_PKEY_free(key);
     key = NULL;
     if (SSL_CTX_check_private_key(ctx) != 1) {
-        snprintf(err, errsz, "TLS key file %s does not match certificate %s", key_file,
-                 cert_file);
+        snprintf(err, errsz, "TLS key file %s does not match certificate %s", key_file, cert_file);
         ERR_clear_error();
         goto fail;
     }

@@ -20,8 +20,8 @@ static void sig_of(const char *path, watch_sig_t *s)
 
 static bool sig_eq(const watch_sig_t *a, const watch_sig_t *b)
 {
-    return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
-           a->size == b->size && a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+    return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
 }
 
 void watch_init(watch_t *w, const char *const *paths, size_t n)

@@ -443,4 +443,96 @@ out=$("$DRIVER" facade --reload --insecure "$R" --api "$API" --token-file "$work
 expect "facade: a reload keeps the registry cache and the namespace answer" "$out" \
     "^reloaded" "^registry: $R/union/foo:abc123 -> present \(cache hit" \
     "^namespace: ok-reload -> present .*old\)$"
+# ---- F: the webhook server with live checks --------------------------------------------
+# The real `serve`, with both checks on against the real registry and the fake
+# Kubernetes API, then against a registry that hangs: the request is answered
+# within registryCheck.timeoutMs and other requests are not held up meanwhile.
+BIN=${WEBHOOK_BIN:-$ROOT/bin/imagebuilder-webhook}
+review_for() { # review_for IMAGE [LABELLED]: an AdmissionReview for a pod running IMAGE
+    local label=""
+    [ "${2:-1}" = 1 ] && label='"labels":{"imagebuilder.union.ai/builder":"union"},'
+    printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-%s","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"operation":"CREATE","namespace":"t","object":{"metadata":{"name":"p",%s"annotations":{"imagebuilder.union.ai/image-spec":"{\\"name\\":\\"foo\\",\\"builder\\":\\"union\\"}"}},"spec":{"containers":[{"name":"main","image":"%s"}]}},"dryRun":true}}\n' "$RANDOM" "$label" "$1"
+}
+serve_with() { # serve_with NAME DEFAULT_REPO BUILD_PROJECT: starts the webhook, sets WP
+    WP=$(free_port)
+    cat >"$work/$1.yaml" <<YML
+imageBuilder:
+  defaultRepository: $2
+  buildProject: $3
+  registryCheck: {enabled: true, timeoutMs: 600, insecureRegistries: ["$R", "$F"]}
+  productionDomainCheck: {enabled: true, apiServer: "$API", tokenFile: "$work/sa-token", caFile: "$work/ca.crt", timeoutMs: 1000}
+webhook:
+  listen: "127.0.0.1:$WP"
+  threads: 1
+  tls: {certFile: "$work/server.crt", keyFile: "$work/server.key"}
+YML
+    start "$1" "$BIN" serve --config "$work/$1.yaml"
+    wait_http "https://127.0.0.1:$WP/healthz" --cacert "$work/ca.crt"
+}
+post() { # post FILE: prints the response body, then the time in ms on the last line
+    curl -s --cacert "$work/ca.crt" -H 'Content-Type: application/json' --data-binary @"$1" \
+        -w '\n%{time_total}\n' "https://127.0.0.1:$WP/mutate?timeout=10s" |
+        awk 'NR==1{print; next} {printf "%d\n", $1 * 1000}'
+}
+decoded() { # the decoded patch of a response, or nothing
+    sed -nE 's/.*"patch":"([^"]*)".*/\1/p' <<<"$1" | base64 -d 2>/dev/null
+}
+if [ -x "$BIN" ] && serve_with srv1 "$R/union" ok; then
+    review_for "foo:abc123" >"$work/r-present.json"
+    review_for "foo:notbuilt" >"$work/r-absent.json"
+    out=$(post "$work/r-present.json")
+    if grep -q '"allowed":true' <<<"$out" && ! decoded "$out" | grep -q build-image &&
+        decoded "$out" | grep -q "\"value\":\"$R/union/foo:abc123\""; then
+        ok "serve: an image that exists in the registry is only rewritten"
+    else
+        bad "serve: an image that exists in the registry is only rewritten" "$out"
+    fi
+    out=$(post "$work/r-absent.json")
+    if decoded "$out" | grep -q '"name":"build-image"'; then
+        ok "serve: an image missing from the registry gets the build"
+    else
+        bad "serve: an image missing from the registry gets the build" "$out"
+    fi
+    m=$(curl -s --cacert "$work/ca.crt" "https://127.0.0.1:$WP/metrics")
+    expect "serve: /metrics carries the live-check series" "$m" \
+        'registry_checks_total\{result="present"\} 1' 'namespace_checks_total\{result="present"\}'
+else
+    bad "serve: starts with both live checks on" "$(tail -n 5 "$work/srv1.log" 2>/dev/null)"
+fi
+
+if [ -x "$BIN" ] && serve_with srv2 "$R/union" missing; then
+    out=$(post "$work/r-absent.json")
+    if grep -q '"allowed":false' <<<"$out" && grep -q 'missing-production' <<<"$out"; then
+        ok "serve: a missing production namespace denies with its name"
+    else
+        bad "serve: a missing production namespace denies with its name" "$out"
+    fi
+else
+    bad "serve: starts for the namespace denial" "$(tail -n 5 "$work/srv2.log" 2>/dev/null)"
+fi
+
+if [ -x "$BIN" ] && serve_with srv3 "$F/hang" ok; then
+    review_for "foo:h$RANDOM" >"$work/r-hang.json"
+    review_for "python:3.11" 0 >"$work/r-plain.json"
+    post "$work/r-hang.json" >"$work/hang.out" &
+    hp=$!
+    sleep 0.15
+    quick=$(post "$work/r-plain.json" | tail -n 1)
+    wait "$hp"
+    hang=$(cat "$work/hang.out")
+    hms=$(tail -n 1 <<<"$hang")
+    if grep -q '"allowed":true' <<<"$hang" && grep -q 'could not check' <<<"$hang" &&
+        [ "$hms" -lt 1500 ]; then
+        ok "serve: a hanging registry is answered within the bound, build injected (${hms} ms)"
+    else
+        bad "serve: a hanging registry is answered within the bound, build injected" "$hang"
+    fi
+    if [ "$quick" -lt 400 ]; then
+        ok "serve: other requests are not held up by a hanging check (${quick} ms)"
+    else
+        bad "serve: other requests are not held up by a hanging check" "took ${quick} ms"
+    fi
+else
+    bad "serve: starts against a hanging registry" "$(tail -n 5 "$work/srv3.log" 2>/dev/null)"
+fi
 finish

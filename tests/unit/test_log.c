@@ -1,0 +1,113 @@
+/* Unit tests for log: JSON escaping of request text, levels, one line per call. */
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static char *escaped(const char *s, size_t n, size_t max)
+{
+    buf_t b = BUF_INIT;
+    ck_assert(log_json_string(&b, s, n, max));
+    return buf_steal(&b);
+}
+
+START_TEST(escapes_quotes_controls_and_bad_utf8)
+{
+    char *e = escaped("a\"b\\c\n\x01\x7f", 8, 0);
+    ck_assert_str_eq(e, "\"a\\\"b\\\\c\\n\\u0001\\u007f\"");
+    free(e);
+    e = escaped("caf\xc3\xa9 \xff\xc0\xaf \xed\xa0\x80", 13, 0); /* valid é, then invalid bytes */
+    ck_assert_str_eq(e, "\"caf\xc3\xa9 \\ufffd\\ufffd\\ufffd \\ufffd\\ufffd\\ufffd\"");
+    free(e);
+}
+END_TEST
+
+START_TEST(cuts_long_values_without_splitting_utf8)
+{
+    char *e = escaped("abcdef", 6, 4);
+    ck_assert_str_eq(e, "\"abcd...\"");
+    free(e);
+    e = escaped("ab\xc3\xa9", 4, 3); /* the cut falls inside é */
+    ck_assert_str_eq(e, "\"ab...\"");
+    free(e);
+}
+END_TEST
+
+/* Reads what the log wrote to a pipe. */
+static char *capture(void (*fn)(void))
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    log_set_fd(p[1]);
+    fn();
+    log_set_fd(2);
+    close(p[1]);
+    static char out[8192];
+    ssize_t n = read(p[0], out, sizeof out - 1);
+    close(p[0]);
+    out[n < 0 ? 0 : n] = '\0';
+    return out;
+}
+
+static void write_decision(void)
+{
+    log_set_level(LOG_INFO);
+    log_line_t *l = log_begin(LOG_INFO, "admission");
+    log_str(l, "uid", "x\"}\n{\"forged\":1");
+    log_array_begin(l, "targets");
+    log_array_str(l, "r/a:1");
+    log_array_str(l, "r/b:2");
+    log_array_end(l);
+    log_uint(l, "ops", 7);
+    log_bool(l, "dryRun", true);
+    log_end(l);
+    log_msg(LOG_DEBUG, "hidden", NULL); /* below the level: nothing written */
+}
+
+START_TEST(one_json_object_per_line)
+{
+    char *out = capture(write_decision);
+    char *nl = strchr(out, '\n');
+    ck_assert_ptr_nonnull(nl);
+    ck_assert_str_eq(nl + 1, ""); /* exactly one line */
+    cJSON *j = cJSON_Parse(out);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_str_eq(cJSON_GetObjectItem(j, "msg")->valuestring, "admission");
+    ck_assert_str_eq(cJSON_GetObjectItem(j, "level")->valuestring, "info");
+    ck_assert_str_eq(cJSON_GetObjectItem(j, "uid")->valuestring, "x\"}\n{\"forged\":1");
+    ck_assert_ptr_null(cJSON_GetObjectItem(j, "forged"));
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "targets")), 2);
+    ck_assert_int_eq(cJSON_GetObjectItem(j, "ops")->valueint, 7);
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(j, "dryRun")));
+    cJSON_Delete(j);
+    log_thread_cleanup();
+}
+END_TEST
+
+START_TEST(levels_filter)
+{
+    log_set_level(LOG_WARN);
+    ck_assert(!log_enabled(LOG_INFO));
+    ck_assert(log_enabled(LOG_ERROR));
+    ck_assert_ptr_null(log_begin(LOG_DEBUG, "x"));
+    log_str(NULL, "k", "v"); /* NULL lines are ignored */
+    log_end(NULL);
+    log_set_level(LOG_INFO);
+}
+END_TEST
+
+Suite *suite_log(void)
+{
+    Suite *s = suite_create("log");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, escapes_quotes_controls_and_bad_utf8);
+    tcase_add_test(tc, cuts_long_values_without_splitting_utf8);
+    tcase_add_test(tc, one_json_object_per_line);
+    tcase_add_test(tc, levels_filter);
+    suite_add_tcase(s, tc);
+    return s;
+}
