@@ -270,19 +270,24 @@ static bool make_target(ctx_t *x, container_t *ct, const char *registry, strview
 {
     const imageref_t *r = &ct->ref;
     buf_t b = BUF_INIT;
-    if (registry) {
-        buf_printf(&b, "%s/%.*s:%.*s", registry, (int)name.n, name.p, (int)r->tag.n, r->tag.p);
-    } else if (effective_layout(x) == LAYOUT_TAG) {
-        buf_printf(&b, "%s:", x->cfg->default_repository);
+    const char *repo = registry ? registry : x->cfg->default_repository;
+    buf_puts(&b, repo);
+    if (!registry && effective_layout(x) == LAYOUT_TAG) {
+        /* <repository>:<name>-<tag>, '/' of the name folded into '-' */
+        buf_putc(&b, ':');
         for (size_t i = 0; i < name.n; i++)
             buf_putc(&b, name.p[i] == '/' ? '-' : name.p[i]);
-        buf_printf(&b, "-%.*s", (int)r->tag.n, r->tag.p);
+        buf_putc(&b, '-');
     } else {
-        buf_printf(&b, "%s/%.*s:%.*s", x->cfg->default_repository, (int)name.n, name.p,
-                   (int)r->tag.n, r->tag.p);
+        buf_putc(&b, '/');
+        buf_append(&b, name.p, name.n);
+        buf_putc(&b, ':');
     }
-    if (r->digest.n)
-        buf_printf(&b, "@%.*s", (int)r->digest.n, r->digest.p);
+    buf_append(&b, r->tag.p, r->tag.n);
+    if (r->digest.n) {
+        buf_putc(&b, '@');
+        buf_append(&b, r->digest.p, r->digest.n);
+    }
     if (b.oom) {
         buf_free(&b);
         x->oom = true;
@@ -403,7 +408,7 @@ static cJSON *build_container(const ctx_t *x, const char *name, const imagespec_
     cJSON_AddItemToArray(env, org);
     char *spec_json = cJSON_PrintUnformatted(sp->json);
     cJSON_AddItemToArray(env, env_value("IMAGE_SPEC", spec_json ? spec_json : "{}"));
-    free(spec_json);
+    cJSON_free(spec_json);
     cJSON_AddItemToArray(env, env_value("TARGET_IMAGE", target));
     if (cfg->build_image.resources)
         cJSON_AddItemToObject(c, "resources", cJSON_Duplicate(cfg->build_image.resources, true));
@@ -618,7 +623,7 @@ static bool build_patch(ctx_t *x, const cJSON *meta, const cJSON *spec)
     char builds[24];
     snprintf(builds, sizeof builds, "%zu", n_builds);
     cJSON_AddStringToObject(d->audit, "builds", builds);
-    free(targets_json);
+    cJSON_free(targets_json);
     if (!ok) {
         x->oom = true;
         return false;

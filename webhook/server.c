@@ -26,6 +26,7 @@
 #include "admission.h"
 #include "config.h"
 #include "decide.h"
+#include "jsonarena.h"
 #include "livecheck.h"
 #include "log.h"
 #include "metrics.h"
@@ -292,8 +293,9 @@ static void log_decision(const review_t *rv, const decision_t *d, uint64_t micro
     log_end(l);
 }
 
-/* Counts, logs and sends an admission answer (the body is handed to the
- * request pool and freed once sent). */
+/* Counts, logs and sends an admission answer. The body is copied into the
+ * request's pool (it may live in this thread's JSON arena) and `resp` is
+ * freed. */
 static int send_answer(worker_t *w, h2o_req_t *req, const review_t *rv,
                        admission_response_t *resp, uint64_t t0)
 {
@@ -304,13 +306,14 @@ static int send_answer(worker_t *w, h2o_req_t *req, const review_t *rv,
     metrics_request(w->mx, oc, dt, resp->decision.n_ops);
     log_decision(rv, &resp->decision, dt / 1000);
     owned_body_t *o = h2o_mem_alloc_shared(&req->pool, sizeof *o, owned_body_dispose);
-    o->body = resp->body;
+    o->body = NULL;
     o->mx = w->mx;
     metrics_in_flight(w->mx, 1);
     size_t len = resp->len;
-    resp->body = NULL;
+    char *body = h2o_mem_alloc_pool(&req->pool, len);
+    memcpy(body, resp->body, len);
     admission_response_free(resp);
-    return respond(req, 200, "OK", "application/json", o->body, len, false);
+    return respond(req, 200, "OK", "application/json", body, len, false);
 }
 
 static int internal_error(worker_t *w, h2o_req_t *req, uint64_t t0)
@@ -414,6 +417,35 @@ static bool submit_checks(worker_t *w, h2o_req_t *req, review_t *rv, uint64_t t0
     return true;
 }
 
+/* Parses and answers a review: here, or on the check threads when a live
+ * check is on and it is a pod CREATE. */
+static int answer_admission(worker_t *w, const wh_config_t *cfg, h2o_req_t *req, bool checks_on,
+                            uint64_t t0)
+{
+    review_t rv;
+    char why[256] = "";
+    const char *body = req->entity.base ? req->entity.base : "";
+    if (!admission_parse(body, req->entity.len, &rv, why, sizeof why)) {
+        metrics_request(w->mx, MX_ERROR, mono_nanos() - t0, 0);
+        log_line_t *l = log_begin(LOG_WARN, "bad admission request");
+        log_str(l, "reason", why);
+        log_uint(l, "bytes", req->entity.len);
+        log_end(l);
+        return respond_reason(req, 400, "Bad Request", why[0] ? why : "not an AdmissionReview");
+    }
+    if (checks_on && rv.is_pod_create) {
+        if (submit_checks(w, req, &rv, t0))
+            return 0; /* answered when the checks are back */
+        log_msg(LOG_WARN, "live checks skipped", "the check queue is full");
+    }
+    wh_checks_t none = {0};
+    admission_response_t resp;
+    bool ok = admission_respond(cfg, &rv, &none, &resp);
+    int r = ok ? send_answer(w, req, &rv, &resp, t0) : internal_error(w, req, t0);
+    review_free(&rv);
+    return r;
+}
+
 static int handle_admission(worker_t *w, const wh_config_t *cfg, h2o_req_t *req)
 {
     if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST")))
@@ -426,33 +458,16 @@ static int handle_admission(worker_t *w, const wh_config_t *cfg, h2o_req_t *req)
         return respond_text(req, 413, "Request Entity Too Large", "request body too large\n");
 
     uint64_t t0 = mono_nanos();
-    review_t rv;
-    char why[256] = "";
-    memset(&rv, 0, sizeof rv);
-    const char *body = req->entity.base ? req->entity.base : "";
-    if (!admission_parse(body, req->entity.len, &rv, why, sizeof why)) {
-        uint64_t dt = mono_nanos() - t0;
-        metrics_request(w->mx, MX_ERROR, dt, 0);
-        log_line_t *l = log_begin(LOG_WARN, "bad admission request");
-        log_str(l, "reason", why);
-        log_uint(l, "bytes", req->entity.len);
-        log_end(l);
-        return respond_reason(req, 400, "Bad Request", why[0] ? why : "not an AdmissionReview");
-    }
-
+    /* Without live checks the whole answer is made on this thread: its JSON
+     * trees come from the thread's arena and go in one step. A review handed
+     * to the check threads must outlive this call, so it is not in the arena. */
     livecheck_t *lc = w->cfg.ref->lc;
     bool checks_on = livecheck_registry_enabled(lc) || livecheck_namespace_enabled(lc);
-    if (checks_on && rv.is_pod_create && submit_checks(w, req, &rv, t0))
-        return 0; /* answered when the checks are back */
-    if (checks_on && rv.is_pod_create)
-        log_msg(LOG_WARN, "live checks skipped", "the check queue is full");
-
-    wh_checks_t none = {0};
-    admission_response_t resp;
-    memset(&resp, 0, sizeof resp);
-    bool ok = admission_respond(cfg, &rv, &none, &resp);
-    int r = ok ? send_answer(w, req, &rv, &resp, t0) : internal_error(w, req, t0);
-    review_free(&rv);
+    if (checks_on)
+        return answer_admission(w, cfg, req, true, t0);
+    jsonarena_begin();
+    int r = answer_admission(w, cfg, req, false, t0);
+    jsonarena_end();
     return r;
 }
 
@@ -1036,6 +1051,7 @@ int server_run(const server_options_t *opts)
     memset(&S, 0, sizeof S);
     S.listen_fd = S.metrics_fd = -1;
     metrics_reset();
+    jsonarena_install();
 
     if (!opts || !opts->config_path) {
         fprintf(stderr, "imagebuilder-webhook serve: --config FILE is required\n");

@@ -1,0 +1,17 @@
+/* jsonarena: a per-thread bump arena behind cJSON's allocation hooks, so that
+ * a request's JSON trees cost no malloc/free per node.
+ *
+ * jsonarena_install() (once, before threads start) routes cJSON's hooks here.
+ * Between jsonarena_begin() and jsonarena_end() on a thread, every cJSON
+ * allocation of that thread comes from the arena and cJSON frees of arena
+ * memory do nothing; jsonarena_end() drops it all at once (the first chunk is
+ * kept for the next request). Outside begin/end the hooks are malloc/free.
+ * Nothing allocated inside may be used or freed after jsonarena_end(). */
+#ifndef WH_JSONARENA_H
+#define WH_JSONARENA_H
+
+void jsonarena_install(void);
+void jsonarena_begin(void);
+void jsonarena_end(void);
+
+#endif
