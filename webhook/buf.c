@@ -119,6 +119,33 @@ size_t utf8_seq_len(const unsigned char *s, size_t n)
     return k + 1;
 }
 
+bool json_text_ok(const char *text, size_t n, size_t *bad)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0;
+    while (i < n) {
+        /* runs of printable ASCII (nearly all of a document), 8 bytes at a
+         * time: stop at any byte >= 0x80 or < 0x20 */
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, sizeof w);
+            if ((w | ((w - 0x2020202020202020u) & ~w)) & 0x8080808080808080u)
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
+        unsigned char c = s[i];
+        size_t k = c >= 0x20 || c == '\t' || c == '\n' || c == '\r' ? utf8_seq_len(s + i, n - i) : 0;
+        if (k == 0) {
+            *bad = i;
+            return false;
+        }
+        i += k;
+    }
+    return true;
+}
+
 bool buf_put_oneline(buf_t *b, const char *s, size_t n)
 {
     if (!buf_reserve(b, n))

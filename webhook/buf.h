@@ -35,6 +35,11 @@ bool buf_put_oneline(buf_t *b, const char *s, size_t n);
  * the bytes there are not one (overlong forms and surrogates included). */
 size_t utf8_seq_len(const unsigned char *s, size_t n);
 
+/* Whether s[0..n) can be JSON text: well-formed UTF-8 with no control
+ * character but tab, newline and carriage return. Sets *bad to the offset
+ * of the first offending byte when not. */
+bool json_text_ok(const char *s, size_t n, size_t *bad);
+
 /* Hands the data over to the caller (never NULL unless out of memory). */
 char *buf_steal(buf_t *b);
 

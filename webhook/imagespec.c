@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "imageref.h"
 
 /* A field that must be a string when present; JSON null counts as absent. */
@@ -110,6 +111,12 @@ static bool read_union_spec(imagespec_t *s, size_t i, char *why, size_t whysz)
 bool imagespec_parse(const char *text, size_t len, imagespec_list_t *out, char *why, size_t whysz)
 {
     memset(out, 0, sizeof *out);
+    size_t bad = 0;
+    if (!json_text_ok(text, len, &bad)) {
+        snprintf(why, whysz, "not JSON text (a control character or invalid UTF-8 at byte %zu)",
+                 bad);
+        return false;
+    }
     const char *end = NULL;
     out->root = cJSON_ParseWithLengthOpts(text, len, &end, false);
     if (!out->root) {

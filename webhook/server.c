@@ -38,6 +38,7 @@
 #define WATCH_INTERVAL_MS  250
 #define ACCEPTS_PER_WAKEUP 32
 #define CHECK_THREADS_MAX  16
+#define SHUTDOWN_GRACE_MS  1500
 #define CHECK_QUEUE_MAX    1024
 
 #ifndef WH_VERSION
@@ -610,6 +611,20 @@ static void *worker_main(void *arg)
      * so that none comes back to a loop that is gone. */
     while (w->jobs_out > 0)
         h2o_evloop_run(loop, 10);
+
+    /* Give connections a moment to end by themselves: HTTP/2 clients get
+     * h2o's final GOAWAY (with the real last stream) and close, HTTP/1.1
+     * clients that send one more request get it answered with
+     * "Connection: close". Closing them at once would reset requests a
+     * client has already written. */
+    uint64_t grace = h2o_now(loop) + SHUTDOWN_GRACE_MS;
+    if (grace > deadline)
+        grace = deadline;
+    while (has_connections(w) && h2o_now(loop) < grace) {
+        h2o_evloop_run(loop, 10);
+        while (active_requests(w) > 0 && h2o_now(loop) < deadline)
+            h2o_evloop_run(loop, 10);
+    }
 
     /* Expire every idle timer so that h2o closes the remaining connections. */
     w->ctx.http1.req_timeout.timeout = 0;

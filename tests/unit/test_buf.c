@@ -1,0 +1,82 @@
+/* Unit tests: the byte buffer, UTF-8 sequences and the JSON text check. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+START_TEST(appends_and_steals)
+{
+    buf_t b = BUF_INIT;
+    ck_assert(buf_puts(&b, "ab"));
+    ck_assert(buf_printf(&b, "-%d-", 42));
+    ck_assert(buf_putc(&b, 'z'));
+    ck_assert_uint_eq(b.len, 7);
+    char *s = buf_steal(&b);
+    ck_assert_str_eq(s, "ab-42-z");
+    ck_assert_ptr_null(b.data);
+    free(s);
+    /* an empty buffer still hands over a string */
+    s = buf_steal(&b);
+    ck_assert_str_eq(s, "");
+    free(s);
+}
+END_TEST
+
+START_TEST(utf8_sequences)
+{
+    ck_assert_uint_eq(utf8_seq_len((const unsigned char *)"a", 1), 1);
+    ck_assert_uint_eq(utf8_seq_len((const unsigned char *)"\xc3\xa9", 2), 2);
+    ck_assert_uint_eq(utf8_seq_len((const unsigned char *)"\xe2\x82\xac", 3), 3);
+    ck_assert_uint_eq(utf8_seq_len((const unsigned char *)"\xf0\x9f\x98\x80", 4), 4);
+    /* truncated, overlong, surrogate, beyond U+10FFFF, stray continuation */
+    ck_assert_uint_eq(utf8_seq_len((const unsigned char *)"\xe2\x82", 2), 0);
+    ck_assert_uint_eq(utf8_seq_len((const unsigned char *)"\xc0\xaf", 2), 0);
+    ck_assert_uint_eq(utf8_seq_len((const unsigned char *)"\xed\xa0\x80", 3), 0);
+    ck_assert_uint_eq(utf8_seq_len((const unsigned char *)"\xf4\x90\x80\x80", 4), 0);
+    ck_assert_uint_eq(utf8_seq_len((const unsigned char *)"\x80", 1), 0);
+}
+END_TEST
+
+START_TEST(json_text_check)
+{
+    size_t bad = 99;
+    const char ok[] = "{\"a\": \"caf\xc3\xa9\",\n\t\"b\": [1, 2]}\r\n plus a long ascii tail!!";
+    ck_assert(json_text_ok(ok, sizeof ok - 1, &bad));
+    static const struct {
+        const char *s;
+        size_t n, at;
+    } refused[] = {
+        {"{\"a\":1}\0", 8, 7},
+        {"0123456789abcdef\x01xyz", 20, 16},
+        {"01234567\xff", 9, 8},
+        {"\x1b[31m", 5, 0},
+        {"0123456789\xc3", 11, 10},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        ck_assert_msg(!json_text_ok(refused[i].s, refused[i].n, &bad), "case %zu accepted", i);
+        ck_assert_uint_eq(bad, refused[i].at);
+    }
+}
+END_TEST
+
+START_TEST(oneline_replaces_controls_and_bad_utf8)
+{
+    buf_t b = BUF_INIT;
+    ck_assert(buf_put_oneline(&b, "a\nb\tc\x7f" "d\xff\xc3\xa9", 10));
+    ck_assert_str_eq(b.data, "a b c d?\xc3\xa9");
+    buf_free(&b);
+}
+END_TEST
+
+Suite *suite_buf(void)
+{
+    Suite *s = suite_create("buf");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, appends_and_steals);
+    tcase_add_test(tc, utf8_sequences);
+    tcase_add_test(tc, json_text_check);
+    tcase_add_test(tc, oneline_replaces_controls_and_bad_utf8);
+    suite_add_tcase(s, tc);
+    return s;
+}
