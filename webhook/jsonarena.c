@@ -80,3 +80,10 @@ void jsonarena_end(void)
     if (t_head)
         t_head->cur = t_head->data;
 }
+
+void jsonarena_release(void)
+{
+    jsonarena_end();
+    free(t_head);
+    t_head = NULL;
+}

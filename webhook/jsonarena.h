@@ -13,5 +13,7 @@
 void jsonarena_install(void);
 void jsonarena_begin(void);
 void jsonarena_end(void);
+/* Frees the calling thread's arena (at the end of a thread). */
+void jsonarena_release(void);
 
 #endif

@@ -640,6 +640,7 @@ static void *worker_main(void *arg)
     /* h2o's HTTP/2 graceful-shutdown timer outlives the connections. */
     if (h2o_timeout_is_linked(&w->ctx.http2._graceful_shutdown_timeout))
         h2o_timeout_unlink(&w->ctx.http2._graceful_shutdown_timeout);
+    jsonarena_release();
     log_thread_cleanup();
     return NULL;
 }
