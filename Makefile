@@ -82,10 +82,10 @@ test-asan:
 	  WEBHOOK_BIN=build-asan/imagebuilder-webhook UNIT_BIN=build-asan/unit-tests tests/run-all.sh --quick
 
 format:
-	clang-format -i webhook/*.[ch] tests/unit/*.[ch] $(wildcard bench/*.c tests/fuzz/*.c)
+	clang-format -i webhook/*.[ch] tests/unit/*.[ch] $(wildcard bench/*.c tests/fuzz/*.[ch] tests/live/*.c)
 
 format-check:
-	clang-format --dry-run --Werror webhook/*.[ch] tests/unit/*.[ch] $(wildcard bench/*.c tests/fuzz/*.c)
+	tests/style/run.sh
 
 clean:
 	rm -rf build build-asan bin

@@ -11,7 +11,7 @@
 
 #include "buf.h"
 
-#define V1 "admission.k8s.io/v1"
+#define V1      "admission.k8s.io/v1"
 #define V1BETA1 "admission.k8s.io/v1beta1"
 
 static const char *str_member(const cJSON *obj, const char *key)
@@ -68,8 +68,9 @@ bool admission_parse(const char *body, size_t len, review_t *rv, char *why, size
         rv->api_version = V1BETA1;
     else {
         review_free(rv);
-        return fail(why, whysz,
-                    "unsupported apiVersion: expected admission.k8s.io/v1 or admission.k8s.io/v1beta1");
+        return fail(
+            why, whysz,
+            "unsupported apiVersion: expected admission.k8s.io/v1 or admission.k8s.io/v1beta1");
     }
     const cJSON *req = cJSON_GetObjectItemCaseSensitive(root, "request");
     if (!cJSON_IsObject(req)) {
@@ -95,11 +96,12 @@ bool admission_parse(const char *body, size_t len, review_t *rv, char *why, size
     bool pod_kind = k && strcmp(k, "Pod") == 0 && (!group || !*group) &&
                     (!version || strcmp(version, "v1") == 0);
     bool pod_resource = !gvr || (res && strcmp(res, "pods") == 0);
-    rv->is_pod_create = pod_kind && pod_resource && (!sub || !*sub) && strcmp(rv->operation, "CREATE") == 0 &&
-                        cJSON_IsObject(obj);
+    rv->is_pod_create = pod_kind && pod_resource && (!sub || !*sub) &&
+                        strcmp(rv->operation, "CREATE") == 0 && cJSON_IsObject(obj);
     rv->pod = rv->is_pod_create ? obj : NULL;
 
-    const cJSON *meta = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, "metadata") : NULL;
+    const cJSON *meta =
+        cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, "metadata") : NULL;
     const char *ns = str_member(req, "namespace");
     if (!ns || !*ns)
         ns = str_member(meta, "namespace");

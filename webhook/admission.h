@@ -16,15 +16,15 @@
 #include "decide.h"
 
 typedef struct {
-    cJSON *root;            /* the whole parsed review (owned) */
-    const char *api_version;/* "admission.k8s.io/v1" or "admission.k8s.io/v1beta1" */
+    cJSON *root;             /* the whole parsed review (owned) */
+    const char *api_version; /* "admission.k8s.io/v1" or "admission.k8s.io/v1beta1" */
     const char *uid;
     const char *operation;  /* "CREATE", ... ("" when absent) */
     const char *namespace_; /* "" when absent */
     const char *name;       /* pod name or generateName, "" when absent */
     bool dry_run;
-    bool is_pod_create;     /* kind v1/Pod, resource pods, no subresource, CREATE, object present */
-    const cJSON *pod;       /* request.object when is_pod_create, else NULL */
+    bool is_pod_create; /* kind v1/Pod, resource pods, no subresource, CREATE, object present */
+    const cJSON *pod;   /* request.object when is_pod_create, else NULL */
 } review_t;
 
 /* Parses a review. On failure returns false and a short reason (static or
@@ -33,7 +33,7 @@ bool admission_parse(const char *body, size_t len, review_t *rv, char *why, size
 void review_free(review_t *rv);
 
 typedef struct {
-    char *body;        /* the AdmissionReview response JSON (owned) */
+    char *body; /* the AdmissionReview response JSON (owned) */
     size_t len;
     decision_t decision; /* what was decided (outcome, targets, ops...) */
 } admission_response_t;

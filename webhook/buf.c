@@ -136,7 +136,8 @@ bool json_text_ok(const char *text, size_t n, size_t *bad)
         if (i >= n)
             break;
         unsigned char c = s[i];
-        size_t k = c >= 0x20 || c == '\t' || c == '\n' || c == '\r' ? utf8_seq_len(s + i, n - i) : 0;
+        size_t k =
+            c >= 0x20 || c == '\t' || c == '\n' || c == '\r' ? utf8_seq_len(s + i, n - i) : 0;
         if (k == 0) {
             *bad = i;
             return false;

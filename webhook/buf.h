@@ -17,7 +17,10 @@ typedef struct {
     bool oom;
 } buf_t;
 
-#define BUF_INIT {NULL, 0, 0, false}
+#define BUF_INIT                                                                                   \
+    {                                                                                              \
+        NULL, 0, 0, false                                                                          \
+    }
 
 void buf_free(buf_t *b);
 void buf_reset(buf_t *b);

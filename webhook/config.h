@@ -39,49 +39,50 @@ typedef struct {
     char *build_project;          /* "system" */
     char *namespace_template;     /* "{{ project }}-{{ domain }}" */
     char *production_namespace;   /* derived: the template with project and domain */
-    strlist_t basic_auth_registries; /* hosts with basic credentials; default: defaultRepository's host */
+    strlist_t
+        basic_auth_registries; /* hosts with basic credentials; default: defaultRepository's host */
 
     struct {
-        bool enabled;           /* false */
-        char *api_server;       /* "" = in-cluster (KUBERNETES_SERVICE_HOST/PORT) */
-        char *kubeconfig;       /* "" */
-        char *token_file;       /* /var/run/secrets/kubernetes.io/serviceaccount/token */
-        char *ca_file;          /* /var/run/secrets/kubernetes.io/serviceaccount/ca.crt */
-        unsigned ttl_seconds;   /* 60 */
-        unsigned timeout_ms;    /* 1000 */
+        bool enabled;         /* false */
+        char *api_server;     /* "" = in-cluster (KUBERNETES_SERVICE_HOST/PORT) */
+        char *kubeconfig;     /* "" */
+        char *token_file;     /* /var/run/secrets/kubernetes.io/serviceaccount/token */
+        char *ca_file;        /* /var/run/secrets/kubernetes.io/serviceaccount/ca.crt */
+        unsigned ttl_seconds; /* 60 */
+        unsigned timeout_ms;  /* 1000 */
     } production_domain_check;
 
     struct {
-        bool enabled;              /* false */
-        unsigned timeout_ms;       /* 1500 */
+        bool enabled;                  /* false */
+        unsigned timeout_ms;           /* 1500 */
         unsigned positive_ttl_seconds; /* 86400 */
         unsigned negative_ttl_seconds; /* 10 */
-        unsigned cache_size;       /* 4096 */
-        char *docker_config;       /* "" : path to a Docker config.json */
-        char *ca_file;             /* "" : extra CA bundle for private registries */
+        unsigned cache_size;           /* 4096 */
+        char *docker_config;           /* "" : path to a Docker config.json */
+        char *ca_file;                 /* "" : extra CA bundle for private registries */
         strlist_t insecure_registries; /* hosts reached over plain HTTP */
     } registry_check;
 
     struct {
-        char *image;            /* the build-image container image */
-        char *pull_policy;      /* "IfNotPresent" */
-        cJSON *resources;       /* {"requests":{...},"limits":{...}} (owned) */
+        char *image;       /* the build-image container image */
+        char *pull_policy; /* "IfNotPresent" */
+        cJSON *resources;  /* {"requests":{...},"limits":{...}} (owned) */
     } build_image;
 
     /* webhook: */
-    char *listen;               /* ":8443" */
-    char *path;                 /* "/mutate" (no trailing '/') */
-    char *tls_cert_file;        /* "" */
-    char *tls_key_file;         /* "" */
-    char *tls_client_ca_file;   /* "" */
-    unsigned threads;           /* 0 = number of cores */
-    size_t max_request_bytes;   /* 3 MiB */
-    char *metrics_listen;       /* "" = none */
-    log_level_t log_level;      /* info */
-    unsigned request_timeout_ms; /* 10000: idle/slow client bound */
+    char *listen;                 /* ":8443" */
+    char *path;                   /* "/mutate" (no trailing '/') */
+    char *tls_cert_file;          /* "" */
+    char *tls_key_file;           /* "" */
+    char *tls_client_ca_file;     /* "" */
+    unsigned threads;             /* 0 = number of cores */
+    size_t max_request_bytes;     /* 3 MiB */
+    char *metrics_listen;         /* "" = none */
+    log_level_t log_level;        /* info */
+    unsigned request_timeout_ms;  /* 10000: idle/slow client bound */
     unsigned shutdown_timeout_ms; /* 20000 */
 
-    char *source;               /* file name the config came from */
+    char *source; /* file name the config came from */
 } wh_config_t;
 
 typedef struct {

@@ -18,9 +18,9 @@
 #include "registry.h"
 
 #define MAX_WARNINGS 16
-#define WARNING_MAX 240 /* bytes; the API asks for short warnings */
+#define WARNING_MAX  240 /* bytes; the API asks for short warnings */
 #define SPEC_LOGICAL (-2)
-#define SPEC_NONE (-1)
+#define SPEC_NONE    (-1)
 
 /* One container of the pod and what it matched. */
 typedef struct {
@@ -30,8 +30,8 @@ typedef struct {
     const char *name;
     const char *image;
     imageref_t ref;
-    int spec;           /* index into specs, SPEC_LOGICAL or SPEC_NONE */
-    strview_t logical;  /* SPEC_LOGICAL: the image name below the logical registry */
+    int spec;          /* index into specs, SPEC_LOGICAL or SPEC_NONE */
+    strview_t logical; /* SPEC_LOGICAL: the image name below the logical registry */
     char *target;
 } container_t;
 
@@ -335,20 +335,23 @@ static bool check_spec_registry(ctx_t *x, const imagespec_t *sp, const container
                         "builder_options.imagepull_secret_name",
                         what, CLIP(sp->registry, 120), auth_type_name(cfg->auth),
                         auth_type_reach(cfg->auth));
-        warn(x, "%s: registry %.*s is not reachable with authenticationType %s; using image pull "
-                "secret %.*s",
+        warn(x,
+             "%s: registry %.*s is not reachable with authenticationType %s; using image pull "
+             "secret %.*s",
              what, CLIP(sp->registry, 60), auth_type_name(cfg->auth), CLIP(sp->pull_secret, 40));
     }
     if (x->have_default && info.kind == REGISTRY_ECR && x->def_info.kind == REGISTRY_ECR &&
         strcmp(info.account, x->def_info.account) != 0)
-        warn(x, "%s: ECR account %s differs from the default repository's (%s): the repository "
-                "policy must grant AllowPull and AllowDescribeImages",
+        warn(x,
+             "%s: ECR account %s differs from the default repository's (%s): the repository "
+             "policy must grant AllowPull and AllowDescribeImages",
              what, info.account, x->def_info.account);
     if (x->have_default && (info.kind == REGISTRY_GAR || info.kind == REGISTRY_GCR) &&
         (x->def_info.kind == REGISTRY_GAR || x->def_info.kind == REGISTRY_GCR) && info.project[0] &&
         strcmp(info.project, x->def_info.project) != 0)
-        warn(x, "%s: GCP project %s differs from the default repository's (%s): grant Artifact "
-                "Registry Writer (builder) and Reader (nodes, operator proxy)",
+        warn(x,
+             "%s: GCP project %s differs from the default repository's (%s): grant Artifact "
+             "Registry Writer (builder) and Reader (nodes, operator proxy)",
              what, info.project, x->def_info.project);
     return true;
 }
@@ -367,7 +370,8 @@ static cJSON *env_from_configmap(const char *env, const char *cm, const char *ke
 {
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "name", env);
-    cJSON *ref = cJSON_AddObjectToObject(cJSON_AddObjectToObject(e, "valueFrom"), "configMapKeyRef");
+    cJSON *ref =
+        cJSON_AddObjectToObject(cJSON_AddObjectToObject(e, "valueFrom"), "configMapKeyRef");
     cJSON_AddStringToObject(ref, "name", cm);
     cJSON_AddStringToObject(ref, "key", key);
     if (optional)
@@ -395,8 +399,8 @@ static cJSON *build_container(const ctx_t *x, const char *name, const imagespec_
         cJSON_AddStringToObject(c, "imagePullPolicy", cfg->build_image.pull_policy);
     cJSON *env = cJSON_AddArrayToObject(c, "env");
     cJSON_AddItemToArray(env, env_from_configmap("UNION_BUILDKIT_URI", cm, "buildkit-uri", false));
-    cJSON_AddItemToArray(env, env_from_configmap("UNION_DEFAULT_REPOSITORY", cm,
-                                                 "default-repository", false));
+    cJSON_AddItemToArray(
+        env, env_from_configmap("UNION_DEFAULT_REPOSITORY", cm, "default-repository", false));
     cJSON_AddItemToArray(env, env_from_configmap("UNION_REGISTRY_AUTHENTICATION_TYPE", cm,
                                                  "authentication-type", false));
     cJSON_AddItemToArray(env, env_from_configmap("FLYTE_INTERNAL_OPTIMIZE_IMAGE", cm,
@@ -471,8 +475,8 @@ static bool add_members(cJSON *ops, const cJSON *existing, const char *field, cJ
 
 /* Inserts the array `items` (consumed) at the front of the pod array at
  * `tokens` (e.g. spec, initContainers), or appends when `append`. */
-static bool add_items(cJSON *ops, const cJSON *existing, const char *a, const char *b,
-                      cJSON *items, bool append)
+static bool add_items(cJSON *ops, const cJSON *existing, const char *a, const char *b, cJSON *items,
+                      bool append)
 {
     if (!existing || !cJSON_IsArray(existing)) {
         const char *t[] = {a, b, NULL};

@@ -19,14 +19,14 @@
 #include "config.h"
 
 /* Pod label and annotation contract. */
-#define WH_PREFIX "imagebuilder.union.ai/"
-#define WH_LABEL_BUILDER WH_PREFIX "builder"
-#define WH_ANNOT_SPEC WH_PREFIX "image-spec"
-#define WH_ANNOT_MUTATED WH_PREFIX "mutated"
-#define WH_ANNOT_TARGETS WH_PREFIX "target-images"
+#define WH_PREFIX          "imagebuilder.union.ai/"
+#define WH_LABEL_BUILDER   WH_PREFIX "builder"
+#define WH_ANNOT_SPEC      WH_PREFIX "image-spec"
+#define WH_ANNOT_MUTATED   WH_PREFIX "mutated"
+#define WH_ANNOT_TARGETS   WH_PREFIX "target-images"
 #define WH_BUILD_CONTAINER "build-image"
-#define WH_VOL_TOKEN "imagebuilder-registry-token"
-#define WH_VOL_STORAGE "imagebuilder-storage-config"
+#define WH_VOL_TOKEN       "imagebuilder-registry-token"
+#define WH_VOL_STORAGE     "imagebuilder-storage-config"
 
 typedef enum {
     CHECK_NOT_RUN = 0, /* check disabled or not asked */
@@ -53,27 +53,27 @@ typedef enum {
 } outcome_t;
 
 typedef struct {
-    char *container;   /* container name */
-    bool init;         /* in initContainers */
-    char *original;    /* image as it was */
-    char *target;      /* image after the rewrite */
-    bool build;        /* a build-image init container builds it */
+    char *container; /* container name */
+    bool init;       /* in initContainers */
+    char *original;  /* image as it was */
+    char *target;    /* image after the rewrite */
+    bool build;      /* a build-image init container builds it */
     check_answer_t exists;
 } target_t;
 
 typedef struct {
     outcome_t outcome;
-    int code;          /* denied: 400 (malformed request/spec) or 403 (policy) */
-    char *message;     /* denied: one line */
-    char **warnings;   /* short, no control characters */
+    int code;        /* denied: 400 (malformed request/spec) or 403 (policy) */
+    char *message;   /* denied: one line */
+    char **warnings; /* short, no control characters */
     size_t n_warnings;
-    char **reasons;    /* for people (review --explain) and logs */
+    char **reasons; /* for people (review --explain) and logs */
     size_t n_reasons;
     target_t *targets;
     size_t n_targets;
-    cJSON *patch;      /* JSON array of ops; NULL when no mutation */
+    cJSON *patch; /* JSON array of ops; NULL when no mutation */
     size_t n_ops;
-    cJSON *audit;      /* auditAnnotations object; NULL when none */
+    cJSON *audit; /* auditAnnotations object; NULL when none */
 } decision_t;
 
 /* The pod: a Pod object as JSON (`object` of the review). `dry_run` does

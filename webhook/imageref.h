@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #define IMAGEREF_NAME_MAX 255 /* domain + "/" + path, the safe common limit */
-#define IMAGEREF_TAG_MAX 128
+#define IMAGEREF_TAG_MAX  128
 
 typedef struct {
     const char *p;
@@ -28,14 +28,14 @@ typedef struct {
 
 typedef enum {
     IMAGEREF_OK = 0,
-    IMAGEREF_EMPTY,           /* empty string */
-    IMAGEREF_BAD_FORMAT,      /* does not match the grammar */
-    IMAGEREF_UPPERCASE,       /* repository path has uppercase letters */
-    IMAGEREF_NAME_TOO_LONG,   /* name longer than IMAGEREF_NAME_MAX */
-    IMAGEREF_BAD_TAG,         /* tag charset, first character or length */
-    IMAGEREF_BAD_DIGEST,      /* unknown algorithm, wrong length, uppercase hex */
-    IMAGEREF_HEX_NAME,        /* a 64-hex-character string used as a name */
-    IMAGEREF_WHITESPACE,      /* whitespace or control characters anywhere */
+    IMAGEREF_EMPTY,         /* empty string */
+    IMAGEREF_BAD_FORMAT,    /* does not match the grammar */
+    IMAGEREF_UPPERCASE,     /* repository path has uppercase letters */
+    IMAGEREF_NAME_TOO_LONG, /* name longer than IMAGEREF_NAME_MAX */
+    IMAGEREF_BAD_TAG,       /* tag charset, first character or length */
+    IMAGEREF_BAD_DIGEST,    /* unknown algorithm, wrong length, uppercase hex */
+    IMAGEREF_HEX_NAME,      /* a 64-hex-character string used as a name */
+    IMAGEREF_WHITESPACE,    /* whitespace or control characters anywhere */
 } imageref_err_t;
 
 /* Parses `s[0..n)` (need not be NUL-terminated). Domain detection follows

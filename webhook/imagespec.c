@@ -60,7 +60,8 @@ static bool read_union_spec(imagespec_t *s, size_t i, char *why, size_t whysz)
     imageref_t ref;
     imageref_err_t e = imageref_parse(s->name, n, &ref);
     if (e != IMAGEREF_OK) {
-        snprintf(why, whysz, "%s: name is not a valid image name (%s)", label, imageref_strerror(e));
+        snprintf(why, whysz, "%s: name is not a valid image name (%s)", label,
+                 imageref_strerror(e));
         return false;
     }
     if (ref.tag.n || ref.digest.n) {
@@ -169,7 +170,8 @@ bool imagespec_parse(const char *text, size_t len, imagespec_list_t *out, char *
             snprintf(why, whysz, "%s: \"builder\" must be a string", label);
             goto fail;
         }
-        s->is_union = s->builder && (!strcmp(s->builder, "union") || !strcmp(s->builder, "unionai"));
+        s->is_union =
+            s->builder && (!strcmp(s->builder, "union") || !strcmp(s->builder, "unionai"));
         if (s->is_union && !read_union_spec(s, i, why, whysz))
             goto fail;
     }

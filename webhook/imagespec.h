@@ -12,17 +12,17 @@
 
 #include <cjson/cJSON.h>
 
-#define IMAGESPEC_MAX_SPECS 64
+#define IMAGESPEC_MAX_SPECS    64
 #define IMAGESPEC_REGISTRY_MAX 256
 
 typedef struct {
-    const cJSON *json;      /* the spec object (inside imagespec_list_t.root) */
-    char *name;             /* lowercased, as flytekit does */
-    const char *builder;    /* NULL when absent */
-    bool is_union;          /* builder "union" or its alias "unionai" */
+    const cJSON *json;   /* the spec object (inside imagespec_list_t.root) */
+    char *name;          /* lowercased, as flytekit does */
+    const char *builder; /* NULL when absent */
+    bool is_union;       /* builder "union" or its alias "unionai" */
     bool has_registry;
     char registry[IMAGESPEC_REGISTRY_MAX]; /* normalised (lowercase, no scheme) */
-    bool scheme_stripped;   /* the registry had http:// or https:// */
+    bool scheme_stripped;                  /* the registry had http:// or https:// */
     const char *pull_secret; /* builder_options.imagepull_secret_name, NULL when absent */
 } imagespec_t;
 

@@ -8,7 +8,7 @@
 #include <cjson/cJSON.h>
 
 #define CHUNK_MIN (128u * 1024)
-#define ALIGN 16u
+#define ALIGN     16u
 
 typedef struct chunk {
     struct chunk *next;

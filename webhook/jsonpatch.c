@@ -27,7 +27,8 @@ bool jsonpatch_append(cJSON *ops, const char *op, cJSON *value, const char *cons
         jsonpatch_put_token(&path, tokens[i]);
     cJSON *o = cJSON_CreateObject();
     char *p = buf_steal(&path);
-    bool ok = o && p && cJSON_AddStringToObject(o, "op", op) && cJSON_AddStringToObject(o, "path", p);
+    bool ok =
+        o && p && cJSON_AddStringToObject(o, "op", op) && cJSON_AddStringToObject(o, "path", p);
     free(p);
     if (ok && value) {
         ok = cJSON_AddItemToObject(o, "value", value);

@@ -117,8 +117,7 @@ static cJSON *parse_document(const char *name, const char *text, size_t len)
     ynode_t *doc = ydoc_parse(text, len, NULL, &err);
     cJSON *v = doc ? ydoc_to_json(doc, &err) : NULL;
     if (!v)
-        fprintf(stderr, "imagebuilder-webhook: %s:%zu:%zu: %s\n", name, err.line, err.col,
-                err.msg);
+        fprintf(stderr, "imagebuilder-webhook: %s:%zu:%zu: %s\n", name, err.line, err.col, err.msg);
     ydoc_free(doc);
     return v;
 }

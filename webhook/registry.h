@@ -22,11 +22,11 @@ typedef enum {
 
 typedef struct {
     registry_kind_t kind;
-    char account[13];   /* ECR: the 12-digit account id */
-    char region[64];    /* ECR: region; GAR: location (e.g. "us-central1") */
-    char project[64];   /* GCR/GAR: first path component (the GCP project), if any */
-    char acr_name[64];  /* ACR: registry name (first host label) */
-    bool fips;          /* ECR: -fips endpoint */
+    char account[13];  /* ECR: the 12-digit account id */
+    char region[64];   /* ECR: region; GAR: location (e.g. "us-central1") */
+    char project[64];  /* GCR/GAR: first path component (the GCP project), if any */
+    char acr_name[64]; /* ACR: registry name (first host label) */
+    bool fips;         /* ECR: -fips endpoint */
 } registry_info_t;
 
 typedef enum {

@@ -297,8 +297,8 @@ static void log_decision(const review_t *rv, const decision_t *d, uint64_t micro
 /* Counts, logs and sends an admission answer. The body is copied into the
  * request's pool (it may live in this thread's JSON arena) and `resp` is
  * freed. */
-static int send_answer(worker_t *w, h2o_req_t *req, const review_t *rv,
-                       admission_response_t *resp, uint64_t t0)
+static int send_answer(worker_t *w, h2o_req_t *req, const review_t *rv, admission_response_t *resp,
+                       uint64_t t0)
 {
     uint64_t dt = mono_nanos() - t0;
     mx_outcome_t oc = resp->decision.outcome == OUTCOME_MUTATED  ? MX_MUTATED
@@ -333,9 +333,9 @@ static int internal_error(worker_t *w, h2o_req_t *req, uint64_t t0)
 typedef struct check_job {
     h2o_multithread_message_t msg; /* first: messages are jobs */
     worker_t *w;
-    h2o_req_t *req;               /* NULL once the request is gone */
-    struct check_link *link;      /* the request pool's pointer back to this job */
-    cfg_ref_t *ref;               /* the config the request started with */
+    h2o_req_t *req;          /* NULL once the request is gone */
+    struct check_link *link; /* the request pool's pointer back to this job */
+    cfg_ref_t *ref;          /* the config the request started with */
     review_t rv;
     livecheck_scratch_t scratch;
     admission_response_t resp;
@@ -1125,9 +1125,8 @@ int server_run(const server_options_t *opts)
     }
     /* The check threads exist even with both checks off: a reload may switch them on. */
     size_t n_check_threads = 4 * n_threads;
-    S.checks = workpool_new(n_check_threads > CHECK_THREADS_MAX ? CHECK_THREADS_MAX
-                                                                : n_check_threads,
-                            CHECK_QUEUE_MAX);
+    S.checks = workpool_new(
+        n_check_threads > CHECK_THREADS_MAX ? CHECK_THREADS_MAX : n_check_threads, CHECK_QUEUE_MAX);
     if (!cfg_publish(c, lc) || !listen_copy || !S.checks ||
         !metrics_register_extra(render_livecheck_metrics) ||
         (c->metrics_listen && *c->metrics_listen && !metrics_addr)) {

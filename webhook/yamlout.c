@@ -23,9 +23,9 @@ static bool scalar(yaml_emitter_t *em, const char *s, yaml_scalar_style_t style)
 /* Strings that a YAML reader would take for another type are quoted. */
 static bool needs_quotes(const char *s)
 {
-    static const char *const words[] = {"true", "false", "null", "~", "yes", "no", "on", "off",
-                                        "True", "False", "Null", "TRUE", "FALSE", "NULL", "Yes",
-                                        "No", "YES", "NO", "On", "Off", "ON", "OFF"};
+    static const char *const words[] = {
+        "true", "false", "null", "~",   "yes", "no",  "on", "off", "True", "False", "Null",
+        "TRUE", "FALSE", "NULL", "Yes", "No",  "YES", "NO", "On",  "Off",  "ON",    "OFF"};
     if (!*s)
         return true;
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)

@@ -47,11 +47,8 @@ START_TEST(json_text_check)
         const char *s;
         size_t n, at;
     } refused[] = {
-        {"{\"a\":1}\0", 8, 7},
-        {"0123456789abcdef\x01xyz", 20, 16},
-        {"01234567\xff", 9, 8},
-        {"\x1b[31m", 5, 0},
-        {"0123456789\xc3", 11, 10},
+        {"{\"a\":1}\0", 8, 7}, {"0123456789abcdef\x01xyz", 20, 16}, {"01234567\xff", 9, 8},
+        {"\x1b[31m", 5, 0},    {"0123456789\xc3", 11, 10},
     };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         ck_assert_msg(!json_text_ok(refused[i].s, refused[i].n, &bad), "case %zu accepted", i);
@@ -63,7 +60,10 @@ END_TEST
 START_TEST(oneline_replaces_controls_and_bad_utf8)
 {
     buf_t b = BUF_INIT;
-    ck_assert(buf_put_oneline(&b, "a\nb\tc\x7f" "d\xff\xc3\xa9", 10));
+    ck_assert(buf_put_oneline(&b,
+                              "a\nb\tc\x7f"
+                              "d\xff\xc3\xa9",
+                              10));
     ck_assert_str_eq(b.data, "a b c d?\xc3\xa9");
     buf_free(&b);
 }

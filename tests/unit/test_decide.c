@@ -98,7 +98,8 @@ START_TEST(path_layout_rewrites_and_injects)
     ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(init, 0), "name")->valuestring,
                      WH_BUILD_CONTAINER);
     char *s = cJSON_PrintUnformatted(cJSON_GetArrayItem(init, 0));
-    ck_assert_ptr_nonnull(strstr(s, "\"TARGET_IMAGE\",\"value\":\"localhost:5000/union/hello:" TAG));
+    ck_assert_ptr_nonnull(
+        strstr(s, "\"TARGET_IMAGE\",\"value\":\"localhost:5000/union/hello:" TAG));
     ck_assert_ptr_nonnull(strstr(s, "\"key\":\"buildkit-uri\""));
     ck_assert_ptr_nonnull(strstr(s, "metadata.labels['organization']"));
     free(s);
@@ -173,8 +174,9 @@ END_TEST
 
 START_TEST(auth_mismatch_denies_and_pull_secret_warns)
 {
-    cJSON *pod = make_pod("{\"name\":\"hello\",\"builder\":\"union\",\"registry\":\"ghcr.io/acme\"}",
-                          "ghcr.io/acme/hello:" TAG);
+    cJSON *pod =
+        make_pod("{\"name\":\"hello\",\"builder\":\"union\",\"registry\":\"ghcr.io/acme\"}",
+                 "ghcr.io/acme/hello:" TAG);
     decision_t d;
     run_decide(ECR, pod, NULL, &d);
     ck_assert_int_eq(d.outcome, OUTCOME_DENIED);
@@ -238,8 +240,9 @@ START_TEST(unlabelled_and_mutated_pods_untouched)
     cJSON_Delete(pod);
 
     pod = make_pod("{\"name\":\"hello\",\"builder\":\"union\"}", "hello:" TAG);
-    cJSON_AddStringToObject(cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "metadata"), "annotations"),
-                            WH_ANNOT_MUTATED, "true");
+    cJSON_AddStringToObject(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "metadata"), "annotations"), WH_ANNOT_MUTATED,
+        "true");
     run_decide(LOCAL, pod, NULL, &d);
     ck_assert_int_eq(d.outcome, OUTCOME_ALLOWED);
     ck_assert_ptr_null(d.patch);
@@ -283,12 +286,13 @@ START_TEST(imagespec_reader)
 {
     imagespec_list_t l;
     char why[256];
-    ck_assert(imagespec_parse("[{\"name\":\"Hello\",\"builder\":\"union\",\"registry\":"
-                              "\"HTTPS://GHCR.IO/Org\",\"extra\":{\"k\":1}},{\"builder\":\"envd\"}]",
-                              strlen("[{\"name\":\"Hello\",\"builder\":\"union\",\"registry\":"
-                                     "\"HTTPS://GHCR.IO/Org\",\"extra\":{\"k\":1}},{\"builder\":"
-                                     "\"envd\"}]"),
-                              &l, why, sizeof why));
+    ck_assert(
+        imagespec_parse("[{\"name\":\"Hello\",\"builder\":\"union\",\"registry\":"
+                        "\"HTTPS://GHCR.IO/Org\",\"extra\":{\"k\":1}},{\"builder\":\"envd\"}]",
+                        strlen("[{\"name\":\"Hello\",\"builder\":\"union\",\"registry\":"
+                               "\"HTTPS://GHCR.IO/Org\",\"extra\":{\"k\":1}},{\"builder\":"
+                               "\"envd\"}]"),
+                        &l, why, sizeof why));
     ck_assert_uint_eq(l.n, 2);
     ck_assert(l.specs[0].is_union);
     ck_assert_str_eq(l.specs[0].name, "hello");
@@ -297,11 +301,18 @@ START_TEST(imagespec_reader)
     ck_assert(!l.specs[1].is_union);
     imagespec_list_free(&l);
 
-    static const char *const bad[] = {"", "{", "\"x\"", "[]", "[1]", "{\"builder\":\"union\"}",
-                                      "{\"name\":\"a:b\",\"builder\":\"union\"}",
-                                      "{\"name\":\"ghcr.io/a\",\"builder\":\"union\"}",
-                                      "{\"name\":\"a\",\"builder\":\"union\",\"registry\":\"x/:1\"}",
-                                      "{\"name\":\"a\",\"builder\":5}", "{} x"};
+    static const char *const bad[] = {
+        "",
+        "{",
+        "\"x\"",
+        "[]",
+        "[1]",
+        "{\"builder\":\"union\"}",
+        "{\"name\":\"a:b\",\"builder\":\"union\"}",
+        "{\"name\":\"ghcr.io/a\",\"builder\":\"union\"}",
+        "{\"name\":\"a\",\"builder\":\"union\",\"registry\":\"x/:1\"}",
+        "{\"name\":\"a\",\"builder\":5}",
+        "{} x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_msg(!imagespec_parse(bad[i], strlen(bad[i]), &l, why, sizeof why),
                       "accepted '%s'", bad[i]);

@@ -10,7 +10,7 @@
         strview_t v_ = (v);                                                                        \
         const char *s_ = (s);                                                                      \
         ck_assert_msg(v_.n == strlen(s_) && memcmp(v_.p, s_, v_.n) == 0,                           \
-                      "expected '%s', got '%.*s'", s_, (int)v_.n, v_.p ? v_.p : "");              \
+                      "expected '%s', got '%.*s'", s_, (int)v_.n, v_.p ? v_.p : "");               \
     } while (0)
 
 #endif
