@@ -79,6 +79,7 @@ test: $(BIN) $(UNIT_BIN)
 test-asan:
 	$(MAKE) BUILD=build-asan SAN=1 OPT=-O1 BIN=build-asan/imagebuilder-webhook build-asan/unit-tests build-asan/imagebuilder-webhook
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan-h2o.supp \
 	  WEBHOOK_BIN=build-asan/imagebuilder-webhook UNIT_BIN=build-asan/unit-tests tests/run-all.sh --quick
 
 format:

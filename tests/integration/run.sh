@@ -56,7 +56,7 @@ webhook:
     certFile: $work/certs/tls.crt
     keyFile: $work/certs/tls.key
 YAML
-LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$PWD/tests/integration/lsan-h2o.supp" \
+LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$PWD/tests/lsan-h2o.supp" \
     "$bin" serve --config "$work/config.yaml" 2>"$work/server.log" &
 pid=$!
 for _ in $(seq 1 100); do grep -q '"msg":"serving"' "$work/server.log" && break; sleep 0.1; done

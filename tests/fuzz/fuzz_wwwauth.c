@@ -1,0 +1,66 @@
+/* fuzz_wwwauth: the registry's WWW-Authenticate challenge, the token URL
+ * built from it and the token endpoint's JSON answer (all bytes a registry
+ * on the network controls). The URL and the token must be safe to put in
+ * a request line and a header. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "fuzzutil.h"
+#include "wwwauth.h"
+
+static bool header_safe(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return false;
+    return true;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size ? size : 1);
+    FUZZ_CHECK(s != NULL);
+    if (size)
+        memcpy(s, data, size);
+
+    wwwauth_t ch;
+    memset(&ch, 0x5a, sizeof ch);
+    const char *why = NULL;
+    if (wwwauth_parse(s, size, &ch, &why)) {
+        FUZZ_CHECK(memchr(ch.realm, '\0', sizeof ch.realm) != NULL);
+        FUZZ_CHECK(memchr(ch.service, '\0', sizeof ch.service) != NULL);
+        FUZZ_CHECK(memchr(ch.scope, '\0', sizeof ch.scope) != NULL);
+        FUZZ_CHECK(memchr(ch.error, '\0', sizeof ch.error) != NULL);
+        if (ch.scheme == WWWAUTH_BEARER) {
+            FUZZ_CHECK(strncasecmp(ch.realm, "http://", 7) == 0 ||
+                       strncasecmp(ch.realm, "https://", 8) == 0);
+            buf_t url = BUF_INIT;
+            FUZZ_CHECK(wwwauth_token_url(&ch, "repository:x/y:pull", &url));
+            FUZZ_CHECK(url.len > 0 && header_safe(url.data, url.len));
+            FUZZ_CHECK(memchr(url.data, ' ', url.len) == NULL);
+            buf_free(&url);
+        }
+    } else {
+        FUZZ_CHECK(why != NULL && why[0] != '\0');
+    }
+
+    char tok[4096];
+    unsigned expires = 0;
+    why = NULL;
+    if (wwwauth_parse_token(s, size, tok, sizeof tok, &expires, &why)) {
+        size_t n = strnlen(tok, sizeof tok);
+        FUZZ_CHECK(n > 0 && n < sizeof tok);
+        FUZZ_CHECK(header_safe(tok, n));
+        FUZZ_CHECK(expires > 0);
+    } else {
+        FUZZ_CHECK(why != NULL && why[0] != '\0');
+    }
+    /* A small token buffer must be refused, not overrun. */
+    char small[8];
+    (void)wwwauth_parse_token(s, size, small, sizeof small, &expires, &why);
+    free(s);
+    return 0;
+}
