@@ -329,6 +329,12 @@ grep -qx "  buildkit-uri: \"$uri\"" "$R/other.yaml" && grep -qx "      buildkitU
 out=$("$RENDER" --set imageBuilder.buildkit.enabled=false "$CHART" 2>&1)
 [ $? -ne 0 ] && grep -q "no builder" <<<"$out" && ok "chart: no buildkitUri and buildkit disabled is refused" ||
     ko "chart: no buildkitUri and buildkit disabled is refused" "rendered anyway"
+grep -qx '        dockerConfig: /etc/imagebuilder-webhook/docker/config.json' "$R/google.yaml" &&
+    grep -qx '                  name: registry-pull-credentials' "$R/google.yaml" &&
+    grep -qx '                      path: docker/config.json' "$R/google.yaml" &&
+    ! grep -q 'dockerConfig' "$R/defaults.yaml" &&
+    ok "chart: registryCredentials mounts the Docker config Secret and points registryCheck at it" ||
+    ko "chart: registryCredentials mounts the Docker config Secret and points registryCheck at it" "google variant"
 grep -q 'buildkit-uri: "tcp://buildkitd.buildkit.svc.cluster.local:1234"' "$R/google.yaml" && ! grep -q 'name: imagebuilder-buildkit' "$R/google.yaml" &&
     ok "chart: an explicit buildkitUri is used and no buildkitd is deployed when disabled" ||
     ko "chart: an explicit buildkitUri is used and no buildkitd is deployed when disabled" "google variant"

@@ -73,6 +73,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- define "imagebuilder-webhook.config" -}}
 {{- $ib := deepCopy .Values.imageBuilder -}}
 {{- $_ := set $ib "buildkitUri" (include "imagebuilder-webhook.buildkitUri" .) -}}
+{{- if .Values.registryCredentials.secretName -}}
+{{- $rc := deepCopy ($ib.registryCheck | default dict) -}}
+{{- $_ = set $rc "dockerConfig" "/etc/imagebuilder-webhook/docker/config.json" -}}
+{{- $_ = set $ib "registryCheck" $rc -}}
+{{- end -}}
 {{- $wh := deepCopy (.Values.webhook | default dict) -}}
 {{- $_ = set $wh "listen" ":8443" -}}
 {{- $_ = set $wh "metricsListen" ":9090" -}}
