@@ -181,7 +181,7 @@ bool admission_respond(const wh_config_t *cfg, const review_t *rv, const wh_chec
         ok = st && cJSON_AddStringToObject(st, "status", "Failure") &&
              cJSON_AddStringToObject(st, "message", d->message ? d->message : "denied") &&
              cJSON_AddStringToObject(st, "reason", status_reason(d->code)) &&
-             cJSON_AddNumberToObject(st, "code", d->code ? d->code : 403);
+             cJSON_AddRawToObject(st, "code", d->code == 400 ? "400" : "403");
     }
     if (ok && d->outcome == OUTCOME_MUTATED && d->patch && d->n_ops) {
         char *ops = cJSON_PrintUnformatted(d->patch);

@@ -440,7 +440,7 @@ static cJSON *build_volumes(const ctx_t *x)
     cJSON *src = cJSON_CreateObject();
     cJSON *tok = cJSON_AddObjectToObject(src, "serviceAccountToken");
     cJSON_AddStringToObject(tok, "audience", "registry");
-    cJSON_AddNumberToObject(tok, "expirationSeconds", 7200);
+    cJSON_AddRawToObject(tok, "expirationSeconds", "7200");
     cJSON_AddStringToObject(tok, "path", "token");
     cJSON_AddItemToArray(srcs, src);
     cJSON_AddItemToArray(vols, v);

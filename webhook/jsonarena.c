@@ -46,7 +46,10 @@ static void *arena_malloc(size_t n)
 
 static bool in_arena(const void *p)
 {
-    for (const chunk_t *c = t_head; c; c = c->next)
+    /* nearly every pointer is in the newest chunk */
+    if (t_head && (const char *)p >= t_head->data && (const char *)p < t_head->end)
+        return true;
+    for (const chunk_t *c = t_head ? t_head->next : NULL; c; c = c->next)
         if ((const char *)p >= c->data && (const char *)p < c->end)
             return true;
     return false;

@@ -18,6 +18,12 @@ struct log_line {
 static atomic_int g_level = LOG_INFO;
 static atomic_int g_fd = 2;
 static _Thread_local struct log_line tl_line;
+/* Lines of an event-loop thread wait here until log_flush(): one write per
+ * loop turn instead of one per request. */
+static _Thread_local bool tl_buffered;
+static _Thread_local buf_t tl_pending;
+
+#define PENDING_FLUSH_BYTES (64 * 1024)
 
 void log_set_level(log_level_t level)
 {
@@ -52,39 +58,6 @@ const char *log_level_name(log_level_t level)
         return "error";
     }
     return "info";
-}
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
 }
 
 bool log_json_string(buf_t *b, const char *s, size_t n, size_t max)
@@ -130,7 +103,7 @@ bool log_json_string(buf_t *b, const char *s, size_t n, size_t max)
             }
             i++;
         } else {
-            size_t len = utf8_seq(p + i, n - i);
+            size_t len = utf8_seq_len(p + i, n - i);
             if (len == 0) {
                 if (cut && n - i < 4 && n == max) {
                     /* a sequence split by the cut: drop its tail */
@@ -149,6 +122,39 @@ bool log_json_string(buf_t *b, const char *s, size_t n, size_t max)
     return buf_putc(b, '"');
 }
 
+/* Writes p[0..n) to the log descriptor; logging never fails the caller. */
+static void write_all(const char *p, size_t n)
+{
+    int fd = atomic_load_explicit(&g_fd, memory_order_relaxed);
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+void log_buffer_lines(bool on)
+{
+    if (!on)
+        log_flush();
+    tl_buffered = on;
+}
+
+void log_flush(void)
+{
+    if (tl_pending.len)
+        write_all(tl_pending.data, tl_pending.len);
+    buf_reset(&tl_pending);
+    tl_pending.oom = false;
+    if (tl_pending.cap > 4 * PENDING_FLUSH_BYTES)
+        buf_free(&tl_pending);
+}
+
 log_line_t *log_begin(log_level_t level, const char *msg)
 {
     if (!log_enabled(level))
@@ -161,18 +167,32 @@ log_line_t *log_begin(log_level_t level, const char *msg)
 
     struct timespec ts;
     struct tm tm;
-    char tbuf[48];
     if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || gmtime_r(&ts.tv_sec, &tm) == NULL) {
         memset(&tm, 0, sizeof tm);
         ts.tv_nsec = 0;
     }
-    int n = snprintf(tbuf, sizeof tbuf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     (long)(ts.tv_nsec / 1000000));
-    if (n < 0 || (size_t)n >= sizeof tbuf)
-        n = 0;
+    /* 2006-01-02T15:04:05.000Z, without printf on every line */
+    char tbuf[24];
+    int year = tm.tm_year + 1900;
+    int fields[] = {year / 100, year % 100, tm.tm_mon + 1, tm.tm_mday,
+                    tm.tm_hour, tm.tm_min,  tm.tm_sec};
+    static const char seps[] = {0, 0, '-', '-', 'T', ':', ':'};
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (seps[i])
+            tbuf[n++] = seps[i];
+        int f = fields[i] < 0 ? 0 : fields[i] % 100;
+        tbuf[n++] = (char)('0' + f / 10);
+        tbuf[n++] = (char)('0' + f % 10);
+    }
+    long ms = ts.tv_nsec / 1000000;
+    tbuf[n++] = '.';
+    tbuf[n++] = (char)('0' + ms / 100);
+    tbuf[n++] = (char)('0' + ms / 10 % 10);
+    tbuf[n++] = (char)('0' + ms % 10);
+    tbuf[n++] = 'Z';
     buf_puts(&l->b, "{\"ts\":\"");
-    buf_append(&l->b, tbuf, (size_t)n);
+    buf_append(&l->b, tbuf, n);
     buf_puts(&l->b, "\",\"level\":\"");
     buf_puts(&l->b, log_level_name(level));
     buf_puts(&l->b, "\",\"msg\":");
@@ -203,12 +223,27 @@ void log_str(log_line_t *l, const char *key, const char *val)
     log_strn(l, key, val, val ? strlen(val) : 0);
 }
 
+/* Decimal digits of v, written backwards into the end of buf; returns the start. */
+static char *put_digits(char *end, unsigned long long v)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
 void log_int(log_line_t *l, const char *key, long long v)
 {
     if (!l || !l->active || l->in_array)
         return;
     put_key(l, key);
-    buf_printf(&l->b, "%lld", v);
+    char digits[24];
+    unsigned long long mag = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    char *p = put_digits(digits + sizeof digits, mag);
+    if (v < 0)
+        *--p = '-';
+    buf_append(&l->b, p, (size_t)(digits + sizeof digits - p));
 }
 
 void log_uint(log_line_t *l, const char *key, unsigned long long v)
@@ -216,7 +251,9 @@ void log_uint(log_line_t *l, const char *key, unsigned long long v)
     if (!l || !l->active || l->in_array)
         return;
     put_key(l, key);
-    buf_printf(&l->b, "%llu", v);
+    char digits[24];
+    char *p = put_digits(digits + sizeof digits, v);
+    buf_append(&l->b, p, (size_t)(digits + sizeof digits - p));
 }
 
 void log_bool(log_line_t *l, const char *key, bool v)
@@ -268,18 +305,12 @@ void log_end(log_line_t *l)
     buf_puts(&l->b, "}\n");
     if (l->b.oom)
         return; /* nothing sensible to write */
-    int fd = atomic_load_explicit(&g_fd, memory_order_relaxed);
-    const char *p = l->b.data;
-    size_t left = l->b.len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return; /* logging never fails the caller */
-        }
-        p += w;
-        left -= (size_t)w;
+    if (tl_buffered && !tl_pending.oom) {
+        buf_append(&tl_pending, l->b.data, l->b.len);
+        if (tl_pending.len >= PENDING_FLUSH_BYTES)
+            log_flush();
+    } else {
+        write_all(l->b.data, l->b.len);
     }
     /* keep the buffer, but do not let one huge line pin memory forever */
     if (l->b.cap > 256 * 1024)
@@ -296,5 +327,8 @@ void log_msg(log_level_t level, const char *msg, const char *error)
 
 void log_thread_cleanup(void)
 {
+    log_flush();
+    buf_free(&tl_pending);
+    tl_buffered = false;
     buf_free(&tl_line.b);
 }

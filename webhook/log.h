@@ -51,7 +51,13 @@ void log_msg(log_level_t level, const char *msg, const char *error);
  * Invalid UTF-8 becomes U+FFFD. */
 bool log_json_string(buf_t *b, const char *s, size_t n, size_t max);
 
-/* Frees the calling thread's line buffer (threads call it before exiting). */
+/* On an event-loop thread: keep this thread's lines until log_flush(),
+ * which the loop calls after each turn (and at most 64 KiB wait). Off:
+ * flush and write each line at once again. */
+void log_buffer_lines(bool on);
+void log_flush(void);
+
+/* Flushes and frees the calling thread's buffers (threads call it before exiting). */
 void log_thread_cleanup(void);
 
 #endif

@@ -586,8 +586,13 @@ static void *worker_main(void *arg)
 {
     worker_t *w = arg;
     h2o_evloop_t *loop = w->ctx.loop;
-    while (!atomic_load_explicit(&S.shutting_down, memory_order_acquire))
+    /* The decisions of one loop turn are logged with one write. */
+    log_buffer_lines(true);
+    while (!atomic_load_explicit(&S.shutting_down, memory_order_acquire)) {
         h2o_evloop_run(loop, INT32_MAX);
+        log_flush();
+    }
+    log_buffer_lines(false);
 
     /* Stop accepting, tell connections to finish (HTTP/1.1 responses stop
      * keeping the connection alive, HTTP/2 gets GOAWAY), answer what is in

@@ -88,6 +88,43 @@ START_TEST(one_json_object_per_line)
 }
 END_TEST
 
+static void write_numbers_buffered(void)
+{
+    log_set_level(LOG_INFO);
+    log_buffer_lines(true);
+    log_line_t *l = log_begin(LOG_INFO, "n");
+    log_int(l, "neg", -9876543210LL);
+    log_int(l, "zero", 0);
+    log_uint(l, "big", 18446744073709551615ull);
+    log_end(l);
+    log_msg(LOG_INFO, "second", NULL);
+    log_buffer_lines(false); /* flushes both lines */
+}
+
+START_TEST(timestamps_numbers_and_buffered_lines)
+{
+    char *out = capture(write_numbers_buffered);
+    char *second = strchr(out, '\n');
+    ck_assert_ptr_nonnull(second);
+    *second++ = '\0';
+    ck_assert_ptr_nonnull(strstr(second, "\"msg\":\"second\""));
+    cJSON *j = cJSON_Parse(out);
+    ck_assert_ptr_nonnull(j);
+    const char *ts = cJSON_GetObjectItem(j, "ts")->valuestring;
+    /* 2026-11-27T04:10:25.662Z */
+    ck_assert_uint_eq(strlen(ts), 24);
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+    for (size_t i = 0; i < 24; i++)
+        ck_assert_msg(shape[i] == 'd' ? (ts[i] >= '0' && ts[i] <= '9') : ts[i] == shape[i], "ts %s",
+                      ts);
+    ck_assert_ptr_nonnull(strstr(out, "\"neg\":-9876543210,"));
+    ck_assert_ptr_nonnull(strstr(out, "\"zero\":0,"));
+    ck_assert_ptr_nonnull(strstr(out, "\"big\":18446744073709551615}"));
+    cJSON_Delete(j);
+    log_thread_cleanup();
+}
+END_TEST
+
 START_TEST(levels_filter)
 {
     log_set_level(LOG_WARN);
@@ -107,6 +144,7 @@ Suite *suite_log(void)
     tcase_add_test(tc, escapes_quotes_controls_and_bad_utf8);
     tcase_add_test(tc, cuts_long_values_without_splitting_utf8);
     tcase_add_test(tc, one_json_object_per_line);
+    tcase_add_test(tc, timestamps_numbers_and_buffered_lines);
     tcase_add_test(tc, levels_filter);
     suite_add_tcase(s, tc);
     return s;
