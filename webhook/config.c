@@ -31,6 +31,7 @@
 
 #include "buf.h"
 #include "imageref.h"
+#include "inject.h"
 #include "yamldoc.h"
 
 #define CONFIG_MAX_FILE   (4u * 1024 * 1024)
@@ -1541,7 +1542,7 @@ wh_config_t *config_defaults(void)
         (c->build_image.resources = default_resources()) && (c->listen = strdup(":8443")) &&
         (c->path = strdup("/mutate")) && (c->tls_cert_file = strdup("")) &&
         (c->tls_key_file = strdup("")) && (c->tls_client_ca_file = strdup("")) &&
-        (c->metrics_listen = strdup(""));
+        (c->metrics_listen = strdup("")) && (c->inject = inject_prepare(c));
     if (!ok) {
         config_free(c);
         return NULL;
@@ -1580,6 +1581,7 @@ void config_free(wh_config_t *c)
     free(c->tls_client_ca_file);
     free(c->metrics_listen);
     free(c->source);
+    inject_free(c->inject);
     free(c);
 }
 
@@ -1658,6 +1660,16 @@ wh_config_t *config_load_buffer(const char *name, const char *buf, size_t len,
             (void)push_error(x.errs, x.file, 0, 0, m);
     }
     bool failed = x.errs->n > before || x.oom;
+    if (!failed) {
+        /* the values are final: render the build container for them */
+        inject_free(c->inject);
+        if (!(c->inject = inject_prepare(c))) {
+            char *m = strdup("out of memory while loading the configuration");
+            if (m)
+                (void)push_error(x.errs, x.file, 0, 0, m);
+            failed = true;
+        }
+    }
     config_errors_free(&local);
     if (failed) {
         config_free(c);

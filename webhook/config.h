@@ -82,7 +82,8 @@ typedef struct {
     unsigned request_timeout_ms;  /* 10000: idle/slow client bound */
     unsigned shutdown_timeout_ms; /* 20000 */
 
-    char *source; /* file name the config came from */
+    char *source;          /* file name the config came from */
+    struct inject *inject; /* derived: the build container rendered for this config */
 } wh_config_t;
 
 typedef struct {

@@ -44,6 +44,7 @@ typedef struct {
     container_t *cs;
     size_t n_cs;
     bool oom;
+    const inject_t *inject; /* the configuration's rendered build container and volumes */
     /* the default repository, parsed */
     bool have_default;
     imageref_t def_ref;
@@ -366,96 +367,6 @@ static check_answer_t image_answer(const wh_checks_t *c, const char *image)
 
 /* ---- the patch ---------------------------------------------------------- */
 
-static cJSON *env_from_configmap(const char *env, const char *cm, const char *key, bool optional)
-{
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddStringToObject(e, "name", env);
-    cJSON *ref =
-        cJSON_AddObjectToObject(cJSON_AddObjectToObject(e, "valueFrom"), "configMapKeyRef");
-    cJSON_AddStringToObject(ref, "name", cm);
-    cJSON_AddStringToObject(ref, "key", key);
-    if (optional)
-        cJSON_AddBoolToObject(ref, "optional", true);
-    return e;
-}
-
-static cJSON *env_value(const char *env, const char *value)
-{
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddStringToObject(e, "name", env);
-    cJSON_AddStringToObject(e, "value", value);
-    return e;
-}
-
-static cJSON *build_container(const ctx_t *x, const char *name, const imagespec_t *sp,
-                              const char *target)
-{
-    const wh_config_t *cfg = x->cfg;
-    const char *cm = cfg->target_configmap;
-    cJSON *c = cJSON_CreateObject();
-    cJSON_AddStringToObject(c, "name", name);
-    cJSON_AddStringToObject(c, "image", cfg->build_image.image);
-    if (cfg->build_image.pull_policy && *cfg->build_image.pull_policy)
-        cJSON_AddStringToObject(c, "imagePullPolicy", cfg->build_image.pull_policy);
-    cJSON *env = cJSON_AddArrayToObject(c, "env");
-    cJSON_AddItemToArray(env, env_from_configmap("UNION_BUILDKIT_URI", cm, "buildkit-uri", false));
-    cJSON_AddItemToArray(
-        env, env_from_configmap("UNION_DEFAULT_REPOSITORY", cm, "default-repository", false));
-    cJSON_AddItemToArray(env, env_from_configmap("UNION_REGISTRY_AUTHENTICATION_TYPE", cm,
-                                                 "authentication-type", false));
-    cJSON_AddItemToArray(env, env_from_configmap("FLYTE_INTERNAL_OPTIMIZE_IMAGE", cm,
-                                                 "enable-image-optimization", true));
-    cJSON *org = cJSON_CreateObject();
-    cJSON_AddStringToObject(org, "name", "ORGANIZATION");
-    cJSON *fr = cJSON_AddObjectToObject(cJSON_AddObjectToObject(org, "valueFrom"), "fieldRef");
-    cJSON_AddStringToObject(fr, "fieldPath", "metadata.labels['organization']");
-    cJSON_AddItemToArray(env, org);
-    char *spec_json = cJSON_PrintUnformatted(sp->json);
-    cJSON_AddItemToArray(env, env_value("IMAGE_SPEC", spec_json ? spec_json : "{}"));
-    cJSON_free(spec_json);
-    cJSON_AddItemToArray(env, env_value("TARGET_IMAGE", target));
-    if (cfg->build_image.resources)
-        cJSON_AddItemToObject(c, "resources", cJSON_Duplicate(cfg->build_image.resources, true));
-    cJSON *mounts = cJSON_AddArrayToObject(c, "volumeMounts");
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "name", WH_VOL_TOKEN);
-    cJSON_AddStringToObject(m, "mountPath", "/var/run/secrets/union/registry");
-    cJSON_AddBoolToObject(m, "readOnly", true);
-    cJSON_AddItemToArray(mounts, m);
-    m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "name", WH_VOL_STORAGE);
-    cJSON_AddStringToObject(m, "mountPath", "/etc/union/config/storage.yaml");
-    cJSON_AddStringToObject(m, "subPath", "storage.yaml");
-    cJSON_AddBoolToObject(m, "readOnly", true);
-    cJSON_AddItemToArray(mounts, m);
-    return c;
-}
-
-static cJSON *build_volumes(const ctx_t *x)
-{
-    cJSON *vols = cJSON_CreateArray();
-    cJSON *v = cJSON_CreateObject();
-    cJSON_AddStringToObject(v, "name", WH_VOL_TOKEN);
-    cJSON *srcs = cJSON_AddArrayToObject(cJSON_AddObjectToObject(v, "projected"), "sources");
-    cJSON *src = cJSON_CreateObject();
-    cJSON *tok = cJSON_AddObjectToObject(src, "serviceAccountToken");
-    cJSON_AddStringToObject(tok, "audience", "registry");
-    cJSON_AddRawToObject(tok, "expirationSeconds", "7200");
-    cJSON_AddStringToObject(tok, "path", "token");
-    cJSON_AddItemToArray(srcs, src);
-    cJSON_AddItemToArray(vols, v);
-    v = cJSON_CreateObject();
-    cJSON_AddStringToObject(v, "name", WH_VOL_STORAGE);
-    cJSON *cm = cJSON_AddObjectToObject(v, "configMap");
-    cJSON_AddStringToObject(cm, "name", x->cfg->target_configmap);
-    cJSON *item = cJSON_CreateObject();
-    cJSON_AddStringToObject(item, "key", "storage.yaml");
-    cJSON_AddStringToObject(item, "path", "storage.yaml");
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(cm, "items"), item);
-    cJSON_AddItemToArray(vols, v);
-    return vols;
-}
-
 /* Adds the members of `members` (an object, consumed) to metadata.<field>:
  * the whole object when the field is absent, else one op per member. */
 static bool add_members(cJSON *ops, const cJSON *existing, const char *field, cJSON *members)
@@ -573,8 +484,8 @@ static bool build_patch(ctx_t *x, const cJSON *meta, const cJSON *spec)
                         "build can be injected",
                         name);
         }
-        ok = cJSON_AddItemToArray(inits,
-                                  build_container(x, name, &x->specs.specs[ct->spec], t->target));
+        cJSON *c = inject_container(x->inject, name, x->specs.specs[ct->spec].json, t->target);
+        ok = c && cJSON_AddItemToArray(inits, c);
         n_builds++;
     }
     if (ok && n_builds) {
@@ -593,7 +504,8 @@ static bool build_patch(ctx_t *x, const cJSON *meta, const cJSON *spec)
                         "can be injected",
                         clash);
         }
-        ok = add_items(ops, vols, "spec", "volumes", build_volumes(x), true) &&
+        cJSON *new_vols = inject_volumes(x->inject);
+        ok = new_vols && add_items(ops, vols, "spec", "volumes", new_vols, true) &&
              add_items(ops, cJSON_GetObjectItemCaseSensitive(spec, "initContainers"), "spec",
                        "initContainers", inits, false);
         inits = NULL;
@@ -854,8 +766,16 @@ static bool run(ctx_t *x)
 bool decide(const wh_config_t *cfg, const cJSON *pod, const wh_checks_t *checks, decision_t *out)
 {
     memset(out, 0, sizeof *out);
-    ctx_t x = {.cfg = cfg, .pod = pod, .checks = checks, .d = out};
-    run(&x);
+    ctx_t x = {.cfg = cfg, .pod = pod, .checks = checks, .d = out, .inject = cfg->inject};
+    /* a configuration the loader did not make has no rendering yet */
+    inject_t *own = cfg->inject ? NULL : inject_prepare(cfg);
+    if (!x.inject)
+        x.inject = own;
+    if (x.inject)
+        run(&x);
+    else
+        x.oom = true;
+    inject_free(own);
     for (size_t i = 0; i < x.n_cs; i++)
         free(x.cs[i].target);
     free(x.cs);

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "inject.h"
 
 /* Pod label and annotation contract. */
 #define WH_PREFIX          "imagebuilder.union.ai/"

@@ -71,6 +71,16 @@ static bool parse_index(const char *s, size_t *out)
     return true;
 }
 
+/* A deep copy of `v` in which raw JSON text (as the decision splices it in)
+ * has become ordinary nodes. */
+static cJSON *materialize(const cJSON *v)
+{
+    char *text = cJSON_PrintUnformatted(v);
+    cJSON *copy = text ? cJSON_Parse(text) : NULL;
+    cJSON_free(text);
+    return copy;
+}
+
 static bool apply_one(cJSON *doc, const cJSON *op, char *why, size_t whysz)
 {
     const cJSON *jop = cJSON_GetObjectItemCaseSensitive(op, "op");
@@ -117,7 +127,7 @@ static bool apply_one(cJSON *doc, const cJSON *op, char *why, size_t whysz)
     const cJSON *jval = cJSON_GetObjectItemCaseSensitive(op, "value");
     cJSON *val = NULL;
     if (!is_remove) {
-        val = jval ? cJSON_Duplicate(jval, true) : cJSON_CreateNull();
+        val = jval ? materialize(jval) : cJSON_CreateNull();
         if (!val)
             goto out;
     }

@@ -321,6 +321,51 @@ START_TEST(imagespec_reader)
 }
 END_TEST
 
+START_TEST(injected_container_is_spliced_json)
+{
+    wh_config_t *cfg = cfg_from("imageBuilder:\n  targetConfigMapName: \"odd-name\"\n");
+    ck_assert_ptr_nonnull(cfg->inject);
+    cJSON *spec = cJSON_Parse("{\"name\":\"q\\\"uote\",\"builder\":\"union\"}");
+    cJSON *raw = inject_container(cfg->inject, "build-image-2", spec, "r.io/q:t");
+    ck_assert(cJSON_IsRaw(raw));
+    cJSON *c = cJSON_Parse(raw->valuestring);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_str_eq(cJSON_GetObjectItem(c, "name")->valuestring, "build-image-2");
+    const cJSON *env = cJSON_GetObjectItem(c, "env"), *e;
+    const char *spec_value = NULL, *target = NULL, *cm = NULL;
+    cJSON_ArrayForEach(e, env)
+    {
+        const char *n = cJSON_GetObjectItem(e, "name")->valuestring;
+        const cJSON *v = cJSON_GetObjectItem(e, "value");
+        if (!strcmp(n, "IMAGE_SPEC"))
+            spec_value = v->valuestring;
+        else if (!strcmp(n, "TARGET_IMAGE"))
+            target = v->valuestring;
+        else if (!strcmp(n, "UNION_BUILDKIT_URI"))
+            cm = cJSON_GetObjectItem(
+                     cJSON_GetObjectItem(cJSON_GetObjectItem(e, "valueFrom"), "configMapKeyRef"),
+                     "name")
+                     ->valuestring;
+    }
+    ck_assert_str_eq(spec_value, "{\"name\":\"q\\\"uote\",\"builder\":\"union\"}");
+    ck_assert_str_eq(target, "r.io/q:t");
+    ck_assert_str_eq(cm, "odd-name");
+    cJSON *vols = inject_volumes(cfg->inject);
+    char *printed = cJSON_PrintUnformatted(vols);
+    cJSON *parsed = cJSON_Parse(printed);
+    ck_assert_int_eq(cJSON_GetArraySize(parsed), 2);
+    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(parsed, 0), "name")->valuestring,
+                     WH_VOL_TOKEN);
+    cJSON_Delete(parsed);
+    cJSON_free(printed);
+    cJSON_Delete(vols);
+    cJSON_Delete(c);
+    cJSON_Delete(raw);
+    cJSON_Delete(spec);
+    config_free(cfg);
+}
+END_TEST
+
 Suite *suite_decide(void)
 {
     Suite *s = suite_create("decide");
@@ -336,6 +381,7 @@ Suite *suite_decide(void)
     tcase_add_test(tc, unlabelled_and_mutated_pods_untouched);
     tcase_add_test(tc, malformed_pods_are_denied_not_crashed);
     tcase_add_test(tc, imagespec_reader);
+    tcase_add_test(tc, injected_container_is_spliced_json);
     suite_add_tcase(s, tc);
     return s;
 }
