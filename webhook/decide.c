@@ -24,7 +24,6 @@
 
 /* One container of the pod and what it matched. */
 typedef struct {
-    const cJSON *obj;
     bool init;
     size_t index;
     const char *name;
@@ -45,9 +44,8 @@ typedef struct {
     size_t n_cs;
     bool oom;
     const inject_t *inject; /* the configuration's rendered build container and volumes */
-    /* the default repository, parsed */
+    /* the default repository's registry */
     bool have_default;
-    imageref_t def_ref;
     registry_info_t def_info;
 } ctx_t;
 
@@ -200,7 +198,6 @@ static bool read_containers(ctx_t *x, const cJSON *spec, const char *key, bool i
     {
         container_t *ct = &x->cs[x->n_cs];
         memset(ct, 0, sizeof *ct);
-        ct->obj = c;
         ct->init = init;
         ct->index = i++;
         ct->spec = SPEC_NONE;
@@ -640,11 +637,12 @@ static bool run(ctx_t *x)
         !read_containers(x, spec, "containers", false))
         return false;
 
+    imageref_t def_ref;
     if (cfg->default_repository && *cfg->default_repository &&
-        imageref_parse(cfg->default_repository, strlen(cfg->default_repository), &x->def_ref) ==
+        imageref_parse(cfg->default_repository, strlen(cfg->default_repository), &def_ref) ==
             IMAGEREF_OK) {
         x->have_default = true;
-        classify_ref(&x->def_ref, &x->def_info);
+        classify_ref(&def_ref, &x->def_info);
     }
 
     for (size_t i = 0; i < x->n_cs; i++)
