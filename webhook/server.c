@@ -915,6 +915,21 @@ static void worker_dispose(worker_t *w)
     cfg_holder_release(&w->cfg);
 }
 
+/* This loop's copy of a shared listening socket, accepting into on_accept. */
+static bool share_listener(worker_t *w, int listen_fd, const char *what, h2o_socket_t **sock,
+                           char *err, size_t errsz)
+{
+    int fd = dup(listen_fd);
+    if (fd < 0) {
+        snprintf(err, errsz, "cannot share the %s socket: %s", what, strerror(errno));
+        return false;
+    }
+    *sock = h2o_evloop_socket_create(w->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    (*sock)->data = w;
+    h2o_socket_read_start(*sock, on_accept);
+    return true;
+}
+
 static bool worker_setup(worker_t *w, size_t index, char *err, size_t errsz)
 {
     h2o_evloop_t *loop = h2o_evloop_create();
@@ -939,25 +954,10 @@ static bool worker_setup(worker_t *w, size_t index, char *err, size_t errsz)
     tls_refresh(&w->tls);
     cfg_refresh(&w->cfg);
 
-    int fd = dup(S.listen_fd);
-    if (fd < 0) {
-        snprintf(err, errsz, "cannot share the listening socket: %s", strerror(errno));
+    if (!share_listener(w, S.listen_fd, "listening", &w->listener, err, errsz))
         return false;
-    }
-    w->listener = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
-    w->listener->data = w;
-    h2o_socket_read_start(w->listener, on_accept);
-    if (index == 0 && S.metrics_fd >= 0) {
-        fd = dup(S.metrics_fd);
-        if (fd < 0) {
-            snprintf(err, errsz, "cannot share the metrics socket: %s", strerror(errno));
-            return false;
-        }
-        w->plain_listener = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
-        w->plain_listener->data = w;
-        h2o_socket_read_start(w->plain_listener, on_accept);
-    }
-    return true;
+    return index != 0 || S.metrics_fd < 0 ||
+           share_listener(w, S.metrics_fd, "metrics", &w->plain_listener, err, errsz);
 }
 
 static void setup_globalconf(const wh_config_t *c)
