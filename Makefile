@@ -34,7 +34,7 @@ CORE_SRCS := $(filter-out webhook/main.c,$(wildcard webhook/*.c))
 CORE_OBJS := $(patsubst webhook/%.c,$(BUILD)/obj/%.o,$(CORE_SRCS))
 CORE_LIB  := $(BUILD)/libwebhook.a
 
-.PHONY: all deps test test-unit test-asan run format format-check clean
+.PHONY: all deps test test-unit test-asan test-valgrind run format format-check clean
 all: $(BIN)
 
 deps: $(DEPS_STAMP)
@@ -81,6 +81,12 @@ test-asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan-h2o.supp \
 	  WEBHOOK_BIN=build-asan/imagebuilder-webhook UNIT_BIN=build-asan/unit-tests tests/run-all.sh --quick
+
+# The integration suite with every server under valgrind (memcheck, full
+# leak check): any error or definite leak fails it. Its time bounds stretch.
+test-valgrind: $(BIN)
+	@hack/install-deps.sh build test
+	tests/integration/run.sh -valgrind tests/valgrind.supp
 
 format:
 	clang-format -i webhook/*.[ch] tests/unit/*.[ch] $(wildcard bench/*.c tests/fuzz/*.[ch] tests/live/*.c)

@@ -512,9 +512,17 @@ static void apply_field(ctx_t *x, const field_t *f, const ynode_t *v, const char
 
 static void unknown_key(ctx_t *x, const ynode_t *k, const char *path, const block_t *blk)
 {
+    if (x->errs->n >= CONFIG_MAX_ERRORS) { /* no room left: skip the suggestion */
+        x->dropped++;
+        return;
+    }
     const char *best = NULL;
     size_t best_d = 3;
     for (size_t i = 0; i < blk->n; i++) {
+        /* the length difference is a lower bound of the distance */
+        size_t kl = strlen(blk->fields[i].key);
+        if ((kl > k->len ? kl - k->len : k->len - kl) >= best_d)
+            continue;
         size_t d = edit_distance(k->str, blk->fields[i].key);
         if (d < best_d) {
             best_d = d;

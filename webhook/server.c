@@ -133,7 +133,8 @@ typedef struct {
     h2o_multithread_receiver_t wake;
     h2o_multithread_receiver_t checked; /* live-check jobs coming back */
     bool wake_registered;
-    size_t jobs_out; /* live-check jobs not yet back (loop thread only) */
+    size_t jobs_out;     /* live-check jobs not yet back (loop thread only) */
+    size_t open_sockets; /* accepted and not closed, handshakes included */
     tls_holder_t tls;
     cfg_holder_t cfg;
     metrics_slot_t *mx;
@@ -532,6 +533,11 @@ static void on_log_access(h2o_logger_t *self, h2o_req_t *req)
 }
 
 /* ---- accepting --------------------------------------------------------- */
+static void on_socket_close(void *data)
+{
+    ((worker_t *)data)->open_sockets--;
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     worker_t *w = listener->data;
@@ -548,8 +554,26 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (!sock)
             break;
+        /* counted until closed: a shutdown waits for connections still in
+         * their TLS handshake too, which h2o's connection lists miss */
+        w->open_sockets++;
+        sock->on_close.cb = on_socket_close;
+        sock->on_close.data = w;
         h2o_accept(actx, sock);
     }
+}
+
+/* Closes this loop's copy of a listening socket. Connections the kernel has
+ * completed but no loop has taken yet would be reset by the last close:
+ * they are taken in first, and answered while the loop drains. */
+static void close_listener(h2o_socket_t **listener)
+{
+    if (!*listener)
+        return;
+    h2o_socket_read_stop(*listener);
+    on_accept(*listener, NULL);
+    h2o_socket_close(*listener);
+    *listener = NULL;
 }
 
 static void on_wake(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
@@ -576,12 +600,6 @@ static size_t active_requests(worker_t *w)
     return n;
 }
 
-static bool has_connections(worker_t *w)
-{
-    return !h2o_linklist_is_empty(&w->ctx.http1._conns) ||
-           !h2o_linklist_is_empty(&w->ctx.http2._conns);
-}
-
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
@@ -597,16 +615,8 @@ static void *worker_main(void *arg)
     /* Stop accepting, tell connections to finish (HTTP/1.1 responses stop
      * keeping the connection alive, HTTP/2 gets GOAWAY), answer what is in
      * flight, then close idle connections. */
-    if (w->listener) {
-        h2o_socket_read_stop(w->listener);
-        h2o_socket_close(w->listener);
-        w->listener = NULL;
-    }
-    if (w->plain_listener) {
-        h2o_socket_read_stop(w->plain_listener);
-        h2o_socket_close(w->plain_listener);
-        w->plain_listener = NULL;
-    }
+    close_listener(&w->listener);
+    close_listener(&w->plain_listener);
     h2o_context_request_shutdown(&w->ctx);
     uint64_t deadline = h2o_now(loop) + S.shutdown_timeout_ms;
     while (active_requests(w) > 0 && h2o_now(loop) < deadline)
@@ -625,7 +635,7 @@ static void *worker_main(void *arg)
     uint64_t grace = h2o_now(loop) + SHUTDOWN_GRACE_MS;
     if (grace > deadline)
         grace = deadline;
-    while (has_connections(w) && h2o_now(loop) < grace) {
+    while (w->open_sockets > 0 && h2o_now(loop) < grace) {
         h2o_evloop_run(loop, 10);
         while (active_requests(w) > 0 && h2o_now(loop) < deadline)
             h2o_evloop_run(loop, 10);
@@ -637,7 +647,7 @@ static void *worker_main(void *arg)
     w->ctx.handshake_timeout.timeout = 0;
     w->ctx.http2.graceful_shutdown_timeout.timeout = 0;
     uint64_t close_deadline = h2o_now(loop) + 1000;
-    while (has_connections(w) && h2o_now(loop) < close_deadline)
+    while (w->open_sockets > 0 && h2o_now(loop) < close_deadline)
         h2o_evloop_run(loop, 10);
     /* a few more turns let closed sockets be released */
     for (int i = 0; i < 3; i++)
@@ -1204,6 +1214,7 @@ int server_run(const server_options_t *opts)
 
     atomic_store(&S.ready, false);
     metrics_set_ready(false);
+    tls_stop_h2();
     atomic_store_explicit(&S.shutting_down, true, memory_order_release);
     for (size_t i = 0; i < S.n_workers; i++)
         if (S.workers[i].started)

@@ -6,8 +6,11 @@
  * port and on the optional plain-HTTP `webhook.metricsListen` port. The
  * configuration and the serving certificate are reloaded when their files
  * change (SIGHUP reloads both at once); a bad new file is logged and the
- * running one kept. SIGTERM or SIGINT stops accepting, lets requests in
- * flight finish (bounded by `webhook.shutdownTimeoutMs`) and returns. */
+ * running one kept. SIGTERM or SIGINT stops accepting (connections the
+ * kernel already queued are taken in, TLS handshakes under way finish, new
+ * handshakes get HTTP/1.1 only), answers requests in flight and those that
+ * connections still send (HTTP/1.1 with "Connection: close", HTTP/2 after
+ * GOAWAY), all bounded by `webhook.shutdownTimeoutMs`, and returns. */
 #ifndef WH_SERVER_H
 #define WH_SERVER_H
 

@@ -17,6 +17,33 @@
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic uint64_t g_gen;
 static SSL_CTX *g_ctx;
+static atomic_bool g_h2_off;
+
+/* ALPN wire format: length-prefixed names, most preferred first. */
+static const unsigned char alpn_both[] = "\x02h2\x08http/1.1";
+static const unsigned char alpn_h1[] = "\x08http/1.1";
+
+/* Picks h2 or http/1.1 by the server's preference; only http/1.1 once
+ * tls_stop_h2() was called. A client offering neither gets no ALPN. */
+static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                       const unsigned char *in, unsigned int inlen, void *arg)
+{
+    (void)ssl;
+    (void)arg;
+    bool h1_only = atomic_load_explicit(&g_h2_off, memory_order_relaxed);
+    const unsigned char *ours = h1_only ? alpn_h1 : alpn_both;
+    unsigned int ours_len = (unsigned int)(h1_only ? sizeof alpn_h1 : sizeof alpn_both) - 1;
+    unsigned char *sel;
+    if (SSL_select_next_proto(&sel, outlen, ours, ours_len, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_NOACK;
+    *out = sel;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+void tls_stop_h2(void)
+{
+    atomic_store(&g_h2_off, true);
+}
 
 static const char tls12_ciphers[] = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
                                     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
@@ -141,7 +168,7 @@ SSL_CTX *tls_ctx_build(const char *cert_file, const char *key_file, const char *
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
     }
 
-    h2o_ssl_register_alpn_protocols(ctx, h2o_alpn_protocols);
+    SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
     return ctx;
 
 fail:
@@ -201,4 +228,5 @@ void tls_holder_release(tls_holder_t *h)
 void tls_unpublish(void)
 {
     tls_publish(NULL);
+    atomic_store(&g_h2_off, false);
 }

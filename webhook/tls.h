@@ -39,7 +39,13 @@ typedef struct {
 SSL_CTX *tls_refresh(tls_holder_t *h);
 void tls_holder_release(tls_holder_t *h);
 
-/* Drops the published context (end of server_run). */
+/* From now on new handshakes negotiate http/1.1 only: an HTTP/2
+ * connection that opens after a shutdown began would never get the
+ * GOAWAY that announces it, while an HTTP/1.1 one is closed after its
+ * first answer ("Connection: close"). tls_unpublish() undoes it. */
+void tls_stop_h2(void);
+
+/* Drops the published context (end of server_run) and offers h2 again. */
 void tls_unpublish(void);
 
 #endif

@@ -477,7 +477,7 @@ fi
 
 # ---- 5. valgrind -----------------------------------------------------------
 vg=(valgrind -q --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite
-    --show-leak-kinds=definite --suppressions=tests/hardening/valgrind.supp)
+    --show-leak-kinds=definite --suppressions=tests/valgrind.supp)
 if command -v valgrind >/dev/null; then
     if start_server valgrind "$work/config.yaml" "${vg[@]}" --log-file="$work/vg-server.log"; then
         timeout 120 $lc load -url "https://127.0.0.1:$port/mutate" -ca "$ca" -body "$good,$deny" \

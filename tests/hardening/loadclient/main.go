@@ -22,6 +22,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"strings"
 	"sync"
@@ -76,7 +77,7 @@ type summary struct {
 	Sent       int64            `json:"sent"`
 	OK         int64            `json:"ok"`
 	Status     map[string]int64 `json:"status"`
-	Refused    int64            `json:"refused"`     // connection refused: never accepted
+	Refused    int64            `json:"refused"`     // no connection: refused, or reset before the TLS handshake ended
 	IdleClosed int64            `json:"idle_closed"` // the server closed an idle keep-alive connection first
 	Failed     int64            `json:"failed"`      // anything else: accepted and not answered
 	Errors     []string         `json:"errors"`
@@ -94,9 +95,14 @@ func (s *summary) addErr(e string) {
 	}
 }
 
-func classify(err error) string {
+// classify names a failed request. connected says whether the request had
+// a connection with a finished TLS handshake: without one no request byte
+// was sent, so the server cannot have accepted it (during a shutdown the
+// kernel may still complete TCP handshakes on the listening socket and
+// reset them when it closes).
+func classify(err error, connected bool) string {
 	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
+	if !connected || errors.As(err, &op) && op.Op == "dial" {
 		return "refused"
 	}
 	if strings.Contains(err.Error(), "server closed idle connection") {
@@ -157,6 +163,9 @@ func runLoad(args []string) {
 				body := payloads[int(k)%len(payloads)]
 				req, _ := http.NewRequest("POST", *url, bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
+				connected := false
+				req = req.WithContext(httptrace.WithClientTrace(req.Context(),
+					&httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected = true }}))
 				t0 := time.Now()
 				resp, err := client.Do(req)
 				var data []byte
@@ -171,7 +180,8 @@ func runLoad(args []string) {
 					s.MaxMs = ms
 				}
 				if err != nil {
-					switch classify(err) {
+					kind := classify(err, connected)
+					switch kind {
 					case "refused":
 						s.Refused++
 					case "idle":
@@ -181,7 +191,7 @@ func runLoad(args []string) {
 						s.addErr(err.Error())
 					}
 					s.mu.Unlock()
-					if *stopRefused && classify(err) == "refused" {
+					if *stopRefused && kind == "refused" {
 						return
 					}
 					continue

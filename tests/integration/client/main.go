@@ -51,7 +51,26 @@ var (
 	goldenDir = flag.String("golden", "tests/golden", "golden cases")
 	workDir   = flag.String("work", "", "scratch directory")
 	only      = flag.String("run", "", "run only tests whose name contains this")
+	vgSupp    = flag.String("valgrind", "", "run every server under valgrind with these suppressions")
 )
+
+// slowdown stretches every time bound of the tests: valgrind runs the
+// server tens of times slower than native.
+var slowdown time.Duration = 1
+
+func bound(d time.Duration) time.Duration { return d * slowdown }
+
+// serveCommand runs `serve`, under valgrind when asked: its report goes to
+// dir/valgrind.<pid>.log and any error or definite leak makes it exit 1.
+func serveCommand(dir, cfg string) *exec.Cmd {
+	if *vgSupp == "" {
+		return exec.Command(*binPath, "serve", "--config", cfg)
+	}
+	return exec.Command("valgrind", "-q", "--leak-check=full", "--error-exitcode=1",
+		"--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
+		"--suppressions="+*vgSupp, "--log-file="+filepath.Join(dir, "valgrind.%p.log"),
+		*binPath, "serve", "--config", cfg)
+}
 
 // ---- certificates ----------------------------------------------------------
 
@@ -256,7 +275,7 @@ func startServer(o serverOpts) (*server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.cmd = exec.Command(*binPath, "serve", "--config", s.cfgPath)
+		s.cmd = serveCommand(s.dir, s.cfgPath)
 		s.cmd.Stderr = logf
 		s.cmd.Stdout = logf
 		if err = s.cmd.Start(); err != nil {
@@ -299,7 +318,7 @@ func (s *server) waitLogCount(substr string, n int, d time.Duration) error {
 }
 
 func waitFor(d time.Duration, cond func() bool, what string) error {
-	deadline := time.Now().Add(d)
+	deadline := time.Now().Add(bound(d))
 	for time.Now().Before(deadline) {
 		if cond() {
 			return nil
@@ -327,17 +346,26 @@ func (s *server) stop() error {
 		select {
 		case <-s.exited:
 			err = s.exitErr
-		case <-time.After(15 * time.Second):
+		case <-time.After(bound(15 * time.Second)):
 			s.cmd.Process.Kill()
 			<-s.exited
-			err = errors.New("server did not exit within 15s of SIGTERM")
+			err = errors.New("server did not exit in time after SIGTERM")
 		}
 	})
 	return err
 }
 
+// kill ends a server whatever its state; under valgrind it gets SIGTERM
+// first, so that its leak report is written.
 func (s *server) kill() {
 	s.stopOnce.Do(func() {
+		if *vgSupp != "" && s.signal(syscall.SIGTERM) == nil {
+			select {
+			case <-s.exited:
+				return
+			case <-time.After(bound(5 * time.Second)):
+			}
+		}
 		s.cmd.Process.Kill()
 		<-s.exited
 	})
@@ -358,7 +386,7 @@ func tlsConfig(alpn []string) *tls.Config {
 // kubeClient behaves like kube-apiserver's webhook client: HTTP/1.1 only
 // (ALPN http/1.1), keep-alive, the service DNS name, dialling the endpoint.
 func kubeClient(s *server, maxConns int) *http.Client {
-	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	dialer := &net.Dialer{Timeout: bound(5 * time.Second)}
 	tr := &http.Transport{
 		TLSClientConfig: tlsConfig([]string{"http/1.1"}),
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
@@ -369,11 +397,11 @@ func kubeClient(s *server, maxConns int) *http.Client {
 		ForceAttemptHTTP2:   false,
 		TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{},
 	}
-	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	return &http.Client{Transport: tr, Timeout: bound(10 * time.Second)}
 }
 
 func h2Client(s *server) *http.Client {
-	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	dialer := &net.Dialer{Timeout: bound(5 * time.Second)}
 	tr := &http.Transport{
 		TLSClientConfig: tlsConfig([]string{"h2", "http/1.1"}),
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
@@ -381,7 +409,7 @@ func h2Client(s *server) *http.Client {
 		},
 		ForceAttemptHTTP2: true,
 	}
-	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	return &http.Client{Transport: tr, Timeout: bound(10 * time.Second)}
 }
 
 type result struct {
@@ -427,12 +455,12 @@ func get(c *http.Client, url string) (*result, error) {
 
 // rawConn opens a TLS connection speaking HTTP/1.1 by hand.
 func rawConn(s *server) (*tls.Conn, error) {
-	d := &net.Dialer{Timeout: 5 * time.Second}
+	d := &net.Dialer{Timeout: bound(5 * time.Second)}
 	return tls.DialWithDialer(d, "tcp", s.addr(), tlsConfig([]string{"http/1.1"}))
 }
 
 func readResponse(c net.Conn, d time.Duration) (*http.Response, []byte, error) {
-	c.SetReadDeadline(time.Now().Add(d))
+	c.SetReadDeadline(time.Now().Add(bound(d)))
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
 		return nil, nil, err
@@ -682,6 +710,9 @@ func main() {
 		fmt.Printf("FAIL setup: %v\nintegration: 0 passed, 1 failed\n", err)
 		os.Exit(1)
 	}
+	if *vgSupp != "" {
+		slowdown = 15
+	}
 	registerTests()
 	pass, fail := 0, 0
 	for _, t := range tests {
@@ -701,8 +732,8 @@ func main() {
 		var err error
 		select {
 		case err = <-done:
-		case <-time.After(90 * time.Second):
-			err = errors.New("test did not finish within 90s")
+		case <-time.After(bound(90 * time.Second)):
+			err = errors.New("test did not finish in time")
 		}
 		if err != nil {
 			fail++
@@ -712,8 +743,39 @@ func main() {
 			fmt.Printf("PASS %s (%.1fs)\n", t.name, time.Since(start).Seconds())
 		}
 	}
+	if *vgSupp != "" {
+		if err := valgrindReports(); err != nil {
+			fail++
+			fmt.Printf("FAIL valgrind: %v\n", err)
+		} else {
+			pass++
+			fmt.Println("PASS valgrind: every server run ended without errors or definite leaks")
+		}
+	}
 	fmt.Printf("integration: %d passed, %d failed\n", pass, fail)
 	if fail > 0 {
 		os.Exit(1)
 	}
+}
+
+// valgrindReports checks the valgrind logs of every server run: with -q a
+// log is empty unless valgrind found something.
+func valgrindReports() error {
+	logs, err := filepath.Glob(filepath.Join(*workDir, "server*", "valgrind.*.log"))
+	if err != nil {
+		return err
+	}
+	if len(logs) == 0 {
+		return errors.New("no valgrind log was written")
+	}
+	for _, l := range logs {
+		b, err := os.ReadFile(l)
+		if err != nil {
+			return err
+		}
+		if len(bytes.TrimSpace(b)) > 0 {
+			return fmt.Errorf("%s:\n%s", l, lastLines(string(b), 40))
+		}
+	}
+	return nil
 }

@@ -14,7 +14,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"os"
-	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -626,7 +626,7 @@ func testCertRotation() error {
 		}
 		stop := make(chan struct{})
 		wait, _ := traffic(s, stop)
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(bound(300 * time.Millisecond))
 		var newSN int64
 		for round := 0; round < 2; round++ {
 			crt, key, sn, err := testPKI.issue(true)
@@ -646,7 +646,7 @@ func testCertRotation() error {
 				wait()
 				return err
 			}
-			time.Sleep(300 * time.Millisecond)
+			time.Sleep(bound(300 * time.Millisecond))
 		}
 		close(stop)
 		sent, errs := wait()
@@ -703,7 +703,7 @@ func testBadCertRotation() error {
 		if err1 == nil {
 			err1 = s.waitLogCount(`certificate reload failed`, 2, 5*time.Second)
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(bound(200 * time.Millisecond))
 		close(stop)
 		sent, errs := wait()
 		if err1 != nil {
@@ -869,11 +869,15 @@ func testSIGTERM() error {
 	if err := s.waitLog(`"msg":"shutting down"`, 3*time.Second); err != nil {
 		return err
 	}
-	time.Sleep(300 * time.Millisecond)
 	// new connections are refused once the listener is closed
-	if c, err := net.DialTimeout("tcp", s.addr(), time.Second); err == nil {
-		c.Close()
-		return errors.New("still accepting connections after SIGTERM")
+	if err := waitFor(time.Second, func() bool {
+		c, err := net.DialTimeout("tcp", s.addr(), time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	}, "the listener to close after SIGTERM"); err != nil {
+		return err
 	}
 	for i, c := range conns {
 		if _, err := c.Write(body[len(body)/2:]); err != nil {
@@ -894,8 +898,8 @@ func testSIGTERM() error {
 	}
 	select {
 	case <-s.exited:
-	case <-time.After(10 * time.Second):
-		return errors.New("did not exit within 10s of SIGTERM")
+	case <-time.After(bound(10 * time.Second)):
+		return errors.New("did not exit in time after SIGTERM")
 	}
 	if s.exitErr != nil {
 		return fmt.Errorf("exit: %v\n%s", s.exitErr, lastLines(s.log(), 5))
@@ -915,10 +919,10 @@ func testSlowClient() error {
 		}
 		defer c.Close()
 		fmt.Fprintf(c, "POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
-		c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		c.SetReadDeadline(time.Now().Add(bound(20 * time.Second)))
 		start := time.Now()
 		_, err = io.ReadAll(c)
-		if time.Since(start) > 15*time.Second {
+		if time.Since(start) > bound(15*time.Second) {
 			return errors.New("a stalled request was not timed out")
 		}
 		// and an idle connection that never sends anything
@@ -927,10 +931,10 @@ func testSlowClient() error {
 			return err
 		}
 		defer c2.Close()
-		c2.SetReadDeadline(time.Now().Add(20 * time.Second))
+		c2.SetReadDeadline(time.Now().Add(bound(20 * time.Second)))
 		start = time.Now()
 		io.ReadAll(c2)
-		if time.Since(start) > 15*time.Second {
+		if time.Since(start) > bound(15*time.Second) {
 			return errors.New("a silent connection was not timed out")
 		}
 		return is(200)(post(kubeClient(s, 1), s, "/mutate", "application/json", kubeBody(simpleReview)))
@@ -996,7 +1000,7 @@ func testStartupErrors() error {
 }
 
 func runServe(cfg string) (string, error) {
-	cmd := exec.Command(*binPath, "serve", "--config", cfg)
+	cmd := serveCommand(filepath.Dir(cfg), cfg)
 	done := make(chan struct{})
 	var out []byte
 	var err error
@@ -1007,7 +1011,7 @@ func runServe(cfg string) (string, error) {
 	select {
 	case <-done:
 		return string(out), err
-	case <-time.After(10 * time.Second):
+	case <-time.After(bound(10 * time.Second)):
 		cmd.Process.Kill()
 		<-done
 		return string(out), nil
