@@ -249,14 +249,7 @@ func test413Early() error {
 		if resp.StatusCode != 413 {
 			return fmt.Errorf("HTTP %d, want 413", resp.StatusCode)
 		}
-		m, err := s.metrics()
-		if err != nil {
-			return err
-		}
-		if m[code(413)] != 1 {
-			return fmt.Errorf("413 not counted in /metrics (%v)", m[code(413)])
-		}
-		return nil
+		return s.waitMetrics(map[string]float64{code(413): 1})
 	})
 }
 
@@ -358,14 +351,7 @@ func testKeepAlive1000() error {
 		if newConns != 1 {
 			return fmt.Errorf("%d connections opened, want 1", newConns)
 		}
-		m, err := s.metrics()
-		if err != nil {
-			return err
-		}
-		if m[mMutated] != 1000 {
-			return fmt.Errorf("requests_total mutated = %v, want 1000", m[mMutated])
-		}
-		return nil
+		return s.waitMetrics(map[string]float64{mMutated: 1000})
 	})
 }
 
@@ -394,14 +380,7 @@ func testConcurrent() error {
 		for err := range errs {
 			return err
 		}
-		m, err := s.metrics()
-		if err != nil {
-			return err
-		}
-		if m[mMutated] != workers*each {
-			return fmt.Errorf("mutated = %v, want %d", m[mMutated], workers*each)
-		}
-		return nil
+		return s.waitMetrics(map[string]float64{mMutated: workers * each})
 	})
 }
 
@@ -516,20 +495,13 @@ func testMetrics() error {
 			}
 		}
 		post(c, s, "/mutate", "text/plain", []byte("{}"))
-		after, err := s.metrics()
-		if err != nil {
-			return err
+		want := map[string]float64{}
+		for name, delta := range map[string]float64{mMutated: 4, mAllowed: 2, mDenied: 0, mError: 5,
+			mOps: float64(4 * len(ops)), mCount: 11, mInf: 11, code(400): 5, code(415): 1} {
+			want[name] = before[name] + delta
 		}
-		for _, d := range []struct {
-			name string
-			want float64
-		}{{mMutated, 4}, {mAllowed, 2}, {mDenied, 0}, {mError, 5}, {mOps, float64(4 * len(ops))},
-			{mCount, 11}, {mInf, 11}, {code(400), 5}, {code(415), 1}, {mInFlight, 0}} {
-			if err := metricDelta(before, after, d.name, d.want); err != nil {
-				return err
-			}
-		}
-		return nil
+		want[mInFlight] = 0
+		return s.waitMetrics(want)
 	})
 }
 
@@ -660,12 +632,8 @@ func testCertRotation() error {
 		if got.Int64() != newSN || got.Cmp(old) == 0 {
 			return fmt.Errorf("new connections see serial %v, want %d (old %v)", got, newSN, old)
 		}
-		m, err := s.metrics()
-		if err != nil {
+		if err := s.waitMetrics(map[string]float64{mCertOK: 2, mCertFail: 0}); err != nil {
 			return err
-		}
-		if m[mCertOK] != 2 || m[mCertFail] != 0 {
-			return fmt.Errorf("certificate reloads success=%v failure=%v, want 2 and 0", m[mCertOK], m[mCertFail])
 		}
 		if sent < 20 {
 			return fmt.Errorf("only %d requests flowed during the rotation", sent)
@@ -722,14 +690,7 @@ func testBadCertRotation() error {
 		if got.Cmp(old) != 0 {
 			return fmt.Errorf("serial changed to %v", got)
 		}
-		m, err := s.metrics()
-		if err != nil {
-			return err
-		}
-		if m[mCertFail] != 2 || m[mCertOK] != 0 {
-			return fmt.Errorf("certificate reloads failure=%v success=%v, want 2 and 0", m[mCertFail], m[mCertOK])
-		}
-		return nil
+		return s.waitMetrics(map[string]float64{mCertFail: 2, mCertOK: 0})
 	})
 }
 
@@ -800,12 +761,8 @@ func testConfigReload() error {
 		if err := expectStatus(r, err, 200); err != nil {
 			return fmt.Errorf("readyz after a bad reload: %v", err)
 		}
-		m, err := s.metrics()
-		if err != nil {
+		if err := s.waitMetrics(map[string]float64{mCfgOK: 1, mCfgFail: 1}); err != nil {
 			return err
-		}
-		if m[mCfgOK] != 1 || m[mCfgFail] != 1 {
-			return fmt.Errorf("config reloads success=%v failure=%v, want 1 and 1", m[mCfgOK], m[mCfgFail])
 		}
 		return s.writeConfig(o) // leave a good file for the shutdown
 	})
