@@ -4,7 +4,9 @@
 // CA-verified with the service's DNS name, POST /mutate?timeout=10s, a body
 // ending with a newline), and over HTTP/2.
 //
-// Usage: itest -bin WEBHOOK_BIN -golden DIR -work DIR
+// Usage: itest -bin WEBHOOK_BIN -golden DIR -work DIR [-run SUBSTR]
+// [-valgrind SUPPRESSIONS] (every server under valgrind, time bounds
+// stretched, a last check of every valgrind report).
 // Prints "PASS name" / "FAIL name: why" lines and a last line
 // "integration: N passed, M failed".
 package main
