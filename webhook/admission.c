@@ -14,10 +14,10 @@
 #define V1      "admission.k8s.io/v1"
 #define V1BETA1 "admission.k8s.io/v1beta1"
 
+/* The string member `key` of `obj`, NULL when absent or not a string. */
 static const char *str_member(const cJSON *obj, const char *key)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
 }
 
 static bool fail(char *why, size_t whysz, const char *msg)

@@ -141,10 +141,10 @@ __attribute__((format(printf, 3, 4))) static bool deny(ctx_t *x, int code, const
     return false;
 }
 
+/* The string member `key` of `obj`, NULL when absent or not a string. */
 static const char *str_member(const cJSON *obj, const char *key)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
 }
 
 /* At most `max` bytes of user text for a message, as "%.*s" arguments. */
@@ -207,7 +207,7 @@ static bool read_containers(ctx_t *x, const cJSON *spec, const char *key, bool i
         const cJSON *img = cJSON_GetObjectItemCaseSensitive(c, "image");
         if (img && !cJSON_IsString(img) && !cJSON_IsNull(img))
             return deny(x, 400, "spec.%s[%zu].image must be a string", key, ct->index);
-        ct->image = cJSON_IsString(img) ? img->valuestring : NULL;
+        ct->image = cJSON_GetStringValue(img);
         if (!ct->name)
             ct->name = "";
         x->n_cs++;

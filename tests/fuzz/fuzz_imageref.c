@@ -17,11 +17,8 @@ static bool inside(strview_t v, const char *s, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    /* An exact-size copy with no NUL: the parser must honour `n`. */
-    char *s = malloc(size ? size : 1);
-    FUZZ_CHECK(s != NULL);
-    if (size)
-        memcpy(s, data, size);
+    /* no NUL after the bytes: the parser must honour `n` */
+    char *s = fuzz_copy(data, size);
 
     imageref_t r;
     imageref_err_t e = imageref_parse(s, size, &r);

@@ -21,10 +21,7 @@ static bool header_safe(const char *s, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size ? size : 1);
-    FUZZ_CHECK(s != NULL);
-    if (size)
-        memcpy(s, data, size);
+    char *s = fuzz_copy(data, size);
 
     wwwauth_t ch;
     memset(&ch, 0x5a, sizeof ch);

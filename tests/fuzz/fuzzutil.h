@@ -1,5 +1,5 @@
-/* fuzzutil: helpers shared by the libFuzzer targets: NUL-terminated copies
- * of the input and an abort that names the broken property. */
+/* fuzzutil: helpers shared by the libFuzzer targets: copies of the input
+ * (NUL-terminated or exact) and an abort that names the broken property. */
 #ifndef WH_FUZZUTIL_H
 #define WH_FUZZUTIL_H
 
@@ -18,6 +18,18 @@ static inline char *fuzz_dup(const uint8_t *data, size_t size)
     if (size)
         memcpy(s, data, size);
     s[size] = '\0';
+    return s;
+}
+
+/* A heap copy of exactly data[0..size), with no NUL after it: for parsers
+ * that take a length and must not read past it. */
+static inline char *fuzz_copy(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size ? size : 1);
+    if (!s)
+        abort();
+    if (size)
+        memcpy(s, data, size);
     return s;
 }
 
