@@ -161,7 +161,7 @@ static char *read_all(const char *path, size_t *len)
 }
 
 /* One review, start to finish. Returns false on a harness error. */
-static bool one_review(const wh_config_t *cfg, body_t *b, uint64_t *t_parse, uint64_t *t_resp,
+static bool one_review(const policy_t *cfg, body_t *b, uint64_t *t_parse, uint64_t *t_resp,
                        uint64_t *t_free, const char **outcome, size_t *resp_len)
 {
     review_t rv;
@@ -199,7 +199,7 @@ static bool one_review(const wh_config_t *cfg, body_t *b, uint64_t *t_parse, uin
     return true;
 }
 
-static bool run_body(const wh_config_t *cfg, body_t *b, double seconds)
+static bool run_body(const policy_t *cfg, body_t *b, double seconds)
 {
     uint64_t tp = 0, tr = 0, tf = 0;
     /* check the outcome, and measure allocations on a warm second run */
@@ -300,11 +300,16 @@ int main(int argc, char **argv)
         return 1;
     }
     config_errors_free(&errs);
+    policy_t *policy = policy_new(&cfg->policy);
+    if (!policy) {
+        config_free(cfg);
+        return 1;
+    }
 
     int rc = 0;
     for (size_t i = 0; i < nb && rc == 0; i++) {
         bodies[i].data = read_all(bodies[i].path, &bodies[i].len);
-        if (!bodies[i].data || !run_body(cfg, &bodies[i], seconds))
+        if (!bodies[i].data || !run_body(policy, &bodies[i], seconds))
             rc = 1;
     }
     if (rc == 0) {
@@ -335,6 +340,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < nb; i++)
         __libc_free(bodies[i].data);
+    policy_free(policy);
     config_free(cfg);
     return rc;
 }

@@ -156,13 +156,13 @@ static const char *status_reason(int code)
     }
 }
 
-bool admission_respond(const wh_config_t *cfg, const review_t *rv, const wh_checks_t *checks,
+bool admission_respond(const policy_t *policy, const review_t *rv, const wh_checks_t *checks,
                        admission_response_t *out)
 {
     memset(out, 0, sizeof *out);
     decision_t *d = &out->decision;
     if (rv->is_pod_create) {
-        if (!decide(cfg, rv->pod, checks, d))
+        if (!decide(policy, rv->pod, checks, d))
             return false;
     } else {
         d->outcome = OUTCOME_ALLOWED;

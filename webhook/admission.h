@@ -12,7 +12,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "config.h"
 #include "decide.h"
 
 typedef struct {
@@ -40,7 +39,7 @@ typedef struct {
 
 /* Decides (when it is a Pod CREATE) and encodes the response. Returns
  * false only when out of memory. */
-bool admission_respond(const wh_config_t *cfg, const review_t *rv, const wh_checks_t *checks,
+bool admission_respond(const policy_t *policy, const review_t *rv, const wh_checks_t *checks,
                        admission_response_t *out);
 void admission_response_free(admission_response_t *r);
 

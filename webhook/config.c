@@ -31,7 +31,6 @@
 
 #include "buf.h"
 #include "imageref.h"
-#include "inject.h"
 #include "yamldoc.h"
 
 #define CONFIG_MAX_FILE   (4u * 1024 * 1024)
@@ -696,7 +695,7 @@ static bool bad_ecr_host(ctx_t *x, const ynode_t *v, const char *path, const cha
 static void chk_default_repo(ctx_t *x, const ynode_t *v, const char *path, wh_config_t *c)
 {
     x->repo_ok = false;
-    char *r = c->default_repository;
+    char *r = c->policy.default_repository;
     size_t n = strlen(r);
     if (n > 0 && r[n - 1] == '/')
         r[--n] = '\0';
@@ -849,18 +848,18 @@ static void chk_registry_list(ctx_t *x, const ynode_t *v, const char *path, wh_c
 
 static void chk_logical(ctx_t *x, const ynode_t *v, const char *path, wh_config_t *c)
 {
-    chk_registry_list(x, v, path, c, &c->logical_registries, false);
+    chk_registry_list(x, v, path, c, &c->policy.logical_registries, false);
 }
 
 static void chk_basic_regs(ctx_t *x, const ynode_t *v, const char *path, wh_config_t *c)
 {
     x->basic_set = true;
-    chk_registry_list(x, v, path, c, &c->basic_auth_registries, true);
+    chk_registry_list(x, v, path, c, &c->policy.basic_auth_registries, true);
 }
 
 static void chk_insecure(ctx_t *x, const ynode_t *v, const char *path, wh_config_t *c)
 {
-    chk_registry_list(x, v, path, c, &c->registry_check.insecure_registries, true);
+    chk_registry_list(x, v, path, c, &c->policy.registry_check.insecure_registries, true);
 }
 
 #define LABEL_RULE                                                                                 \
@@ -869,7 +868,7 @@ static void chk_insecure(ctx_t *x, const ynode_t *v, const char *path, wh_config
 static void chk_domains(ctx_t *x, const ynode_t *v, const char *path, wh_config_t *c)
 {
     x->domains_ok = false;
-    if (c->domains.n == 0) {
+    if (c->policy.domains.n == 0) {
         NODE_ERR(x, v,
                  "%s: the list is empty; list the project domains, e.g. [development, "
                  "staging, production]",
@@ -877,7 +876,7 @@ static void chk_domains(ctx_t *x, const ynode_t *v, const char *path, wh_config_
         return;
     }
     bool ok = true;
-    for (size_t i = 0; i < c->domains.n; i++) {
+    for (size_t i = 0; i < c->policy.domains.n; i++) {
         const ynode_t *it = v->items[i];
         if (!is_dns_label(it->str, it->len)) {
             NODE_ERR(x, it, "%s[%zu]: %s is not a valid domain name; " LABEL_RULE, path, i,
@@ -886,7 +885,7 @@ static void chk_domains(ctx_t *x, const ynode_t *v, const char *path, wh_config_
             continue;
         }
         for (size_t j = 0; j < i; j++) {
-            if (strcmp(c->domains.items[j], c->domains.items[i]) == 0) {
+            if (strcmp(c->policy.domains.items[j], c->policy.domains.items[i]) == 0) {
                 NODE_ERR(x, it, "%s[%zu]: %s is listed twice (also item %zu); remove one", path, i,
                          shown(it).s, j);
                 ok = false;
@@ -962,7 +961,7 @@ static void chk_pull_policy(ctx_t *x, const ynode_t *v, const char *path, wh_con
 
 static void chk_path(ctx_t *x, const ynode_t *v, const char *path, wh_config_t *c)
 {
-    char *p = c->path;
+    char *p = c->server.path;
     size_t n = strlen(p);
     if (n == 0 || p[0] != '/' || has_space_or_ctl(p, n) || strpbrk(p, "?#")) {
         NODE_ERR(x, v,
@@ -1049,7 +1048,7 @@ static void read_auth(ctx_t *x, const ynode_t *v, const char *path, wh_config_t 
 {
     if (!read_string(x, v, path))
         return;
-    if (!auth_type_parse(v->str, &c->auth))
+    if (!auth_type_parse(v->str, &c->policy.auth))
         NODE_ERR(x, v, "%s: %s is not one of noop, google, aws, azure, basic", path, shown(v).s);
 }
 
@@ -1058,11 +1057,11 @@ static void read_layout(ctx_t *x, const ynode_t *v, const char *path, wh_config_
     if (!read_string(x, v, path))
         return;
     if (strcmp(v->str, "auto") == 0)
-        c->layout = LAYOUT_AUTO;
+        c->policy.layout = LAYOUT_AUTO;
     else if (strcmp(v->str, "path") == 0)
-        c->layout = LAYOUT_PATH;
+        c->policy.layout = LAYOUT_PATH;
     else if (strcmp(v->str, "tag") == 0)
-        c->layout = LAYOUT_TAG;
+        c->policy.layout = LAYOUT_TAG;
     else
         NODE_ERR(x, v, "%s: %s is not one of auto, path, tag", path, shown(v).s);
 }
@@ -1074,7 +1073,7 @@ static void read_log_level(ctx_t *x, const ynode_t *v, const char *path, wh_conf
     static const char *const names[] = {"debug", "info", "warn", "error"};
     for (size_t i = 0; i < 4; i++) {
         if (strcmp(v->str, names[i]) == 0) {
-            c->log_level = (log_level_t)i;
+            c->server.log_level = (log_level_t)i;
             return;
         }
     }
@@ -1103,7 +1102,7 @@ static void read_buildkit(ctx_t *x, const ynode_t *v, const char *path, wh_confi
         }
         bool b;
         if (read_bool(x, val, sub, &b))
-            c->buildkit_enabled = b;
+            c->policy.buildkit_enabled = b;
     }
 }
 
@@ -1235,8 +1234,8 @@ static void read_resources(ctx_t *x, const ynode_t *v, const char *path, wh_conf
         cJSON_Delete(res);
         return;
     }
-    cJSON_Delete(c->build_image.resources);
-    c->build_image.resources = res;
+    cJSON_Delete(c->policy.build_image.resources);
+    c->policy.build_image.resources = res;
 }
 
 #define OFF(m) offsetof(wh_config_t, m)
@@ -1274,37 +1273,37 @@ static void read_resources(ctx_t *x, const ynode_t *v, const char *path, wh_conf
     }
 
 static const field_t pdc_fields[] = {
-    BOOL("enabled", production_domain_check.enabled),
-    STR("apiServer", production_domain_check.api_server, chk_http_url),
-    STR("kubeconfig", production_domain_check.kubeconfig, NULL),
-    STR("tokenFile", production_domain_check.token_file, NULL),
-    STR("caFile", production_domain_check.ca_file, NULL),
-    UINT("ttlSeconds", production_domain_check.ttl_seconds, 1, 86400),
-    UINT("timeoutMs", production_domain_check.timeout_ms, 50, 10000),
+    BOOL("enabled", policy.production_domain_check.enabled),
+    STR("apiServer", policy.production_domain_check.api_server, chk_http_url),
+    STR("kubeconfig", policy.production_domain_check.kubeconfig, NULL),
+    STR("tokenFile", policy.production_domain_check.token_file, NULL),
+    STR("caFile", policy.production_domain_check.ca_file, NULL),
+    UINT("ttlSeconds", policy.production_domain_check.ttl_seconds, 1, 86400),
+    UINT("timeoutMs", policy.production_domain_check.timeout_ms, 50, 10000),
 };
 static const block_t pdc_block = BLK(pdc_fields);
 
 static const field_t rc_fields[] = {
-    BOOL("enabled", registry_check.enabled),
-    UINT("timeoutMs", registry_check.timeout_ms, 50, 9000),
-    UINT("positiveTtlSeconds", registry_check.positive_ttl_seconds, 0, 2592000),
-    UINT("negativeTtlSeconds", registry_check.negative_ttl_seconds, 0, 86400),
-    UINT("cacheSize", registry_check.cache_size, 1, 1000000),
-    STR("dockerConfig", registry_check.docker_config, NULL),
-    STR("caFile", registry_check.ca_file, NULL),
-    LIST("insecureRegistries", registry_check.insecure_registries, chk_insecure),
+    BOOL("enabled", policy.registry_check.enabled),
+    UINT("timeoutMs", policy.registry_check.timeout_ms, 50, 9000),
+    UINT("positiveTtlSeconds", policy.registry_check.positive_ttl_seconds, 0, 2592000),
+    UINT("negativeTtlSeconds", policy.registry_check.negative_ttl_seconds, 0, 86400),
+    UINT("cacheSize", policy.registry_check.cache_size, 1, 1000000),
+    STR("dockerConfig", policy.registry_check.docker_config, NULL),
+    STR("caFile", policy.registry_check.ca_file, NULL),
+    LIST("insecureRegistries", policy.registry_check.insecure_registries, chk_insecure),
 };
 static const block_t rc_block = BLK(rc_fields);
 
 static const field_t bi_fields[] = {
-    STR("image", build_image.image, chk_image),
-    STR("imagePullPolicy", build_image.pull_policy, chk_pull_policy),
+    STR("image", policy.build_image.image, chk_image),
+    STR("imagePullPolicy", policy.build_image.pull_policy, chk_pull_policy),
     CUSTOM("resources", read_resources),
 };
 static const block_t bi_block = BLK(bi_fields);
 
 static const field_t ba_fields[] = {
-    LIST("registries", basic_auth_registries, chk_basic_regs),
+    LIST("registries", policy.basic_auth_registries, chk_basic_regs),
     IGN("username"),
     IGN("passwordSecretName"),
     IGN("passwordPlainText"),
@@ -1312,18 +1311,18 @@ static const field_t ba_fields[] = {
 static const block_t ba_block = BLK(ba_fields);
 
 static const field_t ib_fields[] = {
-    BOOL("enabled", enabled),
-    STR("targetConfigMapName", target_configmap, chk_configmap),
-    STR("buildkitUri", buildkit_uri, chk_buildkit_uri),
-    STR("defaultRepository", default_repository, chk_default_repo),
+    BOOL("enabled", policy.enabled),
+    STR("targetConfigMapName", policy.target_configmap, chk_configmap),
+    STR("buildkitUri", policy.buildkit_uri, chk_buildkit_uri),
+    STR("defaultRepository", policy.default_repository, chk_default_repo),
     CUSTOM("authenticationType", read_auth),
     CUSTOM("buildkit", read_buildkit),
     CUSTOM("repositoryLayout", read_layout),
-    LIST("logicalRegistries", logical_registries, chk_logical),
-    LIST("domains", domains, chk_domains),
-    STR("productionDomain", production_domain, chk_prod_domain),
-    STR("buildProject", build_project, chk_project),
-    STR("namespaceTemplate", namespace_template, chk_template),
+    LIST("logicalRegistries", policy.logical_registries, chk_logical),
+    LIST("domains", policy.domains, chk_domains),
+    STR("productionDomain", policy.production_domain, chk_prod_domain),
+    STR("buildProject", policy.build_project, chk_project),
+    STR("namespaceTemplate", policy.namespace_template, chk_template),
     BLOCK("productionDomainCheck", pdc_block),
     BLOCK("registryCheck", rc_block),
     BLOCK("buildImage", bi_block),
@@ -1333,22 +1332,22 @@ static const field_t ib_fields[] = {
 static const block_t ib_block = BLK(ib_fields);
 
 static const field_t tls_fields[] = {
-    STR("certFile", tls_cert_file, NULL),
-    STR("keyFile", tls_key_file, NULL),
-    STR("clientCAFile", tls_client_ca_file, NULL),
+    STR("certFile", server.tls_cert_file, NULL),
+    STR("keyFile", server.tls_key_file, NULL),
+    STR("clientCAFile", server.tls_client_ca_file, NULL),
 };
 static const block_t tls_block = BLK(tls_fields);
 
 static const field_t wh_fields[] = {
-    STR("listen", listen, chk_listen),
-    STR("path", path, chk_path),
+    STR("listen", server.listen, chk_listen),
+    STR("path", server.path, chk_path),
     BLOCK("tls", tls_block),
-    UINT("threads", threads, 0, 256),
-    {"maxRequestBytes", F_SIZE, OFF(max_request_bytes), 1024, 64u * 1024 * 1024, NULL, NULL},
-    STR("metricsListen", metrics_listen, chk_metrics_listen),
+    UINT("threads", server.threads, 0, 256),
+    {"maxRequestBytes", F_SIZE, OFF(server.max_request_bytes), 1024, 64u * 1024 * 1024, NULL, NULL},
+    STR("metricsListen", server.metrics_listen, chk_metrics_listen),
     CUSTOM("logLevel", read_log_level),
-    UINT("requestTimeoutMs", request_timeout_ms, 100, 600000),
-    UINT("shutdownTimeoutMs", shutdown_timeout_ms, 0, 600000),
+    UINT("requestTimeoutMs", server.request_timeout_ms, 100, 600000),
+    UINT("shutdownTimeoutMs", server.shutdown_timeout_ms, 0, 600000),
 };
 static const block_t wh_block = BLK(wh_fields);
 
@@ -1390,26 +1389,26 @@ static void cross_checks(ctx_t *x, const ynode_t *root, wh_config_t *c)
     const ynode_t *n_auth = find(root, "imageBuilder", "authenticationType", NULL);
 
     /* defaultRepository against authenticationType */
-    if (x->repo_ok && c->default_repository[0]) {
+    if (x->repo_ok && c->policy.default_repository[0]) {
         const char *host;
         size_t host_n;
         registry_info_t info;
-        repo_host(c->default_repository, &host, &host_n, &info);
-        if (!registry_auth_reaches(c->auth, &info, true)) {
+        repo_host(c->policy.default_repository, &host, &host_n, &info);
+        if (!registry_auth_reaches(c->policy.auth, &info, true)) {
             const ynode_t *at = n_repo ? n_repo : n_auth;
             NODE_ERR(x, at,
                      "imageBuilder.defaultRepository: %s is a %s repository, which "
                      "authenticationType \"%s\" cannot log in to (it reaches %s); use such a "
                      "repository or change imageBuilder.authenticationType",
-                     show(c->default_repository, strlen(c->default_repository)).s,
-                     registry_kind_name(info.kind), auth_type_name(c->auth),
-                     auth_type_reach(c->auth));
+                     show(c->policy.default_repository, strlen(c->policy.default_repository)).s,
+                     registry_kind_name(info.kind), auth_type_name(c->policy.auth),
+                     auth_type_reach(c->policy.auth));
         }
         if (!x->basic_set) {
             char *h = dup_n(x, host, host_n);
             if (h) {
                 const char *items[1] = {h};
-                if (!strlist_set(&c->basic_auth_registries, items, 1))
+                if (!strlist_set(&c->policy.basic_auth_registries, items, 1))
                     x->oom = true;
                 free(h);
             }
@@ -1419,19 +1418,19 @@ static void cross_checks(ctx_t *x, const ynode_t *root, wh_config_t *c)
     /* productionDomain must be one of domains */
     if (x->domains_ok && x->prod_ok) {
         bool found = false;
-        for (size_t i = 0; i < c->domains.n && !found; i++)
-            found = strcmp(c->domains.items[i], c->production_domain) == 0;
+        for (size_t i = 0; i < c->policy.domains.n && !found; i++)
+            found = strcmp(c->policy.domains.items[i], c->policy.production_domain) == 0;
         if (!found) {
             buf_t l = BUF_INIT;
-            for (size_t i = 0; i < c->domains.n; i++)
-                buf_printf(&l, "%s%s", i ? ", " : "", c->domains.items[i]);
+            for (size_t i = 0; i < c->policy.domains.n; i++)
+                buf_printf(&l, "%s%s", i ? ", " : "", c->policy.domains.items[i]);
             const ynode_t *at = find(root, "imageBuilder", "productionDomain", NULL);
             if (!at)
                 at = find(root, "imageBuilder", "domains", NULL);
             NODE_ERR(x, at,
                      "imageBuilder.productionDomain: %s is not in imageBuilder.domains [%s]; "
                      "add it to imageBuilder.domains or set productionDomain to one of them",
-                     show(c->production_domain, strlen(c->production_domain)).s,
+                     show(c->policy.production_domain, strlen(c->policy.production_domain)).s,
                      l.data ? l.data : "");
             if (l.oom)
                 x->oom = true;
@@ -1441,8 +1440,9 @@ static void cross_checks(ctx_t *x, const ynode_t *root, wh_config_t *c)
 
     /* the production namespace */
     if (x->template_ok && x->project_ok && x->prod_ok) {
-        char *a = replace_all(c->namespace_template, "{{ project }}", c->build_project);
-        char *ns = a ? replace_all(a, "{{ domain }}", c->production_domain) : NULL;
+        char *a =
+            replace_all(c->policy.namespace_template, "{{ project }}", c->policy.build_project);
+        char *ns = a ? replace_all(a, "{{ domain }}", c->policy.production_domain) : NULL;
         free(a);
         if (!ns) {
             x->oom = true;
@@ -1458,13 +1458,13 @@ static void cross_checks(ctx_t *x, const ynode_t *root, wh_config_t *c)
                      show(ns, strlen(ns)).s);
             free(ns);
         } else {
-            free(c->production_namespace);
-            c->production_namespace = ns;
+            free(c->policy.production_namespace);
+            c->policy.production_namespace = ns;
         }
     }
 
     /* a builder must exist */
-    if (c->enabled && c->buildkit_uri[0] == '\0' && !c->buildkit_enabled) {
+    if (c->policy.enabled && c->policy.buildkit_uri[0] == '\0' && !c->policy.buildkit_enabled) {
         const ynode_t *at = find(root, "imageBuilder", "buildkit", "enabled");
         if (!at)
             at = find(root, "imageBuilder", "buildkitUri", NULL);
@@ -1477,7 +1477,7 @@ static void cross_checks(ctx_t *x, const ynode_t *root, wh_config_t *c)
     }
 
     /* TLS files come in pairs */
-    bool cert = c->tls_cert_file[0] != '\0', key = c->tls_key_file[0] != '\0';
+    bool cert = c->server.tls_cert_file[0] != '\0', key = c->server.tls_key_file[0] != '\0';
     if (cert != key) {
         const ynode_t *at = find(root, "webhook", "tls", cert ? "certFile" : "keyFile");
         NODE_ERR(x, at, "webhook.tls.%s is set but webhook.tls.%s is not; set both or neither",
@@ -1485,10 +1485,10 @@ static void cross_checks(ctx_t *x, const ynode_t *root, wh_config_t *c)
     }
 
     /* metrics on their own address */
-    if (c->metrics_listen[0] && strcmp(c->metrics_listen, c->listen) == 0)
+    if (c->server.metrics_listen[0] && strcmp(c->server.metrics_listen, c->server.listen) == 0)
         NODE_ERR(x, find(root, "webhook", "metricsListen", NULL),
                  "webhook.metricsListen: %s is also webhook.listen; give metrics another port",
-                 show(c->metrics_listen, strlen(c->metrics_listen)).s);
+                 show(c->server.metrics_listen, strlen(c->server.metrics_listen)).s);
 }
 
 /* ---- loading ---------------------------------------------------------------- */
@@ -1514,43 +1514,45 @@ wh_config_t *config_defaults(void)
         return NULL;
     static const char *const logical[] = {"cr.union.ai"};
     static const char *const domains[] = {"development", "staging", "production"};
-    c->enabled = true;
-    c->auth = AUTH_NOOP;
-    c->buildkit_enabled = true;
-    c->layout = LAYOUT_AUTO;
-    c->production_domain_check.ttl_seconds = 60;
-    c->production_domain_check.timeout_ms = 1000;
-    c->registry_check.timeout_ms = 1500;
-    c->registry_check.positive_ttl_seconds = 86400;
-    c->registry_check.negative_ttl_seconds = 10;
-    c->registry_check.cache_size = 4096;
-    c->threads = 0;
-    c->max_request_bytes = 3u * 1024 * 1024;
-    c->log_level = LOG_INFO;
-    c->request_timeout_ms = 10000;
-    c->shutdown_timeout_ms = 20000;
+    c->policy.enabled = true;
+    c->policy.auth = AUTH_NOOP;
+    c->policy.buildkit_enabled = true;
+    c->policy.layout = LAYOUT_AUTO;
+    c->policy.production_domain_check.ttl_seconds = 60;
+    c->policy.production_domain_check.timeout_ms = 1000;
+    c->policy.registry_check.timeout_ms = 1500;
+    c->policy.registry_check.positive_ttl_seconds = 86400;
+    c->policy.registry_check.negative_ttl_seconds = 10;
+    c->policy.registry_check.cache_size = 4096;
+    c->server.threads = 0;
+    c->server.max_request_bytes = 3u * 1024 * 1024;
+    c->server.log_level = LOG_INFO;
+    c->server.request_timeout_ms = 10000;
+    c->server.shutdown_timeout_ms = 20000;
 
     bool ok =
-        (c->target_configmap = strdup("build-image-config")) && (c->buildkit_uri = strdup("")) &&
-        (c->default_repository = strdup("")) && strlist_set(&c->logical_registries, logical, 1) &&
-        strlist_set(&c->domains, domains, 3) && (c->production_domain = strdup("production")) &&
-        (c->build_project = strdup("system")) &&
-        (c->namespace_template = strdup("{{ project }}-{{ domain }}")) &&
-        (c->production_namespace = strdup("system-production")) &&
-        (c->production_domain_check.api_server = strdup("")) &&
-        (c->production_domain_check.kubeconfig = strdup("")) &&
-        (c->production_domain_check.token_file =
+        (c->policy.target_configmap = strdup("build-image-config")) &&
+        (c->policy.buildkit_uri = strdup("")) && (c->policy.default_repository = strdup("")) &&
+        strlist_set(&c->policy.logical_registries, logical, 1) &&
+        strlist_set(&c->policy.domains, domains, 3) &&
+        (c->policy.production_domain = strdup("production")) &&
+        (c->policy.build_project = strdup("system")) &&
+        (c->policy.namespace_template = strdup("{{ project }}-{{ domain }}")) &&
+        (c->policy.production_namespace = strdup("system-production")) &&
+        (c->policy.production_domain_check.api_server = strdup("")) &&
+        (c->policy.production_domain_check.kubeconfig = strdup("")) &&
+        (c->policy.production_domain_check.token_file =
              strdup("/var/run/secrets/kubernetes.io/serviceaccount/token")) &&
-        (c->production_domain_check.ca_file =
+        (c->policy.production_domain_check.ca_file =
              strdup("/var/run/secrets/kubernetes.io/serviceaccount/ca.crt")) &&
-        (c->registry_check.docker_config = strdup("")) &&
-        (c->registry_check.ca_file = strdup("")) &&
-        (c->build_image.image = strdup(DEFAULT_BUILD_IMAGE)) &&
-        (c->build_image.pull_policy = strdup("IfNotPresent")) &&
-        (c->build_image.resources = default_resources()) && (c->listen = strdup(":8443")) &&
-        (c->path = strdup("/mutate")) && (c->tls_cert_file = strdup("")) &&
-        (c->tls_key_file = strdup("")) && (c->tls_client_ca_file = strdup("")) &&
-        (c->metrics_listen = strdup("")) && (c->inject = inject_prepare(c));
+        (c->policy.registry_check.docker_config = strdup("")) &&
+        (c->policy.registry_check.ca_file = strdup("")) &&
+        (c->policy.build_image.image = strdup(DEFAULT_BUILD_IMAGE)) &&
+        (c->policy.build_image.pull_policy = strdup("IfNotPresent")) &&
+        (c->policy.build_image.resources = default_resources()) &&
+        (c->server.listen = strdup(":8443")) && (c->server.path = strdup("/mutate")) &&
+        (c->server.tls_cert_file = strdup("")) && (c->server.tls_key_file = strdup("")) &&
+        (c->server.tls_client_ca_file = strdup("")) && (c->server.metrics_listen = strdup(""));
     if (!ok) {
         config_free(c);
         return NULL;
@@ -1562,34 +1564,33 @@ void config_free(wh_config_t *c)
 {
     if (!c)
         return;
-    free(c->target_configmap);
-    free(c->buildkit_uri);
-    free(c->default_repository);
-    strlist_free(&c->logical_registries);
-    strlist_free(&c->domains);
-    free(c->production_domain);
-    free(c->build_project);
-    free(c->namespace_template);
-    free(c->production_namespace);
-    strlist_free(&c->basic_auth_registries);
-    free(c->production_domain_check.api_server);
-    free(c->production_domain_check.kubeconfig);
-    free(c->production_domain_check.token_file);
-    free(c->production_domain_check.ca_file);
-    free(c->registry_check.docker_config);
-    free(c->registry_check.ca_file);
-    strlist_free(&c->registry_check.insecure_registries);
-    free(c->build_image.image);
-    free(c->build_image.pull_policy);
-    cJSON_Delete(c->build_image.resources);
-    free(c->listen);
-    free(c->path);
-    free(c->tls_cert_file);
-    free(c->tls_key_file);
-    free(c->tls_client_ca_file);
-    free(c->metrics_listen);
+    free(c->policy.target_configmap);
+    free(c->policy.buildkit_uri);
+    free(c->policy.default_repository);
+    strlist_free(&c->policy.logical_registries);
+    strlist_free(&c->policy.domains);
+    free(c->policy.production_domain);
+    free(c->policy.build_project);
+    free(c->policy.namespace_template);
+    free(c->policy.production_namespace);
+    strlist_free(&c->policy.basic_auth_registries);
+    free(c->policy.production_domain_check.api_server);
+    free(c->policy.production_domain_check.kubeconfig);
+    free(c->policy.production_domain_check.token_file);
+    free(c->policy.production_domain_check.ca_file);
+    free(c->policy.registry_check.docker_config);
+    free(c->policy.registry_check.ca_file);
+    strlist_free(&c->policy.registry_check.insecure_registries);
+    free(c->policy.build_image.image);
+    free(c->policy.build_image.pull_policy);
+    cJSON_Delete(c->policy.build_image.resources);
+    free(c->server.listen);
+    free(c->server.path);
+    free(c->server.tls_cert_file);
+    free(c->server.tls_key_file);
+    free(c->server.tls_client_ca_file);
+    free(c->server.metrics_listen);
     free(c->source);
-    inject_free(c->inject);
     free(c);
 }
 
@@ -1668,16 +1669,6 @@ wh_config_t *config_load_buffer(const char *name, const char *buf, size_t len,
             (void)push_error(x.errs, x.file, 0, 0, m);
     }
     bool failed = x.errs->n > before || x.oom;
-    if (!failed) {
-        /* the values are final: render the build container for them */
-        inject_free(c->inject);
-        if (!(c->inject = inject_prepare(c))) {
-            char *m = strdup("out of memory while loading the configuration");
-            if (m)
-                (void)push_error(x.errs, x.file, 0, 0, m);
-            failed = true;
-        }
-    }
     config_errors_free(&local);
     if (failed) {
         config_free(c);

@@ -14,18 +14,48 @@
 
 #include <cjson/cJSON.h>
 
+#include "loglevel.h"
 #include "registry.h"
 
 typedef enum { LAYOUT_AUTO = 0, LAYOUT_PATH, LAYOUT_TAG } repo_layout_t;
-typedef enum { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR } log_level_t;
 
 typedef struct {
     char **items;
     size_t n;
 } strlist_t;
 
+/* imageBuilder.productionDomainCheck: does the production namespace exist. */
 typedef struct {
-    /* imageBuilder: */
+    bool enabled;         /* false */
+    char *api_server;     /* "" = in-cluster (KUBERNETES_SERVICE_HOST/PORT) */
+    char *kubeconfig;     /* "" */
+    char *token_file;     /* /var/run/secrets/kubernetes.io/serviceaccount/token */
+    char *ca_file;        /* /var/run/secrets/kubernetes.io/serviceaccount/ca.crt */
+    unsigned ttl_seconds; /* 60 */
+    unsigned timeout_ms;  /* 1000 */
+} nscheck_config_t;
+
+/* imageBuilder.registryCheck: does a target image already exist. */
+typedef struct {
+    bool enabled;                  /* false */
+    unsigned timeout_ms;           /* 1500 */
+    unsigned positive_ttl_seconds; /* 86400 */
+    unsigned negative_ttl_seconds; /* 10 */
+    unsigned cache_size;           /* 4096 */
+    char *docker_config;           /* "" : path to a Docker config.json */
+    char *ca_file;                 /* "" : extra CA bundle for private registries */
+    strlist_t insecure_registries; /* hosts reached over plain HTTP */
+} regcheck_config_t;
+
+/* imageBuilder.buildImage: the injected build container. */
+typedef struct {
+    char *image;       /* the build-image container image */
+    char *pull_policy; /* "IfNotPresent" */
+    cJSON *resources;  /* {"requests":{...},"limits":{...}} (owned) */
+} build_image_config_t;
+
+/* imageBuilder: the policy, everything the decision reads. */
+typedef struct {
     bool enabled;                 /* true */
     char *target_configmap;       /* "build-image-config" */
     char *buildkit_uri;           /* "" */
@@ -41,35 +71,13 @@ typedef struct {
     char *production_namespace;   /* derived: the template with project and domain */
     strlist_t
         basic_auth_registries; /* hosts with basic credentials; default: defaultRepository's host */
+    nscheck_config_t production_domain_check;
+    regcheck_config_t registry_check;
+    build_image_config_t build_image;
+} policy_config_t;
 
-    struct {
-        bool enabled;         /* false */
-        char *api_server;     /* "" = in-cluster (KUBERNETES_SERVICE_HOST/PORT) */
-        char *kubeconfig;     /* "" */
-        char *token_file;     /* /var/run/secrets/kubernetes.io/serviceaccount/token */
-        char *ca_file;        /* /var/run/secrets/kubernetes.io/serviceaccount/ca.crt */
-        unsigned ttl_seconds; /* 60 */
-        unsigned timeout_ms;  /* 1000 */
-    } production_domain_check;
-
-    struct {
-        bool enabled;                  /* false */
-        unsigned timeout_ms;           /* 1500 */
-        unsigned positive_ttl_seconds; /* 86400 */
-        unsigned negative_ttl_seconds; /* 10 */
-        unsigned cache_size;           /* 4096 */
-        char *docker_config;           /* "" : path to a Docker config.json */
-        char *ca_file;                 /* "" : extra CA bundle for private registries */
-        strlist_t insecure_registries; /* hosts reached over plain HTTP */
-    } registry_check;
-
-    struct {
-        char *image;       /* the build-image container image */
-        char *pull_policy; /* "IfNotPresent" */
-        cJSON *resources;  /* {"requests":{...},"limits":{...}} (owned) */
-    } build_image;
-
-    /* webhook: */
+/* webhook: how the server runs. */
+typedef struct {
     char *listen;                 /* ":8443" */
     char *path;                   /* "/mutate" (no trailing '/') */
     char *tls_cert_file;          /* "" */
@@ -81,9 +89,12 @@ typedef struct {
     log_level_t log_level;        /* info */
     unsigned request_timeout_ms;  /* 10000: idle/slow client bound */
     unsigned shutdown_timeout_ms; /* 20000 */
+} server_config_t;
 
-    char *source;          /* file name the config came from */
-    struct inject *inject; /* derived: the build container rendered for this config */
+typedef struct {
+    policy_config_t policy; /* imageBuilder: */
+    server_config_t server; /* webhook: */
+    char *source;           /* file name the config came from */
 } wh_config_t;
 
 typedef struct {

@@ -35,7 +35,7 @@ typedef struct {
 } container_t;
 
 typedef struct {
-    const wh_config_t *cfg;
+    const policy_config_t *cfg;
     const cJSON *pod;
     const wh_checks_t *checks;
     decision_t *d;
@@ -61,7 +61,7 @@ const char *outcome_name(outcome_t o)
     }
 }
 
-const char *decide_production_namespace(const wh_config_t *cfg)
+const char *decide_production_namespace(const policy_config_t *cfg)
 {
     return cfg->production_namespace ? cfg->production_namespace : "";
 }
@@ -160,7 +160,7 @@ static bool sv_has_prefix_slash(strview_t v, const char *prefix, strview_t *rest
     return true;
 }
 
-static bool host_has_basic(const wh_config_t *cfg, strview_t domain)
+static bool host_has_basic(const policy_config_t *cfg, strview_t domain)
 {
     for (size_t i = 0; i < cfg->basic_auth_registries.n; i++) {
         const char *h = cfg->basic_auth_registries.items[i];
@@ -323,7 +323,7 @@ static bool check_spec_registry(ctx_t *x, const imagespec_t *sp, const container
     registry_info_t info;
     classify_ref(&tr, &info);
     strview_t host = tr.domain;
-    const wh_config_t *cfg = x->cfg;
+    const policy_config_t *cfg = x->cfg;
     if (!registry_auth_reaches(cfg->auth, &info, host_has_basic(cfg, host))) {
         if (!sp->pull_secret)
             return deny(x, 403,
@@ -575,7 +575,7 @@ static bool record_target(ctx_t *x, const container_t *ct, bool build, check_ans
 
 static bool run(ctx_t *x)
 {
-    const wh_config_t *cfg = x->cfg;
+    const policy_config_t *cfg = x->cfg;
     const cJSON *pod = x->pod;
     if (!cJSON_IsObject(pod))
         return deny(x, 400, "the admission request carries no pod object");
@@ -761,19 +761,11 @@ static bool run(ctx_t *x)
     return build_patch(x, meta, spec);
 }
 
-bool decide(const wh_config_t *cfg, const cJSON *pod, const wh_checks_t *checks, decision_t *out)
+bool decide(const policy_t *p, const cJSON *pod, const wh_checks_t *checks, decision_t *out)
 {
     memset(out, 0, sizeof *out);
-    ctx_t x = {.cfg = cfg, .pod = pod, .checks = checks, .d = out, .inject = cfg->inject};
-    /* a configuration the loader did not make has no rendering yet */
-    inject_t *own = cfg->inject ? NULL : inject_prepare(cfg);
-    if (!x.inject)
-        x.inject = own;
-    if (x.inject)
-        run(&x);
-    else
-        x.oom = true;
-    inject_free(own);
+    ctx_t x = {.cfg = p->cfg, .pod = pod, .checks = checks, .d = out, .inject = p->inject};
+    run(&x);
     for (size_t i = 0; i < x.n_cs; i++)
         free(x.cs[i].target);
     free(x.cs);

@@ -16,8 +16,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "config.h"
-#include "inject.h"
+#include "policy.h"
 
 /* Pod label and annotation contract. */
 #define WH_PREFIX          "imagebuilder.union.ai/"
@@ -80,12 +79,12 @@ typedef struct {
 /* The pod: a Pod object as JSON (`object` of the review). `dry_run` does
  * not change the decision. Never fails on bad input: a malformed pod is a
  * denial that says what is malformed. Returns false only when out of memory. */
-bool decide(const wh_config_t *cfg, const cJSON *pod, const wh_checks_t *checks, decision_t *out);
+bool decide(const policy_t *p, const cJSON *pod, const wh_checks_t *checks, decision_t *out);
 void decision_free(decision_t *d);
 
 const char *outcome_name(outcome_t o); /* "allowed", "mutated", "denied" */
 
 /* The production namespace name the configuration implies. */
-const char *decide_production_namespace(const wh_config_t *cfg);
+const char *decide_production_namespace(const policy_config_t *cfg);
 
 #endif

@@ -39,7 +39,7 @@ static cJSON *env_value(const char *env, const char *value)
 }
 
 /* The container with the holes in place of its name, IMAGE_SPEC and TARGET_IMAGE. */
-static cJSON *container_template(const wh_config_t *cfg)
+static cJSON *container_template(const policy_config_t *cfg)
 {
     const char *cm = cfg->target_configmap;
     cJSON *c = cJSON_CreateObject();
@@ -93,7 +93,7 @@ static cJSON *volume_token(void)
     return v;
 }
 
-static cJSON *volume_storage(const wh_config_t *cfg)
+static cJSON *volume_storage(const policy_config_t *cfg)
 {
     cJSON *v = cJSON_CreateObject();
     cJSON_AddStringToObject(v, "name", WH_VOL_STORAGE);
@@ -116,7 +116,7 @@ static char *print_owned(cJSON *v)
     return copy;
 }
 
-inject_t *inject_prepare(const wh_config_t *cfg)
+inject_t *inject_prepare(const policy_config_t *cfg)
 {
     inject_t *inj = calloc(1, sizeof *inj);
     if (!inj)

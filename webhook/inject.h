@@ -19,7 +19,7 @@
 typedef struct inject inject_t;
 
 /* NULL when out of memory. */
-inject_t *inject_prepare(const wh_config_t *cfg);
+inject_t *inject_prepare(const policy_config_t *cfg);
 void inject_free(inject_t *inj);
 
 /* The init container `name` that builds `target` from `spec` (an ImageSpec

@@ -13,7 +13,7 @@ struct livecheck {
     unsigned reg_timeout_ms;
 };
 
-livecheck_t *livecheck_new_from(const livecheck_t *old, const wh_config_t *cfg, char *err,
+livecheck_t *livecheck_new_from(const livecheck_t *old, const policy_config_t *cfg, char *err,
                                 size_t errsz)
 {
     livecheck_t *lc = calloc(1, sizeof *lc);
@@ -24,13 +24,14 @@ livecheck_t *livecheck_new_from(const livecheck_t *old, const wh_config_t *cfg, 
     lc->reg_timeout_ms = cfg->registry_check.timeout_ms ? cfg->registry_check.timeout_ms : 1500;
     if (cfg->registry_check.enabled) {
         ttlcache_t *cache = old && old->rc ? regcheck_cache(old->rc) : NULL;
-        if (!(lc->rc = regcheck_new(cfg, cache, err, errsz))) {
+        if (!(lc->rc = regcheck_new(&cfg->registry_check, cache, err, errsz))) {
             livecheck_free(lc);
             return NULL;
         }
     }
     if (cfg->production_domain_check.enabled) {
-        if (!(lc->ns = nscheck_new(cfg, old ? old->ns : NULL, err, errsz))) {
+        if (!(lc->ns = nscheck_new(&cfg->production_domain_check, cfg->production_namespace,
+                                   old ? old->ns : NULL, err, errsz))) {
             livecheck_free(lc);
             return NULL;
         }
@@ -38,7 +39,7 @@ livecheck_t *livecheck_new_from(const livecheck_t *old, const wh_config_t *cfg, 
     return lc;
 }
 
-livecheck_t *livecheck_new(const wh_config_t *cfg, char *err, size_t errsz)
+livecheck_t *livecheck_new(const policy_config_t *cfg, char *err, size_t errsz)
 {
     return livecheck_new_from(NULL, cfg, err, errsz);
 }
@@ -162,17 +163,17 @@ void livecheck_metrics(const livecheck_t *lc, buf_t *out)
         nscheck_metrics(lc->ns, out);
 }
 
-bool livecheck_respond(livecheck_t *lc, const wh_config_t *cfg, const review_t *rv,
+bool livecheck_respond(livecheck_t *lc, const policy_t *policy, const review_t *rv,
                        livecheck_scratch_t *scratch, admission_response_t *out)
 {
     wh_checks_t checks = {0};
     if (lc && rv->is_pod_create &&
         (livecheck_registry_enabled(lc) || livecheck_namespace_enabled(lc))) {
         decision_t first;
-        if (!decide(cfg, rv->pod, &checks, &first))
+        if (!decide(policy, rv->pod, &checks, &first))
             return false;
         livecheck_answer(lc, &first, &checks, scratch);
         decision_free(&first);
     }
-    return admission_respond(cfg, rv, &checks, out);
+    return admission_respond(policy, rv, &checks, out);
 }

@@ -45,12 +45,12 @@ typedef struct {
  * object answers CHECK_NOT_RUN. NULL with a message in err when an enabled
  * check cannot be set up (unreadable Docker config or kubeconfig, no API
  * server known, invalid namespace name). */
-livecheck_t *livecheck_new(const wh_config_t *cfg, char *err, size_t errsz);
+livecheck_t *livecheck_new(const policy_config_t *cfg, char *err, size_t errsz);
 /* The same, taking over `old`'s state where it still applies (may be NULL):
  * the registry answer cache and the last namespace answer, so that a
  * configuration reload neither forgets answers nor waits for the API again.
  * `old` stays valid and must still be freed by its owner. */
-livecheck_t *livecheck_new_from(const livecheck_t *old, const wh_config_t *cfg, char *err,
+livecheck_t *livecheck_new_from(const livecheck_t *old, const policy_config_t *cfg, char *err,
                                 size_t errsz);
 void livecheck_free(livecheck_t *lc);
 
@@ -72,7 +72,7 @@ void livecheck_scratch_free(livecheck_scratch_t *scratch);
  * names what to check, livecheck_answer() asks, and the response is made
  * with the answers (admission_respond). `lc` may be NULL (no checks).
  * `scratch` keeps what was asked for livecheck_describe(); free it after. */
-bool livecheck_respond(livecheck_t *lc, const wh_config_t *cfg, const review_t *rv,
+bool livecheck_respond(livecheck_t *lc, const policy_t *policy, const review_t *rv,
                        livecheck_scratch_t *scratch, admission_response_t *out);
 
 /* One line per check asked, e.g.

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "config.h"
+#include "loglevel.h"
 
 /* Longest string value kept in a line; longer ones are cut and marked. */
 #define LOG_MAX_VALUE 4096

@@ -266,8 +266,13 @@ static int cmd_review(int argc, char **argv)
     char why[256];
     int rc = 1;
     livecheck_t *lc = NULL;
+    policy_t *policy = policy_new(&cfg->policy);
+    if (!policy) {
+        fprintf(stderr, "imagebuilder-webhook: out of memory\n");
+        goto out;
+    }
     if (live) {
-        lc = livecheck_new(cfg, why, sizeof why);
+        lc = livecheck_new(&cfg->policy, why, sizeof why);
         if (!lc) {
             fprintf(stderr, "imagebuilder-webhook: live checks: %s (use --no-live-checks)\n", why);
             goto out;
@@ -279,7 +284,7 @@ static int cmd_review(int argc, char **argv)
     }
     livecheck_scratch_t scratch = LIVECHECK_SCRATCH_INIT;
     admission_response_t resp;
-    if (!livecheck_respond(lc, cfg, &rv, &scratch, &resp)) {
+    if (!livecheck_respond(lc, policy, &rv, &scratch, &resp)) {
         fprintf(stderr, "imagebuilder-webhook: out of memory\n");
         livecheck_scratch_free(&scratch);
         review_free(&rv);
@@ -297,6 +302,7 @@ static int cmd_review(int argc, char **argv)
     review_free(&rv);
 out:
     livecheck_free(lc);
+    policy_free(policy);
     config_free(cfg);
     free(body);
     if (fflush(stdout) != 0)
@@ -322,8 +328,8 @@ static int cmd_check_config(int argc, char **argv)
         return 1;
     printf("%s: valid (defaultRepository \"%s\", authenticationType %s, layout %s, production "
            "namespace \"%s\")\n",
-           config, cfg->default_repository, auth_type_name(cfg->auth),
-           repo_layout_name(cfg->layout), cfg->production_namespace);
+           config, cfg->policy.default_repository, auth_type_name(cfg->policy.auth),
+           repo_layout_name(cfg->policy.layout), cfg->policy.production_namespace);
     config_free(cfg);
     return 0;
 }

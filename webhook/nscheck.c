@@ -549,13 +549,13 @@ static char *dup_or_null(const char *s)
     return s && s[0] ? strdup(s) : NULL;
 }
 
-nscheck_t *nscheck_new(const wh_config_t *cfg, const nscheck_t *seed, char *err, size_t errsz)
+nscheck_t *nscheck_new(const nscheck_config_t *cfg, const char *ns, const nscheck_t *seed,
+                       char *err, size_t errsz)
 {
     if (!regcheck_global_init()) {
         setmsg(err, errsz, "libcurl initialisation failed");
         return NULL;
     }
-    const char *ns = cfg->production_namespace;
     if (!ns || !valid_namespace(ns)) {
         setmsg(err, errsz,
                "productionDomainCheck: '%s' (namespaceTemplate with project and domain) is not a "
@@ -582,7 +582,7 @@ nscheck_t *nscheck_new(const wh_config_t *cfg, const nscheck_t *seed, char *err,
         setmsg(err, errsz, "cannot create a mutex");
         return NULL;
     }
-#define PDC cfg->production_domain_check
+#define PDC (*cfg)
     n->timeout_ms = PDC.timeout_ms ? PDC.timeout_ms : 1000;
     n->ttl_ms = (uint64_t)(PDC.ttl_seconds ? PDC.ttl_seconds : 60) * 1000u;
     n->started_at = ttlcache_monotonic_ms(NULL);

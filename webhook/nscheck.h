@@ -58,7 +58,8 @@ typedef struct nscheck nscheck_t;
  * and starts the refresh thread. `seed` (may be NULL): an older checker
  * of the same namespace and API whose answer is taken over so that a
  * configuration reload does not wait again. */
-nscheck_t *nscheck_new(const wh_config_t *cfg, const nscheck_t *seed, char *err, size_t errsz);
+nscheck_t *nscheck_new(const nscheck_config_t *cfg, const char *ns, const nscheck_t *seed,
+                       char *err, size_t errsz);
 /* Stops and joins the refresh thread. */
 void nscheck_free(nscheck_t *n);
 

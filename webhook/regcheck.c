@@ -750,7 +750,7 @@ static bool strlist_copy(strlist_t *dst, const strlist_t *src)
     return true;
 }
 
-regcheck_t *regcheck_new(const wh_config_t *cfg, ttlcache_t *cache, char *err, size_t errsz)
+regcheck_t *regcheck_new(const regcheck_config_t *cfg, ttlcache_t *cache, char *err, size_t errsz)
 {
     if (!regcheck_global_init()) {
         snprintf(err, errsz, "libcurl initialisation failed");
@@ -777,24 +777,21 @@ regcheck_t *regcheck_new(const wh_config_t *cfg, ttlcache_t *cache, char *err, s
         snprintf(err, errsz, "cannot create mutexes");
         return NULL;
     }
-    rc->timeout_ms = cfg->registry_check.timeout_ms ? cfg->registry_check.timeout_ms : 1500;
-    rc->pos_ttl_ms = (uint64_t)cfg->registry_check.positive_ttl_seconds * 1000u;
-    rc->neg_ttl_ms = (uint64_t)cfg->registry_check.negative_ttl_seconds * 1000u;
-    bool ok = strlist_copy(&rc->insecure, &cfg->registry_check.insecure_registries);
-    if (ok && cfg->registry_check.ca_file && cfg->registry_check.ca_file[0] &&
-        !(rc->ca_file = strdup(cfg->registry_check.ca_file)))
+    rc->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 1500;
+    rc->pos_ttl_ms = (uint64_t)cfg->positive_ttl_seconds * 1000u;
+    rc->neg_ttl_ms = (uint64_t)cfg->negative_ttl_seconds * 1000u;
+    bool ok = strlist_copy(&rc->insecure, &cfg->insecure_registries);
+    if (ok && cfg->ca_file && cfg->ca_file[0] && !(rc->ca_file = strdup(cfg->ca_file)))
         ok = false;
     if (!ok) {
         snprintf(err, errsz, "out of memory");
         goto fail;
     }
-    if (cfg->registry_check.docker_config && cfg->registry_check.docker_config[0] &&
-        !dockercfg_load(cfg->registry_check.docker_config, &rc->dcfg, err, errsz))
+    if (cfg->docker_config && cfg->docker_config[0] &&
+        !dockercfg_load(cfg->docker_config, &rc->dcfg, err, errsz))
         goto fail;
-    rc->cache =
-        cache ? ttlcache_ref(cache)
-              : ttlcache_new(cfg->registry_check.cache_size ? cfg->registry_check.cache_size : 4096,
-                             NULL, NULL);
+    rc->cache = cache ? ttlcache_ref(cache)
+                      : ttlcache_new(cfg->cache_size ? cfg->cache_size : 4096, NULL, NULL);
     rc->share = curl_share_init();
     if (!rc->cache || !rc->share) {
         snprintf(err, errsz, "out of memory");

@@ -52,7 +52,8 @@
  * when its last holder lets it go. */
 typedef struct {
     wh_config_t *cfg;
-    livecheck_t *lc; /* the live checks of this config (answers CHECK_NOT_RUN when off) */
+    policy_t *policy; /* what the decision reads, built from cfg */
+    livecheck_t *lc;  /* the live checks of this config (answers CHECK_NOT_RUN when off) */
     atomic_int refs;
 } cfg_ref_t;
 
@@ -69,6 +70,7 @@ static void cfg_release(cfg_ref_t *r)
 {
     if (r && atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1) {
         livecheck_free(r->lc);
+        policy_free(r->policy);
         config_free(r->cfg);
         free(r);
     }
@@ -81,12 +83,15 @@ static bool cfg_publish(wh_config_t *c, livecheck_t *lc)
     cfg_ref_t *r = NULL, *old;
     if (c) {
         r = malloc(sizeof *r);
-        if (!r) {
+        policy_t *p = r ? policy_new(&c->policy) : NULL;
+        if (!p) {
+            free(r);
             livecheck_free(lc);
             config_free(c);
             return false;
         }
         r->cfg = c;
+        r->policy = p;
         r->lc = lc;
         atomic_init(&r->refs, 1);
     }
@@ -358,7 +363,7 @@ static void check_link_dispose(void *p)
 static void check_job_run(void *arg)
 {
     check_job_t *j = arg;
-    j->ok = livecheck_respond(j->ref->lc, j->ref->cfg, &j->rv, &j->scratch, &j->resp);
+    j->ok = livecheck_respond(j->ref->lc, j->ref->policy, &j->rv, &j->scratch, &j->resp);
     h2o_multithread_send_message(&j->w->checked, &j->msg);
 }
 
@@ -421,7 +426,7 @@ static bool submit_checks(worker_t *w, h2o_req_t *req, review_t *rv, uint64_t t0
 
 /* Parses and answers a review: here, or on the check threads when a live
  * check is on and it is a pod CREATE. */
-static int answer_admission(worker_t *w, const wh_config_t *cfg, h2o_req_t *req, bool checks_on,
+static int answer_admission(worker_t *w, const policy_t *policy, h2o_req_t *req, bool checks_on,
                             uint64_t t0)
 {
     review_t rv;
@@ -442,7 +447,7 @@ static int answer_admission(worker_t *w, const wh_config_t *cfg, h2o_req_t *req,
     }
     wh_checks_t none = {0};
     admission_response_t resp;
-    bool ok = admission_respond(cfg, &rv, &none, &resp);
+    bool ok = admission_respond(policy, &rv, &none, &resp);
     int r = ok ? send_answer(w, req, &rv, &resp, t0) : internal_error(w, req, t0);
     review_free(&rv);
     return r;
@@ -456,7 +461,7 @@ static int handle_admission(worker_t *w, const wh_config_t *cfg, h2o_req_t *req)
         return respond_text(req, 415, "Unsupported Media Type",
                             "the body must be an AdmissionReview with Content-Type "
                             "application/json\n");
-    if (req->entity.len > cfg->max_request_bytes && req->entity.len > S.max_request_bytes)
+    if (req->entity.len > cfg->server.max_request_bytes && req->entity.len > S.max_request_bytes)
         return respond_text(req, 413, "Request Entity Too Large", "request body too large\n");
 
     uint64_t t0 = mono_nanos();
@@ -466,9 +471,9 @@ static int handle_admission(worker_t *w, const wh_config_t *cfg, h2o_req_t *req)
     livecheck_t *lc = w->cfg.ref->lc;
     bool checks_on = livecheck_registry_enabled(lc) || livecheck_namespace_enabled(lc);
     if (checks_on)
-        return answer_admission(w, cfg, req, true, t0);
+        return answer_admission(w, w->cfg.ref->policy, req, true, t0);
     jsonarena_begin();
-    int r = answer_admission(w, cfg, req, false, t0);
+    int r = answer_admission(w, w->cfg.ref->policy, req, false, t0);
     jsonarena_end();
     return r;
 }
@@ -495,7 +500,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         path.len--;
     bool over_tls = req->scheme == &H2O_URL_SCHEME_HTTPS;
 
-    if (over_tls && cfg && h2o_memis(path.base, path.len, cfg->path, strlen(cfg->path)))
+    if (over_tls && cfg &&
+        h2o_memis(path.base, path.len, cfg->server.path, strlen(cfg->server.path)))
         return handle_admission(w, cfg, req);
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/healthz"))) {
         if (!is_get_or_head(req))
@@ -782,9 +788,9 @@ static bool str_changed(const char *a, const char *b)
  * overridden by flags). Returns true when they changed. */
 static bool set_tls_files(const wh_config_t *c)
 {
-    const char *cert = pick(S.cert_override, c->tls_cert_file);
-    const char *key = pick(S.key_override, c->tls_key_file);
-    const char *ca = pick(NULL, c->tls_client_ca_file);
+    const char *cert = pick(S.cert_override, c->server.tls_cert_file);
+    const char *key = pick(S.key_override, c->server.tls_key_file);
+    const char *ca = pick(NULL, c->server.tls_client_ca_file);
     if (S.cert_file && !str_changed(cert, S.cert_file) && !str_changed(key, S.key_file) &&
         !str_changed(ca, S.ca_file))
         return false;
@@ -832,17 +838,17 @@ static void warn_restart_needed(const wh_config_t *old, const wh_config_t *c)
 {
     const char *what[6];
     size_t n = 0;
-    if (str_changed(old->listen, c->listen))
+    if (str_changed(old->server.listen, c->server.listen))
         what[n++] = "webhook.listen";
-    if (str_changed(old->metrics_listen, c->metrics_listen))
+    if (str_changed(old->server.metrics_listen, c->server.metrics_listen))
         what[n++] = "webhook.metricsListen";
-    if (old->threads != c->threads)
+    if (old->server.threads != c->server.threads)
         what[n++] = "webhook.threads";
-    if (old->max_request_bytes != c->max_request_bytes)
+    if (old->server.max_request_bytes != c->server.max_request_bytes)
         what[n++] = "webhook.maxRequestBytes";
-    if (old->request_timeout_ms != c->request_timeout_ms)
+    if (old->server.request_timeout_ms != c->server.request_timeout_ms)
         what[n++] = "webhook.requestTimeoutMs";
-    if (old->shutdown_timeout_ms != c->shutdown_timeout_ms)
+    if (old->server.shutdown_timeout_ms != c->server.shutdown_timeout_ms)
         what[n++] = "webhook.shutdownTimeoutMs";
     if (n == 0)
         return;
@@ -872,7 +878,7 @@ static bool reload_config(const char *why)
     if (old)
         warn_restart_needed(old, c);
     char err[512];
-    livecheck_t *lc = livecheck_new_from(h.ref ? h.ref->lc : NULL, c, err, sizeof err);
+    livecheck_t *lc = livecheck_new_from(h.ref ? h.ref->lc : NULL, &c->policy, err, sizeof err);
     cfg_holder_release(&h);
     if (!lc) {
         metrics_config_reload(false);
@@ -880,7 +886,7 @@ static bool reload_config(const char *why)
         config_free(c);
         return false;
     }
-    log_set_level(c->log_level);
+    log_set_level(c->server.log_level);
     bool tls_changed = set_tls_files(c);
     if (!cfg_publish(c, lc)) {
         metrics_config_reload(false);
@@ -975,12 +981,12 @@ static void setup_globalconf(const wh_config_t *c)
     h2o_config_init(&S.gconf);
     S.gconf_init = true;
     S.gconf.server_name = h2o_iovec_init(H2O_STRLIT("imagebuilder-webhook"));
-    S.gconf.max_request_entity_size = c->max_request_bytes;
-    uint64_t t = c->request_timeout_ms ? c->request_timeout_ms : 10000;
+    S.gconf.max_request_entity_size = c->server.max_request_bytes;
+    uint64_t t = c->server.request_timeout_ms ? c->server.request_timeout_ms : 10000;
     S.gconf.http1.req_timeout = t;
     S.gconf.http2.idle_timeout = t;
     S.gconf.handshake_timeout = t;
-    S.gconf.http2.graceful_shutdown_timeout = c->shutdown_timeout_ms;
+    S.gconf.http2.graceful_shutdown_timeout = c->server.shutdown_timeout_ms;
     S.gconf.http1.upgrade_to_http2 = 0;
     h2o_hostconf_t *host =
         h2o_config_register_host(&S.gconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
@@ -995,7 +1001,7 @@ static void setup_globalconf(const wh_config_t *c)
 
 static size_t thread_count(const wh_config_t *c)
 {
-    long n = c->threads;
+    long n = c->server.threads;
     if (n <= 0)
         n = sysconf(_SC_NPROCESSORS_ONLN);
     if (n <= 0)
@@ -1120,16 +1126,18 @@ int server_run(const server_options_t *opts)
         return 1;
     }
 
-    log_set_level(c->log_level);
-    S.shutdown_timeout_ms = c->shutdown_timeout_ms;
-    S.max_request_bytes = c->max_request_bytes;
+    log_set_level(c->server.log_level);
+    S.shutdown_timeout_ms = c->server.shutdown_timeout_ms;
+    S.max_request_bytes = c->server.max_request_bytes;
     set_tls_files(c);
-    const char *listen_addr = opts->listen ? opts->listen : c->listen;
+    const char *listen_addr = opts->listen ? opts->listen : c->server.listen;
     size_t n_threads = thread_count(c);
-    char *metrics_addr = c->metrics_listen && *c->metrics_listen ? strdup(c->metrics_listen) : NULL;
+    char *metrics_addr = c->server.metrics_listen && *c->server.metrics_listen
+                             ? strdup(c->server.metrics_listen)
+                             : NULL;
     char *listen_copy = strdup(listen_addr ? listen_addr : ":8443");
     setup_globalconf(c);
-    livecheck_t *lc = livecheck_new(c, err, sizeof err);
+    livecheck_t *lc = livecheck_new(&c->policy, err, sizeof err);
     if (!lc) {
         fprintf(stderr, "imagebuilder-webhook serve: live checks: %s\n", err);
         free(metrics_addr);
@@ -1144,7 +1152,7 @@ int server_run(const server_options_t *opts)
         n_check_threads > CHECK_THREADS_MAX ? CHECK_THREADS_MAX : n_check_threads, CHECK_QUEUE_MAX);
     if (!cfg_publish(c, lc) || !listen_copy || !S.checks ||
         !metrics_register_extra(render_livecheck_metrics) ||
-        (c->metrics_listen && *c->metrics_listen && !metrics_addr)) {
+        (c->server.metrics_listen && *c->server.metrics_listen && !metrics_addr)) {
         fprintf(stderr, "imagebuilder-webhook serve: out of memory\n");
         free(metrics_addr);
         free(listen_copy);

@@ -30,6 +30,7 @@ static const char *const yamls[] = {
 };
 #define NCFG (sizeof yamls / sizeof yamls[0])
 static wh_config_t *cfgs[NCFG];
+static policy_t *policies[NCFG];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -44,13 +45,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             abort();
         }
         config_errors_free(&errs);
+        if (!(policies[i] = policy_new(&cfgs[i]->policy)))
+            abort();
     }
     return 0;
 }
 
 /* Decodes the response's patch, applies it to a copy of the pod and checks
  * that the result is left alone by a second decision. */
-static void check_patch(const wh_config_t *cfg, const review_t *rv, const cJSON *resp)
+static void check_patch(const policy_t *cfg, const review_t *rv, const cJSON *resp)
 {
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(resp, "response");
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "patch");
@@ -86,7 +89,7 @@ static void check_patch(const wh_config_t *cfg, const review_t *rv, const cJSON 
     cJSON_Delete(ops);
 }
 
-static void one(const wh_config_t *cfg, const review_t *rv)
+static void one(const policy_t *cfg, const review_t *rv)
 {
     wh_checks_t checks;
     memset(&checks, 0, sizeof checks);
@@ -144,7 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     for (size_t i = 0; i < NCFG; i++)
-        one(cfgs[i], &rv);
+        one(policies[i], &rv);
     review_free(&rv);
     free(s);
     return 0;

@@ -15,14 +15,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&errs, 0, sizeof errs);
     wh_config_t *c = config_load_buffer("fuzz.yaml", s, size, &errs);
     if (c) {
-        FUZZ_CHECK(c->path && c->path[0] == '/');
-        FUZZ_CHECK(c->production_namespace && c->production_namespace[0]);
+        FUZZ_CHECK(c->server.path && c->server.path[0] == '/');
+        FUZZ_CHECK(c->policy.production_namespace && c->policy.production_namespace[0]);
         bool found = false;
-        for (size_t i = 0; i < c->domains.n; i++)
-            found |= strcmp(c->domains.items[i], c->production_domain) == 0;
+        for (size_t i = 0; i < c->policy.domains.n; i++)
+            found |= strcmp(c->policy.domains.items[i], c->policy.production_domain) == 0;
         FUZZ_CHECK(found);
-        FUZZ_CHECK(c->max_request_bytes >= 1024);
-        FUZZ_CHECK(repo_layout_name(c->layout) != NULL);
+        FUZZ_CHECK(c->server.max_request_bytes >= 1024);
+        FUZZ_CHECK(repo_layout_name(c->policy.layout) != NULL);
         config_free(c);
     } else {
         FUZZ_CHECK(errs.n > 0);

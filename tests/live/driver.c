@@ -68,7 +68,7 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     /* Log lines (JSON on stderr) only when asked: LIVE_LOG=1. */
     log_set_level(getenv("LIVE_LOG") ? LOG_DEBUG : LOG_ERROR);
-    wh_config_t cfg;
+    policy_config_t cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.registry_check.timeout_ms = 1500;
     cfg.registry_check.positive_ttl_seconds = 86400;
@@ -141,7 +141,7 @@ int main(int argc, char **argv)
 
     if (strcmp(cmd, "reg") == 0) {
         cfg.registry_check.enabled = true;
-        regcheck_t *rc = regcheck_new(&cfg, NULL, err, sizeof err);
+        regcheck_t *rc = regcheck_new(&cfg.registry_check, NULL, err, sizeof err);
         if (!rc) {
             printf("error: %s\n", err);
             return 1;
@@ -174,7 +174,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "ns") == 0) {
         cfg.production_domain_check.enabled = true;
         uint64_t t0 = ttlcache_monotonic_ms(NULL);
-        nscheck_t *ns = nscheck_new(&cfg, NULL, err, sizeof err);
+        nscheck_t *ns = nscheck_new(&cfg.production_domain_check, cfg.production_namespace, NULL,
+                                    err, sizeof err);
         if (!ns) {
             printf("error: %s\n", err);
             return 1;

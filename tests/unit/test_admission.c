@@ -42,7 +42,10 @@ static cJSON *respond(const char *body, review_t *rv, admission_response_t *resp
     wh_config_t *cfg = local_cfg();
     ck_assert_msg(admission_parse(body, strlen(body), rv, why, sizeof why), "%s", why);
     wh_checks_t checks = {0};
-    ck_assert(admission_respond(cfg, rv, &checks, resp));
+    policy_t *p = policy_new(&cfg->policy);
+    ck_assert_ptr_nonnull(p);
+    ck_assert(admission_respond(p, rv, &checks, resp));
+    policy_free(p);
     config_free(cfg);
     cJSON *out = cJSON_Parse(resp->body);
     ck_assert_ptr_nonnull(out);

@@ -125,7 +125,9 @@ static answer_t answer(const char *body, size_t len)
     wh_config_t *cfg = bi_config();
     wh_checks_t checks = {0};
     admission_response_t out;
-    ck_assert(admission_respond(cfg, &rv, &checks, &out));
+    policy_t *pol = policy_new(&cfg->policy);
+    ck_assert_ptr_nonnull(pol);
+    ck_assert(admission_respond(pol, &rv, &checks, &out));
     ck_assert_ptr_nonnull(out.body);
     ck_assert_msg(utf8_valid((const unsigned char *)out.body, out.len),
                   "the response is not valid UTF-8");
@@ -149,6 +151,7 @@ static answer_t answer(const char *body, size_t len)
     }
     admission_response_free(&out);
     review_free(&rv);
+    policy_free(pol);
     config_free(cfg);
     return a;
 }

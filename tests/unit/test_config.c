@@ -81,59 +81,59 @@ static void expect_error(const char *yaml, size_t line, size_t col, const char *
 
 static void assert_defaults(const wh_config_t *c)
 {
-    ck_assert(c->enabled);
-    ck_assert_str_eq(c->target_configmap, "build-image-config");
-    ck_assert_str_eq(c->buildkit_uri, "");
-    ck_assert_str_eq(c->default_repository, "");
-    ck_assert_int_eq(c->auth, AUTH_NOOP);
-    ck_assert(c->buildkit_enabled);
-    ck_assert_int_eq(c->layout, LAYOUT_AUTO);
-    ck_assert_uint_eq(c->logical_registries.n, 1);
-    ck_assert_str_eq(c->logical_registries.items[0], "cr.union.ai");
-    ck_assert_uint_eq(c->domains.n, 3);
-    ck_assert_str_eq(c->domains.items[0], "development");
-    ck_assert_str_eq(c->domains.items[1], "staging");
-    ck_assert_str_eq(c->domains.items[2], "production");
-    ck_assert_str_eq(c->production_domain, "production");
-    ck_assert_str_eq(c->build_project, "system");
-    ck_assert_str_eq(c->namespace_template, "{{ project }}-{{ domain }}");
-    ck_assert_str_eq(c->production_namespace, "system-production");
-    ck_assert_uint_eq(c->basic_auth_registries.n, 0);
-    ck_assert(!c->production_domain_check.enabled);
-    ck_assert_str_eq(c->production_domain_check.api_server, "");
-    ck_assert_str_eq(c->production_domain_check.kubeconfig, "");
-    ck_assert_str_eq(c->production_domain_check.token_file,
+    ck_assert(c->policy.enabled);
+    ck_assert_str_eq(c->policy.target_configmap, "build-image-config");
+    ck_assert_str_eq(c->policy.buildkit_uri, "");
+    ck_assert_str_eq(c->policy.default_repository, "");
+    ck_assert_int_eq(c->policy.auth, AUTH_NOOP);
+    ck_assert(c->policy.buildkit_enabled);
+    ck_assert_int_eq(c->policy.layout, LAYOUT_AUTO);
+    ck_assert_uint_eq(c->policy.logical_registries.n, 1);
+    ck_assert_str_eq(c->policy.logical_registries.items[0], "cr.union.ai");
+    ck_assert_uint_eq(c->policy.domains.n, 3);
+    ck_assert_str_eq(c->policy.domains.items[0], "development");
+    ck_assert_str_eq(c->policy.domains.items[1], "staging");
+    ck_assert_str_eq(c->policy.domains.items[2], "production");
+    ck_assert_str_eq(c->policy.production_domain, "production");
+    ck_assert_str_eq(c->policy.build_project, "system");
+    ck_assert_str_eq(c->policy.namespace_template, "{{ project }}-{{ domain }}");
+    ck_assert_str_eq(c->policy.production_namespace, "system-production");
+    ck_assert_uint_eq(c->policy.basic_auth_registries.n, 0);
+    ck_assert(!c->policy.production_domain_check.enabled);
+    ck_assert_str_eq(c->policy.production_domain_check.api_server, "");
+    ck_assert_str_eq(c->policy.production_domain_check.kubeconfig, "");
+    ck_assert_str_eq(c->policy.production_domain_check.token_file,
                      "/var/run/secrets/kubernetes.io/serviceaccount/token");
-    ck_assert_str_eq(c->production_domain_check.ca_file,
+    ck_assert_str_eq(c->policy.production_domain_check.ca_file,
                      "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt");
-    ck_assert_uint_eq(c->production_domain_check.ttl_seconds, 60);
-    ck_assert_uint_eq(c->production_domain_check.timeout_ms, 1000);
-    ck_assert(!c->registry_check.enabled);
-    ck_assert_uint_eq(c->registry_check.timeout_ms, 1500);
-    ck_assert_uint_eq(c->registry_check.positive_ttl_seconds, 86400);
-    ck_assert_uint_eq(c->registry_check.negative_ttl_seconds, 10);
-    ck_assert_uint_eq(c->registry_check.cache_size, 4096);
-    ck_assert_str_eq(c->registry_check.docker_config, "");
-    ck_assert_str_eq(c->registry_check.ca_file, "");
-    ck_assert_uint_eq(c->registry_check.insecure_registries.n, 0);
-    ck_assert_str_eq(c->build_image.image,
+    ck_assert_uint_eq(c->policy.production_domain_check.ttl_seconds, 60);
+    ck_assert_uint_eq(c->policy.production_domain_check.timeout_ms, 1000);
+    ck_assert(!c->policy.registry_check.enabled);
+    ck_assert_uint_eq(c->policy.registry_check.timeout_ms, 1500);
+    ck_assert_uint_eq(c->policy.registry_check.positive_ttl_seconds, 86400);
+    ck_assert_uint_eq(c->policy.registry_check.negative_ttl_seconds, 10);
+    ck_assert_uint_eq(c->policy.registry_check.cache_size, 4096);
+    ck_assert_str_eq(c->policy.registry_check.docker_config, "");
+    ck_assert_str_eq(c->policy.registry_check.ca_file, "");
+    ck_assert_uint_eq(c->policy.registry_check.insecure_registries.n, 0);
+    ck_assert_str_eq(c->policy.build_image.image,
                      "public.ecr.aws/g1m2l3c1/imagebuilder-staging/build-image:latest");
-    ck_assert_str_eq(c->build_image.pull_policy, "IfNotPresent");
-    char *res = cJSON_PrintUnformatted(c->build_image.resources);
+    ck_assert_str_eq(c->policy.build_image.pull_policy, "IfNotPresent");
+    char *res = cJSON_PrintUnformatted(c->policy.build_image.resources);
     ck_assert_str_eq(res, "{\"requests\":{\"cpu\":\"500m\",\"memory\":\"1Gi\"},\"limits\":{"
                           "\"memory\":\"4Gi\"}}");
     free(res);
-    ck_assert_str_eq(c->listen, ":8443");
-    ck_assert_str_eq(c->path, "/mutate");
-    ck_assert_str_eq(c->tls_cert_file, "");
-    ck_assert_str_eq(c->tls_key_file, "");
-    ck_assert_str_eq(c->tls_client_ca_file, "");
-    ck_assert_uint_eq(c->threads, 0);
-    ck_assert_uint_eq(c->max_request_bytes, 3u * 1024 * 1024);
-    ck_assert_str_eq(c->metrics_listen, "");
-    ck_assert_int_eq(c->log_level, LOG_INFO);
-    ck_assert_uint_eq(c->request_timeout_ms, 10000);
-    ck_assert_uint_eq(c->shutdown_timeout_ms, 20000);
+    ck_assert_str_eq(c->server.listen, ":8443");
+    ck_assert_str_eq(c->server.path, "/mutate");
+    ck_assert_str_eq(c->server.tls_cert_file, "");
+    ck_assert_str_eq(c->server.tls_key_file, "");
+    ck_assert_str_eq(c->server.tls_client_ca_file, "");
+    ck_assert_uint_eq(c->server.threads, 0);
+    ck_assert_uint_eq(c->server.max_request_bytes, 3u * 1024 * 1024);
+    ck_assert_str_eq(c->server.metrics_listen, "");
+    ck_assert_int_eq(c->server.log_level, LOG_INFO);
+    ck_assert_uint_eq(c->server.request_timeout_ms, 10000);
+    ck_assert_uint_eq(c->server.shutdown_timeout_ms, 20000);
 }
 
 START_TEST(defaults_builtin_and_empty_inputs)
@@ -173,56 +173,57 @@ START_TEST(every_key_is_read)
     ck_assert_msg(c != NULL, "%s", all);
     free(all);
     ck_assert_str_eq(c->source, "tests/config/good-full.yaml");
-    ck_assert(c->enabled);
-    ck_assert_str_eq(c->target_configmap, "my-build-config");
-    ck_assert_str_eq(c->buildkit_uri, "tcp://buildkitd.buildkit.svc.cluster.local:1234");
-    ck_assert_str_eq(c->default_repository, "us-central1-docker.pkg.dev/my-project/images");
-    ck_assert_int_eq(c->auth, AUTH_GOOGLE);
-    ck_assert(!c->buildkit_enabled);
-    ck_assert_int_eq(c->layout, LAYOUT_PATH);
-    ck_assert_uint_eq(c->logical_registries.n, 2);
-    ck_assert_str_eq(c->logical_registries.items[1], "registry.internal:5000/team");
-    ck_assert_uint_eq(c->domains.n, 2);
-    ck_assert_str_eq(c->domains.items[1], "prod");
-    ck_assert_str_eq(c->production_domain, "prod");
-    ck_assert_str_eq(c->build_project, "builds");
-    ck_assert_str_eq(c->namespace_template, "{{ domain }}-{{ project }}");
-    ck_assert_str_eq(c->production_namespace, "prod-builds");
-    ck_assert(c->production_domain_check.enabled);
-    ck_assert_str_eq(c->production_domain_check.api_server, "https://10.0.0.1:6443");
-    ck_assert_str_eq(c->production_domain_check.kubeconfig, "/etc/kube/config");
-    ck_assert_str_eq(c->production_domain_check.token_file, "/var/run/token");
-    ck_assert_str_eq(c->production_domain_check.ca_file, "/var/run/ca.crt");
-    ck_assert_uint_eq(c->production_domain_check.ttl_seconds, 30);
-    ck_assert_uint_eq(c->production_domain_check.timeout_ms, 500);
-    ck_assert(c->registry_check.enabled);
-    ck_assert_uint_eq(c->registry_check.timeout_ms, 800);
-    ck_assert_uint_eq(c->registry_check.positive_ttl_seconds, 3600);
-    ck_assert_uint_eq(c->registry_check.negative_ttl_seconds, 5);
-    ck_assert_uint_eq(c->registry_check.cache_size, 100);
-    ck_assert_str_eq(c->registry_check.docker_config, "/etc/docker/config.json");
-    ck_assert_str_eq(c->registry_check.ca_file, "/etc/ssl/registry-ca.pem");
-    ck_assert_uint_eq(c->registry_check.insecure_registries.n, 1);
-    ck_assert_str_eq(c->registry_check.insecure_registries.items[0], "registry.internal:5000");
-    ck_assert_str_eq(c->build_image.image, "ghcr.io/my-org/build-image:1.2.3");
-    ck_assert_str_eq(c->build_image.pull_policy, "Always");
-    char *res = cJSON_PrintUnformatted(c->build_image.resources);
+    ck_assert(c->policy.enabled);
+    ck_assert_str_eq(c->policy.target_configmap, "my-build-config");
+    ck_assert_str_eq(c->policy.buildkit_uri, "tcp://buildkitd.buildkit.svc.cluster.local:1234");
+    ck_assert_str_eq(c->policy.default_repository, "us-central1-docker.pkg.dev/my-project/images");
+    ck_assert_int_eq(c->policy.auth, AUTH_GOOGLE);
+    ck_assert(!c->policy.buildkit_enabled);
+    ck_assert_int_eq(c->policy.layout, LAYOUT_PATH);
+    ck_assert_uint_eq(c->policy.logical_registries.n, 2);
+    ck_assert_str_eq(c->policy.logical_registries.items[1], "registry.internal:5000/team");
+    ck_assert_uint_eq(c->policy.domains.n, 2);
+    ck_assert_str_eq(c->policy.domains.items[1], "prod");
+    ck_assert_str_eq(c->policy.production_domain, "prod");
+    ck_assert_str_eq(c->policy.build_project, "builds");
+    ck_assert_str_eq(c->policy.namespace_template, "{{ domain }}-{{ project }}");
+    ck_assert_str_eq(c->policy.production_namespace, "prod-builds");
+    ck_assert(c->policy.production_domain_check.enabled);
+    ck_assert_str_eq(c->policy.production_domain_check.api_server, "https://10.0.0.1:6443");
+    ck_assert_str_eq(c->policy.production_domain_check.kubeconfig, "/etc/kube/config");
+    ck_assert_str_eq(c->policy.production_domain_check.token_file, "/var/run/token");
+    ck_assert_str_eq(c->policy.production_domain_check.ca_file, "/var/run/ca.crt");
+    ck_assert_uint_eq(c->policy.production_domain_check.ttl_seconds, 30);
+    ck_assert_uint_eq(c->policy.production_domain_check.timeout_ms, 500);
+    ck_assert(c->policy.registry_check.enabled);
+    ck_assert_uint_eq(c->policy.registry_check.timeout_ms, 800);
+    ck_assert_uint_eq(c->policy.registry_check.positive_ttl_seconds, 3600);
+    ck_assert_uint_eq(c->policy.registry_check.negative_ttl_seconds, 5);
+    ck_assert_uint_eq(c->policy.registry_check.cache_size, 100);
+    ck_assert_str_eq(c->policy.registry_check.docker_config, "/etc/docker/config.json");
+    ck_assert_str_eq(c->policy.registry_check.ca_file, "/etc/ssl/registry-ca.pem");
+    ck_assert_uint_eq(c->policy.registry_check.insecure_registries.n, 1);
+    ck_assert_str_eq(c->policy.registry_check.insecure_registries.items[0],
+                     "registry.internal:5000");
+    ck_assert_str_eq(c->policy.build_image.image, "ghcr.io/my-org/build-image:1.2.3");
+    ck_assert_str_eq(c->policy.build_image.pull_policy, "Always");
+    char *res = cJSON_PrintUnformatted(c->policy.build_image.resources);
     ck_assert_str_eq(res, "{\"requests\":{\"cpu\":\"1\",\"memory\":\"2Gi\"},\"limits\":{"
                           "\"memory\":\"8Gi\",\"ephemeral-storage\":\"20Gi\"}}");
     free(res);
-    ck_assert_uint_eq(c->basic_auth_registries.n, 1);
-    ck_assert_str_eq(c->basic_auth_registries.items[0], "registry.internal:5000");
-    ck_assert_str_eq(c->listen, "0.0.0.0:9443");
-    ck_assert_str_eq(c->path, "/mutate/pods");
-    ck_assert_str_eq(c->tls_cert_file, "/etc/tls/tls.crt");
-    ck_assert_str_eq(c->tls_key_file, "/etc/tls/tls.key");
-    ck_assert_str_eq(c->tls_client_ca_file, "/etc/tls/ca.crt");
-    ck_assert_uint_eq(c->threads, 4);
-    ck_assert_uint_eq(c->max_request_bytes, 1048576);
-    ck_assert_str_eq(c->metrics_listen, ":9090");
-    ck_assert_int_eq(c->log_level, LOG_DEBUG);
-    ck_assert_uint_eq(c->request_timeout_ms, 5000);
-    ck_assert_uint_eq(c->shutdown_timeout_ms, 30000);
+    ck_assert_uint_eq(c->policy.basic_auth_registries.n, 1);
+    ck_assert_str_eq(c->policy.basic_auth_registries.items[0], "registry.internal:5000");
+    ck_assert_str_eq(c->server.listen, "0.0.0.0:9443");
+    ck_assert_str_eq(c->server.path, "/mutate/pods");
+    ck_assert_str_eq(c->server.tls_cert_file, "/etc/tls/tls.crt");
+    ck_assert_str_eq(c->server.tls_key_file, "/etc/tls/tls.key");
+    ck_assert_str_eq(c->server.tls_client_ca_file, "/etc/tls/ca.crt");
+    ck_assert_uint_eq(c->server.threads, 4);
+    ck_assert_uint_eq(c->server.max_request_bytes, 1048576);
+    ck_assert_str_eq(c->server.metrics_listen, ":9090");
+    ck_assert_int_eq(c->server.log_level, LOG_DEBUG);
+    ck_assert_uint_eq(c->server.request_timeout_ms, 5000);
+    ck_assert_uint_eq(c->server.shutdown_timeout_ms, 30000);
     config_free(c);
 }
 END_TEST
@@ -241,36 +242,36 @@ START_TEST(enums_and_simple_values)
         char y[128];
         snprintf(y, sizeof y, "imageBuilder:\n  authenticationType: %s\n", auths[i].v);
         wh_config_t *c = load_ok(y);
-        ck_assert_int_eq(c->auth, auths[i].t);
+        ck_assert_int_eq(c->policy.auth, auths[i].t);
         config_free(c);
     }
     wh_config_t *c = load_ok("imageBuilder:\n  repositoryLayout: tag\n  enabled: false\n");
-    ck_assert_int_eq(c->layout, LAYOUT_TAG);
-    ck_assert(!c->enabled);
+    ck_assert_int_eq(c->policy.layout, LAYOUT_TAG);
+    ck_assert(!c->policy.enabled);
     config_free(c);
     const char *levels[] = {"debug", "info", "warn", "error"};
     for (size_t i = 0; i < 4; i++) {
         char y[64];
         snprintf(y, sizeof y, "webhook:\n  logLevel: %s\n", levels[i]);
         c = load_ok(y);
-        ck_assert_int_eq(c->log_level, (log_level_t)i);
+        ck_assert_int_eq(c->server.log_level, (log_level_t)i);
         config_free(c);
     }
     /* YAML boolean spellings Kubernetes accepts */
     c = load_ok("imageBuilder:\n  enabled: False\n  registryCheck: {enabled: TRUE}\n");
-    ck_assert(!c->enabled);
-    ck_assert(c->registry_check.enabled);
+    ck_assert(!c->policy.enabled);
+    ck_assert(c->policy.registry_check.enabled);
     config_free(c);
     /* hex is still a whole number */
     c = load_ok("webhook:\n  maxRequestBytes: 0x100000\n  threads: 0\n");
-    ck_assert_uint_eq(c->max_request_bytes, 1048576);
+    ck_assert_uint_eq(c->server.max_request_bytes, 1048576);
     config_free(c);
     /* "/" stays "/", trailing slashes go */
     c = load_ok("webhook:\n  path: /\n");
-    ck_assert_str_eq(c->path, "/");
+    ck_assert_str_eq(c->server.path, "/");
     config_free(c);
     c = load_ok("webhook:\n  path: /hook//\n");
-    ck_assert_str_eq(c->path, "/hook");
+    ck_assert_str_eq(c->server.path, "/hook");
     config_free(c);
 }
 END_TEST
@@ -356,7 +357,7 @@ START_TEST(aliases_and_merge_keys_refused_where_read)
                  5, 24, "YAML aliases");
     /* aliases inside the chart's buildkit block are not read, so they pass */
     wh_config_t *c = load_ok("x: &l {a: b}\nimageBuilder:\n  buildkit:\n    podLabels: *l\n");
-    ck_assert(c->buildkit_enabled);
+    ck_assert(c->policy.buildkit_enabled);
     config_free(c);
 }
 END_TEST
@@ -418,20 +419,20 @@ START_TEST(default_repository_valid)
         char y[256];
         snprintf(y, sizeof y, "imageBuilder:\n  defaultRepository: \"%s\"\n", ok[i].in);
         wh_config_t *c = load_ok(y);
-        ck_assert_str_eq(c->default_repository, ok[i].stored);
-        ck_assert_uint_eq(c->basic_auth_registries.n, 1);
-        ck_assert_str_eq(c->basic_auth_registries.items[0], ok[i].basic);
+        ck_assert_str_eq(c->policy.default_repository, ok[i].stored);
+        ck_assert_uint_eq(c->policy.basic_auth_registries.n, 1);
+        ck_assert_str_eq(c->policy.basic_auth_registries.items[0], ok[i].basic);
         config_free(c);
     }
     /* explicit basicAuth.registries win over the default */
     wh_config_t *c = load_ok("imageBuilder:\n  defaultRepository: ghcr.io/a\n  authenticationType: "
                              "basic\n  basicAuth:\n    registries: [docker.io, r.local:5000]\n");
-    ck_assert_uint_eq(c->basic_auth_registries.n, 2);
-    ck_assert_str_eq(c->basic_auth_registries.items[0], "docker.io");
-    ck_assert_str_eq(c->basic_auth_registries.items[1], "r.local:5000");
+    ck_assert_uint_eq(c->policy.basic_auth_registries.n, 2);
+    ck_assert_str_eq(c->policy.basic_auth_registries.items[0], "docker.io");
+    ck_assert_str_eq(c->policy.basic_auth_registries.items[1], "r.local:5000");
     config_free(c);
     c = load_ok("imageBuilder:\n  basicAuth:\n    registries: []\n");
-    ck_assert_uint_eq(c->basic_auth_registries.n, 0);
+    ck_assert_uint_eq(c->policy.basic_auth_registries.n, 0);
     config_free(c);
 }
 END_TEST
@@ -517,11 +518,11 @@ START_TEST(registry_lists)
 {
     wh_config_t *c = load_ok("imageBuilder:\n  logicalRegistries: [cr.union.ai, "
                              "images.example.com/flyte, localhost:5000]\n");
-    ck_assert_uint_eq(c->logical_registries.n, 3);
-    ck_assert_str_eq(c->logical_registries.items[1], "images.example.com/flyte");
+    ck_assert_uint_eq(c->policy.logical_registries.n, 3);
+    ck_assert_str_eq(c->policy.logical_registries.items[1], "images.example.com/flyte");
     config_free(c);
     c = load_ok("imageBuilder:\n  logicalRegistries: []\n");
-    ck_assert_uint_eq(c->logical_registries.n, 0);
+    ck_assert_uint_eq(c->policy.logical_registries.n, 0);
     config_free(c);
 
     expect_error("imageBuilder:\n  logicalRegistries: [cr.union.ai, CR.example.com]\n", 2, 36,
@@ -546,13 +547,13 @@ END_TEST
 START_TEST(domains_and_namespace)
 {
     wh_config_t *c = load_ok("imageBuilder:\n  buildProject: flytesnacks\n");
-    ck_assert_str_eq(c->production_namespace, "flytesnacks-production");
+    ck_assert_str_eq(c->policy.production_namespace, "flytesnacks-production");
     config_free(c);
     c = load_ok("imageBuilder:\n  namespaceTemplate: \"{{ project }}\"\n  buildProject: p1\n");
-    ck_assert_str_eq(c->production_namespace, "p1");
+    ck_assert_str_eq(c->policy.production_namespace, "p1");
     config_free(c);
     c = load_ok("imageBuilder:\n  namespaceTemplate: \"ns-{{ domain }}-{{ domain }}\"\n");
-    ck_assert_str_eq(c->production_namespace, "ns-production-production");
+    ck_assert_str_eq(c->policy.production_namespace, "ns-production-production");
     config_free(c);
 
     expect_error("imageBuilder:\n  domains: []\n", 2, 12,
@@ -589,13 +590,13 @@ START_TEST(buildkit_rules)
 {
     wh_config_t *c = load_ok("imageBuilder:\n  buildkit:\n    enabled: false\n  buildkitUri: "
                              "unix:///run/buildkit/buildkitd.sock\n");
-    ck_assert(!c->buildkit_enabled);
+    ck_assert(!c->policy.buildkit_enabled);
     config_free(c);
     c = load_ok("imageBuilder:\n  buildkitUri: kube-pod://buildkitd-0\n  buildkit:\n    "
                 "rootless: true\n    replicaCount: 3\n    nodeSelector: {a: b}\n    tolerations: "
                 "[]\n    image: {repository: moby/buildkit}\n");
-    ck_assert(c->buildkit_enabled);
-    ck_assert_str_eq(c->buildkit_uri, "kube-pod://buildkitd-0");
+    ck_assert(c->policy.buildkit_enabled);
+    ck_assert_str_eq(c->policy.buildkit_uri, "kube-pod://buildkitd-0");
     config_free(c);
     /* a disabled image builder needs no builder */
     c = load_ok("imageBuilder:\n  enabled: false\n  buildkit: {enabled: false}\n");
@@ -626,7 +627,7 @@ START_TEST(webhook_listen_and_path)
         char y[128];
         snprintf(y, sizeof y, "webhook:\n  listen: \"%s\"\n", ok[i]);
         wh_config_t *c = load_ok(y);
-        ck_assert_str_eq(c->listen, ok[i]);
+        ck_assert_str_eq(c->server.listen, ok[i]);
         config_free(c);
     }
     static const struct {
@@ -672,8 +673,8 @@ START_TEST(build_image_and_resources)
         load_ok("imageBuilder:\n  buildImage:\n    image: busybox\n    resources:\n"
                 "      requests: {cpu: 0.5, memory: 512Mi, example.com/gpu: 1}\n"
                 "      limits: {cpu: 1e3, memory: \"1.5G\", ephemeral-storage: +2Ki}\n");
-    ck_assert_str_eq(c->build_image.image, "busybox");
-    char *res = cJSON_PrintUnformatted(c->build_image.resources);
+    ck_assert_str_eq(c->policy.build_image.image, "busybox");
+    char *res = cJSON_PrintUnformatted(c->policy.build_image.resources);
     ck_assert_str_eq(res, "{\"requests\":{\"cpu\":\"0.5\",\"memory\":\"512Mi\",\"example.com/"
                           "gpu\":\"1\"},\"limits\":{\"cpu\":\"1e3\",\"memory\":\"1.5G\","
                           "\"ephemeral-storage\":\"+2Ki\"}}");
@@ -681,12 +682,12 @@ START_TEST(build_image_and_resources)
     config_free(c);
     /* resources replace the default whole; an empty map means none */
     c = load_ok("imageBuilder:\n  buildImage:\n    resources: {}\n");
-    res = cJSON_PrintUnformatted(c->build_image.resources);
+    res = cJSON_PrintUnformatted(c->policy.build_image.resources);
     ck_assert_str_eq(res, "{}");
     free(res);
     config_free(c);
     c = load_ok("imageBuilder:\n  buildImage:\n    resources: {limits: {memory: 8Gi}}\n");
-    res = cJSON_PrintUnformatted(c->build_image.resources);
+    res = cJSON_PrintUnformatted(c->policy.build_image.resources);
     ck_assert_str_eq(res, "{\"limits\":{\"memory\":\"8Gi\"}}");
     free(res);
     config_free(c);
@@ -789,10 +790,10 @@ START_TEST(helm_values_file_accepted)
     char *all = dump_errors(&errs);
     ck_assert_msg(c != NULL, "%s", all);
     free(all);
-    ck_assert_str_eq(c->default_repository, "myregistry.azurecr.io");
-    ck_assert_int_eq(c->auth, AUTH_AZURE);
-    ck_assert(c->buildkit_enabled);
-    ck_assert_str_eq(c->listen, ":8443");
+    ck_assert_str_eq(c->policy.default_repository, "myregistry.azurecr.io");
+    ck_assert_int_eq(c->policy.auth, AUTH_AZURE);
+    ck_assert(c->policy.buildkit_enabled);
+    ck_assert_str_eq(c->server.listen, ":8443");
     config_free(c);
 }
 END_TEST

@@ -47,7 +47,10 @@ static cJSON *make_pod(const char *spec, const char *image)
 static void run_decide(const char *cfg_yaml, cJSON *pod, const wh_checks_t *checks, decision_t *d)
 {
     wh_config_t *cfg = cfg_from(cfg_yaml);
-    ck_assert(decide(cfg, pod, checks, d));
+    policy_t *p = policy_new(&cfg->policy);
+    ck_assert_ptr_nonnull(p);
+    ck_assert(decide(p, pod, checks, d));
+    policy_free(p);
     config_free(cfg);
 }
 
@@ -324,9 +327,10 @@ END_TEST
 START_TEST(injected_container_is_spliced_json)
 {
     wh_config_t *cfg = cfg_from("imageBuilder:\n  targetConfigMapName: \"odd-name\"\n");
-    ck_assert_ptr_nonnull(cfg->inject);
+    policy_t *p = policy_new(&cfg->policy);
+    ck_assert_ptr_nonnull(p);
     cJSON *spec = cJSON_Parse("{\"name\":\"q\\\"uote\",\"builder\":\"union\"}");
-    cJSON *raw = inject_container(cfg->inject, "build-image-2", spec, "r.io/q:t");
+    cJSON *raw = inject_container(p->inject, "build-image-2", spec, "r.io/q:t");
     ck_assert(cJSON_IsRaw(raw));
     cJSON *c = cJSON_Parse(raw->valuestring);
     ck_assert_ptr_nonnull(c);
@@ -350,7 +354,7 @@ START_TEST(injected_container_is_spliced_json)
     ck_assert_str_eq(spec_value, "{\"name\":\"q\\\"uote\",\"builder\":\"union\"}");
     ck_assert_str_eq(target, "r.io/q:t");
     ck_assert_str_eq(cm, "odd-name");
-    cJSON *vols = inject_volumes(cfg->inject);
+    cJSON *vols = inject_volumes(p->inject);
     char *printed = cJSON_PrintUnformatted(vols);
     cJSON *parsed = cJSON_Parse(printed);
     ck_assert_int_eq(cJSON_GetArraySize(parsed), 2);
@@ -362,6 +366,7 @@ START_TEST(injected_container_is_spliced_json)
     cJSON_Delete(c);
     cJSON_Delete(raw);
     cJSON_Delete(spec);
+    policy_free(p);
     config_free(cfg);
 }
 END_TEST
