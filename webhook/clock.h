@@ -1,0 +1,23 @@
+/* clock: the one monotonic clock every part of the shell measures time
+ * with (deadlines, cache ages, latencies). The core never reads a clock. */
+#ifndef WH_CLOCK_H
+#define WH_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* Nanoseconds since an arbitrary start (CLOCK_MONOTONIC); 0 if it fails. */
+static inline uint64_t clock_mono_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t clock_mono_ms(void)
+{
+    return clock_mono_ns() / 1000000u;
+}
+
+#endif
