@@ -31,6 +31,7 @@
 
 #include "buf.h"
 #include "imageref.h"
+#include "k8sname.h"
 #include "yamldoc.h"
 
 #define CONFIG_MAX_FILE   (4u * 1024 * 1024)
@@ -210,34 +211,6 @@ static bool strlist_set(strlist_t *l, const char *const *items, size_t n)
     }
     strlist_free(l);
     *l = nl;
-    return true;
-}
-
-static bool is_dns_label(const char *s, size_t n)
-{
-    if (n == 0 || n > 63)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-        if (!alnum && !(c == '-' && i > 0 && i + 1 < n))
-            return false;
-    }
-    return true;
-}
-
-static bool is_dns_subdomain(const char *s, size_t n)
-{
-    if (n == 0 || n > 253)
-        return false;
-    size_t start = 0;
-    for (size_t i = 0; i <= n; i++) {
-        if (i == n || s[i] == '.') {
-            if (!is_dns_label(s + start, i - start))
-                return false;
-            start = i + 1;
-        }
-    }
     return true;
 }
 
@@ -615,7 +588,7 @@ static void walk_block(ctx_t *x, const ynode_t *map, const char *path, const blo
 static void chk_configmap(ctx_t *x, const ynode_t *v, const char *path, wh_config_t *c)
 {
     (void)c;
-    if (!is_dns_subdomain(v->str, v->len))
+    if (!k8s_dns_subdomain(v->str, v->len))
         NODE_ERR(x, v,
                  "%s: %s is not a valid ConfigMap name; use lowercase letters, digits, '-' and "
                  "'.', starting and ending with a letter or digit (at most 253 characters)",
@@ -878,7 +851,7 @@ static void chk_domains(ctx_t *x, const ynode_t *v, const char *path, wh_config_
     bool ok = true;
     for (size_t i = 0; i < c->policy.domains.n; i++) {
         const ynode_t *it = v->items[i];
-        if (!is_dns_label(it->str, it->len)) {
+        if (!k8s_dns_label(it->str, it->len)) {
             NODE_ERR(x, it, "%s[%zu]: %s is not a valid domain name; " LABEL_RULE, path, i,
                      shown(it).s);
             ok = false;
@@ -898,7 +871,7 @@ static void chk_domains(ctx_t *x, const ynode_t *v, const char *path, wh_config_
 
 static void chk_label(ctx_t *x, const ynode_t *v, const char *path, bool *flag)
 {
-    *flag = is_dns_label(v->str, v->len);
+    *flag = k8s_dns_label(v->str, v->len);
     if (!*flag)
         NODE_ERR(x, v, "%s: %s is not a valid name; " LABEL_RULE, path, shown(v).s);
 }
@@ -1446,7 +1419,7 @@ static void cross_checks(ctx_t *x, const ynode_t *root, wh_config_t *c)
         free(a);
         if (!ns) {
             x->oom = true;
-        } else if (!is_dns_label(ns, strlen(ns))) {
+        } else if (!k8s_dns_label(ns, strlen(ns))) {
             const ynode_t *at = find(root, "imageBuilder", "namespaceTemplate", NULL);
             if (!at)
                 at = find(root, "imageBuilder", "buildProject", NULL);

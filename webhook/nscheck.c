@@ -527,17 +527,6 @@ static void *refresh_loop(void *arg)
 
 /* ---- lifecycle -------------------------------------------------------------------- */
 
-static bool valid_namespace(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-            return false;
-    return true;
-}
-
 static bool file_exists(const char *p)
 {
     struct stat st;
@@ -556,7 +545,7 @@ nscheck_t *nscheck_new(const nscheck_config_t *cfg, const char *ns, const nschec
         setmsg(err, errsz, "libcurl initialisation failed");
         return NULL;
     }
-    if (!ns || !valid_namespace(ns)) {
+    if (!ns || !k8s_dns_label(ns, strlen(ns))) {
         setmsg(err, errsz,
                "productionDomainCheck: '%s' (namespaceTemplate with project and domain) is not a "
                "valid namespace name",
