@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "k8sname.h"
 #include "lcstats.h"
 #include "log.h"
 #include "ttlcache.h"
