@@ -9,13 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void errno_msg(char *err, size_t errsz, const char *what, int en)
-{
-    char eb[128];
-    if (strerror_r(en, eb, sizeof eb) != 0)
-        snprintf(eb, sizeof eb, "error %d", en);
-    snprintf(err, errsz, "%s: %s", what, eb);
-}
+#include "errmsg.h"
 
 char *file_read(const char *path, size_t max, size_t *len, char *err, size_t errsz)
 {
@@ -23,30 +17,30 @@ char *file_read(const char *path, size_t max, size_t *len, char *err, size_t err
     /* O_NONBLOCK: opening a FIFO with no writer must not wait. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
-        errno_msg(err, errsz, "cannot open", errno);
+        errmsg_errno(err, errsz, "cannot open", errno);
         return NULL;
     }
     struct stat st;
     char *data = NULL;
     if (fstat(fd, &st) != 0) {
-        errno_msg(err, errsz, "cannot inspect", errno);
+        errmsg_errno(err, errsz, "cannot inspect", errno);
         goto fail;
     }
     if (S_ISDIR(st.st_mode)) {
-        snprintf(err, errsz, "is a directory, not a file");
+        errmsg_set(err, errsz, "is a directory, not a file");
         goto fail;
     }
     if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errsz, "is not a regular file");
+        errmsg_set(err, errsz, "is not a regular file");
         goto fail;
     }
     if ((unsigned long long)st.st_size > max) {
-        snprintf(err, errsz, "is larger than %zu bytes (%lld)", max, (long long)st.st_size);
+        errmsg_set(err, errsz, "is larger than %zu bytes (%lld)", max, (long long)st.st_size);
         goto fail;
     }
     /* up to the limit plus one byte, in case the file grew since fstat */
     if (!(data = malloc(max + 1))) {
-        snprintf(err, errsz, "out of memory");
+        errmsg_set(err, errsz, "out of memory");
         goto fail;
     }
     size_t n = 0;
@@ -55,14 +49,14 @@ char *file_read(const char *path, size_t max, size_t *len, char *err, size_t err
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            errno_msg(err, errsz, "cannot read", errno);
+            errmsg_errno(err, errsz, "cannot read", errno);
             goto fail;
         }
         if (r == 0)
             break;
         n += (size_t)r;
         if (n > max) {
-            snprintf(err, errsz, "is larger than %zu bytes", max);
+            errmsg_set(err, errsz, "is larger than %zu bytes", max);
             goto fail;
         }
     }
