@@ -32,6 +32,7 @@
 #include "buf.h"
 #include "imageref.h"
 #include "k8sname.h"
+#include "strlist.h"
 #include "yamldoc.h"
 
 #define CONFIG_MAX_FILE   (4u * 1024 * 1024)
@@ -184,34 +185,6 @@ static void set_str(ctx_t *x, char **dst, const char *s, size_t n)
         return;
     free(*dst);
     *dst = d;
-}
-
-static void strlist_free(strlist_t *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->items[i]);
-    free(l->items);
-    l->items = NULL;
-    l->n = 0;
-}
-
-static bool strlist_set(strlist_t *l, const char *const *items, size_t n)
-{
-    strlist_t nl = {NULL, 0};
-    if (n) {
-        nl.items = calloc(n, sizeof *nl.items);
-        if (!nl.items)
-            return false;
-        for (size_t i = 0; i < n; i++, nl.n++) {
-            if (!(nl.items[i] = strdup(items[i]))) {
-                strlist_free(&nl);
-                return false;
-            }
-        }
-    }
-    strlist_free(l);
-    *l = nl;
-    return true;
 }
 
 static bool has_upper(const char *s, size_t n)

@@ -16,13 +16,9 @@
 
 #include "loglevel.h"
 #include "registry.h"
+#include "strlist.h"
 
 typedef enum { LAYOUT_AUTO = 0, LAYOUT_PATH, LAYOUT_TAG } repo_layout_t;
-
-typedef struct {
-    char **items;
-    size_t n;
-} strlist_t;
 
 /* imageBuilder.productionDomainCheck: does the production namespace exist. */
 typedef struct {

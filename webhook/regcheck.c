@@ -733,23 +733,6 @@ check_answer_t regcheck_image(regcheck_t *rc, const char *image, uint64_t deadli
 
 /* ---- lifecycle ------------------------------------------------------------------- */
 
-static bool strlist_copy(strlist_t *dst, const strlist_t *src)
-{
-    dst->items = NULL;
-    dst->n = 0;
-    if (!src || src->n == 0)
-        return true;
-    dst->items = calloc(src->n, sizeof *dst->items);
-    if (!dst->items)
-        return false;
-    for (size_t i = 0; i < src->n; i++) {
-        if (!(dst->items[i] = strdup(src->items[i])))
-            return false;
-        dst->n++;
-    }
-    return true;
-}
-
 regcheck_t *regcheck_new(const regcheck_config_t *cfg, ttlcache_t *cache, char *err, size_t errsz)
 {
     if (!regcheck_global_init()) {
@@ -828,9 +811,7 @@ void regcheck_free(regcheck_t *rc)
         auth_clear_entry(&rc->auths[i]);
     ttlcache_unref(rc->cache);
     dockercfg_free(&rc->dcfg);
-    for (size_t i = 0; i < rc->insecure.n; i++)
-        free(rc->insecure.items[i]);
-    free(rc->insecure.items);
+    strlist_free(&rc->insecure);
     free(rc->ca_file);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_destroy(&rc->share_mu[i]);
