@@ -27,6 +27,7 @@
 #include "admission.h"
 #include "jsonarena.h"
 #include "config.h"
+#include "config_file.h"
 #include "decide.h"
 
 #define MAX_BODIES 16

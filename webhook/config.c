@@ -18,16 +18,12 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "imageref.h"
@@ -35,7 +31,6 @@
 #include "strlist.h"
 #include "yamldoc.h"
 
-#define CONFIG_MAX_FILE   (4u * 1024 * 1024)
 #define CONFIG_MAX_ERRORS 100
 #define MAX_LIST_ITEMS    1000
 
@@ -1623,114 +1618,29 @@ wh_config_t *config_load_buffer(const char *name, const char *buf, size_t len,
     return c;
 }
 
-wh_config_t *config_load_file(const char *path, config_errors_t *errs)
+bool config_errors_add(config_errors_t *errs, const char *file, size_t line, size_t col,
+                       const char *msg)
 {
-    config_errors_t local = {NULL, 0};
-    config_errors_t *e = errs ? errs : &local;
-    const char *name = path ? path : "(null)";
-    char ebuf[128];
-    if (!path || !*path) {
-        char *m = strdup("no configuration file given; pass the path of a YAML file");
-        if (m)
-            (void)push_error(e, "config", 0, 0, m);
-        config_errors_free(&local);
-        return NULL;
-    }
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    buf_t msg = BUF_INIT;
-    char *data = NULL;
-    size_t len = 0;
-    if (fd < 0) {
-        int en = errno;
-        if (strerror_r(en, ebuf, sizeof ebuf) != 0)
-            snprintf(ebuf, sizeof ebuf, "error %d", en);
-        buf_printf(&msg, "cannot open the file: %s; check the path and its permissions", ebuf);
-        goto fail;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int en = errno;
-        if (strerror_r(en, ebuf, sizeof ebuf) != 0)
-            snprintf(ebuf, sizeof ebuf, "error %d", en);
-        buf_printf(&msg, "cannot inspect the file: %s", ebuf);
-        goto fail;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        buf_printf(&msg, "is a directory; pass the path of the YAML configuration file");
-        goto fail;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        buf_printf(&msg, "is not a regular file; pass the path of the YAML configuration file");
-        goto fail;
-    }
-    if (st.st_size > (off_t)CONFIG_MAX_FILE) {
-        buf_printf(&msg, "is larger than 4 MiB (%lld bytes); a configuration file is much smaller",
-                   (long long)st.st_size);
-        goto fail;
-    }
-    /* Read up to the limit plus one byte, in case the file grew. */
-    data = malloc(CONFIG_MAX_FILE + 1);
-    if (!data) {
-        buf_printf(&msg, "out of memory");
-        goto fail;
-    }
-    for (;;) {
-        ssize_t r = read(fd, data + len, CONFIG_MAX_FILE + 1 - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int en = errno;
-            if (strerror_r(en, ebuf, sizeof ebuf) != 0)
-                snprintf(ebuf, sizeof ebuf, "error %d", en);
-            buf_printf(&msg, "cannot read the file: %s; check its permissions", ebuf);
-            goto fail;
-        }
-        if (r == 0)
-            break;
-        len += (size_t)r;
-        if (len > CONFIG_MAX_FILE) {
-            buf_printf(&msg, "is larger than 4 MiB; a configuration file is much smaller");
-            goto fail;
-        }
-    }
-    close(fd);
-    wh_config_t *c = config_load_buffer(name, data, len, e);
-    free(data);
-    config_errors_free(&local);
-    return c;
-
-fail:
-    if (fd >= 0)
-        close(fd);
-    free(data);
-    {
-        char *m = msg.oom ? NULL : buf_steal(&msg);
-        if (!m)
-            m = strdup("cannot load the file");
-        if (m)
-            (void)push_error(e, name, 0, 0, m);
-    }
-    buf_free(&msg);
-    config_errors_free(&local);
-    return NULL;
+    char *m = strdup(msg ? msg : "");
+    return m && push_error(errs, file, line, col, m);
 }
 
-void config_errors_print(const config_errors_t *errs, void *file)
+bool config_error_format(const config_error_t *e, buf_t *out)
 {
-    FILE *f = file ? (FILE *)file : stderr;
-    if (!errs)
-        return;
-    for (size_t i = 0; i < errs->n; i++) {
-        const config_error_t *e = &errs->items[i];
-        buf_t b = BUF_INIT;
-        buf_put_oneline(&b, e->msg ? e->msg : "", e->msg ? strlen(e->msg) : 0);
-        if (e->line)
-            fprintf(f, "%s:%zu:%zu: error: %s\n", e->file ? e->file : "config", e->line, e->col,
-                    b.data ? b.data : "");
-        else
-            fprintf(f, "%s: error: %s\n", e->file ? e->file : "config", b.data ? b.data : "");
-        buf_free(&b);
-    }
+    const char *file = e->file ? e->file : "config";
+    if (e->line)
+        buf_printf(out, "%s:%zu:%zu: error: ", file, e->line, e->col);
+    else
+        buf_printf(out, "%s: error: ", file);
+    buf_put_oneline(out, e->msg ? e->msg : "", e->msg ? strlen(e->msg) : 0);
+    return buf_putc(out, '\n');
+}
+
+bool config_errors_format(const config_errors_t *errs, buf_t *out)
+{
+    for (size_t i = 0; errs && i < errs->n; i++)
+        config_error_format(&errs->items[i], out);
+    return !out->oom;
 }
 
 void config_errors_free(config_errors_t *errs)

@@ -1,11 +1,10 @@
 /* config: the webhook's configuration, a Helm-values-style YAML file,
  * loaded, defaulted and validated.
  *
- * Loading is pure (bytes in, struct or errors out); only config_load_file
- * reads the file. Every error carries the file, line and column it refers
- * to and says how to fix it. Unknown keys under `imageBuilder:` and
- * `webhook:` are errors; other top-level keys (the rest of a chart's
- * values) are ignored. */
+ * Loading is pure (bytes in, struct or errors out); reading the file and
+ * printing the errors are config_file.h's, in the shell. Every error carries the file, line and
+ * column it refers to and says how to fix it. Unknown keys under `imageBuilder:` and `webhook:` are
+ * errors; other top-level keys (the rest of a chart's values) are ignored. */
 #ifndef WH_CONFIG_H
 #define WH_CONFIG_H
 
@@ -14,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "buf.h"
 #include "loglevel.h"
 #include "registry.h"
 #include "strlist.h"
@@ -108,14 +108,19 @@ typedef struct {
  * there is at least one error (all errors found are in `errs`). */
 wh_config_t *config_load_buffer(const char *name, const char *buf, size_t len,
                                 config_errors_t *errs);
-/* Reads and loads a file (directories, unreadable and oversized files are errors). */
-wh_config_t *config_load_file(const char *path, config_errors_t *errs);
 /* The built-in defaults, as if loaded from an empty file. */
 wh_config_t *config_defaults(void);
 void config_free(wh_config_t *c);
 
-/* "FILE:LINE:COL: error: MSG" (or "FILE: error: MSG") lines, one per error. */
-void config_errors_print(const config_errors_t *errs, void *file /* FILE* */);
+/* Adds an error (file, line and col as given; msg copied); false when out
+ * of memory. */
+bool config_errors_add(config_errors_t *errs, const char *file, size_t line, size_t col,
+                       const char *msg);
+/* Appends "FILE:LINE:COL: error: MSG\n" (or "FILE: error: MSG\n" when the
+ * error has no position), the message on one line; false when out of memory. */
+bool config_error_format(const config_error_t *e, buf_t *out);
+/* The same for every error, in order. */
+bool config_errors_format(const config_errors_t *errs, buf_t *out);
 void config_errors_free(config_errors_t *errs);
 
 const char *repo_layout_name(repo_layout_t l);

@@ -8,6 +8,7 @@
 #include "admission.h"
 #include "buf.h"
 #include "config.h"
+#include "config_file.h"
 #include "jsonpatch.h"
 #include "livecheck.h"
 #include "server.h"

@@ -25,6 +25,7 @@
 
 #include "admission.h"
 #include "config.h"
+#include "config_file.h"
 #include "decide.h"
 #include "jsonarena.h"
 #include "livecheck.h"

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "admission.h"
+#include "buf.h"
 #include "config.h"
 #include "decide.h"
 #include "fuzzutil.h"
@@ -41,7 +42,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         memset(&errs, 0, sizeof errs);
         cfgs[i] = config_load_buffer("fuzz.yaml", yamls[i], strlen(yamls[i]), &errs);
         if (!cfgs[i]) {
-            config_errors_print(&errs, stderr);
+            buf_t b = BUF_INIT;
+            config_errors_format(&errs, &b);
+            fputs(b.data ? b.data : "", stderr);
+            buf_free(&b);
             abort();
         }
         config_errors_free(&errs);

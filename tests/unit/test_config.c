@@ -1,8 +1,7 @@
 /* Tests for config: defaults, every key, every validation error with its
- * exact line and column, unknown keys with suggestions, Helm values files,
- * file-level errors, error printing, and the example files under
- * tests/config/ (good-*.yaml load; bad-*.yaml give exactly the errors their
- * "# expect: LINE:COL: text" lines list). */
+ * exact line and column, unknown keys with suggestions, Helm values files
+ * and the formatting of errors. Reading files, printing errors and the
+ * example files under tests/config/ are in test_config_file.c. */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -25,13 +24,9 @@ static wh_config_t *load_ok(const char *yaml)
     config_errors_t errs = {0};
     wh_config_t *c = load(yaml, &errs);
     if (!c) {
-        char *out = NULL;
-        size_t outn = 0;
-        FILE *f = open_memstream(&out, &outn);
-        ck_assert_ptr_nonnull(f);
-        config_errors_print(&errs, f);
-        fclose(f);
-        ck_abort_msg("unexpected errors for:\n%s\n%s", yaml, out);
+        buf_t out = BUF_INIT;
+        config_errors_format(&errs, &out);
+        ck_abort_msg("unexpected errors for:\n%s\n%s", yaml, out.data ? out.data : "");
     }
     ck_assert_uint_eq(errs.n, 0);
     return c;
@@ -48,12 +43,29 @@ static bool has_error(const config_errors_t *errs, size_t line, size_t col, cons
 
 static char *dump_errors(const config_errors_t *errs)
 {
-    char *out = NULL;
-    size_t outn = 0;
-    FILE *f = open_memstream(&out, &outn);
-    config_errors_print(errs, f);
+    buf_t out = BUF_INIT;
+    ck_assert(config_errors_format(errs, &out));
+    char *s = buf_steal(&out);
+    ck_assert_ptr_nonnull(s);
+    return s;
+}
+
+/* Loads a file the way config_file.c does (its bytes, named by its path),
+ * without the file reader itself: that one is tested in test_config_file.c. */
+static wh_config_t *load_path(const char *path, config_errors_t *errs)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+    buf_t b = BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        ck_assert(buf_append(&b, chunk, n));
+    ck_assert(!ferror(f));
     fclose(f);
-    return out;
+    wh_config_t *c = config_load_buffer(path, b.data ? b.data : "", b.len, errs);
+    buf_free(&b);
+    return c;
 }
 
 /* Loading fails with (at least) the error at line:col containing `text`. */
@@ -168,7 +180,7 @@ END_TEST
 START_TEST(every_key_is_read)
 {
     config_errors_t errs = {0};
-    wh_config_t *c = config_load_file("tests/config/good-full.yaml", &errs);
+    wh_config_t *c = load_path("tests/config/good-full.yaml", &errs);
     char *all = dump_errors(&errs);
     ck_assert_msg(c != NULL, "%s", all);
     free(all);
@@ -756,6 +768,23 @@ START_TEST(all_errors_are_collected)
 }
 END_TEST
 
+START_TEST(errors_format_lines)
+{
+    config_errors_t errs = {0};
+    ck_assert(config_errors_add(&errs, "a.yaml", 3, 7, "first\nsecond"));
+    ck_assert(config_errors_add(&errs, NULL, 0, 0, "no position"));
+    ck_assert_uint_eq(errs.n, 2);
+    buf_t b = BUF_INIT;
+    ck_assert(config_errors_format(&errs, &b));
+    ck_assert_str_eq(b.data, "a.yaml:3:7: error: first second\nconfig: error: no position\n");
+    buf_free(&b);
+    ck_assert(config_error_format(&errs.items[1], &b));
+    ck_assert_str_eq(b.data, "config: error: no position\n");
+    buf_free(&b);
+    config_errors_free(&errs);
+}
+END_TEST
+
 START_TEST(yaml_level_errors)
 {
     expect_error("imageBuilder:\n  enabled: true\n---\nwebhook: {}\n", 3, 1,
@@ -786,7 +815,7 @@ END_TEST
 START_TEST(helm_values_file_accepted)
 {
     config_errors_t errs = {0};
-    wh_config_t *c = config_load_file("tests/config/good-helm-values.yaml", &errs);
+    wh_config_t *c = load_path("tests/config/good-helm-values.yaml", &errs);
     char *all = dump_errors(&errs);
     ck_assert_msg(c != NULL, "%s", all);
     free(all);
@@ -795,166 +824,6 @@ START_TEST(helm_values_file_accepted)
     ck_assert(c->policy.buildkit_enabled);
     ck_assert_str_eq(c->server.listen, ":8443");
     config_free(c);
-}
-END_TEST
-
-START_TEST(errors_print_format)
-{
-    config_errors_t errs = {0};
-    ck_assert_ptr_null(load("imageBuilder:\n  authenticationType: gogle\n", &errs));
-    ck_assert_ptr_null(config_load_file("/nonexistent/dir/config.yaml", &errs));
-    ck_assert_uint_eq(errs.n, 2);
-    char *out = dump_errors(&errs);
-    ck_assert_str_eq(out, "config.yaml:2:23: error: imageBuilder.authenticationType: \"gogle\" is "
-                          "not one of noop, google, aws, azure, basic\n"
-                          "/nonexistent/dir/config.yaml: error: cannot open the file: No such "
-                          "file or directory; check the path and its permissions\n");
-    free(out);
-    config_errors_free(&errs);
-}
-END_TEST
-
-START_TEST(file_errors)
-{
-    char dir[] = "/tmp/wh-config-test-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    config_errors_t errs = {0};
-
-    ck_assert_ptr_null(config_load_file(dir, &errs));
-    ck_assert_uint_eq(errs.n, 1);
-    ck_assert_str_eq(errs.items[0].file, dir);
-    ck_assert_uint_eq(errs.items[0].line, 0);
-    ck_assert_ptr_nonnull(strstr(errs.items[0].msg, "is a directory"));
-    config_errors_free(&errs);
-
-    char path[128];
-    snprintf(path, sizeof path, "%s/fifo", dir);
-    ck_assert_int_eq(mkfifo(path, 0600), 0);
-    ck_assert_ptr_null(config_load_file(path, &errs));
-    ck_assert_ptr_nonnull(strstr(errs.items[0].msg, "is not a regular file"));
-    config_errors_free(&errs);
-    unlink(path);
-
-    snprintf(path, sizeof path, "%s/missing.yaml", dir);
-    ck_assert_ptr_null(config_load_file(path, &errs));
-    ck_assert_ptr_nonnull(strstr(errs.items[0].msg, strerror(ENOENT)));
-    config_errors_free(&errs);
-
-    ck_assert_ptr_null(config_load_file("", &errs));
-    ck_assert_uint_eq(errs.n, 1);
-    config_errors_free(&errs);
-
-    /* too large */
-    snprintf(path, sizeof path, "%s/big.yaml", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(fseek(f, 4 * 1024 * 1024, SEEK_SET), 0);
-    fputc('\n', f);
-    fclose(f);
-    ck_assert_ptr_null(config_load_file(path, &errs));
-    ck_assert_ptr_nonnull(strstr(errs.items[0].msg, "larger than 4 MiB"));
-    config_errors_free(&errs);
-    unlink(path);
-
-    /* exactly 4 MiB of comment is still read */
-    f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputc('#', f);
-    ck_assert_int_eq(fseek(f, 4 * 1024 * 1024 - 1, SEEK_SET), 0);
-    fputc('\n', f);
-    fclose(f);
-    /* (the hole reads as NUL bytes, which YAML refuses: a YAML error, not a size error) */
-    ck_assert_ptr_null(config_load_file(path, &errs));
-    ck_assert_ptr_null(strstr(errs.items[0].msg, "larger than"));
-    config_errors_free(&errs);
-    unlink(path);
-
-    /* unreadable (only meaningful when not running as root) */
-    snprintf(path, sizeof path, "%s/secret.yaml", dir);
-    f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("imageBuilder: {}\n", f);
-    fclose(f);
-    ck_assert_int_eq(chmod(path, 0), 0);
-    wh_config_t *c = config_load_file(path, &errs);
-    if (geteuid() != 0) {
-        ck_assert_ptr_null(c);
-        ck_assert_ptr_nonnull(strstr(errs.items[0].msg, strerror(EACCES)));
-    } else {
-        ck_assert_ptr_nonnull(c);
-    }
-    config_free(c);
-    config_errors_free(&errs);
-    unlink(path);
-    rmdir(dir);
-}
-END_TEST
-
-/* ---- the example files ---------------------------------------------------------- */
-
-static const char *fixtures_dir(void)
-{
-    const char *d = getenv("WH_CONFIG_FIXTURES");
-    return d && *d ? d : "tests/config";
-}
-
-static size_t check_bad_fixture(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-    char line[512];
-    size_t expected = 0;
-    config_errors_t errs = {0};
-    wh_config_t *c = config_load_file(path, &errs);
-    char *all = dump_errors(&errs);
-    ck_assert_msg(c == NULL, "%s loaded but should not", path);
-    while (fgets(line, sizeof line, f)) {
-        size_t l = 0, col = 0;
-        int used = 0;
-        if (sscanf(line, "# expect: %zu:%zu: %n", &l, &col, &used) != 2 || used == 0)
-            continue;
-        char *text = line + used;
-        text[strcspn(text, "\n")] = '\0';
-        ck_assert_msg(has_error(&errs, l, col, text), "%s: no error %zu:%zu '%s'; got:\n%s", path,
-                      l, col, text, all);
-        expected++;
-    }
-    fclose(f);
-    ck_assert_msg(expected > 0, "%s has no '# expect:' line", path);
-    ck_assert_msg(errs.n == expected, "%s: %zu errors expected, got:\n%s", path, expected, all);
-    free(all);
-    config_errors_free(&errs);
-    return expected;
-}
-
-START_TEST(example_files)
-{
-    DIR *d = opendir(fixtures_dir());
-    ck_assert_msg(d != NULL, "%s: %s", fixtures_dir(), strerror(errno));
-    size_t good = 0, bad = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t n = strlen(e->d_name);
-        if (n < 6 || strcmp(e->d_name + n - 5, ".yaml") != 0)
-            continue;
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", fixtures_dir(), e->d_name);
-        if (strncmp(e->d_name, "good-", 5) == 0) {
-            config_errors_t errs = {0};
-            wh_config_t *c = config_load_file(path, &errs);
-            char *all = dump_errors(&errs);
-            ck_assert_msg(c != NULL, "%s:\n%s", path, all);
-            free(all);
-            config_free(c);
-            good++;
-        } else if (strncmp(e->d_name, "bad-", 4) == 0) {
-            check_bad_fixture(path);
-            bad++;
-        }
-    }
-    closedir(d);
-    ck_assert_uint_ge(good, 3);
-    ck_assert_uint_ge(bad, 5);
 }
 END_TEST
 
@@ -979,11 +848,9 @@ Suite *suite_config(void)
     tcase_add_test(tc, webhook_listen_and_path);
     tcase_add_test(tc, build_image_and_resources);
     tcase_add_test(tc, all_errors_are_collected);
+    tcase_add_test(tc, errors_format_lines);
     tcase_add_test(tc, yaml_level_errors);
     tcase_add_test(tc, helm_values_file_accepted);
-    tcase_add_test(tc, errors_print_format);
-    tcase_add_test(tc, file_errors);
-    tcase_add_test(tc, example_files);
     suite_add_tcase(s, tc);
     return s;
 }

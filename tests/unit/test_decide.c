@@ -14,8 +14,12 @@ static wh_config_t *cfg_from(const char *yaml)
 {
     config_errors_t errs = {0};
     wh_config_t *c = config_load_buffer("test.yaml", yaml, strlen(yaml), &errs);
-    if (!c)
-        config_errors_print(&errs, stderr);
+    if (!c) {
+        buf_t b = BUF_INIT;
+        config_errors_format(&errs, &b);
+        fputs(b.data ? b.data : "", stderr);
+        buf_free(&b);
+    }
     config_errors_free(&errs);
     ck_assert_ptr_nonnull(c);
     return c;
