@@ -1047,52 +1047,6 @@ static void read_buildkit(ctx_t *x, const ynode_t *v, const char *path, wh_confi
     }
 }
 
-/* Kubernetes quantity: [+]digits[.digits] with a suffix or an exponent. */
-static bool quantity_ok(const char *s, size_t n)
-{
-    size_t i = 0, digits = 0;
-    if (i < n && s[i] == '+')
-        i++;
-    while (i < n && isdigit((unsigned char)s[i]))
-        i++, digits++;
-    if (i < n && s[i] == '.') {
-        i++;
-        while (i < n && isdigit((unsigned char)s[i]))
-            i++, digits++;
-    }
-    if (digits == 0)
-        return false;
-    const char *suf = s + i;
-    size_t sn = n - i;
-    if (sn == 0)
-        return true;
-    static const char *const suffixes[] = {"Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u",
-                                           "m",  "k",  "M",  "G",  "T",  "P",  "E"};
-    for (size_t k = 0; k < sizeof suffixes / sizeof suffixes[0]; k++)
-        if (strlen(suffixes[k]) == sn && memcmp(suf, suffixes[k], sn) == 0)
-            return true;
-    if (suf[0] == 'e' || suf[0] == 'E') {
-        size_t j = 1;
-        if (j < sn && (suf[j] == '+' || suf[j] == '-'))
-            j++;
-        size_t ed = 0;
-        while (j < sn && isdigit((unsigned char)suf[j]))
-            j++, ed++;
-        return ed > 0 && j == sn;
-    }
-    return false;
-}
-
-static bool resource_name_ok(const char *s, size_t n)
-{
-    if (n == 0 || n > 253)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && !strchr("._/-", s[i]))
-            return false;
-    return true;
-}
-
 static void read_resources(ctx_t *x, const ynode_t *v, const char *path, wh_config_t *c)
 {
     if (!check_map(x, v, path))
@@ -1139,7 +1093,7 @@ static void read_resources(ctx_t *x, const ynode_t *v, const char *path, wh_conf
             }
             char rpath[KEYPATH_MAX];
             mkpath(rpath, sizeof rpath, "%s.%s", sub, rk->str);
-            if (!resource_name_ok(rk->str, rk->len)) {
+            if (!k8s_resource_name(rk->str, rk->len)) {
                 NODE_ERR(x, rk,
                          "%s: %s is not a resource name; use names such as cpu, memory, "
                          "ephemeral-storage or example.com/gpu",
@@ -1152,7 +1106,7 @@ static void read_resources(ctx_t *x, const ynode_t *v, const char *path, wh_conf
                 continue;
             }
             yscalar_kind_t qk = ydoc_scalar_kind(q, NULL, NULL, NULL);
-            if (qk == YSCALAR_NULL || qk == YSCALAR_BOOL || !quantity_ok(q->str, q->len)) {
+            if (qk == YSCALAR_NULL || qk == YSCALAR_BOOL || !k8s_quantity(q->str, q->len)) {
                 NODE_ERR(x, q,
                          "%s: %s is not a Kubernetes quantity; write a number with an optional "
                          "suffix, such as 500m, 2, 1.5, 512Mi or 4Gi",

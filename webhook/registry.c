@@ -24,7 +24,15 @@ static bool is_alnum(char c)
 }
 
 /* A single DNS label as these providers issue them: [a-z0-9-]+ (already
- * lowercased), no dots. */
+ * lowercased), no dots.
+ *
+ * Deliberately not k8s_dns_label (k8sname.h): that one judges names the
+ * API server will accept (at most 63 characters, no '-' at either end),
+ * while this one only tells which provider a host belongs to, once the
+ * host has already been accepted as part of an image reference. Making it
+ * stricter would turn a host such as "eu-.gcr.io" or an ACR name with a
+ * trailing '-' from a cloud registry into a generic one, and so change
+ * which authenticationType reaches it: a change of policy, not of style. */
 static bool is_label(const char *s, size_t n)
 {
     if (n == 0)
