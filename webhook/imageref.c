@@ -370,13 +370,99 @@ static bool registry_segment_char(char c)
 /* The longest registry that still leaves room for "/x" in a 255-character name. */
 #define REGISTRY_MAX (IMAGEREF_NAME_MAX - 2)
 
+/* Length of one leading "https://" or "http://" (any case) in s[0..n), or 0. */
+static size_t scheme_prefix(const char *s, size_t n)
+{
+    static const char *const schemes[] = {"https://", "http://"};
+    for (size_t k = 0; k < 2; k++) {
+        size_t sl = strlen(schemes[k]);
+        if (n < sl)
+            continue;
+        bool match = true;
+        for (size_t j = 0; j < sl && match; j++) {
+            char c = s[j];
+            if (is_upper(c))
+                c = (char)(c - 'A' + 'a');
+            match = c == schemes[k][j];
+        }
+        if (match)
+            return sl;
+    }
+    return 0;
+}
+
+/* What is wrong with the host[:port] low[0..dom_n) of a lowercased
+ * registry (`has_path`: a path follows), or NULL. */
+static const char *registry_domain_problem(const char *low, size_t dom_n, bool has_path)
+{
+    const char *colon = find_byte(low, dom_n, ':');
+    size_t host_n = colon ? (size_t)(colon - low) : dom_n;
+    if (host_n == 0)
+        return "registry has no host";
+    for (size_t i = 0; i < host_n; i++)
+        if (!registry_host_char(low[i]))
+            return "registry host may only contain letters, digits, '.', '_' and '-'";
+    if (colon == NULL)
+        return NULL;
+    const char *port = colon + 1;
+    size_t port_n = dom_n - host_n - 1;
+    if (port_n == 0 || port_n > 5 || !all_digits(port, port_n)) {
+        /* A non-numeric "port" on a host without a path reads as a tag. */
+        return (!has_path && port_n > 0 && !all_digits(port, port_n))
+                   ? "registry must not contain a tag or digest"
+                   : "registry port must be 1 to 5 digits";
+    }
+    unsigned long v = 0;
+    for (size_t i = 0; i < port_n; i++)
+        v = v * 10 + (unsigned long)(port[i] - '0');
+    return v > 65535 ? "registry port is out of range (above 65535)" : NULL;
+}
+
+/* What is wrong with the ('/' segment)* part low[pos..len), or NULL. */
+static const char *registry_path_problem(const char *low, size_t pos, size_t len)
+{
+    while (pos < len) {
+        /* low[pos] == '/' here */
+        size_t start = pos + 1;
+        size_t end = start;
+        while (end < len && low[end] != '/')
+            end++;
+        if (end == start)
+            return end == len ? "registry must not end with '/'"
+                              : "registry has an empty path segment";
+        for (size_t i = start; i < end; i++)
+            if (!registry_segment_char(low[i]))
+                return "registry path segments may only contain letters, digits, '.', '_' and '-'";
+        pos = end;
+    }
+    return NULL;
+}
+
+/* What is wrong with the lowercased registry low[0..len), or NULL. */
+static const char *registry_problem(const char *low, size_t len)
+{
+    if (len == 0)
+        return "registry has no host after the scheme";
+    if (find_byte(low, len, '@') != NULL)
+        return "registry must not contain a tag or digest";
+    const char *slash = find_byte(low, len, '/');
+    const char *last_colon = find_last_byte(low, len, ':');
+    if (slash != NULL && last_colon != NULL && last_colon > slash)
+        return "registry must not contain a tag or digest";
+    if (strstr(low, "://") != NULL)
+        return "registry must not contain a scheme other than http:// or https://";
+    size_t dom_n = slash ? (size_t)(slash - low) : len;
+    const char *why = registry_domain_problem(low, dom_n, slash != NULL);
+    return why ? why : registry_path_problem(low, dom_n, len);
+}
+
 bool imageref_parse_registry(const char *s, size_t n, char *out, size_t outsz,
                              bool *scheme_stripped, const char **why)
 {
     const char *dummy_why;
     bool dummy_stripped;
     char low[REGISTRY_MAX + 1];
-    size_t len = 0, i;
+    size_t len = 0;
 
     if (why == NULL)
         why = &dummy_why;
@@ -390,115 +476,26 @@ bool imageref_parse_registry(const char *s, size_t n, char *out, size_t outsz,
         *why = "registry is empty";
         return false;
     }
-    for (i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (is_space_or_ctl(s[i])) {
             *why = "registry contains whitespace or control characters";
             return false;
         }
     }
     /* Lowercase first, then strip one scheme prefix. */
-    size_t skip = 0;
-    static const char *const schemes[] = {"https://", "http://"};
-    for (size_t k = 0; k < 2; k++) {
-        size_t sl = strlen(schemes[k]);
-        if (n < sl)
-            continue;
-        bool match = true;
-        for (size_t j = 0; j < sl && match; j++) {
-            char c = s[j];
-            if (is_upper(c))
-                c = (char)(c - 'A' + 'a');
-            match = c == schemes[k][j];
-        }
-        if (match) {
-            skip = sl;
-            *scheme_stripped = true;
-            break;
-        }
-    }
+    size_t skip = scheme_prefix(s, n);
+    *scheme_stripped = skip > 0;
     if (n - skip > REGISTRY_MAX) {
         *why = "registry is too long to form an image name of at most 255 characters";
         return false;
     }
-    for (i = skip; i < n; i++) {
+    for (size_t i = skip; i < n; i++) {
         char c = s[i];
         low[len++] = is_upper(c) ? (char)(c - 'A' + 'a') : c;
     }
     low[len] = '\0';
-    if (len == 0) {
-        *why = "registry has no host after the scheme";
+    if ((*why = registry_problem(low, len)) != NULL)
         return false;
-    }
-    if (find_byte(low, len, '@') != NULL) {
-        *why = "registry must not contain a tag or digest";
-        return false;
-    }
-    const char *slash = find_byte(low, len, '/');
-    const char *last_colon = find_last_byte(low, len, ':');
-    if (slash != NULL && last_colon != NULL && last_colon > slash) {
-        *why = "registry must not contain a tag or digest";
-        return false;
-    }
-    if (strstr(low, "://") != NULL) {
-        *why = "registry must not contain a scheme other than http:// or https://";
-        return false;
-    }
-
-    /* host[:port] */
-    size_t dom_n = slash ? (size_t)(slash - low) : len;
-    const char *colon = find_byte(low, dom_n, ':');
-    size_t host_n = colon ? (size_t)(colon - low) : dom_n;
-    if (host_n == 0) {
-        *why = "registry has no host";
-        return false;
-    }
-    for (i = 0; i < host_n; i++) {
-        if (!registry_host_char(low[i])) {
-            *why = "registry host may only contain letters, digits, '.', '_' and '-'";
-            return false;
-        }
-    }
-    if (colon != NULL) {
-        const char *port = colon + 1;
-        size_t port_n = dom_n - host_n - 1;
-        if (port_n == 0 || port_n > 5 || !all_digits(port, port_n)) {
-            /* A non-numeric "port" on a host without a path reads as a tag. */
-            *why = (slash == NULL && port_n > 0 && !all_digits(port, port_n))
-                       ? "registry must not contain a tag or digest"
-                       : "registry port must be 1 to 5 digits";
-            return false;
-        }
-        unsigned long v = 0;
-        for (i = 0; i < port_n; i++)
-            v = v * 10 + (unsigned long)(port[i] - '0');
-        if (v > 65535) {
-            *why = "registry port is out of range (above 65535)";
-            return false;
-        }
-    }
-
-    /* ('/' segment)* */
-    size_t pos = dom_n;
-    while (pos < len) {
-        /* low[pos] == '/' here */
-        size_t start = pos + 1;
-        size_t end = start;
-        while (end < len && low[end] != '/')
-            end++;
-        if (end == start) {
-            *why = end == len ? "registry must not end with '/'"
-                              : "registry has an empty path segment";
-            return false;
-        }
-        for (i = start; i < end; i++) {
-            if (!registry_segment_char(low[i])) {
-                *why = "registry path segments may only contain letters, digits, '.', '_' and '-'";
-                return false;
-            }
-        }
-        pos = end;
-    }
-
     if (out == NULL || outsz <= len) {
         *why = "registry does not fit in the output buffer";
         return false;
