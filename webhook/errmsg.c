@@ -5,14 +5,19 @@
 #include <stdio.h>
 #include <string.h>
 
-void errmsg_set(char *err, size_t errsz, const char *fmt, ...)
+void errmsg_vset(char *err, size_t errsz, const char *fmt, va_list ap)
 {
     if (!err || errsz == 0)
         return;
-    va_list ap;
-    va_start(ap, fmt);
     if (vsnprintf(err, errsz, fmt, ap) < 0)
         err[0] = '\0';
+}
+
+void errmsg_set(char *err, size_t errsz, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    errmsg_vset(err, errsz, fmt, ap);
     va_end(ap);
 }
 

@@ -29,6 +29,8 @@
 
 #include <yaml.h>
 
+#include "errmsg.h"
+
 #define YDOC_DEFAULT_DEPTH 64
 #define YDOC_DEFAULT_NODES 1000000
 #define YDOC_DEPTH_CAP     10000             /* recursion bound for free/convert */
@@ -45,7 +47,7 @@ static void set_err(ydoc_error_t *err, size_t line, size_t col, const char *fmt,
     err->col = col;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    errmsg_vset(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
 }
 
@@ -449,6 +451,94 @@ yscalar_kind_t ydoc_scalar_kind(const ynode_t *n, bool *b, long long *i, double 
     return YSCALAR_STR;
 }
 
+static cJSON *to_json(const ynode_t *n, ydoc_error_t *err);
+
+static cJSON *scalar_to_json(const ynode_t *n, ydoc_error_t *err)
+{
+    bool bv = false;
+    double dv = 0;
+    cJSON *j;
+    switch (ydoc_scalar_kind(n, &bv, NULL, &dv)) {
+    case YSCALAR_NULL:
+        j = cJSON_CreateNull();
+        break;
+    case YSCALAR_BOOL:
+        j = cJSON_CreateBool(bv);
+        break;
+    case YSCALAR_INT:
+    case YSCALAR_FLOAT:
+        j = cJSON_CreateNumber(dv);
+        break;
+    default:
+        j = cJSON_CreateString(n->str);
+        break;
+    }
+    if (!j)
+        set_err(err, n->line, n->col, "out of memory");
+    return j;
+}
+
+static cJSON *seq_to_json(const ynode_t *n, ydoc_error_t *err)
+{
+    cJSON *arr = cJSON_CreateArray();
+    if (!arr) {
+        set_err(err, n->line, n->col, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n->n; i++) {
+        cJSON *c = to_json(n->items[i], err);
+        if (!c || !cJSON_AddItemToArray(arr, c)) {
+            if (c) {
+                cJSON_Delete(c);
+                set_err(err, n->line, n->col, "out of memory");
+            }
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static cJSON *map_to_json(const ynode_t *n, ydoc_error_t *err)
+{
+    cJSON *obj = cJSON_CreateObject();
+    if (!obj) {
+        set_err(err, n->line, n->col, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n->n; i++) {
+        const ynode_t *k = n->items[2 * i], *v = n->items[2 * i + 1];
+        if (k->kind == YNODE_ALIAS) {
+            set_err(err, k->line, k->col,
+                    "alias *%.64s used as a map key is not supported; write the key out", k->str);
+            cJSON_Delete(obj);
+            return NULL;
+        }
+        if (k->kind != YNODE_SCALAR) {
+            set_err(err, k->line, k->col, "map keys must be scalars (strings)");
+            cJSON_Delete(obj);
+            return NULL;
+        }
+        cJSON *c = to_json(v, err);
+        if (!c) {
+            cJSON_Delete(obj);
+            return NULL;
+        }
+        bool ok;
+        if (cJSON_GetObjectItemCaseSensitive(obj, k->str)) /* last one wins */
+            ok = cJSON_ReplaceItemInObjectCaseSensitive(obj, k->str, c);
+        else
+            ok = cJSON_AddItemToObject(obj, k->str, c);
+        if (!ok) {
+            cJSON_Delete(c);
+            cJSON_Delete(obj);
+            set_err(err, k->line, k->col, "out of memory");
+            return NULL;
+        }
+    }
+    return obj;
+}
+
 static cJSON *to_json(const ynode_t *n, ydoc_error_t *err)
 {
     switch (n->kind) {
@@ -456,87 +546,12 @@ static cJSON *to_json(const ynode_t *n, ydoc_error_t *err)
         set_err(err, n->line, n->col, "alias *%.64s is not supported here; write the value out",
                 n->str);
         return NULL;
-    case YNODE_SCALAR: {
-        bool bv = false;
-        double dv = 0;
-        cJSON *j;
-        switch (ydoc_scalar_kind(n, &bv, NULL, &dv)) {
-        case YSCALAR_NULL:
-            j = cJSON_CreateNull();
-            break;
-        case YSCALAR_BOOL:
-            j = cJSON_CreateBool(bv);
-            break;
-        case YSCALAR_INT:
-        case YSCALAR_FLOAT:
-            j = cJSON_CreateNumber(dv);
-            break;
-        default:
-            j = cJSON_CreateString(n->str);
-            break;
-        }
-        if (!j)
-            set_err(err, n->line, n->col, "out of memory");
-        return j;
-    }
-    case YNODE_SEQ: {
-        cJSON *arr = cJSON_CreateArray();
-        if (!arr) {
-            set_err(err, n->line, n->col, "out of memory");
-            return NULL;
-        }
-        for (size_t i = 0; i < n->n; i++) {
-            cJSON *c = to_json(n->items[i], err);
-            if (!c || !cJSON_AddItemToArray(arr, c)) {
-                if (c) {
-                    cJSON_Delete(c);
-                    set_err(err, n->line, n->col, "out of memory");
-                }
-                cJSON_Delete(arr);
-                return NULL;
-            }
-        }
-        return arr;
-    }
-    case YNODE_MAP: {
-        cJSON *obj = cJSON_CreateObject();
-        if (!obj) {
-            set_err(err, n->line, n->col, "out of memory");
-            return NULL;
-        }
-        for (size_t i = 0; i < n->n; i++) {
-            const ynode_t *k = n->items[2 * i], *v = n->items[2 * i + 1];
-            if (k->kind == YNODE_ALIAS) {
-                set_err(err, k->line, k->col,
-                        "alias *%.64s used as a map key is not supported; write the key out",
-                        k->str);
-                cJSON_Delete(obj);
-                return NULL;
-            }
-            if (k->kind != YNODE_SCALAR) {
-                set_err(err, k->line, k->col, "map keys must be scalars (strings)");
-                cJSON_Delete(obj);
-                return NULL;
-            }
-            cJSON *c = to_json(v, err);
-            if (!c) {
-                cJSON_Delete(obj);
-                return NULL;
-            }
-            bool ok;
-            if (cJSON_GetObjectItemCaseSensitive(obj, k->str)) /* last one wins */
-                ok = cJSON_ReplaceItemInObjectCaseSensitive(obj, k->str, c);
-            else
-                ok = cJSON_AddItemToObject(obj, k->str, c);
-            if (!ok) {
-                cJSON_Delete(c);
-                cJSON_Delete(obj);
-                set_err(err, k->line, k->col, "out of memory");
-                return NULL;
-            }
-        }
-        return obj;
-    }
+    case YNODE_SCALAR:
+        return scalar_to_json(n, err);
+    case YNODE_SEQ:
+        return seq_to_json(n, err);
+    case YNODE_MAP:
+        return map_to_json(n, err);
     }
     return NULL;
 }
