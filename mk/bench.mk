@@ -20,13 +20,13 @@ BENCH_QUICK   ?=
 .PHONY: bench bench-build
 bench-build: $(BIN) $(BENCH_FLOOR) $(BENCH_CORE) $(BENCH_BODIES)
 
-$(BENCH_DIR)/floor: bench/floor.c $(CORE_LIB)
+$(BENCH_DIR)/floor: bench/floor.c $(WEBHOOK_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(CORE_LIB) $(LDFLAGS) $(PKG_LIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(WEBHOOK_LIBS) $(LDFLAGS) $(PKG_LIBS)
 
-$(BENCH_DIR)/core-bench: bench/core_bench.c $(CORE_LIB)
+$(BENCH_DIR)/core-bench: bench/core_bench.c $(WEBHOOK_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(CORE_LIB) $(LDFLAGS) $(PKG_LIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(WEBHOOK_LIBS) $(LDFLAGS) $(PKG_LIBS)
 
 $(BENCH_DIR)/bodies: bench/bodies.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)

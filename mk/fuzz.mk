@@ -1,6 +1,8 @@
 # fuzz: libFuzzer targets (tests/fuzz/fuzz_*.c) built with clang and
-# ASan + UBSan against the webhook sources compiled the same way in
-# build-fuzz/ (its own directory: the main build is untouched).
+# ASan + UBSan against the core library compiled the same way in
+# build-fuzz/ (its own directory: the main build is untouched). The targets
+# link the core only (with cJSON, libyaml, libcrypto), never the shell,
+# libcurl or libh2o: tests/purity checks it.
 #
 #   make fuzz                 every target for FUZZ_SECONDS (default 60) each
 #   make fuzz FUZZ_TARGETS=imageref FUZZ_SECONDS=600
@@ -37,13 +39,14 @@ $(FUZZ_BUILD)/obj/%.o: webhook/%.c $(wildcard webhook/*.h) | $(FUZZ_DEPS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-$(FUZZ_BUILD)/libwebhook.a: $(FUZZ_OBJS)
+FUZZ_CORE_LIB := $(FUZZ_BUILD)/libwebhook-core.a
+$(FUZZ_CORE_LIB): $(FUZZ_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzzutil.h $(FUZZ_BUILD)/libwebhook.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(FUZZ_BUILD)/libwebhook.a \
-	  $(PKG_LIBS)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzzutil.h $(FUZZ_CORE_LIB)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(FUZZ_CORE_LIB) \
+	  $(CORE_PKG_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -6,8 +6,8 @@
 LIVE_DRIVER := $(BUILD)/live-driver
 LIVE_FAKES  := $(BUILD)/live-fakes
 
-$(LIVE_DRIVER): tests/live/driver.c $(CORE_LIB)
-	$(CC) $(CFLAGS) -o $@ tests/live/driver.c $(CORE_LIB) $(LDFLAGS) $(PKG_LIBS)
+$(LIVE_DRIVER): tests/live/driver.c $(WEBHOOK_LIBS)
+	$(CC) $(CFLAGS) -o $@ tests/live/driver.c $(WEBHOOK_LIBS) $(LDFLAGS) $(PKG_LIBS)
 
 $(LIVE_FAKES): tests/live/fakes/main.go
 	@mkdir -p $(@D)

@@ -1,10 +1,16 @@
-/* Unit test runner: every suite_* function found in tests/unit/test_*.c
- * (the Makefile generates the list) runs here under Check. */
+/* Unit test runner: every suite_* function of the program's test files
+ * (tests/unit/gen-suites.sh writes the list into suites.h) runs here under
+ * Check. The same file makes both programs, unit-core and unit-shell;
+ * UNIT_NAME names the one being built in its result line. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "suites.h"
+
+#ifndef UNIT_NAME
+#define UNIT_NAME "unit"
+#endif
 
 int main(void)
 {
@@ -16,6 +22,6 @@ int main(void)
     int run = srunner_ntests_run(sr);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    printf("unit: %d passed, %d failed\n", run - failed, failed);
+    printf(UNIT_NAME ": %d passed, %d failed\n", run - failed, failed);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
