@@ -32,8 +32,13 @@ check=tests/purity/check-objects.sh
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
+# build/ (relative or absolute) is the normal build; any other directory is
+# a sanitizer build (make test-asan's build-asan/).
 mkflags=(BUILD="$B")
-[ "$B" != build ] && mkflags+=(SAN=1 OPT=-O1)
+case "$B" in
+build | "$PWD/build") ;;
+*) mkflags+=(SAN=1 OPT=-O1) ;;
+esac
 # A Makefile variable, as make computes it for this build directory.
 mkvar() {
     make -s --no-print-directory "${mkflags[@]}" -f Makefile -f - "print-$1" <<<"print-$1: ; @echo \$($1)"
