@@ -9,10 +9,8 @@ LIVE_FAKES  := $(BUILD)/live-fakes
 $(LIVE_DRIVER): tests/live/driver.c $(WEBHOOK_LIBS)
 	$(CC) $(CFLAGS) -o $@ tests/live/driver.c $(WEBHOOK_LIBS) $(LDFLAGS) $(PKG_LIBS)
 
-$(LIVE_FAKES): tests/live/fakes/main.go
-	@mkdir -p $(@D)
-	GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(abspath $(BUILD))/gocache \
-	  go build -o $@ ./tests/live/fakes
+$(LIVE_FAKES): tests/live/fakes/main.go $(wildcard tests/internal/testkit/*.go)
+	tests/go-build.sh $@ live/fakes
 
 .PHONY: test-live live-tools
 live-tools: $(LIVE_DRIVER) $(LIVE_FAKES)

@@ -5,22 +5,15 @@
 # the file's "# expect: LINE:COL: text" comments list.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-bin="${WEBHOOK_BIN:-bin/imagebuilder-webhook}"
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-ko() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-if [ ! -x "$bin" ]; then
-    ko "no webhook binary at $bin (run make)"
-    echo "config: $pass passed, $fail failed"
-    exit 1
-fi
-
-out=$(mktemp)
-trap 'rm -f "$out"; rm -rf "${tmpd:-}"' EXIT
+. tests/lib.sh
+t_area config
+bin=$WEBHOOK_BIN
+[ -x "$bin" ] || { ko "no webhook binary at $bin (run make)"; finish; }
+t_work
+out=$work/out
 
 for f in tests/config/good-*.yaml; do
-    if "$bin" check-config --config "$f" >"$out" 2>&1; then ok; else ko "$f refused: $(cat "$out")"; fi
+    if "$bin" check-config --config "$f" >"$out" 2>&1; then ok "$f accepted"; else ko "$f refused" "$(cat "$out")"; fi
 done
 
 for f in tests/config/bad-*.yaml; do
@@ -45,24 +38,23 @@ for f in tests/config/bad-*.yaml; do
     if [ "$want" -eq 0 ]; then
         ko "$f has no '# expect:' line"
     elif [ "$got" -ne "$want" ]; then
-        ko "$f: $got errors printed, $want expected: $(cat "$out")"
+        ko "$f: $got errors printed, $want expected" "$(cat "$out")"
     elif [ "$bad" -eq 0 ]; then
-        ok
+        ok "$f refused with its $want expected errors"
     fi
 done
 
 # files that cannot be read at all
-tmpd=$(mktemp -d)
+tmpd=$work/dir
+mkdir "$tmpd"
 "$bin" check-config --config "$tmpd" >"$out" 2>&1
 rc=$?
-if [ "$rc" -eq 1 ] && grep -qF "$tmpd: error: is a directory" "$out"; then ok; else ko "directory: exit $rc: $(cat "$out")"; fi
+if [ "$rc" -eq 1 ] && grep -qF "$tmpd: error: is a directory" "$out"; then ok "a directory is refused"; else ko "directory: exit $rc" "$(cat "$out")"; fi
 "$bin" check-config --config "$tmpd/missing.yaml" >"$out" 2>&1
 rc=$?
 if [ "$rc" -eq 1 ] && grep -qF "$tmpd/missing.yaml: error: cannot open the file: No such file or directory" "$out"; then
-    ok
+    ok "a missing file is refused"
 else
-    ko "missing file: exit $rc: $(cat "$out")"
+    ko "missing file: exit $rc" "$(cat "$out")"
 fi
-
-echo "config: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

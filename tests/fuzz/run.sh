@@ -5,26 +5,20 @@
 # The long runs are `make fuzz` (FUZZ_SECONDS per target).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib.sh
+t_area fuzz
 build="${FUZZ_BUILD:-build-fuzz}"
 runs="${FUZZ_SMOKE_RUNS:-20000}"
 secs="${FUZZ_SMOKE_SECONDS:-4}"
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-ko() { fail=$((fail + 1)); echo "FAIL $*"; }
-
-if ! make -s fuzz-build >"${TMPDIR:-/tmp}/fuzz-build.$$" 2>&1; then
-    tail -n 20 "${TMPDIR:-/tmp}/fuzz-build.$$"
-    rm -f "${TMPDIR:-/tmp}/fuzz-build.$$"
-    ko "build the fuzz targets (make fuzz-build)"
-    echo "fuzz: $pass passed, $fail failed"
-    exit 1
+t_work
+scratch=$work
+if ! make -s fuzz-build >"$work/fuzz-build.log" 2>&1; then
+    ko "build the fuzz targets (make fuzz-build)" "$(tail -n 20 "$work/fuzz-build.log")"
+    finish
 fi
-rm -f "${TMPDIR:-/tmp}/fuzz-build.$$"
 targets=$(make -s --no-print-directory -f Makefile -f - <<<'print-fuzz-targets: ; @echo $(FUZZ_ALL_TARGETS)' print-fuzz-targets)
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
 for t in $targets; do
     bin="$build/fuzz_$t"
     seeds=(tests/fuzz/corpus/"$t"/*)
@@ -53,5 +47,4 @@ for t in $targets; do
         rm -f "$scratch"/crash-* "$scratch"/leak-* "$scratch"/timeout-*
     fi
 done
-echo "fuzz: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -11,44 +11,17 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
-	"unicode"
 
-	jsonpatch "github.com/evanphx/json-patch"
+	"imagebuilder-webhook/tests/internal/testkit"
 )
-
-type status struct {
-	Code    *int32 `json:"code"`
-	Message string `json:"message"`
-}
-
-type response struct {
-	UID              string            `json:"uid"`
-	Allowed          *bool             `json:"allowed"`
-	Status           *status           `json:"status"`
-	Patch            *string           `json:"patch"`
-	PatchType        *string           `json:"patchType"`
-	Warnings         []string          `json:"warnings"`
-	AuditAnnotations map[string]string `json:"auditAnnotations"`
-}
-
-type review struct {
-	APIVersion string          `json:"apiVersion"`
-	Kind       string          `json:"kind"`
-	Request    json.RawMessage `json:"request,omitempty"`
-	Response   *response       `json:"response,omitempty"`
-}
-
-var auditKey = regexp.MustCompile(`^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`)
 
 func run(bin string, args ...string) ([]byte, error) {
 	cmd := exec.Command(bin, args...)
@@ -61,93 +34,14 @@ func run(bin string, args ...string) ([]byte, error) {
 	return out, nil
 }
 
-// validate applies kube-apiserver's checks on a mutating webhook answer.
-func validate(reqAPI, uid string, out []byte) (*response, []string) {
-	var errs []string
-	var rv review
-	dec := json.NewDecoder(bytes.NewReader(out))
-	if err := dec.Decode(&rv); err != nil {
-		return nil, []string{"answer is not JSON: " + err.Error()}
-	}
-	if rv.APIVersion != reqAPI {
-		errs = append(errs, fmt.Sprintf("apiVersion %q, want %q", rv.APIVersion, reqAPI))
-	}
-	if rv.Kind != "AdmissionReview" {
-		errs = append(errs, fmt.Sprintf("kind %q", rv.Kind))
-	}
-	r := rv.Response
-	if r == nil {
-		return nil, append(errs, "no response")
-	}
-	if r.UID != uid {
-		errs = append(errs, fmt.Sprintf("uid %q, want %q", r.UID, uid))
-	}
-	if r.Allowed == nil {
-		errs = append(errs, "allowed missing")
-	}
-	if (r.Patch != nil) != (r.PatchType != nil) {
-		errs = append(errs, "patch and patchType must come together")
-	}
-	if r.PatchType != nil && *r.PatchType != "JSONPatch" {
-		errs = append(errs, "patchType "+*r.PatchType)
-	}
-	if r.Allowed != nil && !*r.Allowed {
-		if r.Status == nil || r.Status.Code == nil || *r.Status.Code < 400 || r.Status.Message == "" {
-			errs = append(errs, "a denial needs status.code >= 400 and a message")
-		} else if strings.ContainsAny(r.Status.Message, "\n\r") {
-			errs = append(errs, "denial message is not one line")
-		}
-		if r.Patch != nil {
-			errs = append(errs, "a denial carries a patch")
-		}
-	}
-	for _, w := range r.Warnings {
-		if w == "" || len(w) > 256 {
-			errs = append(errs, fmt.Sprintf("warning empty or too long (%d)", len(w)))
-		}
-		for _, c := range w {
-			if unicode.IsControl(c) {
-				errs = append(errs, fmt.Sprintf("warning has a control character: %q", w))
-				break
-			}
-		}
-	}
-	for k := range r.AuditAnnotations {
-		if len(k) > 63 || !auditKey.MatchString(k) {
-			errs = append(errs, "invalid audit annotation key "+k)
-		}
-	}
-	return r, errs
-}
-
-func patchOf(r *response) ([]byte, []map[string]interface{}, error) {
-	if r.Patch == nil {
-		return nil, nil, nil
-	}
-	raw, err := base64.StdEncoding.DecodeString(*r.Patch)
-	if err != nil {
-		return nil, nil, fmt.Errorf("patch is not standard base64: %v", err)
-	}
-	var ops []map[string]interface{}
-	if err := json.Unmarshal(raw, &ops); err != nil {
-		return nil, nil, fmt.Errorf("patch is not an array of objects: %v", err)
-	}
-	return raw, ops, nil
-}
-
-func checkExpect(dir string, out []byte, r *response, ops []map[string]interface{}) []string {
+func checkExpect(dir string, out []byte, r *testkit.Response, ops []map[string]interface{}) []string {
 	f, err := os.Open(filepath.Join(dir, "expect"))
 	if err != nil {
 		return []string{"no expect file"}
 	}
 	defer f.Close()
 	var errs []string
-	outcome := "allowed"
-	if r.Allowed != nil && !*r.Allowed {
-		outcome = "denied"
-	} else if r.Patch != nil {
-		outcome = "mutated"
-	}
+	outcome := r.Outcome()
 	var targets map[string]string
 	if t, ok := r.AuditAnnotations["target-images"]; ok {
 		_ = json.Unmarshal([]byte(t), &targets)
@@ -225,14 +119,8 @@ func checkCase(bin, dir string, update bool, patchedDir string) []string {
 	if err != nil {
 		return []string{err.Error()}
 	}
-	var req struct {
-		APIVersion string `json:"apiVersion"`
-		Request    struct {
-			UID    string          `json:"uid"`
-			Object json.RawMessage `json:"object"`
-		} `json:"request"`
-	}
-	if err := json.Unmarshal(reqBytes, &req); err != nil {
+	req, err := testkit.DecodeRequest(reqBytes)
+	if err != nil {
 		return []string{"wrapped review: " + err.Error()}
 	}
 	out, err := run(bin, "review", "--config", cfg, input)
@@ -252,12 +140,12 @@ func checkCase(bin, dir string, update bool, patchedDir string) []string {
 	} else if !bytes.Equal(want, out) {
 		errs = append(errs, fmt.Sprintf("answer differs from response.json:\n got: %s\nwant: %s", out, want))
 	}
-	r, verrs := validate(req.APIVersion, req.Request.UID, out)
+	r, verrs := testkit.Validate(req, out)
 	errs = append(errs, verrs...)
 	if r == nil {
 		return errs
 	}
-	raw, ops, err := patchOf(r)
+	raw, ops, err := r.PatchJSON()
 	if err != nil {
 		return append(errs, err.Error())
 	}
@@ -265,13 +153,9 @@ func checkCase(bin, dir string, update bool, patchedDir string) []string {
 	if raw == nil {
 		return errs
 	}
-	p, err := jsonpatch.DecodePatch(raw)
+	patched, err := testkit.ApplyPatch(req.Object, raw)
 	if err != nil {
-		return append(errs, "patch does not decode: "+err.Error())
-	}
-	patched, err := p.Apply(req.Request.Object)
-	if err != nil {
-		return append(errs, "patch does not apply: "+err.Error())
+		return append(errs, err.Error())
 	}
 	if patchedDir != "" {
 		_ = os.MkdirAll(patchedDir, 0o755)
@@ -297,7 +181,7 @@ func checkCase(bin, dir string, update bool, patchedDir string) []string {
 	if err != nil {
 		return append(errs, err.Error())
 	}
-	r2, verrs := validate(req.APIVersion, req.Request.UID, out2)
+	r2, verrs := testkit.Validate(req, out2)
 	errs = append(errs, verrs...)
 	if r2 != nil && (r2.Allowed == nil || !*r2.Allowed || r2.Patch != nil) {
 		errs = append(errs, "the patched pod is not allowed unchanged on reinvocation: "+string(out2))
@@ -326,22 +210,13 @@ func main() {
 		}
 	}
 	sort.Strings(names)
-	pass, fail := 0, 0
+	t := testkit.Tally{Area: "golden"}
 	for _, n := range names {
-		errs := checkCase(bin, filepath.Join(root, n), *update, *patched)
-		if len(errs) == 0 {
-			pass++
-			fmt.Printf("ok   %s\n", n)
-			continue
-		}
-		fail++
-		fmt.Printf("FAIL %s\n", n)
-		for _, e := range errs {
-			fmt.Printf("     %s\n", e)
+		if errs := checkCase(bin, filepath.Join(root, n), *update, *patched); len(errs) > 0 {
+			t.Failed(n, errs...)
+		} else {
+			t.OK(n)
 		}
 	}
-	fmt.Printf("golden: %d passed, %d failed\n", pass, fail)
-	if fail > 0 {
-		os.Exit(1)
-	}
+	t.Finish()
 }

@@ -7,20 +7,17 @@
 # UPDATE_GOLDEN=1 rewrites the response.json files (review the diff!).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-bin="${WEBHOOK_BIN:-bin/imagebuilder-webhook}"
-mkdir -p build
+. tests/lib.sh
+t_area golden
+bin=$WEBHOOK_BIN
 rm -rf build/golden-patched
-GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="${GOCACHE:-$PWD/build/gocache}" \
-    go build -o build/golden-check ./tests/golden/ || { echo "golden: 0 passed, 1 failed"; exit 1; }
+go_build build/golden-check golden || { ko "build the golden checker"; finish; }
 args=(-patched build/golden-patched)
 [ "${UPDATE_GOLDEN:-}" = 1 ] && args+=(-update)
 out=$(build/golden-check "${args[@]}" "$bin" tests/golden)
 rc=$?
 echo "$out" | grep -v '^golden: '
-pass=$(sed -nE 's/^golden: ([0-9]+) passed, ([0-9]+) failed$/\1/p' <<<"$out")
-fail=$(sed -nE 's/^golden: ([0-9]+) passed, ([0-9]+) failed$/\2/p' <<<"$out")
-pass=${pass:-0} fail=${fail:-1}
-[ $rc -ne 0 ] && [ "$fail" -eq 0 ] && fail=1
+add_counts "$out" "$rc"
 
 if [ -z "${QUICK:-}" ] && ls build/golden-patched/*.json >/dev/null 2>&1; then
     if [ ! -d tests/deploy/node_modules/kubernetes-models ]; then
@@ -35,5 +32,4 @@ if [ -z "${QUICK:-}" ] && ls build/golden-patched/*.json >/dev/null 2>&1; then
     echo "patched pods valid against the Pod schema: $p passed, $f failed"
     pass=$((pass + p)) fail=$((fail + f))
 fi
-echo "golden: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

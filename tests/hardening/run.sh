@@ -11,31 +11,17 @@
 # figures come from HARDEN_SOAK_REQUESTS=1000000.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib.sh
+t_area hardening
 root=$PWD
-bin="${WEBHOOK_BIN:-$root/bin/imagebuilder-webhook}"
+bin=$WEBHOOK_BIN
 soak_n="${HARDEN_SOAK_REQUESTS:-100000}"
 quick="${QUICK:-}"
-pass=0 fail=0 skip=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-ko() { fail=$((fail + 1)); echo "FAIL $*"; }
-skipped() { skip=$((skip + 1)); echo "skip $*"; }
-finish() {
-    echo "hardening: $pass passed, $fail failed"
-    [ "$fail" -eq 0 ]
-    exit $?
-}
 
 # Under the sanitizers: libh2o's per-thread allocations (see tests/lsan-h2o.supp).
 export LSAN_OPTIONS="suppressions=$root/tests/lsan-h2o.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
-work=$(mktemp -d /tmp/wh-hardening.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
+t_work
 
 [ -x "$bin" ] || { ko "webhook binary $bin missing"; finish; }
 if ! certs/gen-certs.sh --out "$work/certs" --extra-san DNS:localhost --extra-san IP:127.0.0.1 \
@@ -46,51 +32,20 @@ if ! certs/gen-certs.sh --out "$work/certs" --extra-san DNS:localhost --extra-sa
 fi
 ca="$work/certs/ca.crt"
 
-free_port() {
-    local p
-    for _ in $(seq 100); do
-        p=$((20000 + RANDOM % 30000))
-        ss -Htln "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return 0; }
-    done
-    return 1
-}
-
-# start_server NAME CONFIG [wrapper...]: starts the server in the background,
-# sets $port and $spid, waits (bounded) for /healthz.
+# start_server NAME CONFIG [wrapper...]: starts the server on port 0 in the
+# background (tests/lib.sh serve_start), sets $port, $spid and $slog.
 start_server() {
-    local name=$1 config=$2
+    local name=$1 config=$2 rc=0
     shift 2
-    port=$(free_port) || return 1
-    "$@" "$bin" serve --config "$config" --listen "127.0.0.1:$port" \
-        --tls-cert "$work/certs/tls.crt" --tls-key "$work/certs/tls.key" \
-        >"$work/$name.out" 2>"$work/$name.log" &
-    spid=$!
-    pids+=("$spid")
-    for _ in $(seq 300); do
-        if curl -fsS --max-time 2 --cacert "$ca" "https://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
-            return 0
-        fi
-        kill -0 "$spid" 2>/dev/null || break
-        sleep 0.1
-    done
-    tail -n 5 "$work/$name.log"
-    return 1
+    serve_wrap=("$@")
+    serve_start "$name" "$config" --tls-cert "$work/certs/tls.crt" --tls-key "$work/certs/tls.key" || rc=1
+    serve_wrap=()
+    port=$serve_port spid=$serve_pid slog=$serve_log
+    return $rc
 }
 
 # stop_server: SIGTERM, bounded wait; returns the exit code (124 on timeout).
-stop_server() {
-    kill -TERM "$spid" 2>/dev/null
-    for _ in $(seq 600); do
-        kill -0 "$spid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$spid" 2>/dev/null; then
-        kill -KILL "$spid" 2>/dev/null
-        wait "$spid" 2>/dev/null
-        return 124
-    fi
-    wait "$spid"
-}
+stop_server() { serve_stop "$spid"; }
 
 post() { # post FILE -> prints "STATUS" and leaves the body in $work/resp
     curl -sS --max-time 20 --cacert "$ca" -o "$work/resp" -w '%{http_code}' \
@@ -232,7 +187,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null
     chmod 0755 "$work/pub"
     chmod 0644 "$work/pub/tls.crt" "$work/pub/config.yaml"
     out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups timeout 10 "$bin" serve \
-        --config "$work/pub/config.yaml" --listen "127.0.0.1:$(free_port)" \
+        --config "$work/pub/config.yaml" --listen 127.0.0.1:0 \
         --tls-cert "$work/pub/tls.crt" --tls-key "$work/certs/tls.key" 2>&1)
     rc=$?
     if [ "$rc" -ge 1 ] && [ "$rc" -lt 124 ] && grep -q 'tls.key' <<<"$out"; then
@@ -247,18 +202,21 @@ fi
 # ---- 3. a bad config while serving: kept running on the old one ---------
 if kill -0 "${spid:-0}" 2>/dev/null; then
     cp "$work/config.yaml" "$work/config.good"
+    n=$(log_count "$slog" "configuration reload failed")
     cp tests/hardening/corpus/config/billion-laughs.yaml "$work/config.yaml"
     kill -HUP "$spid"
-    sleep 1
-    if serving && grep -q 'my-project/images' "$work/resp" 2>/dev/null ||
+    if ! wait_log "$slog" "configuration reload failed" 20 $((n + 1)); then
+        ko "billion-laughs config on reload: no reload failure logged"
+    elif serving && grep -q 'my-project/images' "$work/resp" 2>/dev/null ||
         { post "$good" >/dev/null; base64 -d <<<"$(sed -n 's/.*"patch":"\([^"]*\)".*/\1/p' "$work/resp")" | grep -q 'my-project/images'; }; then
         ok "billion-laughs config on reload: refused, old config kept"
     else
         ko "billion-laughs config on reload: not serving the old config"
     fi
+    n=$(log_count "$slog" '"msg":"configuration reloaded"')
     cp "$work/config.good" "$work/config.yaml"
     kill -HUP "$spid"
-    sleep 0.5
+    wait_log "$slog" '"msg":"configuration reloaded"' 10 $((n + 1)) || ko "good config on reload: not reloaded"
     stop_server
     rc=$?
     [ "$rc" -eq 0 ] && ok "SIGTERM: clean exit" || ko "SIGTERM: exit $rc"
@@ -270,15 +228,18 @@ if [ -n "$quick" ]; then
 fi
 
 # ---- 4. faults under load (Go client) ------------------------------------
-mkdir -p build
-if ! GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="${GOCACHE:-$root/build/gocache}" \
-    go build -o build/hardening-load ./tests/hardening/loadclient 2>"$work/go.log"; then
-    cat "$work/go.log"
-    ko "build the load client"
+if ! go_build build/hardening-load hardening/loadclient 2>"$work/go.log"; then
+    ko "build the load client" "$(cat "$work/go.log")"
     finish
 fi
 lc=build/hardening-load
-json_get() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" "$1" | tr -d '"'; }
+json_get() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" "$1" 2>/dev/null | tr -d '"'; }
+# load_ok_at_least FILE N: the load's progress FILE counts N answers (200) or more.
+load_ok_at_least() { [ "$(json_get "$1" ok)" -ge "$2" ] 2>/dev/null; }
+# load_certs_at_least FILE N: the load has seen N server certificates or more.
+load_certs_at_least() { [ "$(grep -o '"certs":{[^}]*}' "$1" 2>/dev/null | grep -o '":' | wc -l)" -ge "$2" ]; }
+# load_contains_at_least FILE TEXT N: N answers or more contained TEXT.
+load_contains_at_least() { [ "$(grep -o "\"$2\":[0-9]*" "$1" 2>/dev/null | cut -d: -f2)" -ge "$3" ] 2>/dev/null; }
 
 # 4a. 100 MB bodies, Content-Length and chunked: 413 before the body is read.
 if start_server big "$work/config.yaml"; then
@@ -333,17 +294,30 @@ for proto in h1 h2; do
     start_server "rotate-$proto" "$work/config.yaml" || { ko "rotation ($proto): server start"; continue; }
     h2flag=""
     [ "$proto" = h2 ] && h2flag=-h2
-    timeout 60 $lc load -url "https://127.0.0.1:$port/mutate" -ca "$ca" -body "$good,$deny" $h2flag \
-        -conns 6 -n 0 -duration 8s -fresh-every 25 -expect "europe-docker.pkg.dev" >"$work/rot.json" &
+    # The load runs until told to stop: 10000 answers, the certificate swapped
+    # (until the new one is seen and 10000 more answers), the config changed
+    # (until 20000 answers carry the new repository). Every wait is bounded.
+    prog=$work/rot-$proto.progress
+    timeout 120 $lc load -url "https://127.0.0.1:$port/mutate" -ca "$ca" -body "$good,$deny" $h2flag \
+        -conns 6 -n 0 -duration 100s -fresh-every 25 -expect "europe-docker.pkg.dev" \
+        -progress "$prog" -stop-file "$work/rot-$proto.stop" >"$work/rot.json" &
     lpid=$!
-    sleep 2
+    wait_until 30 load_ok_at_least "$prog" 10000
+    n=$(log_count "$slog" '"msg":"certificate reloaded"')
     cp "$work/certs-b/tls.key" "$work/certs/tls.key.new"
     cp "$work/certs-b/tls.crt" "$work/certs/tls.crt.new"
     mv "$work/certs/tls.key.new" "$work/certs/tls.key"
     mv "$work/certs/tls.crt.new" "$work/certs/tls.crt"
-    sleep 2
+    wait_log "$slog" '"msg":"certificate reloaded"' 30 $((n + 1))
+    wait_until 30 load_certs_at_least "$prog" 2
+    n=$(json_get "$prog" ok)
+    wait_until 30 load_ok_at_least "$prog" $((${n:-0} + 10000))
+    n=$(log_count "$slog" '"msg":"configuration reloaded"')
     sed 's|us-central1-docker.pkg.dev/my-project/images|europe-docker.pkg.dev/my-project/images|' \
         "$work/config.yaml" >"$work/config.new" && mv "$work/config.new" "$work/config.yaml"
+    wait_log "$slog" '"msg":"configuration reloaded"' 30 $((n + 1))
+    wait_until 30 load_contains_at_least "$prog" europe-docker.pkg.dev 20000
+    touch "$work/rot-$proto.stop"
     wait $lpid
     echo "     $(cat "$work/rot.json")"
     okn=$(json_get "$work/rot.json" ok) sent=$(json_get "$work/rot.json" sent)
@@ -370,10 +344,12 @@ for proto in h1 h2; do
     start_server "term-$proto" "$work/config.yaml" || { ko "SIGTERM under load ($proto): start"; continue; }
     h2flag=""
     [ "$proto" = h2 ] && h2flag=-h2
+    # SIGTERM once 10000 answers went through; the clients stop when refused.
+    prog=$work/term-$proto.progress
     timeout 60 $lc load -url "https://127.0.0.1:$port/mutate" -ca "$ca" -body "$good" $h2flag \
-        -conns 8 -n 0 -duration 8s -stop-on-refused >"$work/term.json" &
+        -conns 8 -n 0 -duration 50s -stop-on-refused -progress "$prog" >"$work/term.json" &
     lpid=$!
-    sleep 2
+    wait_until 30 load_ok_at_least "$prog" 10000
     stop_server
     rc=$?
     wait $lpid
@@ -391,10 +367,11 @@ done
 # 4e. a registry and an API server that accept and never answer.
 hang_reg_out="$work/hang-reg.out" hang_api_out="$work/hang-api.out"
 $lc hang -listen 127.0.0.1:0 -max 120s >"$hang_reg_out" &
-pids+=($!)
+t_pids+=($!)
 $lc hang -listen 127.0.0.1:0 -max 120s >"$hang_api_out" &
-pids+=($!)
-for _ in $(seq 50); do [ -s "$hang_reg_out" ] && [ -s "$hang_api_out" ] && break; sleep 0.1; done
+t_pids+=($!)
+_hang_up() { [ -s "$hang_reg_out" ] && [ -s "$hang_api_out" ]; }
+wait_until 5 _hang_up
 reg_addr=$(head -n 1 "$hang_reg_out") api_addr=$(head -n 1 "$hang_api_out")
 echo "token" >"$work/sa-token"
 cat >"$work/config-hang.yaml" <<YAML

@@ -1,65 +1,45 @@
 #!/usr/bin/env bash
-# Integration tests: the real `imagebuilder-webhook serve` on loopback ports,
-# driven by a Go client that behaves like kube-apiserver (tests/integration/
-# client). Under QUICK=1 (sanitizer runs) a curl-based smoke test runs
-# instead: start, answer a review exactly like `review`, reload, SIGTERM.
+# Integration tests: the real `imagebuilder-webhook serve` on loopback port
+# 0, driven by a Go client that behaves like kube-apiserver (tests/
+# integration/client). Under QUICK=1 (sanitizer runs) a curl-based smoke
+# test runs instead: start, answer a review exactly like `review`, reload,
+# SIGTERM.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-bin=${WEBHOOK_BIN:-$PWD/bin/imagebuilder-webhook}
-work=$(mktemp -d)
-pid=""
-cleanup() {
-    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-if [ ! -x "$bin" ]; then
-    echo "integration: $bin is missing (run make)"
-    echo "integration: 0 passed, 1 failed"
-    exit 1
-fi
+. tests/lib.sh
+t_area integration
+bin=$WEBHOOK_BIN
+[ -x "$bin" ] || { ko "$bin is missing (run make)"; finish; }
+t_work
 
 if [ "${QUICK:-0}" != 1 ]; then
-    export GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS=-mod=mod
-    export GOCACHE=${GOCACHE:-$work/gocache}
-    if ! (cd tests/integration/client && go build -o "$work/itest" .) >"$work/build.log" 2>&1; then
-        cat "$work/build.log"
-        echo "integration: 0 passed, 1 failed"
-        exit 1
-    fi
-    "$work/itest" -bin "$bin" -golden tests/golden -work "$work" "$@"
-    exit $?
+    go_build "$work/itest" integration/client || { ko "build the integration client"; finish; }
+    "$work/itest" -bin "$bin" -golden tests/golden -work "$work" "$@" | tee "$work/itest.out" |
+        grep --line-buffered -v '^integration: [0-9]* passed, [0-9]* failed$'
+    rc=${PIPESTATUS[0]}
+    add_counts "$(cat "$work/itest.out")" "$rc"
+    finish
 fi
 
 # ---- QUICK: shell smoke test ----
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "PASS $1"; }
-ko() { fail=$((fail + 1)); echo "FAIL $1"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
 certs/gen-certs.sh --out "$work/certs" --extra-san DNS:localhost --extra-san IP:127.0.0.1 >/dev/null 2>"$work/gen.log" ||
-    { cat "$work/gen.log"; echo "integration: 0 passed, 1 failed"; exit 1; }
-port=$(free_port)
-mport=$(free_port)
+    { ko "test certificates" "$(cat "$work/gen.log")"; finish; }
 cat >"$work/config.yaml" <<YAML
 imageBuilder:
   enabled: true
   defaultRepository: localhost:5000/union
   authenticationType: noop
 webhook:
-  listen: "127.0.0.1:$port"
-  metricsListen: "127.0.0.1:$mport"
+  metricsListen: "$(metrics_listen)"
   threads: 2
   shutdownTimeoutMs: 5000
   tls:
     certFile: $work/certs/tls.crt
     keyFile: $work/certs/tls.key
 YAML
-LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$PWD/tests/lsan-h2o.supp" \
-    "$bin" serve --config "$work/config.yaml" 2>"$work/server.log" &
-pid=$!
-for _ in $(seq 1 100); do grep -q '"msg":"serving"' "$work/server.log" && break; sleep 0.1; done
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$PWD/tests/lsan-h2o.supp"
+serve_start server "$work/config.yaml" || { ko "the server starts"; finish; }
+pid=$serve_pid port=$serve_port
 url="https://localhost:$port"
 c() { curl -sS --max-time 10 --cacert "$work/certs/ca.crt" "$@"; }
 
@@ -89,14 +69,11 @@ PY
 )
 [ "$code" = 413 ] && ok "413" || ko "413 (got $code)"
 kill -HUP "$pid"
-for _ in $(seq 1 50); do grep -q '"msg":"certificate reloaded"' "$work/server.log" && break; sleep 0.1; done
-m=$(curl -sS "http://127.0.0.1:$mport/metrics")
+wait_log "$serve_log" '"msg":"certificate reloaded"' 5
+m=$(curl -sS "http://$serve_maddr/metrics")
 if grep -q 'config_reloads_total{result="success"} 1' <<<"$m" &&
     grep -q 'requests_total{outcome="mutated"} 1' <<<"$m"; then ok "SIGHUP and metrics"; else ko "SIGHUP and metrics"; fi
-kill -TERM "$pid"
-rc=0
-wait "$pid" || rc=$?
-pid=""
-if [ "$rc" -eq 0 ]; then ok "SIGTERM exit 0"; else ko "SIGTERM exit $rc"; tail -n 20 "$work/server.log"; fi
-echo "integration: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+serve_stop
+rc=$?
+if [ "$rc" -eq 0 ]; then ok "SIGTERM exit 0"; else ko "SIGTERM exit $rc" "$(tail -n 20 "$serve_log")"; fi
+finish

@@ -12,87 +12,57 @@
 # QUICK=1 (sanitizer run) keeps only the parts that need no Go toolchain.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib.sh
+t_area live
+t_work
 ROOT=$PWD
 UNIT_BIN=${UNIT_BIN:-build/unit-tests}
 B=$(dirname "$UNIT_BIN")
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL $1"
-    [ -n "${2:-}" ] && printf '%s\n' "$2" | head -n 30 | sed 's/^/     /'
-    return 0
-}
-finish() {
-    echo "live: $pass passed, $fail failed"
-    [ "$fail" -eq 0 ]
-    exit $?
-}
 
 # ---- build -----------------------------------------------------------------------
 mkflags=()
 [ "$B" != build ] && mkflags=(BUILD="$B" SAN=1 OPT=-O1)
-if ! make -s "${mkflags[@]}" "$B/live-driver" >/tmp/live-make.$$ 2>&1; then
-    bad "build live-driver" "$(cat /tmp/live-make.$$)"
-    rm -f /tmp/live-make.$$
+if ! make -s "${mkflags[@]}" "$B/live-driver" >"$work/make.log" 2>&1; then
+    ko "build live-driver" "$(cat "$work/make.log")"
     finish
 fi
 case "$B" in /*) BD=$B ;; *) BD=$ROOT/$B ;; esac
 DRIVER=$BD/live-driver
 GO_OK=1
 [ -n "${QUICK:-}" ] && GO_OK=0
-if [ $GO_OK = 1 ] && ! make -s "${mkflags[@]}" "$B/live-fakes" >/tmp/live-make.$$ 2>&1; then
-    bad "build fake servers" "$(cat /tmp/live-make.$$)"
+if [ $GO_OK = 1 ] && ! make -s "${mkflags[@]}" "$B/live-fakes" >"$work/make.log" 2>&1; then
+    ko "build fake servers" "$(cat "$work/make.log")"
     GO_OK=0
 fi
-rm -f /tmp/live-make.$$
 FAKES=$BD/live-fakes
 
 # ---- helpers -----------------------------------------------------------------------
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 export PATH="$ROOT/tests/live/bin:$PATH"
 
-free_port() {
-    local p
-    for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 20000))
-        if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
-            echo $p
-            return
-        fi
-    done
-    echo 0
+start() { t_bg "$@"; } # start NAME CMD... (output to $work/NAME.log)
+# listening NAME LISTENER: waits up to 10 s for the server NAME (started on
+# port 0) to log the address it bound, and prints it. The fakes print
+# "listening LISTENER HOST:PORT", docker-registry "listening on HOST:PORT".
+listening() {
+    local log=$work/$1.log re
+    if [ "$2" = docker-registry ]; then
+        re='s/.*msg="listening on \([0-9.]*:[0-9]*\)".*/\1/p'
+    else
+        re="s/^listening $2 \\([0-9.]*:[0-9]*\\)\$/\\1/p"
+    fi
+    _bound() { [ -n "$(sed -n "$re" "$log")" ]; }
+    wait_until 10 _bound || return 1
+    sed -n "$re" "$log" | head -n 1
 }
-start() { # start NAME CMD... (output to $work/NAME.log)
-    local name=$1
-    shift
-    "$@" >"$work/$name.log" 2>&1 &
-    pids+=($!)
-}
-wait_http() { # wait_http URL [curl options]: up to 10 s for any HTTP answer
-    local url=$1
-    shift
-    for _ in $(seq 1 100); do
-        curl -s -o /dev/null "$@" "$url" && return 0
-        sleep 0.1
-    done
-    return 1
-}
+wait_http() { wait_until 10 http_answers "$@"; } # wait_http URL [curl options]
 # expect NAME OUTPUT REGEX...: every regex must match some line of OUTPUT
 expect() {
     local name=$1 out=$2
     shift 2
     for re in "$@"; do
         if ! grep -qE -- "$re" <<<"$out"; then
-            bad "$name" "missing /$re/ in:
+            ko "$name" "missing /$re/ in:
 $out"
             return
         fi
@@ -106,8 +76,8 @@ ms_of() { sed -nE 's/.* ms=([0-9]+) .*/\1/p' <<<"$1" | head -n 1; }
 push_image() {
     local reg=$1 repo=$2 tag=$3
     shift 3
-    local d=$work/push-$RANDOM
-    mkdir -p "$d"
+    local d
+    d=$(mktemp -d "$work/push.XXXXXX")
     head -c 512 /dev/urandom >"$d/layer"
     printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"config":{}}' \
         "$(sha256sum <"$d/layer" | cut -d' ' -f1)" >"$d/config"
@@ -137,22 +107,20 @@ push_image() {
 reg_hits() { grep -cF "\"HEAD $2 HTTP/" "$1"; }
 
 # ---- A: docker-registry without auth ---------------------------------------------------
-RP=$(free_port)
 mkdir -p "$work/reg1"
 cat >"$work/reg1.yml" <<YML
 version: 0.1
 log: {level: info, accesslog: {disabled: false}}
 storage: {filesystem: {rootdirectory: $work/reg1}}
-http: {addr: 127.0.0.1:$RP, secret: live-test}
+http: {addr: 127.0.0.1:0, secret: live-test}
 YML
 start reg1 docker-registry serve "$work/reg1.yml"
-if ! wait_http "http://127.0.0.1:$RP/v2/"; then
-    bad "docker-registry starts" "$(tail -n 20 "$work/reg1.log")"
+if ! R=$(listening reg1 docker-registry) || ! wait_http "http://$R/v2/"; then
+    ko "docker-registry starts" "$(tail -n 20 "$work/reg1.log")"
     finish
 fi
-R=127.0.0.1:$RP
 if DIGEST=$(push_image "$R" union/foo abc123); then ok "push an image to docker-registry"; else
-    bad "push an image to docker-registry"
+    ko "push an image to docker-registry"
     DIGEST=sha256:none
 fi
 
@@ -165,7 +133,7 @@ expect "registry: second identical lookups come from the cache" "$out" \
     "^answer=absent source=cache hit .* image=$R/union/foo:missing1" "^requests=2$"
 hits=$(reg_hits "$work/reg1.log" "/v2/union/foo/manifests/abc123")
 if [ "$hits" = 1 ]; then ok "registry: the cached answer did not reach docker-registry"; else
-    bad "registry: the cached answer did not reach docker-registry" "registry logged $hits HEADs"
+    ko "registry: the cached answer did not reach docker-registry" "registry logged $hits HEADs"
 fi
 
 out=$("$DRIVER" reg --insecure 127.0.0.1 "$R/union/foo@$DIGEST" "$R/library-less:abc123")
@@ -178,7 +146,7 @@ shared=$(nlines "$out" "^answer=present source=(shared lookup|cache hit)")
 if [ "$regn" = 1 ] && [ "$shared" = 7 ] && grep -q '^requests=1$' <<<"$out"; then
     ok "registry: 8 concurrent lookups of one image share one request"
 else
-    bad "registry: 8 concurrent lookups of one image share one request" "$out"
+    ko "registry: 8 concurrent lookups of one image share one request" "$out"
 fi
 
 out=$("$DRIVER" reg --insecure "$R" --neg-ttl 1 --repeat 2 --pause-ms 1200 "$R/union/foo:gone")
@@ -198,38 +166,37 @@ expect "registry: unreachable host and bad reference fail without crashing" "$ou
 [ $GO_OK = 1 ] || finish
 
 # ---- certificates and fakes ---------------------------------------------------------
-"$FAKES" certs -dir "$work" || { bad "generate certificates"; finish; }
+"$FAKES" certs -dir "$work" || { ko "generate certificates"; finish; }
 
 # ---- B: docker-registry behind token auth --------------------------------------------
-TP=$(free_port)
-start token "$FAKES" token -addr 127.0.0.1:$TP -sign-key "$work/token.key" -sign-cert "$work/token.crt" \
+start token "$FAKES" token -addr 127.0.0.1:0 -sign-key "$work/token.key" -sign-cert "$work/token.crt" \
     -issuer live-issuer -user builder -pass s3cret
-RP2=$(free_port)
+T=$(listening token token)
 mkdir -p "$work/reg2"
 cat >"$work/reg2.yml" <<YML
 version: 0.1
 log: {level: info, accesslog: {disabled: false}}
 storage: {filesystem: {rootdirectory: $work/reg2}}
-http: {addr: 127.0.0.1:$RP2, secret: live-test}
+http: {addr: 127.0.0.1:0, secret: live-test}
 auth:
   token:
-    realm: http://127.0.0.1:$TP/token
+    realm: http://$T/token
     service: live-registry
     issuer: live-issuer
     rootcertbundle: $work/token.crt
 YML
 start reg2 docker-registry serve "$work/reg2.yml"
-R2=127.0.0.1:$RP2
-if wait_http "http://127.0.0.1:$TP/_count" && wait_http "http://$R2/v2/"; then
+if [ -n "$T" ] && R2=$(listening reg2 docker-registry) && wait_http "http://$T/_count" &&
+    wait_http "http://$R2/v2/"; then
     tok=$(curl -s -u builder:s3cret \
-        "http://127.0.0.1:$TP/token?service=live-registry&scope=repository:union/bar:pull,push" |
+        "http://$T/token?service=live-registry&scope=repository:union/bar:pull,push" |
         sed -E 's/.*"token":"([^"]+)".*/\1/')
     if push_image "$R2" union/bar t1 -H "Authorization: Bearer $tok" >/dev/null; then
         ok "push an image to docker-registry behind token auth"
     else
-        bad "push an image to docker-registry behind token auth" "$(tail -n 5 "$work/reg2.log")"
+        ko "push an image to docker-registry behind token auth" "$(tail -n 5 "$work/reg2.log")"
     fi
-    curl -s "http://127.0.0.1:$TP/_count?reset=1" >/dev/null
+    curl -s "http://$T/_count?reset=1" >/dev/null
 
     printf '{"credHelpers":{"%s":"livetest"}}' "$R2" >"$work/helper.json"
     out=$(LIVETEST_HELPER_HOST=$R2 LIVETEST_HELPER_LOG=$work/helper.log "$DRIVER" reg \
@@ -239,17 +206,17 @@ if wait_http "http://127.0.0.1:$TP/_count" && wait_http "http://$R2/v2/"; then
         "^answer=present source=registry status=200 .*union/bar:t1" \
         "^answer=absent source=registry status=404 .*union/bar:t2" \
         "^answer=present source=cache hit .*union/bar:t1"
-    tcount=$(curl -s "http://127.0.0.1:$TP/_count")
+    tcount=$(curl -s "http://$T/_count")
     if [ "$tcount" = 1 ] && grep -q '^requests=4$' <<<"$out"; then
         ok "token auth: one token serves both tags of the repository"
     else
-        bad "token auth: one token serves both tags of the repository" "token requests: $tcount
+        ko "token auth: one token serves both tags of the repository" "token requests: $tcount
 $out"
     fi
     if [ "$(grep -c . "$work/helper.log" 2>/dev/null)" = 1 ] && grep -qx "$R2" "$work/helper.log"; then
         ok "token auth: the helper got the registry host on stdin, once"
     else
-        bad "token auth: the helper got the registry host on stdin, once" "$(cat "$work/helper.log" 2>&1)"
+        ko "token auth: the helper got the registry host on stdin, once" "$(cat "$work/helper.log" 2>&1)"
     fi
 
     printf '{"auths":{"%s":{"auth":"%s"}}}' "$R2" "$(printf builder:s3cret | base64)" >"$work/inline.json"
@@ -266,29 +233,25 @@ $out"
     if grep -q '^answer=failed' <<<"$out" && [ -n "$ms" ] && [ "$ms" -lt 1500 ]; then
         ok "token auth: a hanging credential helper is cut off at the timeout"
     else
-        bad "token auth: a hanging credential helper is cut off at the timeout" "$out"
+        ko "token auth: a hanging credential helper is cut off at the timeout" "$out"
     fi
 
     printf '{"credHelpers":{"%s":"../../bin/sh"}}' "$R2" >"$work/evil.json"
     out=$("$DRIVER" reg --docker-config "$work/evil.json" "$R2/union/bar:t1")
     expect "docker config: a helper name that is not a plain word is refused" "$out" "^error: .*credHelpers"
 else
-    bad "docker-registry with token auth starts" "$(tail -n 20 "$work/reg2.log" "$work/token.log")"
+    ko "docker-registry with token auth starts" "$(tail -n 20 "$work/reg2.log" "$work/token.log")"
 fi
 
 # ---- C: fake registry failure modes ----------------------------------------------------
-FP=$(free_port)
-FTP=$(free_port)
-start fakereg "$FAKES" registry -addr 127.0.0.1:$FP -tls-addr 127.0.0.1:$FTP -cert "$work/server.crt" \
+start fakereg "$FAKES" registry -addr 127.0.0.1:0 -tls-addr 127.0.0.1:0 -cert "$work/server.crt" \
     -key "$work/server.key"
-F=127.0.0.1:$FP
-FT=127.0.0.1:$FTP
-if wait_http "http://$F/_count"; then
+if F=$(listening fakereg registry) && FT=$(listening fakereg registry-tls) && wait_http "http://$F/_count"; then
     out=$("$DRIVER" reg --insecure "$F" --repeat 2 "$F/err500/a:1")
     expect "fake registry: 500 -> failed" "$out" "^answer=failed source=registry status=500"
     c=$(curl -s "http://$F/_count?key=err500")
     if [ "$c" = 2 ]; then ok "fake registry: failures are not cached"; else
-        bad "fake registry: failures are not cached" "server saw $c requests"
+        ko "fake registry: failures are not cached" "server saw $c requests"
     fi
     err=$(LIVE_LOG=1 "$DRIVER" reg --insecure "$F" "$F/err500/b:1" 2>&1 >/dev/null)
     expect "fake registry: a failed check is logged as a JSON warning" "$err" \
@@ -301,13 +264,13 @@ if wait_http "http://$F/_count"; then
     if grep -q '^answer=failed' <<<"$out" && [ -n "$ms" ] && [ "$ms" -ge 600 ] && [ "$ms" -lt 1200 ]; then
         ok "fake registry: a hanging registry is answered at the timeout (${ms} ms)"
     else
-        bad "fake registry: a hanging registry is answered at the timeout" "$out"
+        ko "fake registry: a hanging registry is answered at the timeout" "$out"
     fi
     out=$("$DRIVER" reg --insecure "$F" --timeout 700 --parallel 4 "$F/hang/b:1")
     if [ "$(nlines "$out" '^answer=failed')" = 4 ] && [ "$(curl -s "http://$F/_count?key=hang")" = 2 ]; then
         ok "fake registry: concurrent lookups of a hanging image share one request"
     else
-        bad "fake registry: concurrent lookups of a hanging image share one request" "$out"
+        ko "fake registry: concurrent lookups of a hanging image share one request" "$out"
     fi
 
     out=$("$DRIVER" reg --insecure "$F" "$F/badauth/a:1" "$F/noauthhdr/a:1")
@@ -334,15 +297,16 @@ if wait_http "http://$F/_count"; then
     expect "fake registry over TLS without the CA file: verification fails -> failed" "$out" \
         "^answer=failed source=registry status=0 .*(certificate|SSL)"
 else
-    bad "fake registry starts" "$(cat "$work/fakereg.log")"
+    ko "fake registry starts" "$(cat "$work/fakereg.log")"
 fi
 
 # ---- D: fake Kubernetes API -----------------------------------------------------------
-KP=$(free_port)
 echo "token-one" >"$work/sa-token"
-start k8s "$FAKES" k8s -addr 127.0.0.1:$KP -cert "$work/server.crt" -key "$work/server.key" \
+start k8s "$FAKES" k8s -addr 127.0.0.1:0 -cert "$work/server.crt" -key "$work/server.key" \
     -token-file "$work/sa-token"
-API=https://127.0.0.1:$KP
+K=$(listening k8s k8s)
+KP=${K##*:}
+API=https://$K
 nsrun() { "$DRIVER" ns --api "$API" --token-file "$work/sa-token" --ca "$work/ca.crt" "$@"; }
 kcount() { curl -s --cacert "$work/ca.crt" "$API/_count?key=$1"; }
 if wait_http "$API/_count" --cacert "$work/ca.crt"; then
@@ -353,7 +317,7 @@ if wait_http "$API/_count" --cacert "$work/ca.crt"; then
     if [ "$(nlines "$out" '^answer=present waited=0')" = 2 ] && [ "$(kcount ok-production)" = 1 ]; then
         ok "namespace API: repeated gets do not touch the network"
     else
-        bad "namespace API: repeated gets do not touch the network" "$out"
+        ko "namespace API: repeated gets do not touch the network" "$out"
     fi
     out=$(nsrun --namespace missing-production)
     expect "namespace API: 404 -> absent" "$out" "^answer=absent .*status=404"
@@ -369,7 +333,7 @@ if wait_http "$API/_count" --cacert "$work/ca.crt"; then
     if grep -q '^answer=failed waited=1' <<<"$first" && [ -n "$st" ] && [ "$st" -lt 1200 ]; then
         ok "namespace API: a slow API is bounded by timeoutMs (${st} ms)"
     else
-        bad "namespace API: a slow API is bounded by timeoutMs" "$out"
+        ko "namespace API: a slow API is bounded by timeoutMs" "$out"
     fi
     echo "wrong" >"$work/wrong-token"
     out=$("$DRIVER" ns --api "$API" --token-file "$work/wrong-token" --ca "$work/ca.crt" --namespace ok-x)
@@ -377,17 +341,20 @@ if wait_http "$API/_count" --cacert "$work/ca.crt"; then
     out=$("$DRIVER" ns --api "$API" --token-file "$work/sa-token" --namespace ok-x)
     expect "namespace API: TLS is verified (no CA -> failed)" "$out" "^answer=failed .*status=0"
 
-    # rotation: the API starts expecting a new token; the checker re-reads its file
-    (sleep 0.6 && echo "token-two" >"$work/sa-token.new" && mv "$work/sa-token.new" "$work/sa-token") &
+    # rotation: the API starts expecting a new token; the checker re-reads its file.
+    # The token changes once the first answer is in, before the refresh at ttlSeconds.
+    nsrun --namespace ok-rotate --ttl 1 --gets 3 --interval-ms 1300 >"$work/rotate.out" &
     rot=$!
-    out=$(nsrun --namespace ok-rotate --ttl 1 --gets 3 --interval-ms 1300)
+    wait_log "$work/rotate.out" "answer=" 5
+    echo "token-two" >"$work/sa-token.new" && mv "$work/sa-token.new" "$work/sa-token"
     wait "$rot"
+    out=$(cat "$work/rotate.out")
     last=$(grep '^answer=' <<<"$out" | tail -n 1)
     if grep -q '^answer=present waited=0 .*status=200 detail=HTTP 200' <<<"$last" &&
         [ "$(kcount ok-rotate)" -ge 2 ]; then
         ok "namespace API: background refresh every ttlSeconds with the rotated token"
     else
-        bad "namespace API: background refresh every ttlSeconds with the rotated token" "$out"
+        ko "namespace API: background refresh every ttlSeconds with the rotated token" "$out"
     fi
 
     ca64=$(base64 -w0 <"$work/ca.crt")
@@ -421,7 +388,7 @@ KC
     expect "namespace API: in-cluster address from KUBERNETES_SERVICE_HOST/PORT" "$out" \
         "^answer=present .*status=200"
 else
-    bad "fake Kubernetes API starts" "$(cat "$work/k8s.log")"
+    ko "fake Kubernetes API starts" "$(cat "$work/k8s.log")"
 fi
 
 # ---- E: the facade --------------------------------------------------------------------
@@ -447,14 +414,13 @@ expect "facade: a reload keeps the registry cache and the namespace answer" "$ou
 # The real `serve`, with both checks on against the real registry and the fake
 # Kubernetes API, then against a registry that hangs: the request is answered
 # within registryCheck.timeoutMs and other requests are not held up meanwhile.
-BIN=${WEBHOOK_BIN:-$ROOT/bin/imagebuilder-webhook}
+BIN=$WEBHOOK_BIN
 review_for() { # review_for IMAGE [LABELLED]: an AdmissionReview for a pod running IMAGE
     local label=""
     [ "${2:-1}" = 1 ] && label='"labels":{"imagebuilder.union.ai/builder":"union"},'
     printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-%s","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"operation":"CREATE","namespace":"t","object":{"metadata":{"name":"p",%s"annotations":{"imagebuilder.union.ai/image-spec":"{\\"name\\":\\"foo\\",\\"builder\\":\\"union\\"}"}},"spec":{"containers":[{"name":"main","image":"%s"}]}},"dryRun":true}}\n' "$RANDOM" "$label" "$1"
 }
 serve_with() { # serve_with NAME DEFAULT_REPO BUILD_PROJECT: starts the webhook, sets WP
-    WP=$(free_port)
     cat >"$work/$1.yaml" <<YML
 imageBuilder:
   defaultRepository: $2
@@ -462,12 +428,10 @@ imageBuilder:
   registryCheck: {enabled: true, timeoutMs: 600, insecureRegistries: ["$R", "$F"]}
   productionDomainCheck: {enabled: true, apiServer: "$API", tokenFile: "$work/sa-token", caFile: "$work/ca.crt", timeoutMs: 1000}
 webhook:
-  listen: "127.0.0.1:$WP"
   threads: 1
   tls: {certFile: "$work/server.crt", keyFile: "$work/server.key"}
 YML
-    start "$1" "$BIN" serve --config "$work/$1.yaml"
-    wait_http "https://127.0.0.1:$WP/healthz" --cacert "$work/ca.crt"
+    serve_start "$1" "$work/$1.yaml" && WP=$serve_port
 }
 post() { # post FILE: prints the response body, then the time in ms on the last line
     curl -s --cacert "$work/ca.crt" -H 'Content-Type: application/json' --data-binary @"$1" \
@@ -485,19 +449,19 @@ if [ -x "$BIN" ] && serve_with srv1 "$R/union" ok; then
         decoded "$out" | grep -q "\"value\":\"$R/union/foo:abc123\""; then
         ok "serve: an image that exists in the registry is only rewritten"
     else
-        bad "serve: an image that exists in the registry is only rewritten" "$out"
+        ko "serve: an image that exists in the registry is only rewritten" "$out"
     fi
     out=$(post "$work/r-absent.json")
     if decoded "$out" | grep -q '"name":"build-image"'; then
         ok "serve: an image missing from the registry gets the build"
     else
-        bad "serve: an image missing from the registry gets the build" "$out"
+        ko "serve: an image missing from the registry gets the build" "$out"
     fi
     m=$(curl -s --cacert "$work/ca.crt" "https://127.0.0.1:$WP/metrics")
     expect "serve: /metrics carries the live-check series" "$m" \
         'registry_checks_total\{result="present"\} 1' 'namespace_checks_total\{result="present"\}'
 else
-    bad "serve: starts with both live checks on" "$(tail -n 5 "$work/srv1.log" 2>/dev/null)"
+    ko "serve: starts with both live checks on" "$(tail -n 5 "$work/srv1.log" 2>/dev/null)"
 fi
 
 if [ -x "$BIN" ] && serve_with srv2 "$R/union" missing; then
@@ -505,18 +469,21 @@ if [ -x "$BIN" ] && serve_with srv2 "$R/union" missing; then
     if grep -q '"allowed":false' <<<"$out" && grep -q 'missing-production' <<<"$out"; then
         ok "serve: a missing production namespace denies with its name"
     else
-        bad "serve: a missing production namespace denies with its name" "$out"
+        ko "serve: a missing production namespace denies with its name" "$out"
     fi
 else
-    bad "serve: starts for the namespace denial" "$(tail -n 5 "$work/srv2.log" 2>/dev/null)"
+    ko "serve: starts for the namespace denial" "$(tail -n 5 "$work/srv2.log" 2>/dev/null)"
 fi
 
 if [ -x "$BIN" ] && serve_with srv3 "$F/hang" ok; then
     review_for "foo:h$RANDOM" >"$work/r-hang.json"
     review_for "python:3.11" 0 >"$work/r-plain.json"
+    # the quick request goes once the registry check of the other one hangs
+    hangs=$(curl -s "http://$F/_count?key=hang")
     post "$work/r-hang.json" >"$work/hang.out" &
     hp=$!
-    sleep 0.15
+    _hanging() { [ "$(curl -s "http://$F/_count?key=hang")" -gt "$hangs" ]; }
+    wait_until 5 _hanging
     quick=$(post "$work/r-plain.json" | tail -n 1)
     wait "$hp"
     hang=$(cat "$work/hang.out")
@@ -525,14 +492,14 @@ if [ -x "$BIN" ] && serve_with srv3 "$F/hang" ok; then
         [ "$hms" -lt 1500 ]; then
         ok "serve: a hanging registry is answered within the bound, build injected (${hms} ms)"
     else
-        bad "serve: a hanging registry is answered within the bound, build injected" "$hang"
+        ko "serve: a hanging registry is answered within the bound, build injected" "$hang"
     fi
     if [ "$quick" -lt 400 ]; then
         ok "serve: other requests are not held up by a hanging check (${quick} ms)"
     else
-        bad "serve: other requests are not held up by a hanging check" "took ${quick} ms"
+        ko "serve: other requests are not held up by a hanging check" "took ${quick} ms"
     fi
 else
-    bad "serve: starts against a hanging registry" "$(tail -n 5 "$work/srv3.log" 2>/dev/null)"
+    ko "serve: starts against a hanging registry" "$(tail -n 5 "$work/srv3.log" 2>/dev/null)"
 fi
 finish

@@ -7,13 +7,16 @@
 //	loadclient big   ...  a 100 MB body, to see it refused before it is read
 //
 // load and slow print one JSON summary on stdout; the shell scripts judge it.
+// load can also keep its running summary in a file (-progress) and stop
+// when a file appears (-stop-file), so that a script can act once enough
+// requests went through, and end the load once it has seen what it waits
+// for, instead of sleeping.
 package main
 
 import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -28,6 +31,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"imagebuilder-webhook/tests/internal/testkit"
 )
 
 func die(format string, a ...interface{}) {
@@ -36,18 +41,15 @@ func die(format string, a ...interface{}) {
 }
 
 func tlsConfig(caFiles string, h2 bool) *tls.Config {
-	pool := x509.NewCertPool()
+	var files []string
 	for _, f := range strings.Split(caFiles, ",") {
-		if f == "" {
-			continue
+		if f != "" {
+			files = append(files, f)
 		}
-		pem, err := os.ReadFile(f)
-		if err != nil {
-			die("%v", err)
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			die("%s: no certificate", f)
-		}
+	}
+	pool, err := testkit.LoadPool(files...)
+	if err != nil {
+		die("%v", err)
 	}
 	c := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	if h2 {
@@ -123,6 +125,8 @@ func runLoad(args []string) {
 	fresh := fs.Int("fresh-every", 0, "drop idle connections every N requests of a client (new handshakes)")
 	stopRefused := fs.Bool("stop-on-refused", false, "a client stops at its first refused connection")
 	expect := fs.String("expect", "", "substrings to count in the answers, comma separated")
+	progress := fs.String("progress", "", "keep the running summary in this file")
+	stopFile := fs.String("stop-file", "", "stop once this file exists")
 	fs.Parse(args)
 	if *url == "" || *bodies == "" {
 		die("load: -url and -body are required")
@@ -144,6 +148,23 @@ func runLoad(args []string) {
 	var next int64
 	deadline := time.Now().Add(*dur)
 	start := time.Now()
+	var stopped int32
+	running := func() bool { return atomic.LoadInt32(&stopped) == 0 && time.Now().Before(deadline) }
+	watched := make(chan struct{})
+	go func() { // the progress file and the stop file, every Poll
+		defer close(watched)
+		for running() {
+			if *progress != "" {
+				s.writeTo(*progress)
+			}
+			if *stopFile != "" {
+				if _, err := os.Stat(*stopFile); err == nil {
+					atomic.StoreInt32(&stopped, 1)
+				}
+			}
+			time.Sleep(testkit.Poll)
+		}
+	}()
 	var wg sync.WaitGroup
 	for w := 0; w < *conns; w++ {
 		wg.Add(1)
@@ -152,7 +173,7 @@ func runLoad(args []string) {
 			tr := newTransport(*ca, *h2, 1)
 			defer tr.CloseIdleConnections()
 			client := &http.Client{Transport: tr, Timeout: 15 * time.Second}
-			for i := 0; time.Now().Before(deadline); i++ {
+			for i := 0; running(); i++ {
 				k := atomic.AddInt64(&next, 1)
 				if *n > 0 && k > *n {
 					return
@@ -217,8 +238,33 @@ func runLoad(args []string) {
 		}(w)
 	}
 	wg.Wait()
+	atomic.StoreInt32(&stopped, 1)
+	<-watched
+	s.mu.Lock()
 	s.Seconds = time.Since(start).Seconds()
+	s.mu.Unlock()
+	if *progress != "" {
+		s.writeTo(*progress)
+	}
 	json.NewEncoder(os.Stdout).Encode(s)
+}
+
+// writeTo replaces path with the summary so far (written aside, then
+// renamed: a reader never sees half of it).
+func (s *summary) writeTo(path string) {
+	s.mu.Lock()
+	b, err := json.Marshal(s)
+	s.mu.Unlock()
+	if err != nil {
+		die("%v", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		die("%v", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		die("%v", err)
+	}
 }
 
 type slowSummary struct {

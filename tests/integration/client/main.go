@@ -1,5 +1,5 @@
 // Integration tests of `imagebuilder-webhook serve`: starts the real server
-// on free loopback ports with its own test certificates and talks to it the
+// on loopback port 0 with its own test certificates and talks to it the
 // way kube-apiserver does (HTTP/1.1 keep-alive over TLS, ALPN http/1.1,
 // CA-verified with the service's DNS name, POST /mutate?timeout=10s, a body
 // ending with a newline), and over HTTP/2.
@@ -7,43 +7,34 @@
 // Usage: itest -bin WEBHOOK_BIN -golden DIR -work DIR [-run SUBSTR]
 // [-valgrind SUPPRESSIONS] (every server under valgrind, time bounds
 // stretched, a last check of every valgrind report).
-// Prints "PASS name" / "FAIL name: why" lines and a last line
-// "integration: N passed, M failed".
+// Prints "ok   name" / "FAIL name" lines (the reasons indented below) and a
+// last line "integration: N passed, M failed".
 package main
 
 import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
-	jsonpatch "github.com/evanphx/json-patch"
+	"imagebuilder-webhook/tests/internal/testkit"
 )
 
 const serviceName = "imagebuilder-webhook.imagebuilder.svc"
@@ -62,90 +53,34 @@ var slowdown time.Duration = 1
 
 func bound(d time.Duration) time.Duration { return d * slowdown }
 
-// serveCommand runs `serve`, under valgrind when asked: its report goes to
-// dir/valgrind.<pid>.log and any error or definite leak makes it exit 1.
-func serveCommand(dir, cfg string) *exec.Cmd {
-	if *vgSupp == "" {
-		return exec.Command(*binPath, "serve", "--config", cfg)
+// serveOf is a `serve` run of the config cfg, under valgrind when asked: its
+// report goes to dir/valgrind.<pid>.log and any error or definite leak
+// makes it exit 1.
+func serveOf(dir, cfg string) testkit.Serve {
+	o := testkit.Serve{Bin: *binPath, Config: cfg, Log: filepath.Join(dir, "server.log")}
+	if *vgSupp != "" {
+		o.Wrapper = []string{"valgrind", "-q", "--leak-check=full", "--error-exitcode=1",
+			"--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
+			"--suppressions=" + *vgSupp, "--log-file=" + filepath.Join(dir, "valgrind.%p.log")}
 	}
-	return exec.Command("valgrind", "-q", "--leak-check=full", "--error-exitcode=1",
-		"--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
-		"--suppressions="+*vgSupp, "--log-file="+filepath.Join(dir, "valgrind.%p.log"),
-		*binPath, "serve", "--config", cfg)
+	return o
 }
 
 // ---- certificates ----------------------------------------------------------
 
-type pki struct {
-	caCert *x509.Certificate
-	caKey  *ecdsa.PrivateKey
-	caPEM  []byte
-	pool   *x509.CertPool
-}
+var testCA *testkit.CA
 
-func newPKI() (*pki, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "imagebuilder-webhook test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, err
-	}
-	p := &pki{caCert: cert, caKey: key, pool: x509.NewCertPool()}
-	p.caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	p.pool.AddCert(cert)
-	return p, nil
-}
-
-var serial int64 = 100
-
-// issue makes a leaf certificate; server certificates carry the service's
-// DNS SAN (no CN check: kube-apiserver's Go client looks at SANs only).
-func (p *pki) issue(server bool) (certPEM, keyPEM []byte, sn int64, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	sn = atomic.AddInt64(&serial, 1)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(sn),
-		Subject:      pkix.Name{CommonName: "imagebuilder-webhook"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-	}
+// issue makes a leaf certificate from the test CA; server certificates
+// carry the service's DNS SAN (no CN check: kube-apiserver's Go client looks
+// at SANs only).
+func issue(server bool) (testkit.Issued, error) {
 	if server {
-		tmpl.DNSNames = []string{serviceName, serviceName + ".cluster.local", "localhost"}
-		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-	} else {
-		tmpl.Subject.CommonName = "kube-apiserver"
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+		l := testkit.LocalServer(serviceName, serviceName+".cluster.local")
+		l.CommonName = "imagebuilder-webhook"
+		return testCA.Issue(l)
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.caCert, &key.PublicKey, p.caKey)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), sn, nil
+	return testCA.Issue(testkit.Leaf{CommonName: "kube-apiserver",
+		Usages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
 }
 
 // secretDir lays files out as the kubelet does for a mounted Secret:
@@ -188,26 +123,14 @@ func (s *secretDir) update(files map[string][]byte) error {
 
 // ---- the server under test ---------------------------------------------------
 
+// server is one `serve` run: its directory (config, log, certificates as a
+// mounted Secret) and the running process with its bound addresses.
 type server struct {
-	cmd      *exec.Cmd
-	dir      string
-	cfgPath  string
-	logPath  string
-	port     int
-	mport    int
-	exited   chan struct{}
-	exitErr  error
-	certs    *secretDir
-	stopOnce sync.Once
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	*testkit.Server
+	dir           string
+	cfgPath       string
+	metricsListen string
+	certs         *secretDir
 }
 
 type serverOpts struct {
@@ -216,15 +139,15 @@ type serverOpts struct {
 	clientCA     bool
 }
 
-var testPKI *pki
-
+// writeConfig writes the server's config file; the TLS listener is not in
+// it: `serve --listen 127.0.0.1:0` picks the port.
 func (s *server) writeConfig(o serverOpts) error {
 	ib := o.imageBuilder
 	if ib == "" {
 		ib = "  enabled: true\n  defaultRepository: localhost:5000/union\n  authenticationType: noop\n"
 	}
 	cfg := "imageBuilder:\n" + ib + "webhook:\n" +
-		fmt.Sprintf("  listen: \"127.0.0.1:%d\"\n  metricsListen: \"127.0.0.1:%d\"\n", s.port, s.mport) +
+		fmt.Sprintf("  metricsListen: %q\n", s.metricsListen) +
 		"  threads: 2\n  maxRequestBytes: 1048576\n  shutdownTimeoutMs: 5000\n  requestTimeoutMs: 3000\n" +
 		o.extraWebhook +
 		"  tls:\n" +
@@ -243,145 +166,83 @@ var serverSeq int32
 
 func startServer(o serverOpts) (*server, error) {
 	n := atomic.AddInt32(&serverSeq, 1)
-	s := &server{dir: filepath.Join(*workDir, fmt.Sprintf("server%d", n)), exited: make(chan struct{})}
+	s := &server{dir: filepath.Join(*workDir, fmt.Sprintf("server%d", n))}
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return nil, err
 	}
 	s.cfgPath = filepath.Join(s.dir, "config.yaml")
-	s.logPath = filepath.Join(s.dir, "server.log")
 	s.certs = &secretDir{dir: filepath.Join(s.dir, "tls")}
-	c, k, _, err := testPKI.issue(true)
+	leaf, err := issue(true)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.certs.update(map[string][]byte{"tls.crt": c, "tls.key": k}); err != nil {
+	if err := s.certs.update(map[string][]byte{"tls.crt": leaf.CertPEM, "tls.key": leaf.KeyPEM}); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(s.dir, "client-ca.crt"), testPKI.caPEM, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(s.dir, "client-ca.crt"), testCA.PEM, 0o644); err != nil {
 		return nil, err
 	}
+	// Only a metrics port picked in advance (when the configuration does
+	// not take port 0) can be taken by someone else meanwhile: try again.
 	for attempt := 0; attempt < 5; attempt++ {
-		if s.port, err = freePort(); err != nil {
+		if s.metricsListen, err = testkit.MetricsListen(*binPath, *workDir); err != nil {
 			return nil, err
-		}
-		if s.mport, err = freePort(); err != nil {
-			return nil, err
-		}
-		if s.port == s.mport {
-			continue
 		}
 		if err = s.writeConfig(o); err != nil {
 			return nil, err
 		}
-		logf, err := os.Create(s.logPath)
-		if err != nil {
-			return nil, err
-		}
-		s.cmd = serveCommand(s.dir, s.cfgPath)
-		s.cmd.Stderr = logf
-		s.cmd.Stdout = logf
-		if err = s.cmd.Start(); err != nil {
-			logf.Close()
-			return nil, err
-		}
-		s.exited = make(chan struct{})
-		go func(cmd *exec.Cmd, ch chan struct{}, f *os.File) {
-			s.exitErr = cmd.Wait()
-			f.Close()
-			close(ch)
-		}(s.cmd, s.exited, logf)
-		if err = s.waitLog(`"msg":"serving"`, 10*time.Second); err == nil {
+		if s.Server, err = testkit.Start(serveOf(s.dir, s.cfgPath), bound(10*time.Second)); err == nil {
 			return s, nil
 		}
-		s.kill()
-		if !strings.Contains(s.log(), "in use") {
-			return nil, fmt.Errorf("server did not start: %v\n%s", err, s.log())
+		if !strings.Contains(err.Error(), "in use") {
+			return nil, err
 		}
 	}
-	return nil, fmt.Errorf("server did not start: %v", err)
+	return nil, err
 }
 
-func (s *server) log() string {
-	b, _ := os.ReadFile(s.logPath)
-	return string(b)
-}
+func (s *server) log() string { return s.Log() }
 
 func (s *server) countLog(substr string) int {
 	return strings.Count(s.log(), substr)
 }
 
 func (s *server) waitLog(substr string, d time.Duration) error {
-	return waitFor(d, func() bool { return strings.Contains(s.log(), substr) }, "log line "+substr)
+	return s.WaitLogCount(substr, 1, bound(d))
 }
 
 func (s *server) waitLogCount(substr string, n int, d time.Duration) error {
-	return waitFor(d, func() bool { return s.countLog(substr) >= n },
-		fmt.Sprintf("%d log lines with %s", n, substr))
+	return s.WaitLogCount(substr, n, bound(d))
 }
 
 func waitFor(d time.Duration, cond func() bool, what string) error {
-	deadline := time.Now().Add(bound(d))
-	for time.Now().Before(deadline) {
-		if cond() {
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if cond() {
-		return nil
-	}
-	return fmt.Errorf("timed out waiting for %s", what)
+	return testkit.WaitFor(bound(d), cond, what)
 }
 
-func (s *server) signal(sig syscall.Signal) error {
-	return s.cmd.Process.Signal(sig)
-}
+func (s *server) signal(sig syscall.Signal) error { return s.Signal(sig) }
 
 // stop sends SIGTERM and returns the exit error (nil for exit 0).
-func (s *server) stop() error {
-	var err error
-	s.stopOnce.Do(func() {
-		if e := s.signal(syscall.SIGTERM); e != nil {
-			err = e
-			return
-		}
-		select {
-		case <-s.exited:
-			err = s.exitErr
-		case <-time.After(bound(15 * time.Second)):
-			s.cmd.Process.Kill()
-			<-s.exited
-			err = errors.New("server did not exit in time after SIGTERM")
-		}
-	})
-	return err
-}
+func (s *server) stop() error { return s.Stop(bound(15 * time.Second)) }
 
 // kill ends a server whatever its state; under valgrind it gets SIGTERM
 // first, so that its leak report is written.
 func (s *server) kill() {
-	s.stopOnce.Do(func() {
-		if *vgSupp != "" && s.signal(syscall.SIGTERM) == nil {
-			select {
-			case <-s.exited:
-				return
-			case <-time.After(bound(5 * time.Second)):
-			}
-		}
-		s.cmd.Process.Kill()
-		<-s.exited
-	})
+	var grace time.Duration
+	if *vgSupp != "" {
+		grace = bound(5 * time.Second)
+	}
+	s.Kill(grace)
 }
 
-func (s *server) addr() string { return fmt.Sprintf("127.0.0.1:%d", s.port) }
+func (s *server) addr() string { return s.Addr }
 func (s *server) url(path string) string {
-	return fmt.Sprintf("https://%s:%d%s", serviceName, s.port, path)
+	return fmt.Sprintf("https://%s:%s%s", serviceName, s.Port(), path)
 }
 
 // ---- clients -------------------------------------------------------------------
 
 func tlsConfig(alpn []string) *tls.Config {
-	return &tls.Config{RootCAs: testPKI.pool, ServerName: serviceName, NextProtos: alpn,
+	return &tls.Config{RootCAs: testCA.Pool, ServerName: serviceName, NextProtos: alpn,
 		MinVersion: tls.VersionTLS12}
 }
 
@@ -495,7 +356,7 @@ func (s *server) waitMetrics(want map[string]float64) error {
 
 // metrics scrapes the plain-HTTP metrics port and returns series -> value.
 func (s *server) metrics() (map[string]float64, error) {
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", s.mport))
+	resp, err := http.Get("http://" + s.MetricsAddr + "/metrics")
 	if err != nil {
 		return nil, err
 	}
@@ -621,63 +482,9 @@ func makeReviews() error {
 	return nil
 }
 
-type admissionResponse struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Response   struct {
-		UID       string `json:"uid"`
-		Allowed   bool   `json:"allowed"`
-		Patch     string `json:"patch"`
-		PatchType string `json:"patchType"`
-		Status    struct {
-			Code    int    `json:"code"`
-			Message string `json:"message"`
-		} `json:"status"`
-	} `json:"response"`
-}
-
 // checkLikeAPIServer validates a response the way kube-apiserver does and
 // applies the patch to the pod with the same JSON Patch library.
-func checkLikeAPIServer(review, body []byte) error {
-	var in struct {
-		APIVersion string `json:"apiVersion"`
-		Request    struct {
-			UID    string          `json:"uid"`
-			Object json.RawMessage `json:"object"`
-		} `json:"request"`
-	}
-	if err := json.Unmarshal(review, &in); err != nil {
-		return err
-	}
-	var out admissionResponse
-	if err := json.Unmarshal(body, &out); err != nil {
-		return fmt.Errorf("response is not JSON: %v", err)
-	}
-	if out.APIVersion != in.APIVersion || out.Kind != "AdmissionReview" {
-		return fmt.Errorf("response is %s/%s", out.APIVersion, out.Kind)
-	}
-	if out.Response.UID != in.Request.UID {
-		return fmt.Errorf("uid %q, want %q", out.Response.UID, in.Request.UID)
-	}
-	if out.Response.Patch == "" {
-		return nil
-	}
-	if out.Response.PatchType != "JSONPatch" && in.APIVersion == "admission.k8s.io/v1" {
-		return fmt.Errorf("patchType %q", out.Response.PatchType)
-	}
-	raw, err := base64.StdEncoding.DecodeString(out.Response.Patch)
-	if err != nil {
-		return fmt.Errorf("patch is not base64: %v", err)
-	}
-	p, err := jsonpatch.DecodePatch(raw)
-	if err != nil {
-		return fmt.Errorf("patch does not decode: %v", err)
-	}
-	if _, err := p.Apply(in.Request.Object); err != nil {
-		return fmt.Errorf("patch does not apply: %v", err)
-	}
-	return nil
-}
+func checkLikeAPIServer(review, body []byte) error { return testkit.CheckLikeAPIServer(review, body) }
 
 // ---- test registry --------------------------------------------------------------
 
@@ -709,30 +516,40 @@ func trunc(b []byte) string {
 
 func main() {
 	flag.Parse()
+	t := testkit.Tally{Area: "integration"}
+	scratch := ""
 	if *workDir == "" {
 		d, err := os.MkdirTemp("", "wh-integration")
 		if err != nil {
-			fmt.Println("integration: 0 passed, 1 failed")
-			os.Exit(1)
+			t.Failed("setup", err.Error())
+			t.Finish()
 		}
-		*workDir = d
-		defer os.RemoveAll(d)
+		*workDir, scratch = d, d
 	}
+	passed := run(&t)
+	if scratch != "" {
+		os.RemoveAll(scratch)
+	}
+	if !passed {
+		os.Exit(1)
+	}
+}
+
+func run(t *testkit.Tally) bool {
 	var err error
-	if testPKI, err = newPKI(); err == nil {
+	if testCA, err = testkit.NewCA("imagebuilder-webhook test CA"); err == nil {
 		err = makeReviews()
 	}
 	if err != nil {
-		fmt.Printf("FAIL setup: %v\nintegration: 0 passed, 1 failed\n", err)
-		os.Exit(1)
+		t.Failed("setup", err.Error())
+		return t.Summary()
 	}
 	if *vgSupp != "" {
 		slowdown = 15
 	}
 	registerTests()
-	pass, fail := 0, 0
-	for _, t := range tests {
-		if *only != "" && !strings.Contains(t.name, *only) {
+	for _, tc := range tests {
+		if *only != "" && !strings.Contains(tc.name, *only) {
 			continue
 		}
 		start := time.Now()
@@ -744,7 +561,7 @@ func main() {
 				}
 			}()
 			done <- fn()
-		}(t.fn)
+		}(tc.fn)
 		var err error
 		select {
 		case err = <-done:
@@ -752,26 +569,15 @@ func main() {
 			err = errors.New("test did not finish in time")
 		}
 		if err != nil {
-			fail++
-			fmt.Printf("FAIL %s: %v\n", t.name, err)
+			t.Failed(tc.name, err.Error())
 		} else {
-			pass++
-			fmt.Printf("PASS %s (%.1fs)\n", t.name, time.Since(start).Seconds())
+			t.OK(fmt.Sprintf("%s (%.1fs)", tc.name, time.Since(start).Seconds()))
 		}
 	}
 	if *vgSupp != "" {
-		if err := valgrindReports(); err != nil {
-			fail++
-			fmt.Printf("FAIL valgrind: %v\n", err)
-		} else {
-			pass++
-			fmt.Println("PASS valgrind: every server run ended without errors or definite leaks")
-		}
+		t.Check("valgrind: every server run ended without errors or definite leaks", valgrindReports())
 	}
-	fmt.Printf("integration: %d passed, %d failed\n", pass, fail)
-	if fail > 0 {
-		os.Exit(1)
-	}
+	return t.Summary()
 }
 
 // valgrindReports checks the valgrind logs of every server run: with -q a

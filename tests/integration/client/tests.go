@@ -4,7 +4,6 @@ package main
 import (
 	"bytes"
 	"crypto/tls"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +19,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"imagebuilder-webhook/tests/internal/testkit"
 )
 
 // withServer runs fn against a fresh server and requires a clean exit 0
@@ -292,8 +293,8 @@ func testSplitBody() error {
 		if tc, ok := c.NetConn().(*net.TCPConn); ok {
 			tc.SetNoDelay(true)
 		}
-		head := fmt.Sprintf("POST /mutate?timeout=10s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"+
-			"Content-Length: %d\r\n\r\n", serviceName, s.port, len(body))
+		head := fmt.Sprintf("POST /mutate?timeout=10s HTTP/1.1\r\nHost: %s:%s\r\nContent-Type: application/json\r\n"+
+			"Content-Length: %d\r\n\r\n", serviceName, s.Port(), len(body))
 		msg := append([]byte(head), body...)
 		chunks := 0
 		for i := 0; i < len(msg); i += 37 {
@@ -421,7 +422,7 @@ func testHealth() error {
 			if err := is(200)(get(c, s.url(p))); err != nil {
 				return fmt.Errorf("TLS %s: %v", p, err)
 			}
-			if err := is(200)(get(http.DefaultClient, fmt.Sprintf("http://127.0.0.1:%d%s", s.mport, p))); err != nil {
+			if err := is(200)(get(http.DefaultClient, "http://"+s.MetricsAddr+p)); err != nil {
 				return fmt.Errorf("plain %s: %v", p, err)
 			}
 		}
@@ -430,7 +431,7 @@ func testHealth() error {
 			return fmt.Errorf("healthz body %q", r.body)
 		}
 		// admission requests are not served on the plain port
-		pr, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/mutate", s.mport), "application/json",
+		pr, err := http.Post("http://"+s.MetricsAddr+"/mutate", "application/json",
 			bytes.NewReader(kubeBody(simpleReview)))
 		if err != nil {
 			return err
@@ -475,13 +476,8 @@ func testMetrics() error {
 		if err != nil {
 			return err
 		}
-		var ar admissionResponse
-		if err := json.Unmarshal(r.body, &ar); err != nil {
-			return err
-		}
-		patch, _ := base64.StdEncoding.DecodeString(ar.Response.Patch)
-		var ops []interface{}
-		if err := json.Unmarshal(patch, &ops); err != nil || len(ops) == 0 {
+		ops, _, err := patchOps(r.body)
+		if err != nil || len(ops) == 0 {
 			return fmt.Errorf("no patch ops in the answer (%v)", err)
 		}
 		for i := 0; i < 2; i++ {
@@ -552,22 +548,28 @@ func testLogLines() error {
 	})
 }
 
-// traffic keeps requests flowing on fresh and kept-alive connections until
-// stop is closed; it returns how many were sent and the failures.
-func traffic(s *server, stop chan struct{}) (func() (int64, []error), error) {
-	var sent int64
-	var mu sync.Mutex
-	var errs []error
-	var wg sync.WaitGroup
+// flow is requests kept flowing on fresh and kept-alive connections.
+type flow struct {
+	sent int64
+	mu   sync.Mutex
+	errs []error
+	wg   sync.WaitGroup
+	stop chan struct{}
+	once sync.Once
+}
+
+// traffic starts a flow of requests to s.
+func traffic(s *server) *flow {
+	f := &flow{stop: make(chan struct{})}
 	body := kubeBody(simpleReview)
 	for w := 0; w < 4; w++ {
-		wg.Add(1)
+		f.wg.Add(1)
 		go func(w int) {
-			defer wg.Done()
+			defer f.wg.Done()
 			c := kubeClient(s, 1)
 			for {
 				select {
-				case <-stop:
+				case <-f.stop:
 					return
 				default:
 				}
@@ -575,19 +577,30 @@ func traffic(s *server, stop chan struct{}) (func() (int64, []error), error) {
 					c.Transport.(*http.Transport).CloseIdleConnections()
 				}
 				r, err := post(c, s, "/mutate?timeout=10s", "application/json", body)
-				atomic.AddInt64(&sent, 1)
+				atomic.AddInt64(&f.sent, 1)
 				if err := expectStatus(r, err, 200); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
+					f.mu.Lock()
+					f.errs = append(f.errs, err)
+					f.mu.Unlock()
 				}
 			}
 		}(w)
 	}
-	return func() (int64, []error) {
-		wg.Wait()
-		return atomic.LoadInt64(&sent), errs
-	}, nil
+	return f
+}
+
+// more waits until n more requests have been sent and answered (or failed).
+func (f *flow) more(n int64) error {
+	base := atomic.LoadInt64(&f.sent)
+	return waitFor(5*time.Second, func() bool { return atomic.LoadInt64(&f.sent) >= base+n },
+		fmt.Sprintf("%d more requests to flow", n))
+}
+
+// end stops the flow and returns how many requests were sent and the failures.
+func (f *flow) end() (int64, []error) {
+	f.once.Do(func() { close(f.stop) })
+	f.wg.Wait()
+	return atomic.LoadInt64(&f.sent), f.errs
 }
 
 func testCertRotation() error {
@@ -596,32 +609,30 @@ func testCertRotation() error {
 		if err != nil {
 			return err
 		}
-		stop := make(chan struct{})
-		wait, _ := traffic(s, stop)
-		time.Sleep(bound(300 * time.Millisecond))
+		f := traffic(s)
+		defer f.end()
+		if err := f.more(10); err != nil {
+			return err
+		}
 		var newSN int64
 		for round := 0; round < 2; round++ {
-			crt, key, sn, err := testPKI.issue(true)
+			leaf, err := issue(true)
 			if err != nil {
-				close(stop)
-				wait()
 				return err
 			}
-			if err := s.certs.update(map[string][]byte{"tls.crt": crt, "tls.key": key}); err != nil {
-				close(stop)
-				wait()
+			if err := s.certs.update(map[string][]byte{"tls.crt": leaf.CertPEM, "tls.key": leaf.KeyPEM}); err != nil {
 				return err
 			}
-			newSN = sn
+			newSN = leaf.Serial
 			if err := s.waitLogCount(`"msg":"certificate reloaded"`, round+1, 5*time.Second); err != nil {
-				close(stop)
-				wait()
 				return err
 			}
-			time.Sleep(bound(300 * time.Millisecond))
+			// requests, on new connections too, with the new certificate
+			if err := f.more(10); err != nil {
+				return err
+			}
 		}
-		close(stop)
-		sent, errs := wait()
+		sent, errs := f.end()
 		if len(errs) > 0 {
 			return fmt.Errorf("%d of %d requests failed during rotation, first: %v", len(errs), sent, errs[0])
 		}
@@ -648,20 +659,19 @@ func testBadCertRotation() error {
 		if err != nil {
 			return err
 		}
-		_, otherKey, _, err := testPKI.issue(true)
+		other, err := issue(true)
 		if err != nil {
 			return err
 		}
+		otherKey := other.KeyPEM
 		crt, err := os.ReadFile(s.certs.dir + "/tls.crt")
 		if err != nil {
 			return err
 		}
-		stop := make(chan struct{})
-		wait, _ := traffic(s, stop)
+		f := traffic(s)
+		defer f.end()
 		// 1: not PEM at all; 2: a key that does not match the certificate
 		if err := s.certs.update(map[string][]byte{"tls.crt": []byte("not a certificate\n"), "tls.key": otherKey}); err != nil {
-			close(stop)
-			wait()
 			return err
 		}
 		err1 := s.waitLogCount(`certificate reload failed`, 1, 5*time.Second)
@@ -671,9 +681,10 @@ func testBadCertRotation() error {
 		if err1 == nil {
 			err1 = s.waitLogCount(`certificate reload failed`, 2, 5*time.Second)
 		}
-		time.Sleep(bound(200 * time.Millisecond))
-		close(stop)
-		sent, errs := wait()
+		if err1 == nil { // requests after the second failed reload
+			err1 = f.more(10)
+		}
+		sent, errs := f.end()
 		if err1 != nil {
 			return err1
 		}
@@ -694,24 +705,31 @@ func testBadCertRotation() error {
 	})
 }
 
+// patchOps decodes the patch of an answer: its operations and its JSON.
+func patchOps(body []byte) ([]map[string]interface{}, []byte, error) {
+	a, err := testkit.DecodeAnswer(body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if a.Response == nil {
+		return nil, nil, errors.New("answer without a response")
+	}
+	raw, ops, err := a.Response.PatchJSON()
+	return ops, raw, err
+}
+
 func targetOf(s *server, c *http.Client) (string, error) {
 	r, err := post(c, s, "/mutate", "application/json", kubeBody(simpleReview))
 	if err := expectStatus(r, err, 200); err != nil {
 		return "", err
 	}
-	var ar admissionResponse
-	if err := json.Unmarshal(r.body, &ar); err != nil {
+	ops, patch, err := patchOps(r.body)
+	if err != nil {
 		return "", err
 	}
-	patch, _ := base64.StdEncoding.DecodeString(ar.Response.Patch)
-	var ops []struct {
-		Path  string      `json:"path"`
-		Value interface{} `json:"value"`
-	}
-	json.Unmarshal(patch, &ops)
 	for _, op := range ops {
-		if op.Path == "/spec/containers/0/image" {
-			return fmt.Sprint(op.Value), nil
+		if op["path"] == "/spec/containers/0/image" {
+			return fmt.Sprint(op["value"]), nil
 		}
 	}
 	return "", fmt.Errorf("no image rewrite in %s", patch)
@@ -819,7 +837,20 @@ func testSIGTERM() error {
 	if err := is(200)(get(idle, s.url("/healthz"))); err != nil {
 		return err
 	}
-	time.Sleep(100 * time.Millisecond)
+	// the server has read every byte of the half-sent requests
+	for i, c := range conns {
+		var derr error
+		if err := waitFor(3*time.Second, func() bool {
+			done, err := testkit.Delivered(c.NetConn())
+			derr = err
+			return done || err != nil
+		}, fmt.Sprintf("the server to read request %d", i)); err != nil {
+			return err
+		}
+		if derr != nil {
+			return derr
+		}
+	}
 	if err := s.signal(syscall.SIGTERM); err != nil {
 		return err
 	}
@@ -854,12 +885,12 @@ func testSIGTERM() error {
 		}
 	}
 	select {
-	case <-s.exited:
+	case <-s.Exited:
 	case <-time.After(bound(10 * time.Second)):
 		return errors.New("did not exit in time after SIGTERM")
 	}
-	if s.exitErr != nil {
-		return fmt.Errorf("exit: %v\n%s", s.exitErr, lastLines(s.log(), 5))
+	if s.ExitErr != nil {
+		return fmt.Errorf("exit: %v\n%s", s.ExitErr, lastLines(s.log(), 5))
 	}
 	if !strings.Contains(s.log(), `"msg":"stopped"`) {
 		return errors.New("no stopped log line")
@@ -904,11 +935,11 @@ func testClientCA() error {
 		if r, err := post(kubeClient(s, 1), s, "/mutate", "application/json", kubeBody(simpleReview)); err == nil {
 			return fmt.Errorf("anonymous client was answered HTTP %d", r.status)
 		}
-		crt, key, _, err := testPKI.issue(false)
+		leaf, err := issue(false)
 		if err != nil {
 			return err
 		}
-		pair, err := tls.X509KeyPair(crt, key)
+		pair, err := tls.X509KeyPair(leaf.CertPEM, leaf.KeyPEM)
 		if err != nil {
 			return err
 		}
@@ -957,7 +988,7 @@ func testStartupErrors() error {
 }
 
 func runServe(cfg string) (string, error) {
-	cmd := serveCommand(filepath.Dir(cfg), cfg)
+	cmd := serveOf(filepath.Dir(cfg), cfg).Command()
 	done := make(chan struct{})
 	var out []byte
 	var err error

@@ -1,8 +1,10 @@
 // Local stand-ins for the live-check tests: a Kubernetes namespaces API, a
 // registry that fails in the ways a real one rarely does on demand, and a
 // token server for the distribution registry's token authentication.
-// Standard library only. Every server counts the requests it serves, so the
-// tests can tell whether a cached answer really left the network alone.
+// Every server counts the requests it serves, so the tests can tell whether
+// a cached answer really left the network alone. Each listens on port 0 by
+// default and prints "listening NAME HOST:PORT" for every listener it bound
+// (NAME: k8s, registry, registry-tls, token).
 //
 //	fakes k8s      -addr A -cert C -key K -token-file F
 //	fakes registry -addr A [-tls-addr B -cert C -key K]
@@ -12,8 +14,6 @@ package main
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -33,6 +33,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"imagebuilder-webhook/tests/internal/testkit"
 )
 
 type counter struct {
@@ -65,52 +67,31 @@ func newCounter() *counter { return &counter{n: map[string]int{}} }
 // ---- certificates -----------------------------------------------------------
 
 func writePEM(path, typ string, der []byte) {
-	f, err := os.Create(path)
-	if err != nil {
+	if err := testkit.WritePEM(path, typ, der, 0o644); err != nil {
 		log.Fatal(err)
 	}
-	defer f.Close()
-	if err := pem.Encode(f, &pem.Block{Type: typ, Bytes: der}); err != nil {
+}
+
+func writeFile(path string, data []byte) {
+	if err := os.WriteFile(path, data, 0o644); err != nil {
 		log.Fatal(err)
 	}
 }
 
 func certs(dir string) {
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "live-test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	ca, err := testkit.NewCA("live-test CA")
 	if err != nil {
 		log.Fatal(err)
 	}
-	ca, _ := x509.ParseCertificate(caDER)
-	writePEM(filepath.Join(dir, "ca.crt"), "CERTIFICATE", caDER)
-
-	srvKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	srvTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "localhost"},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}
-	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, ca, &srvKey.PublicKey, caKey)
+	writeFile(filepath.Join(dir, "ca.crt"), ca.PEM)
+	l := testkit.LocalServer()
+	l.Usages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+	srv, err := ca.Issue(l)
 	if err != nil {
 		log.Fatal(err)
 	}
-	writePEM(filepath.Join(dir, "server.crt"), "CERTIFICATE", srvDER)
-	kb, _ := x509.MarshalECPrivateKey(srvKey)
-	writePEM(filepath.Join(dir, "server.key"), "EC PRIVATE KEY", kb)
+	writeFile(filepath.Join(dir, "server.crt"), srv.CertPEM)
+	writeFile(filepath.Join(dir, "server.key"), srv.KeyPEM)
 
 	// token signing: a self-signed RSA certificate the registry trusts
 	sigKey, _ := rsa.GenerateKey(rand.Reader, 2048)
@@ -143,11 +124,14 @@ func readPEM(path string) []byte {
 	return blk.Bytes
 }
 
-func listen(addr string) net.Listener {
+// listen binds addr and prints "listening NAME HOST:PORT" with the bound
+// address (the tests read it: port 0 picks a free port).
+func listen(name, addr string) net.Listener {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		log.Fatal(err)
 	}
+	fmt.Printf("listening %s %s\n", name, l.Addr())
 	return l
 }
 
@@ -191,7 +175,7 @@ func k8s(addr, cert, key, tokenFile string) {
 		}
 	})
 	srv := &http.Server{Handler: mux}
-	log.Fatal(srv.ServeTLS(listen(addr), cert, key))
+	log.Fatal(srv.ServeTLS(listen("k8s", addr), cert, key))
 }
 
 // ---- registry failure modes ---------------------------------------------------------
@@ -254,12 +238,13 @@ func registry(addr, tlsAddr, cert, key, user, pass string) {
 			w.WriteHeader(404)
 		}
 	})
-	l := listen(addr)
+	l := listen("registry", addr)
 	self = "http://" + l.Addr().String()
 	if tlsAddr != "" {
+		tl := listen("registry-tls", tlsAddr)
 		go func() {
 			srv := &http.Server{Handler: mux}
-			log.Fatal(srv.ServeTLS(listen(tlsAddr), cert, key))
+			log.Fatal(srv.ServeTLS(tl, cert, key))
 		}()
 	}
 	log.Fatal(http.Serve(l, mux))
@@ -323,7 +308,7 @@ func token(addr, signKey, signCert, issuer, user, pass string) {
 			"issued_at": now.UTC().Format(time.RFC3339),
 		})
 	})
-	log.Fatal(http.Serve(listen(addr), mux))
+	log.Fatal(http.Serve(listen("token", addr), mux))
 }
 
 func main() {

@@ -1,0 +1,8 @@
+module imagebuilder-webhook/tests
+
+go 1.19
+
+require (
+	github.com/evanphx/json-patch v5.2.0+incompatible
+	github.com/pkg/errors v0.9.1
+)
