@@ -15,11 +15,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
+
+#include "clock.h"
 
 extern char **environ;
 
@@ -353,13 +354,6 @@ bool dockercfg_parse_helper_output(const char *json, size_t len, dockercfg_cred_
     return ok;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 bool dockercfg_run_helper(const char *helper, const char *server_url, unsigned timeout_ms,
                           dockercfg_cred_t *out, char *err, size_t errsz)
 {
@@ -415,15 +409,15 @@ bool dockercfg_run_helper(const char *helper, const char *server_url, unsigned t
     char *buf = malloc(HELPER_OUT_MAX + 1);
     size_t len = 0;
     bool timed_out = false, too_big = false;
-    long long deadline = now_ms() + timeout_ms;
+    uint64_t deadline = clock_mono_ms() + timeout_ms;
     while (buf) {
-        long long left = deadline - now_ms();
-        if (left <= 0) {
+        uint64_t now = clock_mono_ms();
+        if (now >= deadline) {
             timed_out = true;
             break;
         }
         struct pollfd p = {outp[0], POLLIN, 0};
-        int pr = poll(&p, 1, (int)left);
+        int pr = poll(&p, 1, (int)(deadline - now));
         if (pr < 0 && errno == EINTR)
             continue;
         if (pr <= 0) {

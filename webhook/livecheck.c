@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ttlcache.h"
+#include "clock.h"
 
 struct livecheck {
     regcheck_t *rc; /* NULL when registryCheck is off */
@@ -92,7 +92,7 @@ bool livecheck_answer(livecheck_t *lc, const decision_t *d, wh_checks_t *out,
                 livecheck_scratch_free(s);
                 return false; /* out of memory: decide without answers (builds) */
             }
-            uint64_t deadline = ttlcache_monotonic_ms(NULL) + lc->reg_timeout_ms;
+            uint64_t deadline = clock_mono_ms() + lc->reg_timeout_ms;
             for (size_t i = 0; i < d->n_targets; i++) {
                 const target_t *t = &d->targets[i];
                 if (!t->build || !t->target)

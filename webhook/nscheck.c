@@ -18,10 +18,10 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "clock.h"
 #include "k8sname.h"
 #include "lcstats.h"
 #include "log.h"
-#include "ttlcache.h"
 #include "yamldoc.h"
 
 #ifndef WH_VERSION
@@ -452,9 +452,9 @@ static void refresh_once(nscheck_t *n)
 {
     long status = 0;
     char detail[192];
-    uint64_t t0 = ttlcache_monotonic_ms(NULL);
+    uint64_t t0 = clock_mono_ms();
     check_answer_t a = fetch(n, &status, detail, sizeof detail);
-    uint64_t t1 = ttlcache_monotonic_ms(NULL);
+    uint64_t t1 = clock_mono_ms();
     lcstats_observe(&n->hist, (double)(t1 - t0) / 1000.0);
     atomic_fetch_add(&n->results[a], 1);
     pthread_mutex_lock(&n->mu);
@@ -492,17 +492,6 @@ static void refresh_once(nscheck_t *n)
     }
 }
 
-static void deadline_after(struct timespec *ts, uint64_t ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += (time_t)(ms / 1000);
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 static void *refresh_loop(void *arg)
 {
     nscheck_t *n = arg;
@@ -517,8 +506,7 @@ static void *refresh_loop(void *arg)
         uint64_t wait = n->ttl_ms;
         if (n->answer == CHECK_FAILED && wait > RETRY_MS)
             wait = RETRY_MS;
-        struct timespec dl;
-        deadline_after(&dl, wait);
+        struct timespec dl = clock_mono_timespec(clock_mono_ms() + wait);
         while (!n->stop && pthread_cond_timedwait(&n->cv, &n->mu, &dl) != ETIMEDOUT) {
         }
         pthread_mutex_unlock(&n->mu);
@@ -575,7 +563,7 @@ nscheck_t *nscheck_new(const nscheck_config_t *cfg, const char *ns, const nschec
 #define PDC (*cfg)
     n->timeout_ms = PDC.timeout_ms ? PDC.timeout_ms : 1000;
     n->ttl_ms = (uint64_t)(PDC.ttl_seconds ? PDC.ttl_seconds : 60) * 1000u;
-    n->started_at = ttlcache_monotonic_ms(NULL);
+    n->started_at = clock_mono_ms();
     const char *server = PDC.api_server && PDC.api_server[0] ? PDC.api_server : NULL;
     char envserver[300];
     bool ok = (n->ns = strdup(ns)) != NULL;
@@ -697,19 +685,18 @@ check_answer_t nscheck_get(nscheck_t *n, nscheck_info_t *info)
     pthread_mutex_lock(&n->mu);
     if (!n->have) {
         /* only until the first answer: bounded from the checker's start */
-        struct timespec dl;
-        uint64_t now = ttlcache_monotonic_ms(NULL);
+        uint64_t now = clock_mono_ms();
         uint64_t end = n->started_at + n->timeout_ms + 250;
         if (now < end) {
             info->waited = true;
-            deadline_after(&dl, end - now);
+            struct timespec dl = clock_mono_timespec(end);
             while (!n->have && pthread_cond_timedwait(&n->cv, &n->mu, &dl) != ETIMEDOUT) {
             }
         }
     }
     if (n->have) {
         info->answer = n->answer;
-        info->age_seconds = (double)(ttlcache_monotonic_ms(NULL) - n->answered_at) / 1000.0;
+        info->age_seconds = (double)(clock_mono_ms() - n->answered_at) / 1000.0;
         info->http_status = n->status;
         snprintf(info->detail, sizeof info->detail, "%s", n->detail);
     } else {

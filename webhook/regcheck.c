@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "clock.h"
 #include "dockercfg.h"
 #include "imageref.h"
 #include "lcstats.h"
@@ -309,7 +310,7 @@ typedef struct {
 static bool perform(regcheck_t *rc, const req_t *q, uint64_t deadline, resp_t *r, char *err,
                     size_t errsz)
 {
-    uint64_t now = ttlcache_monotonic_ms(NULL);
+    uint64_t now = clock_mono_ms();
     if (now >= deadline) {
         snprintf(err, errsz, "out of time before the request");
         return false;
@@ -393,7 +394,7 @@ static bool perform(regcheck_t *rc, const req_t *q, uint64_t deadline, resp_t *r
 static char *auth_get(regcheck_t *rc, const char *key)
 {
     char *res = NULL;
-    uint64_t now = ttlcache_monotonic_ms(NULL);
+    uint64_t now = clock_mono_ms();
     pthread_mutex_lock(&rc->auth_mu);
     for (size_t i = 0; i < AUTH_MAX; i++) {
         auth_entry_t *e = &rc->auths[i];
@@ -420,7 +421,7 @@ static void auth_clear_entry(auth_entry_t *e)
 
 static void auth_put(regcheck_t *rc, const char *key, const char *authz, uint64_t ttl_ms)
 {
-    uint64_t now = ttlcache_monotonic_ms(NULL);
+    uint64_t now = clock_mono_ms();
     pthread_mutex_lock(&rc->auth_mu);
     auth_entry_t *slot = NULL;
     for (size_t i = 0; i < AUTH_MAX && !slot; i++)
@@ -458,7 +459,7 @@ static bool get_creds(regcheck_t *rc, const char *host, uint64_t deadline, docke
         return dockercfg_cred_from_auth(a, cred);
     if (!helper)
         return false;
-    uint64_t now = ttlcache_monotonic_ms(NULL);
+    uint64_t now = clock_mono_ms();
     if (now >= deadline)
         return false;
     char sbuf[300];
@@ -675,7 +676,7 @@ check_answer_t regcheck_image(regcheck_t *rc, const char *image, uint64_t deadli
                               regcheck_result_t *res)
 {
     memset(res, 0, sizeof *res);
-    uint64_t t0 = ttlcache_monotonic_ms(NULL);
+    uint64_t t0 = clock_mono_ms();
     res->answer = CHECK_FAILED;
     res->source = REGCHECK_FROM_NONE;
     regcheck_target_t t;
@@ -713,7 +714,7 @@ check_answer_t regcheck_image(regcheck_t *rc, const char *image, uint64_t deadli
         uint64_t ttl = a == CHECK_PRESENT ? rc->pos_ttl_ms : a == CHECK_ABSENT ? rc->neg_ttl_ms : 0;
         ttlcache_complete(rc->cache, image, (int)a, ttl);
         atomic_fetch_add(&rc->results[a], 1);
-        uint64_t took = ttlcache_monotonic_ms(NULL) - t0;
+        uint64_t took = clock_mono_ms() - t0;
         lcstats_observe(&rc->hist, (double)took / 1000.0);
         log_line_t *l = log_begin(a == CHECK_FAILED ? LOG_WARN : LOG_DEBUG,
                                   a == CHECK_FAILED ? "registry check failed; the build is injected"
@@ -727,7 +728,7 @@ check_answer_t regcheck_image(regcheck_t *rc, const char *image, uint64_t deadli
         break;
     }
     }
-    res->seconds = (double)(ttlcache_monotonic_ms(NULL) - t0) / 1000.0;
+    res->seconds = (double)(clock_mono_ms() - t0) / 1000.0;
     return res->answer;
 }
 

@@ -57,7 +57,7 @@ regcheck_t *regcheck_new(const regcheck_config_t *cfg, ttlcache_t *cache, char *
 void regcheck_free(regcheck_t *rc);
 ttlcache_t *regcheck_cache(regcheck_t *rc);
 
-/* Answers for one image, by `deadline_ms` (ttlcache_monotonic_ms clock) at
+/* Answers for one image, by `deadline_ms` (clock_mono_ms, clock.h) at
  * the latest. Thread-safe. */
 check_answer_t regcheck_image(regcheck_t *rc, const char *image, uint64_t deadline_ms,
                               regcheck_result_t *res);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 typedef struct flight {
     int value;
     bool done;
@@ -35,12 +37,10 @@ struct ttlcache {
     void *clock_ctx;
 };
 
-uint64_t ttlcache_monotonic_ms(void *ctx_unused)
+static uint64_t default_clock(void *ctx_unused)
 {
     (void)ctx_unused;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return clock_mono_ms();
 }
 
 static uint64_t hash_key(const char *s)
@@ -92,7 +92,7 @@ ttlcache_t *ttlcache_new(size_t capacity, ttlcache_clock_fn clock, void *clock_c
     c->nbuckets = nb;
     c->capacity = capacity;
     c->refs = 1;
-    c->clock = clock ? clock : ttlcache_monotonic_ms;
+    c->clock = clock ? clock : default_clock;
     c->clock_ctx = clock_ctx;
     return c;
 }
@@ -176,14 +176,7 @@ ttlc_result_t ttlcache_acquire(ttlcache_t *c, const char *key, int *value, unsig
     if (e) { /* in flight: wait for the owner */
         flight_t *f = e->flight;
         f->refs++;
-        struct timespec dl;
-        clock_gettime(CLOCK_MONOTONIC, &dl);
-        dl.tv_sec += wait_ms / 1000;
-        dl.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-        if (dl.tv_nsec >= 1000000000L) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000L;
-        }
+        struct timespec dl = clock_mono_timespec(clock_mono_ms() + wait_ms);
         while (!f->done) {
             int rc = pthread_cond_timedwait(&c->cv, &c->mu, &dl);
             if (rc == ETIMEDOUT)

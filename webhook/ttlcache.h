@@ -24,7 +24,7 @@ typedef enum {
     TTLC_BUSY,    /* another thread's lookup did not finish within wait_ms */
 } ttlc_result_t;
 
-/* `capacity` entries at most (at least 1). `clock` NULL: CLOCK_MONOTONIC.
+/* `capacity` entries at most (at least 1). `clock` NULL: clock_mono_ms() (clock.h).
  * Returns NULL when out of memory. The cache starts with one reference. */
 ttlcache_t *ttlcache_new(size_t capacity, ttlcache_clock_fn clock, void *clock_ctx);
 ttlcache_t *ttlcache_ref(ttlcache_t *c);
@@ -44,7 +44,5 @@ void ttlcache_complete(ttlcache_t *c, const char *key, int value, uint64_t ttl_m
 size_t ttlcache_count(ttlcache_t *c);
 /* Drops every stored entry. */
 void ttlcache_clear(ttlcache_t *c);
-
-uint64_t ttlcache_monotonic_ms(void *ctx_unused);
 
 #endif
