@@ -18,8 +18,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
-
+#include "base64.h"
 #include "clock.h"
 
 extern char **environ;
@@ -103,36 +102,22 @@ void dockercfg_free(dockercfg_t *c)
 /* Decodes standard base64 "user:pass" into the two parts. */
 static bool decode_auth(const char *b64, char **user, char **pass)
 {
-    size_t n = strlen(b64);
-    if (n == 0 || n % 4 != 0 || n > 16384)
+    size_t n = strlen(b64), len = 0;
+    if (n > 16384)
         return false;
-    unsigned char *raw = malloc(n / 4 * 3 + 1);
+    unsigned char *raw = base64_decode(b64, n, 0, &len);
     if (!raw)
         return false;
-    int len = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n);
-    if (len < 0) {
-        free(raw);
-        return false;
+    char *colon = memchr(raw, '\0', len) ? NULL : strchr((char *)raw, ':');
+    if (colon) {
+        *colon = '\0';
+        *user = strdup((char *)raw);
+        *pass = strdup(colon + 1);
     }
-    if (b64[n - 1] == '=')
-        len--;
-    if (b64[n - 2] == '=')
-        len--;
-    raw[len] = '\0';
-    if (memchr(raw, '\0', (size_t)len)) {
-        free(raw);
-        return false;
-    }
-    char *colon = strchr((char *)raw, ':');
-    if (!colon) {
-        free(raw);
-        return false;
-    }
-    *colon = '\0';
-    *user = strdup((char *)raw);
-    *pass = strdup(colon + 1);
-    memset(raw, 0, (size_t)len);
+    memset(raw, 0, len);
     free(raw);
+    if (!colon)
+        return false;
     if (!*user || !*pass) {
         free(*user);
         free(*pass);

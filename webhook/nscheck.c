@@ -16,8 +16,8 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <openssl/evp.h>
 
+#include "base64.h"
 #include "clock.h"
 #include "k8sname.h"
 #include "lcstats.h"
@@ -129,40 +129,8 @@ static const ynode_t *named(const ynode_t *root, const char *list, const char *w
 
 static bool b64_decode(const char *s, unsigned char **out, size_t *outlen)
 {
-    size_t n = strlen(s);
-    char *clean = malloc(n + 1);
-    if (!clean)
-        return false;
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!isspace((unsigned char)s[i]))
-            clean[m++] = s[i];
-    clean[m] = '\0';
-    if (m == 0 || m % 4 != 0 || m > INT32_MAX / 2) {
-        free(clean);
-        return false;
-    }
-    unsigned char *raw = malloc(m / 4 * 3 + 1);
-    if (!raw) {
-        free(clean);
-        return false;
-    }
-    int len = EVP_DecodeBlock(raw, (unsigned char *)clean, (int)m);
-    if (len >= 0) {
-        if (clean[m - 1] == '=')
-            len--;
-        if (clean[m - 2] == '=')
-            len--;
-    }
-    free(clean);
-    if (len <= 0) {
-        free(raw);
-        return false;
-    }
-    raw[len] = '\0';
-    *out = raw;
-    *outlen = (size_t)len;
-    return true;
+    *out = base64_decode(s, strlen(s), BASE64_SKIP_SPACE, outlen);
+    return *out != NULL;
 }
 
 static char *abs_path(const char *dir, const char *p)
