@@ -20,16 +20,12 @@
 #include <cjson/cJSON.h>
 #include "base64.h"
 #include "clock.h"
+#include "errmsg.h"
+#include "file.h"
 
 extern char **environ;
 
 #define HELPER_OUT_MAX (64 * 1024)
-
-static void seterr(char *err, size_t errsz, const char *fmt, const char *arg)
-{
-    if (err && errsz)
-        snprintf(err, errsz, fmt, arg ? arg : "");
-}
 
 bool dockercfg_norm_host(const char *s, char *out, size_t outsz)
 {
@@ -141,7 +137,7 @@ bool dockercfg_parse(const char *json, size_t len, dockercfg_t *out, char *err, 
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        seterr(err, errsz, "docker config is not a JSON object%s", NULL);
+        errmsg_set(err, errsz, "docker config is not a JSON object");
         return false;
     }
     bool ok = false;
@@ -150,11 +146,11 @@ bool dockercfg_parse(const char *json, size_t len, dockercfg_t *out, char *err, 
     const cJSON *helpers = cJSON_GetObjectItemCaseSensitive(root, "credHelpers");
     const cJSON *store = cJSON_GetObjectItemCaseSensitive(root, "credsStore");
     if (auths && !cJSON_IsObject(auths)) {
-        seterr(err, errsz, "docker config: `auths` is not an object%s", NULL);
+        errmsg_set(err, errsz, "docker config: `auths` is not an object");
         goto out;
     }
     if (helpers && !cJSON_IsObject(helpers)) {
-        seterr(err, errsz, "docker config: `credHelpers` is not an object%s", NULL);
+        errmsg_set(err, errsz, "docker config: `credHelpers` is not an object");
         goto out;
     }
     int na = cJSON_GetArraySize(auths), nh = cJSON_GetArraySize(helpers);
@@ -166,7 +162,7 @@ bool dockercfg_parse(const char *json, size_t len, dockercfg_t *out, char *err, 
     cJSON_ArrayForEach(it, auths)
     {
         if (!cJSON_IsObject(it) || !dockercfg_norm_host(it->string, host, sizeof host)) {
-            seterr(err, errsz, "docker config: bad `auths` entry '%s'", it->string);
+            errmsg_set(err, errsz, "docker config: bad `auths` entry '%s'", it->string);
             goto out;
         }
         dockercfg_auth_t *a = &out->auths[out->n_auths++];
@@ -175,8 +171,9 @@ bool dockercfg_parse(const char *json, size_t len, dockercfg_t *out, char *err, 
         const cJSON *au = cJSON_GetObjectItemCaseSensitive(it, "auth");
         if (cJSON_IsString(au) && au->valuestring[0]) {
             if (!decode_auth(au->valuestring, &a->username, &a->password)) {
-                seterr(err, errsz, "docker config: `auths.%s.auth` is not base64 of user:password",
-                       it->string);
+                errmsg_set(err, errsz,
+                           "docker config: `auths.%s.auth` is not base64 of user:password",
+                           it->string);
                 goto out;
             }
         } else {
@@ -189,10 +186,10 @@ bool dockercfg_parse(const char *json, size_t len, dockercfg_t *out, char *err, 
     {
         if (!cJSON_IsString(it) || !dockercfg_helper_name_valid(it->valuestring) ||
             !dockercfg_norm_host(it->string, host, sizeof host)) {
-            seterr(err, errsz,
-                   "docker config: `credHelpers.%s` must name a helper with letters, digits, "
-                   "'.', '_' or '-'",
-                   it->string);
+            errmsg_set(err, errsz,
+                       "docker config: `credHelpers.%s` must name a helper with letters, digits, "
+                       "'.', '_' or '-'",
+                       it->string);
             goto out;
         }
         dockercfg_helper_t *h = &out->helpers[out->n_helpers++];
@@ -204,10 +201,9 @@ bool dockercfg_parse(const char *json, size_t len, dockercfg_t *out, char *err, 
     if (store && !cJSON_IsNull(store)) {
         if (!cJSON_IsString(store) ||
             (store->valuestring[0] && !dockercfg_helper_name_valid(store->valuestring))) {
-            seterr(err, errsz,
-                   "docker config: `credsStore` must name a helper with letters, digits, "
-                   "'.', '_' or '-'%s",
-                   NULL);
+            errmsg_set(err, errsz,
+                       "docker config: `credsStore` must name a helper with letters, digits, "
+                       "'.', '_' or '-'");
             goto out;
         }
         if (store->valuestring[0] && !(out->creds_store = strdup(store->valuestring)))
@@ -216,7 +212,7 @@ bool dockercfg_parse(const char *json, size_t len, dockercfg_t *out, char *err, 
     ok = true;
     goto out;
 oom:
-    seterr(err, errsz, "docker config: out of memory%s", NULL);
+    errmsg_set(err, errsz, "docker config: out of memory");
 out:
     cJSON_Delete(root);
     if (!ok)
@@ -227,27 +223,15 @@ out:
 bool dockercfg_load(const char *path, dockercfg_t *out, char *err, size_t errsz)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        seterr(err, errsz, "cannot open docker config %s", path);
-        return false;
-    }
-    char *data = malloc(1024 * 1024 + 1);
+    char why[160];
+    size_t n = 0;
+    char *data = file_read(path, 1024 * 1024, &n, why, sizeof why);
     if (!data) {
-        fclose(f);
-        seterr(err, errsz, "docker config: out of memory%s", NULL);
+        errmsg_set(err, errsz, "docker config %s: %s", path, why);
         return false;
     }
-    size_t n = fread(data, 1, 1024 * 1024 + 1, f);
-    bool rd_err = ferror(f);
-    fclose(f);
-    bool ok = false;
-    if (rd_err)
-        seterr(err, errsz, "cannot read docker config %s", path);
-    else if (n > 1024 * 1024)
-        seterr(err, errsz, "docker config %s is larger than 1 MiB", path);
-    else
-        ok = dockercfg_parse(data, n, out, err, errsz);
+    bool ok = dockercfg_parse(data, n, out, err, errsz);
+    memset(data, 0, n); /* it holds credentials */
     free(data);
     return ok;
 }
@@ -317,14 +301,14 @@ bool dockercfg_parse_helper_output(const char *json, size_t len, dockercfg_cred_
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        seterr(err, errsz, "credential helper answer is not a JSON object%s", NULL);
+        errmsg_set(err, errsz, "credential helper answer is not a JSON object");
         return false;
     }
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(root, "Username");
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(root, "Secret");
     bool ok = false;
     if (!cJSON_IsString(u) || !cJSON_IsString(s) || !s->valuestring[0]) {
-        seterr(err, errsz, "credential helper answer has no Username/Secret%s", NULL);
+        errmsg_set(err, errsz, "credential helper answer has no Username/Secret");
     } else {
         out->username = strdup(u->valuestring);
         out->secret = strdup(s->valuestring);
@@ -332,7 +316,7 @@ bool dockercfg_parse_helper_output(const char *json, size_t len, dockercfg_cred_
         ok = out->username && out->secret;
         if (!ok) {
             dockercfg_cred_free(out);
-            seterr(err, errsz, "credential helper: out of memory%s", NULL);
+            errmsg_set(err, errsz, "credential helper: out of memory");
         }
     }
     cJSON_Delete(root);
@@ -344,7 +328,7 @@ bool dockercfg_run_helper(const char *helper, const char *server_url, unsigned t
 {
     memset(out, 0, sizeof *out);
     if (!dockercfg_helper_name_valid(helper)) {
-        seterr(err, errsz, "invalid credential helper name '%s'", helper);
+        errmsg_set(err, errsz, "invalid credential helper name '%s'", helper);
         return false;
     }
     char prog[96];
@@ -355,7 +339,7 @@ bool dockercfg_run_helper(const char *helper, const char *server_url, unsigned t
             close(in[0]);
             close(in[1]);
         }
-        seterr(err, errsz, "cannot create pipes for %s", prog);
+        errmsg_set(err, errsz, "cannot create pipes for %s", prog);
         return false;
     }
     posix_spawn_file_actions_t fa;
@@ -374,7 +358,7 @@ bool dockercfg_run_helper(const char *helper, const char *server_url, unsigned t
     if (rc != 0) {
         close(in[1]);
         close(outp[0]);
-        seterr(err, errsz, "cannot run %s (not in PATH?)", prog);
+        errmsg_set(err, errsz, "cannot run %s (not in PATH?)", prog);
         return false;
     }
     /* The URL is short: one write into an empty pipe does not block. A
@@ -428,18 +412,16 @@ bool dockercfg_run_helper(const char *helper, const char *server_url, unsigned t
     }
     bool ok = false;
     if (!buf) {
-        seterr(err, errsz, "credential helper: out of memory%s", NULL);
+        errmsg_set(err, errsz, "credential helper: out of memory");
     } else if (timed_out) {
-        seterr(err, errsz, "%s timed out", prog);
+        errmsg_set(err, errsz, "%s timed out", prog);
     } else if (too_big) {
-        seterr(err, errsz, "%s printed more than 64 KiB", prog);
+        errmsg_set(err, errsz, "%s printed more than 64 KiB", prog);
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         buf[len] = '\0';
         size_t l = strcspn(buf, "\r\n");
         buf[l < 120 ? l : 120] = '\0';
-        char msg[200];
-        snprintf(msg, sizeof msg, "%s failed: %s", prog, buf);
-        seterr(err, errsz, "%s", msg);
+        errmsg_set(err, errsz, "%s failed: %s", prog, buf);
     } else {
         ok = dockercfg_parse_helper_output(buf, len, out, err, errsz);
     }

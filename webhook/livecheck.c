@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "errmsg.h"
 
 struct livecheck {
     regcheck_t *rc; /* NULL when registryCheck is off */
@@ -18,7 +19,7 @@ livecheck_t *livecheck_new_from(const livecheck_t *old, const policy_config_t *c
 {
     livecheck_t *lc = calloc(1, sizeof *lc);
     if (!lc) {
-        snprintf(err, errsz, "out of memory");
+        errmsg_set(err, errsz, "out of memory");
         return NULL;
     }
     lc->reg_timeout_ms = cfg->registry_check.timeout_ms ? cfg->registry_check.timeout_ms : 1500;

@@ -5,7 +5,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,8 @@
 
 #include "base64.h"
 #include "clock.h"
+#include "errmsg.h"
+#include "file.h"
 #include "k8sname.h"
 #include "lcstats.h"
 #include "log.h"
@@ -67,18 +68,6 @@ struct nscheck {
     atomic_ulong requests;
     lcstats_hist_t hist;
 };
-
-static void setmsg(char *dst, size_t sz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void setmsg(char *dst, size_t sz, const char *fmt, ...)
-{
-    if (!dst || !sz)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(dst, sz, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- kubeconfig ------------------------------------------------------------- */
 
@@ -152,7 +141,7 @@ bool kubeconfig_parse(const char *buf, size_t len, const char *dir, kubeconfig_t
     ydoc_limits_t lim = {32, 100000};
     ynode_t *root = ydoc_parse(buf, len, &lim, &ye);
     if (!root) {
-        setmsg(err, errsz, "kubeconfig %zu:%zu: %s", ye.line, ye.col, ye.msg);
+        errmsg_set(err, errsz, "kubeconfig %zu:%zu: %s", ye.line, ye.col, ye.msg);
         return false;
     }
     bool ok = false;
@@ -164,27 +153,27 @@ bool kubeconfig_parse(const char *buf, size_t len, const char *dir, kubeconfig_t
     const ynode_t *us = us_name ? named(root, "users", "user", us_name) : NULL;
     const char *v;
     if (!ctx_name) {
-        setmsg(err, errsz, "kubeconfig has no current-context");
+        errmsg_set(err, errsz, "kubeconfig has no current-context");
         goto out;
     }
     if (!ctx) {
-        setmsg(err, errsz, "kubeconfig: context '%s' not found", ctx_name);
+        errmsg_set(err, errsz, "kubeconfig: context '%s' not found", ctx_name);
         goto out;
     }
     if (!cl || !(v = scalar(cl, "server"))) {
-        setmsg(err, errsz, "kubeconfig: cluster '%s' not found or has no server",
-               cl_name ? cl_name : "");
+        errmsg_set(err, errsz, "kubeconfig: cluster '%s' not found or has no server",
+                   cl_name ? cl_name : "");
         goto out;
     }
     if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) {
-        setmsg(err, errsz, "kubeconfig: server '%.100s' is not an http(s) URL", v);
+        errmsg_set(err, errsz, "kubeconfig: server '%.100s' is not an http(s) URL", v);
         goto out;
     }
     if (!(out->server = strdup(v)))
         goto oom;
     if ((v = scalar(cl, "certificate-authority-data"))) {
         if (!b64_decode(v, &out->ca_data, &out->ca_len)) {
-            setmsg(err, errsz, "kubeconfig: certificate-authority-data is not base64");
+            errmsg_set(err, errsz, "kubeconfig: certificate-authority-data is not base64");
             goto out;
         }
     } else if ((v = scalar(cl, "certificate-authority")) && !(out->ca_file = abs_path(dir, v))) {
@@ -195,7 +184,7 @@ bool kubeconfig_parse(const char *buf, size_t len, const char *dir, kubeconfig_t
     if (isv && ydoc_scalar_kind(isv, &bv, NULL, NULL) == YSCALAR_BOOL)
         out->insecure_skip_verify = bv;
     if (us_name && !us) {
-        setmsg(err, errsz, "kubeconfig: user '%s' not found", us_name);
+        errmsg_set(err, errsz, "kubeconfig: user '%s' not found", us_name);
         goto out;
     }
     if (us) {
@@ -205,7 +194,7 @@ bool kubeconfig_parse(const char *buf, size_t len, const char *dir, kubeconfig_t
             goto oom;
         if ((v = scalar(us, "client-certificate-data"))) {
             if (!b64_decode(v, &out->cert_data, &out->cert_len)) {
-                setmsg(err, errsz, "kubeconfig: client-certificate-data is not base64");
+                errmsg_set(err, errsz, "kubeconfig: client-certificate-data is not base64");
                 goto out;
             }
         } else if ((v = scalar(us, "client-certificate")) && !(out->cert_file = abs_path(dir, v))) {
@@ -213,7 +202,7 @@ bool kubeconfig_parse(const char *buf, size_t len, const char *dir, kubeconfig_t
         }
         if ((v = scalar(us, "client-key-data"))) {
             if (!b64_decode(v, &out->key_data, &out->key_len)) {
-                setmsg(err, errsz, "kubeconfig: client-key-data is not base64");
+                errmsg_set(err, errsz, "kubeconfig: client-key-data is not base64");
                 goto out;
             }
         } else if ((v = scalar(us, "client-key")) && !(out->key_file = abs_path(dir, v))) {
@@ -221,10 +210,10 @@ bool kubeconfig_parse(const char *buf, size_t len, const char *dir, kubeconfig_t
         }
         if (ydoc_get(us, "exec") || ydoc_get(us, "auth-provider")) {
             if (!out->token && !out->token_file && !out->cert_data && !out->cert_file) {
-                setmsg(err, errsz,
-                       "kubeconfig: user '%s' authenticates with exec/auth-provider, which is "
-                       "not supported; use a token or a client certificate",
-                       us_name);
+                errmsg_set(err, errsz,
+                           "kubeconfig: user '%s' authenticates with exec/auth-provider, which is "
+                           "not supported; use a token or a client certificate",
+                           us_name);
                 goto out;
             }
         }
@@ -232,33 +221,12 @@ bool kubeconfig_parse(const char *buf, size_t len, const char *dir, kubeconfig_t
     ok = true;
     goto out;
 oom:
-    setmsg(err, errsz, "kubeconfig: out of memory");
+    errmsg_set(err, errsz, "kubeconfig: out of memory");
 out:
     ydoc_free(root);
     if (!ok)
         kubeconfig_free(out);
     return ok;
-}
-
-static char *read_small_file(const char *path, size_t max, size_t *len, char *err, size_t errsz)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        setmsg(err, errsz, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *b = malloc(max + 1);
-    size_t n = b ? fread(b, 1, max + 1, f) : 0;
-    bool bad = !b || ferror(f) || n > max;
-    fclose(f);
-    if (bad) {
-        setmsg(err, errsz, "cannot read %s (or larger than %zu bytes)", path, max);
-        free(b);
-        return NULL;
-    }
-    b[n] = '\0';
-    *len = n;
-    return b;
 }
 
 /* ---- fetching ------------------------------------------------------------------ */
@@ -295,14 +263,17 @@ static check_answer_t fetch(nscheck_t *n, long *status, char *detail, size_t dsz
         token = strdup(n->token);
     } else if (n->token_file) {
         size_t tl = 0;
-        token = read_small_file(n->token_file, TOKEN_FILE_MAX, &tl, terr, sizeof terr);
-        if (token) {
+        char why[128];
+        token = file_read(n->token_file, TOKEN_FILE_MAX, &tl, why, sizeof why);
+        if (!token) {
+            errmsg_set(terr, sizeof terr, "token file %s: %s", n->token_file, why);
+        } else {
             while (tl && isspace((unsigned char)token[tl - 1]))
                 token[--tl] = '\0';
             for (size_t i = 0; i < tl; i++)
                 if ((unsigned char)token[i] <= ' ' || (unsigned char)token[i] >= 0x7f) {
-                    setmsg(terr, sizeof terr, "token file %s has characters a header cannot carry",
-                           n->token_file);
+                    errmsg_set(terr, sizeof terr,
+                               "token file %s has characters a header cannot carry", n->token_file);
                     free(token);
                     token = NULL;
                     break;
@@ -313,7 +284,7 @@ static check_answer_t fetch(nscheck_t *n, long *status, char *detail, size_t dsz
         n->h = curl_easy_init();
     if (!n->h) {
         free(token);
-        setmsg(detail, dsz, "cannot create a curl handle");
+        errmsg_set(detail, dsz, "cannot create a curl handle");
         return CHECK_FAILED;
     }
     CURL *h = n->h;
@@ -360,15 +331,15 @@ static check_answer_t fetch(nscheck_t *n, long *status, char *detail, size_t dsz
         SETOPT(h, CURLOPT_SSLKEY, n->key_file);
     check_answer_t ans = CHECK_FAILED;
     if (cc != CURLE_OK) {
-        setmsg(detail, dsz, "curl setup: %s", curl_easy_strerror(cc));
+        errmsg_set(detail, dsz, "curl setup: %s", curl_easy_strerror(cc));
     } else {
         atomic_fetch_add(&n->requests, 1);
         cc = curl_easy_perform(h);
         if (cc != CURLE_OK) {
-            setmsg(detail, dsz, "%s: %s", b.over ? "answer too large" : "API unreachable",
-                   ebuf[0] ? ebuf : curl_easy_strerror(cc));
+            errmsg_set(detail, dsz, "%s: %s", b.over ? "answer too large" : "API unreachable",
+                       ebuf[0] ? ebuf : curl_easy_strerror(cc));
         } else if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status) != CURLE_OK) {
-            setmsg(detail, dsz, "no HTTP status");
+            errmsg_set(detail, dsz, "no HTTP status");
         } else if (*status == 200) {
             cJSON *root = cJSON_ParseWithLength(b.body.data ? b.body.data : "", b.body.len);
             const cJSON *kind = cJSON_GetObjectItemCaseSensitive(root, "kind");
@@ -379,26 +350,27 @@ static check_answer_t fetch(nscheck_t *n, long *status, char *detail, size_t dsz
                 ans = CHECK_PRESENT;
                 const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "status");
                 const cJSON *ph = cJSON_GetObjectItemCaseSensitive(st, "phase");
-                setmsg(detail, dsz, "HTTP 200, namespace %s%s", n->ns,
-                       cJSON_IsString(ph) && strcmp(ph->valuestring, "Terminating") == 0
-                           ? " (terminating)"
-                           : "");
+                errmsg_set(detail, dsz, "HTTP 200, namespace %s%s", n->ns,
+                           cJSON_IsString(ph) && strcmp(ph->valuestring, "Terminating") == 0
+                               ? " (terminating)"
+                               : "");
             } else {
-                setmsg(detail, dsz, "HTTP 200 but the body is not the Namespace %s", n->ns);
+                errmsg_set(detail, dsz, "HTTP 200 but the body is not the Namespace %s", n->ns);
             }
             cJSON_Delete(root);
         } else if (*status == 404) {
             ans = CHECK_ABSENT;
-            setmsg(detail, dsz, "HTTP 404: namespace %s does not exist", n->ns);
+            errmsg_set(detail, dsz, "HTTP 404: namespace %s does not exist", n->ns);
         } else {
-            setmsg(detail, dsz, "API answered HTTP %ld%s%s", *status,
-                   *status == 401 || *status == 403 ? " (RBAC: the service account needs get on "
-                                                      "namespaces)"
-                                                    : "",
-                   terr[0] ? "; " : "");
+            errmsg_set(detail, dsz, "API answered HTTP %ld%s%s", *status,
+                       *status == 401 || *status == 403
+                           ? " (RBAC: the service account needs get on "
+                             "namespaces)"
+                           : "",
+                       terr[0] ? "; " : "");
             if (terr[0]) {
                 size_t l = strlen(detail);
-                setmsg(detail + l, dsz - l, "%s", terr);
+                errmsg_set(detail + l, dsz - l, "%s", terr);
             }
         }
     }
@@ -499,19 +471,20 @@ nscheck_t *nscheck_new(const nscheck_config_t *cfg, const char *ns, const nschec
                        char *err, size_t errsz)
 {
     if (!regcheck_global_init()) {
-        setmsg(err, errsz, "libcurl initialisation failed");
+        errmsg_set(err, errsz, "libcurl initialisation failed");
         return NULL;
     }
     if (!ns || !k8s_dns_label(ns, strlen(ns))) {
-        setmsg(err, errsz,
-               "productionDomainCheck: '%s' (namespaceTemplate with project and domain) is not a "
-               "valid namespace name",
-               ns ? ns : "");
+        errmsg_set(
+            err, errsz,
+            "productionDomainCheck: '%s' (namespaceTemplate with project and domain) is not a "
+            "valid namespace name",
+            ns ? ns : "");
         return NULL;
     }
     nscheck_t *n = calloc(1, sizeof *n);
     if (!n) {
-        setmsg(err, errsz, "out of memory");
+        errmsg_set(err, errsz, "out of memory");
         return NULL;
     }
     pthread_condattr_t ca;
@@ -525,7 +498,7 @@ nscheck_t *nscheck_new(const nscheck_config_t *cfg, const char *ns, const nschec
         if (cv_ok)
             pthread_cond_destroy(&n->cv);
         free(n);
-        setmsg(err, errsz, "cannot create a mutex");
+        errmsg_set(err, errsz, "cannot create a mutex");
         return NULL;
     }
 #define PDC (*cfg)
@@ -537,9 +510,12 @@ nscheck_t *nscheck_new(const nscheck_config_t *cfg, const char *ns, const nschec
     bool ok = (n->ns = strdup(ns)) != NULL;
     if (ok && PDC.kubeconfig && PDC.kubeconfig[0]) {
         size_t len = 0;
-        char *text = read_small_file(PDC.kubeconfig, KUBECONFIG_MAX, &len, err, errsz);
-        if (!text)
+        char why[128];
+        char *text = file_read(PDC.kubeconfig, KUBECONFIG_MAX, &len, why, sizeof why);
+        if (!text) {
+            errmsg_set(err, errsz, "kubeconfig %s: %s", PDC.kubeconfig, why);
             goto fail;
+        }
         char *dir = strdup(PDC.kubeconfig);
         char *slash = dir ? strrchr(dir, '/') : NULL;
         if (slash)
@@ -568,16 +544,16 @@ nscheck_t *nscheck_new(const nscheck_config_t *cfg, const char *ns, const nschec
             n->ca_file = strdup(PDC.ca_file);
     }
     if (!ok) {
-        setmsg(err, errsz, "out of memory");
+        errmsg_set(err, errsz, "out of memory");
         goto fail;
     }
     if (!server) {
         const char *host = getenv("KUBERNETES_SERVICE_HOST");
         const char *port = getenv("KUBERNETES_SERVICE_PORT");
         if (!host || !host[0]) {
-            setmsg(err, errsz,
-                   "productionDomainCheck: no API server: set apiServer or kubeconfig, or run "
-                   "in a cluster (KUBERNETES_SERVICE_HOST)");
+            errmsg_set(err, errsz,
+                       "productionDomainCheck: no API server: set apiServer or kubeconfig, or run "
+                       "in a cluster (KUBERNETES_SERVICE_HOST)");
             goto fail;
         }
         bool v6 = strchr(host, ':') != NULL;
@@ -590,7 +566,7 @@ nscheck_t *nscheck_new(const nscheck_config_t *cfg, const char *ns, const nschec
         sl--;
     size_t ul = sl + strlen(ns) + 32;
     if (!(n->url = malloc(ul))) {
-        setmsg(err, errsz, "out of memory");
+        errmsg_set(err, errsz, "out of memory");
         goto fail;
     }
     snprintf(n->url, ul, "%.*s/api/v1/namespaces/%s", (int)sl, server, ns);
@@ -606,7 +582,7 @@ nscheck_t *nscheck_new(const nscheck_config_t *cfg, const char *ns, const nschec
         pthread_mutex_unlock(&s->mu);
     }
     if (pthread_create(&n->thread, NULL, refresh_loop, n) != 0) {
-        setmsg(err, errsz, "cannot start the namespace refresh thread");
+        errmsg_set(err, errsz, "cannot start the namespace refresh thread");
         goto fail;
     }
     n->thread_started = true;

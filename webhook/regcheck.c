@@ -2,7 +2,6 @@
 #include "regcheck.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 
 #include "clock.h"
 #include "dockercfg.h"
+#include "errmsg.h"
 #include "imageref.h"
 #include "lcstats.h"
 #include "log.h"
@@ -75,16 +75,6 @@ bool regcheck_global_init(void)
 {
     pthread_once(&curl_once, curl_init_once);
     return curl_ok;
-}
-
-static void detailf(regcheck_result_t *res, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void detailf(regcheck_result_t *res, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(res->detail, sizeof res->detail, fmt, ap);
-    va_end(ap);
 }
 
 /* ---- names ---------------------------------------------------------------- */
@@ -312,13 +302,13 @@ static bool perform(regcheck_t *rc, const req_t *q, uint64_t deadline, resp_t *r
 {
     uint64_t now = clock_mono_ms();
     if (now >= deadline) {
-        snprintf(err, errsz, "out of time before the request");
+        errmsg_set(err, errsz, "out of time before the request");
         return false;
     }
     long left = (long)(deadline - now);
     CURL *h = pool_get(rc);
     if (!h) {
-        snprintf(err, errsz, "cannot create a curl handle");
+        errmsg_set(err, errsz, "cannot create a curl handle");
         return false;
     }
     struct curl_slist *hdrs = NULL, *tmp;
@@ -367,17 +357,17 @@ static bool perform(regcheck_t *rc, const req_t *q, uint64_t deadline, resp_t *r
     }
     bool ok = false;
     if (cc != CURLE_OK) {
-        snprintf(err, errsz, "curl setup: %s", curl_easy_strerror(cc));
+        errmsg_set(err, errsz, "curl setup: %s", curl_easy_strerror(cc));
     } else {
         atomic_fetch_add(&rc->requests, 1);
         cc = curl_easy_perform(h);
         if (cc != CURLE_OK) {
-            snprintf(err, errsz, "%s", ebuf[0] ? ebuf : curl_easy_strerror(cc));
+            errmsg_set(err, errsz, "%s", ebuf[0] ? ebuf : curl_easy_strerror(cc));
             if (r->body_over)
-                snprintf(err, errsz, "answer larger than %d bytes", TOKEN_BODY_MAX);
+                errmsg_set(err, errsz, "answer larger than %d bytes", TOKEN_BODY_MAX);
         } else if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status) != CURLE_OK ||
                    r->status == 0) {
-            snprintf(err, errsz, "no HTTP status");
+            errmsg_set(err, errsz, "no HTTP status");
         } else {
             ok = true;
         }
@@ -519,7 +509,7 @@ static bool answer_challenge(regcheck_t *rc, const regcheck_target_t *t, const c
     wwwauth_t ch;
     const char *why = NULL;
     if (!wwwauth_parse(www, strlen(www), &ch, &why)) {
-        detailf(res, "malformed WWW-Authenticate: %s", why);
+        errmsg_set(res->detail, sizeof res->detail, "malformed WWW-Authenticate: %s", why);
         return false;
     }
     dockercfg_cred_t cred = {0};
@@ -528,10 +518,11 @@ static bool answer_challenge(regcheck_t *rc, const regcheck_target_t *t, const c
     bool ok = false;
     if (ch.scheme == WWWAUTH_BASIC) {
         if (!have || cred.identity_token) {
-            detailf(res, "registry asks for Basic credentials and none are configured for %s%s",
-                    t->host, note);
+            errmsg_set(res->detail, sizeof res->detail,
+                       "registry asks for Basic credentials and none are configured for %s%s",
+                       t->host, note);
         } else if (!(*authz_line = basic_line(cred.username, cred.secret))) {
-            detailf(res, "out of memory");
+            errmsg_set(res->detail, sizeof res->detail, "out of memory");
         } else {
             *ttl_ms = BASIC_AUTH_TTL_MS;
             ok = true;
@@ -565,22 +556,24 @@ static bool answer_challenge(regcheck_t *rc, const regcheck_target_t *t, const c
             }
         }
         if (!q.allow_http) {
-            detailf(res, "token realm %s is plain HTTP for a registry not listed as insecure",
-                    ch.realm);
+            errmsg_set(res->detail, sizeof res->detail,
+                       "token realm %s is plain HTTP for a registry not listed as insecure",
+                       ch.realm);
         } else if (!built) {
-            detailf(res, "out of memory");
+            errmsg_set(res->detail, sizeof res->detail, "out of memory");
         } else if (!perform(rc, &q, deadline, &r, err, sizeof err)) {
-            detailf(res, "token endpoint: %s", err);
+            errmsg_set(res->detail, sizeof res->detail, "token endpoint: %s", err);
         } else if (r.status != 200) {
-            detailf(res, "token endpoint answered HTTP %ld%s", r.status, note);
+            errmsg_set(res->detail, sizeof res->detail, "token endpoint answered HTTP %ld%s",
+                       r.status, note);
         } else {
             char *tok = malloc(TOKEN_MAX);
             unsigned exp = 60;
             if (!tok) {
-                detailf(res, "out of memory");
+                errmsg_set(res->detail, sizeof res->detail, "out of memory");
             } else if (!wwwauth_parse_token(r.body.data ? r.body.data : "", r.body.len, tok,
                                             TOKEN_MAX, &exp, &why)) {
-                detailf(res, "token endpoint: %s", why);
+                errmsg_set(res->detail, sizeof res->detail, "token endpoint: %s", why);
             } else {
                 size_t l = strlen(tok) + 32;
                 *authz_line = malloc(l);
@@ -599,7 +592,8 @@ static bool answer_challenge(regcheck_t *rc, const regcheck_target_t *t, const c
         buf_free(&form);
         buf_free(&r.body);
     } else {
-        detailf(res, "unsupported authentication scheme in '%.60s'", www);
+        errmsg_set(res->detail, sizeof res->detail, "unsupported authentication scheme in '%.60s'",
+                   www);
     }
     dockercfg_cred_free(&cred);
     return ok;
@@ -624,7 +618,7 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
     char err[200] = "";
     check_answer_t ans = CHECK_FAILED;
     if (!perform(rc, &q, deadline, &r, err, sizeof err)) {
-        detailf(res, "%s: %s", t->host, err);
+        errmsg_set(res->detail, sizeof res->detail, "%s: %s", t->host, err);
         goto done;
     }
     if (r.status == 401) {
@@ -633,8 +627,8 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
         free(authz);
         authz = NULL;
         if (!r.www_seen || r.www_trunc) {
-            detailf(res, "HTTP 401 %s WWW-Authenticate header",
-                    r.www_trunc ? "with an oversized" : "without a");
+            errmsg_set(res->detail, sizeof res->detail, "HTTP 401 %s WWW-Authenticate header",
+                       r.www_trunc ? "with an oversized" : "without a");
             res->http_status = 401;
             goto done;
         }
@@ -647,7 +641,7 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
         memset(&r, 0, sizeof r);
         q.authz_line = authz;
         if (!perform(rc, &q, deadline, &r, err, sizeof err)) {
-            detailf(res, "%s: %s", t->host, err);
+            errmsg_set(res->detail, sizeof res->detail, "%s: %s", t->host, err);
             goto done;
         }
         if (r.status == 200 || r.status == 404)
@@ -656,12 +650,12 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
     res->http_status = r.status;
     if (r.status == 200) {
         ans = CHECK_PRESENT;
-        detailf(res, "HTTP 200");
+        errmsg_set(res->detail, sizeof res->detail, "HTTP 200");
     } else if (r.status == 404) {
         ans = CHECK_ABSENT;
-        detailf(res, "HTTP 404");
+        errmsg_set(res->detail, sizeof res->detail, "HTTP 404");
     } else {
-        detailf(res, "registry answered HTTP %ld", r.status);
+        errmsg_set(res->detail, sizeof res->detail, "registry answered HTTP %ld", r.status);
     }
 done:
     if (authz) {
@@ -682,7 +676,7 @@ check_answer_t regcheck_image(regcheck_t *rc, const char *image, uint64_t deadli
     regcheck_target_t t;
     const char *why = NULL;
     if (!regcheck_target(image, &rc->insecure, &t, &why)) {
-        detailf(res, "cannot check %.80s: %s", image, why);
+        errmsg_set(res->detail, sizeof res->detail, "cannot check %.80s: %s", image, why);
         atomic_fetch_add(&rc->results[CHECK_FAILED], 1);
         return res->answer;
     }
@@ -693,18 +687,19 @@ check_answer_t regcheck_image(regcheck_t *rc, const char *image, uint64_t deadli
         atomic_fetch_add(&rc->cache_hit, 1);
         res->answer = (check_answer_t)v;
         res->source = REGCHECK_FROM_CACHE;
-        detailf(res, "cached");
+        errmsg_set(res->detail, sizeof res->detail, "cached");
         break;
     case TTLC_SHARED:
         atomic_fetch_add(&rc->cache_shared, 1);
         res->answer = (check_answer_t)v;
         res->source = REGCHECK_FROM_SHARED;
-        detailf(res, "answer of a concurrent lookup");
+        errmsg_set(res->detail, sizeof res->detail, "answer of a concurrent lookup");
         break;
     case TTLC_BUSY:
         atomic_fetch_add(&rc->cache_busy, 1);
         atomic_fetch_add(&rc->results[CHECK_FAILED], 1);
-        detailf(res, "a concurrent lookup of the same image did not finish in time");
+        errmsg_set(res->detail, sizeof res->detail,
+                   "a concurrent lookup of the same image did not finish in time");
         break;
     case TTLC_FETCH: {
         atomic_fetch_add(&rc->cache_miss, 1);
@@ -754,12 +749,12 @@ static bool strlist_copy(strlist_t *dst, const strlist_t *src)
 regcheck_t *regcheck_new(const regcheck_config_t *cfg, ttlcache_t *cache, char *err, size_t errsz)
 {
     if (!regcheck_global_init()) {
-        snprintf(err, errsz, "libcurl initialisation failed");
+        errmsg_set(err, errsz, "libcurl initialisation failed");
         return NULL;
     }
     regcheck_t *rc = calloc(1, sizeof *rc);
     if (!rc) {
-        snprintf(err, errsz, "out of memory");
+        errmsg_set(err, errsz, "out of memory");
         return NULL;
     }
     int inited = 0;
@@ -775,7 +770,7 @@ regcheck_t *regcheck_new(const regcheck_config_t *cfg, ttlcache_t *cache, char *
         while (inited-- > 0)
             pthread_mutex_destroy(&rc->share_mu[inited]);
         free(rc);
-        snprintf(err, errsz, "cannot create mutexes");
+        errmsg_set(err, errsz, "cannot create mutexes");
         return NULL;
     }
     rc->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 1500;
@@ -785,7 +780,7 @@ regcheck_t *regcheck_new(const regcheck_config_t *cfg, ttlcache_t *cache, char *
     if (ok && cfg->ca_file && cfg->ca_file[0] && !(rc->ca_file = strdup(cfg->ca_file)))
         ok = false;
     if (!ok) {
-        snprintf(err, errsz, "out of memory");
+        errmsg_set(err, errsz, "out of memory");
         goto fail;
     }
     if (cfg->docker_config && cfg->docker_config[0] &&
@@ -795,7 +790,7 @@ regcheck_t *regcheck_new(const regcheck_config_t *cfg, ttlcache_t *cache, char *
                       : ttlcache_new(cfg->cache_size ? cfg->cache_size : 4096, NULL, NULL);
     rc->share = curl_share_init();
     if (!rc->cache || !rc->share) {
-        snprintf(err, errsz, "out of memory");
+        errmsg_set(err, errsz, "out of memory");
         goto fail;
     }
     CURLSHcode sc = curl_share_setopt(rc->share, CURLSHOPT_LOCKFUNC, share_lock);
@@ -808,7 +803,7 @@ regcheck_t *regcheck_new(const regcheck_config_t *cfg, ttlcache_t *cache, char *
     if (sc == CURLSHE_OK)
         sc = curl_share_setopt(rc->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     if (sc != CURLSHE_OK) {
-        snprintf(err, errsz, "curl share: %s", curl_share_strerror(sc));
+        errmsg_set(err, errsz, "curl share: %s", curl_share_strerror(sc));
         goto fail;
     }
     return rc;
