@@ -19,9 +19,9 @@
 #include "base64.h"
 #include "clock.h"
 #include "errmsg.h"
+#include "histogram.h"
 #include "file.h"
 #include "k8sname.h"
-#include "lcstats.h"
 #include "log.h"
 #include "yamldoc.h"
 
@@ -66,7 +66,7 @@ struct nscheck {
     CURL *h; /* only the refresh thread uses it: connections are reused */
     atomic_ulong results[4];
     atomic_ulong requests;
-    lcstats_hist_t hist;
+    histogram_t hist;
 };
 
 /* ---- kubeconfig ------------------------------------------------------------- */
@@ -395,7 +395,7 @@ static void refresh_once(nscheck_t *n)
     uint64_t t0 = clock_mono_ms();
     check_answer_t a = fetch(n, &status, detail, sizeof detail);
     uint64_t t1 = clock_mono_ms();
-    lcstats_observe(&n->hist, (double)(t1 - t0) / 1000.0);
+    histogram_observe(&n->hist, (double)(t1 - t0) / 1000.0);
     atomic_fetch_add(&n->results[a], 1);
     pthread_mutex_lock(&n->mu);
     bool changed = !n->have || n->answer != a;
@@ -675,8 +675,8 @@ void nscheck_metrics(const nscheck_t *n, buf_t *out)
     buf_printf(out, "# TYPE %s counter\n", m);
     for (int a = CHECK_PRESENT; a <= CHECK_FAILED; a++)
         buf_printf(out, "%s{result=\"%s\"} %lu\n", m, names[a], atomic_load(&n->results[a]));
-    lcstats_print_hist(&n->hist, "imagebuilder_webhook_namespace_check_duration_seconds",
-                       "Time taken by production namespace lookups.", out);
+    histogram_print(&n->hist, "imagebuilder_webhook_namespace_check_duration_seconds",
+                    "Time taken by production namespace lookups.", out);
     nscheck_t *mn = (nscheck_t *)n;
     pthread_mutex_lock(&mn->mu);
     int state = !n->have ? 0 : n->answer;

@@ -14,8 +14,8 @@
 #include "clock.h"
 #include "dockercfg.h"
 #include "errmsg.h"
+#include "histogram.h"
 #include "imageref.h"
-#include "lcstats.h"
 #include "log.h"
 #include "wwwauth.h"
 
@@ -59,7 +59,7 @@ struct regcheck {
 
     atomic_ulong results[4]; /* by check_answer_t, network lookups */
     atomic_ulong cache_hit, cache_miss, cache_shared, cache_busy, requests;
-    lcstats_hist_t hist;
+    histogram_t hist;
 };
 
 /* ---- global libcurl init -------------------------------------------------- */
@@ -710,7 +710,7 @@ check_answer_t regcheck_image(regcheck_t *rc, const char *image, uint64_t deadli
         ttlcache_complete(rc->cache, image, (int)a, ttl);
         atomic_fetch_add(&rc->results[a], 1);
         uint64_t took = clock_mono_ms() - t0;
-        lcstats_observe(&rc->hist, (double)took / 1000.0);
+        histogram_observe(&rc->hist, (double)took / 1000.0);
         log_line_t *l = log_begin(a == CHECK_FAILED ? LOG_WARN : LOG_DEBUG,
                                   a == CHECK_FAILED ? "registry check failed; the build is injected"
                                                     : "registry check");
@@ -864,6 +864,6 @@ void regcheck_metrics(const regcheck_t *rc, buf_t *out)
     static const char *q = "imagebuilder_webhook_registry_http_requests_total";
     buf_printf(out, "# HELP %s HTTP requests sent to registries and token endpoints.\n", q);
     buf_printf(out, "# TYPE %s counter\n%s %lu\n", q, q, atomic_load(&rc->requests));
-    lcstats_print_hist(&rc->hist, "imagebuilder_webhook_registry_check_duration_seconds",
-                       "Time taken by registry existence lookups that reached the network.", out);
+    histogram_print(&rc->hist, "imagebuilder_webhook_registry_check_duration_seconds",
+                    "Time taken by registry existence lookups that reached the network.", out);
 }
