@@ -35,12 +35,6 @@ static const char accept_hdr[] = "Accept: application/vnd.oci.image.index.v1+jso
                                  "application/vnd.docker.distribution.manifest.list.v2+json, "
                                  "application/vnd.docker.distribution.manifest.v2+json, */*";
 
-typedef struct {
-    char *key;   /* host/repo */
-    char *authz; /* full "Authorization: ..." header line */
-    uint64_t expires;
-} auth_entry_t;
-
 struct regcheck {
     unsigned timeout_ms;
     uint64_t pos_ttl_ms, neg_ttl_ms;
@@ -54,8 +48,7 @@ struct regcheck {
     pthread_mutex_t pool_mu;
     CURL *pool[POOL_MAX];
     size_t n_pool;
-    pthread_mutex_t auth_mu;
-    auth_entry_t auths[AUTH_MAX];
+    ttlcache_t *auths; /* host/repo -> full "Authorization: ..." header line */
 
     atomic_ulong results[4]; /* by check_answer_t, network lookups */
     atomic_ulong cache_hit, cache_miss, cache_shared, cache_busy, requests;
@@ -379,64 +372,6 @@ static bool perform(regcheck_t *rc, const req_t *q, uint64_t deadline, resp_t *r
     return ok;
 }
 
-/* ---- authorization cache ---------------------------------------------------- */
-
-static char *auth_get(regcheck_t *rc, const char *key)
-{
-    char *res = NULL;
-    uint64_t now = clock_mono_ms();
-    pthread_mutex_lock(&rc->auth_mu);
-    for (size_t i = 0; i < AUTH_MAX; i++) {
-        auth_entry_t *e = &rc->auths[i];
-        if (e->key && strcmp(e->key, key) == 0) {
-            if (now < e->expires)
-                res = strdup(e->authz);
-            break;
-        }
-    }
-    pthread_mutex_unlock(&rc->auth_mu);
-    return res;
-}
-
-static void auth_clear_entry(auth_entry_t *e)
-{
-    free(e->key);
-    if (e->authz) {
-        memset(e->authz, 0, strlen(e->authz));
-        free(e->authz);
-    }
-    e->key = e->authz = NULL;
-    e->expires = 0;
-}
-
-static void auth_put(regcheck_t *rc, const char *key, const char *authz, uint64_t ttl_ms)
-{
-    uint64_t now = clock_mono_ms();
-    pthread_mutex_lock(&rc->auth_mu);
-    auth_entry_t *slot = NULL;
-    for (size_t i = 0; i < AUTH_MAX && !slot; i++)
-        if (rc->auths[i].key && strcmp(rc->auths[i].key, key) == 0)
-            slot = &rc->auths[i];
-    for (size_t i = 0; i < AUTH_MAX && !slot; i++)
-        if (!rc->auths[i].key || rc->auths[i].expires <= now)
-            slot = &rc->auths[i];
-    if (!slot) { /* evict the one expiring first */
-        slot = &rc->auths[0];
-        for (size_t i = 1; i < AUTH_MAX; i++)
-            if (rc->auths[i].expires < slot->expires)
-                slot = &rc->auths[i];
-    }
-    auth_clear_entry(slot);
-    if (authz) {
-        slot->key = strdup(key);
-        slot->authz = strdup(authz);
-        slot->expires = now + ttl_ms;
-        if (!slot->key || !slot->authz)
-            auth_clear_entry(slot);
-    }
-    pthread_mutex_unlock(&rc->auth_mu);
-}
-
 /* ---- credentials -------------------------------------------------------------- */
 
 static bool get_creds(regcheck_t *rc, const char *host, uint64_t deadline, dockercfg_cred_t *cred,
@@ -607,7 +542,7 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
     char key[520];
     snprintf(key, sizeof key, "%s/%s", t->host, t->repo);
     bool insecure = strcmp(t->scheme, "http") == 0;
-    char *authz = auth_get(rc, key);
+    char *authz = ttlcache_get_text(rc->auths, key);
     bool cached_authz = authz != NULL;
     req_t q = {.url = t->url,
                .method = REQ_HEAD,
@@ -623,7 +558,7 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
     }
     if (r.status == 401) {
         if (cached_authz)
-            auth_put(rc, key, NULL, 0);
+            ttlcache_remove(rc->auths, key);
         free(authz);
         authz = NULL;
         if (!r.www_seen || r.www_trunc) {
@@ -645,7 +580,7 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
             goto done;
         }
         if (r.status == 200 || r.status == 404)
-            auth_put(rc, key, authz, ttl);
+            ttlcache_put_text(rc->auths, key, authz, ttl);
     }
     res->http_status = r.status;
     if (r.status == 200) {
@@ -762,10 +697,6 @@ regcheck_t *regcheck_new(const regcheck_config_t *cfg, ttlcache_t *cache, char *
         if (pthread_mutex_init(&rc->share_mu[inited], NULL) != 0)
             break;
     bool mu_ok = inited == CURL_LOCK_DATA_LAST && pthread_mutex_init(&rc->pool_mu, NULL) == 0;
-    if (mu_ok && pthread_mutex_init(&rc->auth_mu, NULL) != 0) {
-        pthread_mutex_destroy(&rc->pool_mu);
-        mu_ok = false;
-    }
     if (!mu_ok) {
         while (inited-- > 0)
             pthread_mutex_destroy(&rc->share_mu[inited]);
@@ -788,8 +719,9 @@ regcheck_t *regcheck_new(const regcheck_config_t *cfg, ttlcache_t *cache, char *
         goto fail;
     rc->cache = cache ? ttlcache_ref(cache)
                       : ttlcache_new(cfg->cache_size ? cfg->cache_size : 4096, NULL, NULL);
+    rc->auths = ttlcache_new(AUTH_MAX, NULL, NULL);
     rc->share = curl_share_init();
-    if (!rc->cache || !rc->share) {
+    if (!rc->cache || !rc->auths || !rc->share) {
         errmsg_set(err, errsz, "out of memory");
         goto fail;
     }
@@ -820,8 +752,7 @@ void regcheck_free(regcheck_t *rc)
         curl_easy_cleanup(rc->pool[i]);
     if (rc->share)
         curl_share_cleanup(rc->share);
-    for (size_t i = 0; i < AUTH_MAX; i++)
-        auth_clear_entry(&rc->auths[i]);
+    ttlcache_unref(rc->auths);
     ttlcache_unref(rc->cache);
     dockercfg_free(&rc->dcfg);
     for (size_t i = 0; i < rc->insecure.n; i++)
@@ -831,7 +762,6 @@ void regcheck_free(regcheck_t *rc)
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_destroy(&rc->share_mu[i]);
     pthread_mutex_destroy(&rc->pool_mu);
-    pthread_mutex_destroy(&rc->auth_mu);
     free(rc);
 }
 
