@@ -14,27 +14,21 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 
 #include "base64.h"
 #include "clock.h"
 #include "errmsg.h"
 #include "histogram.h"
+#include "httpc.h"
 #include "file.h"
 #include "k8sname.h"
 #include "log.h"
 #include "yamldoc.h"
 
-#ifndef WH_VERSION
-#define WH_VERSION "0.0.0"
-#endif
-
 #define NS_BODY_MAX    (1024 * 1024)
 #define TOKEN_FILE_MAX (64 * 1024)
 #define KUBECONFIG_MAX (4 * 1024 * 1024)
 #define RETRY_MS       5000u
-
-bool regcheck_global_init(void); /* regcheck.c: libcurl's global init, once */
 
 struct nscheck {
     char *ns;
@@ -44,11 +38,7 @@ struct nscheck {
     /* how to authenticate */
     char *token_file;
     char *token; /* static token (kubeconfig) */
-    char *ca_file;
-    struct curl_blob ca_blob, cert_blob, key_blob; /* data owned through kc */
-    char *cert_file, *key_file;
-    bool insecure_skip_verify;
-    kubeconfig_t kc;
+    httpc_t *http;
 
     pthread_t thread;
     bool thread_started;
@@ -63,9 +53,7 @@ struct nscheck {
     long status;
     char detail[192];
 
-    CURL *h; /* only the refresh thread uses it: connections are reused */
     atomic_ulong results[4];
-    atomic_ulong requests;
     histogram_t hist;
 };
 
@@ -231,160 +219,118 @@ out:
 
 /* ---- fetching ------------------------------------------------------------------ */
 
-typedef struct {
-    buf_t body;
-    bool over;
-} body_t;
-
-static size_t on_body(char *p, size_t size, size_t nmemb, void *u)
+/* The bearer token for this refresh: the kubeconfig's, or the token file's,
+ * re-read every time since it rotates. NULL when there is none, or with a
+ * reason in `note` when the file cannot be used. */
+static char *read_token(const nscheck_t *n, char *note, size_t notesz)
 {
-    body_t *b = u;
-    size_t n = size * nmemb;
-    if (b->body.len + n > NS_BODY_MAX) {
-        b->over = true;
-        return 0;
+    if (n->token)
+        return strdup(n->token);
+    if (!n->token_file)
+        return NULL;
+    size_t tl = 0;
+    char why[128];
+    char *token = file_read(n->token_file, TOKEN_FILE_MAX, &tl, why, sizeof why);
+    if (!token) {
+        errmsg_set(note, notesz, "token file %s: %s", n->token_file, why);
+        return NULL;
     }
-    return buf_append(&b->body, p, n) ? n : 0;
+    while (tl && isspace((unsigned char)token[tl - 1]))
+        token[--tl] = '\0';
+    for (size_t i = 0; i < tl; i++)
+        if ((unsigned char)token[i] <= ' ' || (unsigned char)token[i] >= 0x7f) {
+            errmsg_set(note, notesz, "token file %s has characters a header cannot carry",
+                       n->token_file);
+            memset(token, 0, tl);
+            free(token);
+            return NULL;
+        }
+    return token;
 }
 
-#define SETOPT(h, o, v)                                                                            \
-    do {                                                                                           \
-        if (cc == CURLE_OK)                                                                        \
-            cc = curl_easy_setopt((h), (o), (v));                                                  \
-    } while (0)
+/* What the API's answer means. */
+static check_answer_t answer_of(long status, const char *body, size_t len, const char *ns,
+                                const char *note, char *detail, size_t dsz)
+{
+    if (status == 404) {
+        errmsg_set(detail, dsz, "HTTP 404: namespace %s does not exist", ns);
+        return CHECK_ABSENT;
+    }
+    if (status != 200) {
+        errmsg_set(detail, dsz, "API answered HTTP %ld%s%s%s", status,
+                   status == 401 || status == 403
+                       ? " (RBAC: the service account needs get on namespaces)"
+                       : "",
+                   note[0] ? "; " : "", note);
+        return CHECK_FAILED;
+    }
+    check_answer_t ans = CHECK_FAILED;
+    cJSON *root = cJSON_ParseWithLength(body ? body : "", len);
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(root, "kind");
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(root, "metadata");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(md, "name");
+    if (cJSON_IsString(kind) && strcmp(kind->valuestring, "Namespace") == 0 &&
+        cJSON_IsString(name) && strcmp(name->valuestring, ns) == 0) {
+        ans = CHECK_PRESENT;
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "status");
+        const cJSON *ph = cJSON_GetObjectItemCaseSensitive(st, "phase");
+        errmsg_set(detail, dsz, "HTTP 200, namespace %s%s", ns,
+                   cJSON_IsString(ph) && strcmp(ph->valuestring, "Terminating") == 0
+                       ? " (terminating)"
+                       : "");
+    } else {
+        errmsg_set(detail, dsz, "HTTP 200 but the body is not the Namespace %s", ns);
+    }
+    cJSON_Delete(root);
+    return ans;
+}
+
+static void wipe_free(char *s)
+{
+    if (s) {
+        memset(s, 0, strlen(s));
+        free(s);
+    }
+}
 
 /* One refresh: the answer, the HTTP status and a detail line. */
 static check_answer_t fetch(nscheck_t *n, long *status, char *detail, size_t dsz)
 {
     *status = 0;
-    char *token = NULL;
-    char terr[160] = "";
-    if (n->token) {
-        token = strdup(n->token);
-    } else if (n->token_file) {
-        size_t tl = 0;
-        char why[128];
-        token = file_read(n->token_file, TOKEN_FILE_MAX, &tl, why, sizeof why);
-        if (!token) {
-            errmsg_set(terr, sizeof terr, "token file %s: %s", n->token_file, why);
-        } else {
-            while (tl && isspace((unsigned char)token[tl - 1]))
-                token[--tl] = '\0';
-            for (size_t i = 0; i < tl; i++)
-                if ((unsigned char)token[i] <= ' ' || (unsigned char)token[i] >= 0x7f) {
-                    errmsg_set(terr, sizeof terr,
-                               "token file %s has characters a header cannot carry", n->token_file);
-                    free(token);
-                    token = NULL;
-                    break;
-                }
-        }
-    }
-    if (!n->h)
-        n->h = curl_easy_init();
-    if (!n->h) {
-        free(token);
-        errmsg_set(detail, dsz, "cannot create a curl handle");
-        return CHECK_FAILED;
-    }
-    CURL *h = n->h;
-    curl_easy_reset(h);
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
+    char note[160] = "";
+    char *token = read_token(n, note, sizeof note);
     char *authz = NULL;
-    if (token && hdrs) {
-        size_t l = strlen(token) + 32;
-        authz = malloc(l);
-        if (authz) {
-            snprintf(authz, l, "Authorization: Bearer %s", token);
-            struct curl_slist *t = curl_slist_append(hdrs, authz);
-            if (t)
-                hdrs = t;
-        }
-    }
-    body_t b = {BUF_INIT, false};
-    char ebuf[CURL_ERROR_SIZE] = "";
-    CURLcode cc = hdrs ? CURLE_OK : CURLE_OUT_OF_MEMORY;
-    SETOPT(h, CURLOPT_URL, n->url);
-    SETOPT(h, CURLOPT_NOSIGNAL, 1L);
-    SETOPT(h, CURLOPT_TIMEOUT_MS, (long)n->timeout_ms);
-    SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, (long)n->timeout_ms);
-    SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
-    SETOPT(h, CURLOPT_HTTPHEADER, hdrs);
-    SETOPT(h, CURLOPT_USERAGENT, "imagebuilder-webhook/" WH_VERSION);
-    SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
-    SETOPT(h, CURLOPT_WRITEDATA, &b);
-    SETOPT(h, CURLOPT_ERRORBUFFER, ebuf);
-    SETOPT(h, CURLOPT_SSL_VERIFYPEER, n->insecure_skip_verify ? 0L : 1L);
-    SETOPT(h, CURLOPT_SSL_VERIFYHOST, n->insecure_skip_verify ? 0L : 2L);
-    if (n->ca_blob.data)
-        SETOPT(h, CURLOPT_CAINFO_BLOB, &n->ca_blob);
-    else if (n->ca_file)
-        SETOPT(h, CURLOPT_CAINFO, n->ca_file);
-    if (n->cert_blob.data)
-        SETOPT(h, CURLOPT_SSLCERT_BLOB, &n->cert_blob);
-    else if (n->cert_file)
-        SETOPT(h, CURLOPT_SSLCERT, n->cert_file);
-    if (n->key_blob.data)
-        SETOPT(h, CURLOPT_SSLKEY_BLOB, &n->key_blob);
-    else if (n->key_file)
-        SETOPT(h, CURLOPT_SSLKEY, n->key_file);
-    check_answer_t ans = CHECK_FAILED;
-    if (cc != CURLE_OK) {
-        errmsg_set(detail, dsz, "curl setup: %s", curl_easy_strerror(cc));
-    } else {
-        atomic_fetch_add(&n->requests, 1);
-        cc = curl_easy_perform(h);
-        if (cc != CURLE_OK) {
-            errmsg_set(detail, dsz, "%s: %s", b.over ? "answer too large" : "API unreachable",
-                       ebuf[0] ? ebuf : curl_easy_strerror(cc));
-        } else if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status) != CURLE_OK) {
-            errmsg_set(detail, dsz, "no HTTP status");
-        } else if (*status == 200) {
-            cJSON *root = cJSON_ParseWithLength(b.body.data ? b.body.data : "", b.body.len);
-            const cJSON *kind = cJSON_GetObjectItemCaseSensitive(root, "kind");
-            const cJSON *md = cJSON_GetObjectItemCaseSensitive(root, "metadata");
-            const cJSON *name = cJSON_GetObjectItemCaseSensitive(md, "name");
-            if (cJSON_IsString(kind) && strcmp(kind->valuestring, "Namespace") == 0 &&
-                cJSON_IsString(name) && strcmp(name->valuestring, n->ns) == 0) {
-                ans = CHECK_PRESENT;
-                const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "status");
-                const cJSON *ph = cJSON_GetObjectItemCaseSensitive(st, "phase");
-                errmsg_set(detail, dsz, "HTTP 200, namespace %s%s", n->ns,
-                           cJSON_IsString(ph) && strcmp(ph->valuestring, "Terminating") == 0
-                               ? " (terminating)"
-                               : "");
-            } else {
-                errmsg_set(detail, dsz, "HTTP 200 but the body is not the Namespace %s", n->ns);
-            }
-            cJSON_Delete(root);
-        } else if (*status == 404) {
-            ans = CHECK_ABSENT;
-            errmsg_set(detail, dsz, "HTTP 404: namespace %s does not exist", n->ns);
-        } else {
-            errmsg_set(detail, dsz, "API answered HTTP %ld%s%s", *status,
-                       *status == 401 || *status == 403
-                           ? " (RBAC: the service account needs get on "
-                             "namespaces)"
-                           : "",
-                       terr[0] ? "; " : "");
-            if (terr[0]) {
-                size_t l = strlen(detail);
-                errmsg_set(detail + l, dsz - l, "%s", terr);
-            }
-        }
-    }
-    curl_easy_reset(h); /* no credentials linger in the handle */
-    curl_slist_free_all(hdrs);
-    if (authz) {
-        memset(authz, 0, strlen(authz));
-        free(authz);
-    }
     if (token) {
-        memset(token, 0, strlen(token));
-        free(token);
+        size_t l = strlen(token) + 32;
+        if ((authz = malloc(l)))
+            snprintf(authz, l, "Authorization: Bearer %s", token);
     }
-    buf_free(&b.body);
+    httpc_req_t q = {.url = n->url,
+                     .method = HTTPC_GET,
+                     .headers = {"Accept: application/json", authz},
+                     .allow_http = true,
+                     .body_max = NS_BODY_MAX,
+                     .deadline_ms = clock_mono_ms() + n->timeout_ms};
+    httpc_resp_t r = {0};
+    char err[256];
+    check_answer_t ans = CHECK_FAILED;
+    switch (httpc_perform(n->http, &q, &r, err, sizeof err)) {
+    case HTTPC_OK:
+        *status = r.status;
+        ans = answer_of(r.status, r.body.data, r.body.len, n->ns, note, detail, dsz);
+        break;
+    case HTTPC_ETRANSFER:
+        errmsg_set(detail, dsz, "%s: %s", r.body_over ? "answer too large" : "API unreachable",
+                   err);
+        break;
+    case HTTPC_ELOCAL:
+    case HTTPC_ENOSTATUS:
+        errmsg_set(detail, dsz, "%s", err);
+        break;
+    }
+    wipe_free(authz);
+    wipe_free(token);
+    httpc_resp_free(&r);
     return ans;
 }
 
@@ -467,13 +413,132 @@ static char *dup_or_null(const char *s)
     return s && s[0] ? strdup(s) : NULL;
 }
 
+/* Reads and parses the kubeconfig at `path`; relative paths in it are
+ * anchored at its directory. */
+static bool load_kubeconfig(const char *path, kubeconfig_t *kc, char *err, size_t errsz)
+{
+    size_t len = 0;
+    char why[128];
+    char *text = file_read(path, KUBECONFIG_MAX, &len, why, sizeof why);
+    if (!text) {
+        errmsg_set(err, errsz, "kubeconfig %s: %s", path, why);
+        return false;
+    }
+    char *dir = strdup(path);
+    char *slash = dir ? strrchr(dir, '/') : NULL;
+    if (slash)
+        *slash = '\0';
+    bool ok = kubeconfig_parse(text, len, slash ? dir : ".", kc, err, errsz);
+    free(dir);
+    memset(text, 0, len); /* it may hold a token or a key */
+    free(text);
+    return ok;
+}
+
+/* How to reach and authenticate to the API: the kubeconfig's current
+ * context, else the service account's token and CA files (the CA only when
+ * it exists, else the system trust store still verifies the server).
+ * *kc_server: the kubeconfig's server (owned), if any. */
+static bool setup_client(nscheck_t *n, const nscheck_config_t *cfg, char **kc_server, char *err,
+                         size_t errsz)
+{
+    httpc_tls_t tls = {0};
+    kubeconfig_t kc = {0};
+    bool ok = true;
+    if (cfg->kubeconfig && cfg->kubeconfig[0]) {
+        if (!load_kubeconfig(cfg->kubeconfig, &kc, err, errsz))
+            return false;
+        tls = (httpc_tls_t){.ca_file = kc.ca_file,
+                            .ca_pem = kc.ca_data,
+                            .ca_pem_len = kc.ca_len,
+                            .cert_file = kc.cert_file,
+                            .cert_pem = kc.cert_data,
+                            .cert_pem_len = kc.cert_len,
+                            .key_file = kc.key_file,
+                            .key_pem = kc.key_data,
+                            .key_pem_len = kc.key_len,
+                            .insecure_skip_verify = kc.insecure_skip_verify};
+        ok = (!kc.token || (n->token = strdup(kc.token))) &&
+             (!kc.token_file || (n->token_file = strdup(kc.token_file))) &&
+             (*kc_server = strdup(kc.server));
+    } else {
+        n->token_file = dup_or_null(cfg->token_file);
+        if (file_exists(cfg->ca_file))
+            tls.ca_file = cfg->ca_file;
+    }
+    if (!ok)
+        errmsg_set(err, errsz, "out of memory");
+    else
+        ok = (n->http = httpc_new(&tls, err, errsz)) != NULL;
+    kubeconfig_free(&kc);
+    return ok;
+}
+
+/* The namespace's URL on `server`, or on the in-cluster address when no
+ * server is known. */
+static bool set_url(nscheck_t *n, const char *server, char *err, size_t errsz)
+{
+    char envserver[300];
+    if (!server) {
+        const char *host = getenv("KUBERNETES_SERVICE_HOST");
+        const char *port = getenv("KUBERNETES_SERVICE_PORT");
+        if (!host || !host[0]) {
+            errmsg_set(err, errsz,
+                       "productionDomainCheck: no API server: set apiServer or kubeconfig, or run "
+                       "in a cluster (KUBERNETES_SERVICE_HOST)");
+            return false;
+        }
+        bool v6 = strchr(host, ':') != NULL;
+        snprintf(envserver, sizeof envserver, "https://%s%s%s:%s", v6 ? "[" : "", host,
+                 v6 ? "]" : "", port && port[0] ? port : "443");
+        server = envserver;
+    }
+    size_t sl = strlen(server);
+    while (sl && server[sl - 1] == '/')
+        sl--;
+    size_t ul = sl + strlen(n->ns) + 32;
+    if (!(n->url = malloc(ul))) {
+        errmsg_set(err, errsz, "out of memory");
+        return false;
+    }
+    snprintf(n->url, ul, "%.*s/api/v1/namespaces/%s", (int)sl, server, n->ns);
+    return true;
+}
+
+static bool init_sync(nscheck_t *n)
+{
+    pthread_condattr_t ca;
+    bool cv_ok = pthread_condattr_init(&ca) == 0;
+    if (cv_ok) {
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        cv_ok = pthread_cond_init(&n->cv, &ca) == 0;
+        pthread_condattr_destroy(&ca);
+    }
+    if (cv_ok && pthread_mutex_init(&n->mu, NULL) == 0)
+        return true;
+    if (cv_ok)
+        pthread_cond_destroy(&n->cv);
+    return false;
+}
+
+/* Takes over an older checker's answer (same namespace, same API). */
+static void take_seed(nscheck_t *n, const nscheck_t *seed)
+{
+    if (!seed || strcmp(seed->url, n->url) != 0)
+        return;
+    nscheck_t *s = (nscheck_t *)seed;
+    pthread_mutex_lock(&s->mu);
+    n->have = s->have;
+    n->answer = s->answer;
+    n->answered_at = s->answered_at;
+    n->status = s->status;
+    snprintf(n->detail, sizeof n->detail, "%s", s->detail);
+    pthread_mutex_unlock(&s->mu);
+}
+
 nscheck_t *nscheck_new(const nscheck_config_t *cfg, const char *ns, const nscheck_t *seed,
                        char *err, size_t errsz)
 {
-    if (!regcheck_global_init()) {
-        errmsg_set(err, errsz, "libcurl initialisation failed");
-        return NULL;
-    }
     if (!ns || !k8s_dns_label(ns, strlen(ns))) {
         errmsg_set(
             err, errsz,
@@ -487,100 +552,28 @@ nscheck_t *nscheck_new(const nscheck_config_t *cfg, const char *ns, const nschec
         errmsg_set(err, errsz, "out of memory");
         return NULL;
     }
-    pthread_condattr_t ca;
-    bool cv_ok = pthread_condattr_init(&ca) == 0;
-    if (cv_ok) {
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-        cv_ok = pthread_cond_init(&n->cv, &ca) == 0;
-        pthread_condattr_destroy(&ca);
-    }
-    if (!cv_ok || pthread_mutex_init(&n->mu, NULL) != 0) {
-        if (cv_ok)
-            pthread_cond_destroy(&n->cv);
+    if (!init_sync(n)) {
         free(n);
         errmsg_set(err, errsz, "cannot create a mutex");
         return NULL;
     }
-#define PDC (*cfg)
-    n->timeout_ms = PDC.timeout_ms ? PDC.timeout_ms : 1000;
-    n->ttl_ms = (uint64_t)(PDC.ttl_seconds ? PDC.ttl_seconds : 60) * 1000u;
+    n->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 1000;
+    n->ttl_ms = (uint64_t)(cfg->ttl_seconds ? cfg->ttl_seconds : 60) * 1000u;
     n->started_at = clock_mono_ms();
-    const char *server = PDC.api_server && PDC.api_server[0] ? PDC.api_server : NULL;
-    char envserver[300];
-    bool ok = (n->ns = strdup(ns)) != NULL;
-    if (ok && PDC.kubeconfig && PDC.kubeconfig[0]) {
-        size_t len = 0;
-        char why[128];
-        char *text = file_read(PDC.kubeconfig, KUBECONFIG_MAX, &len, why, sizeof why);
-        if (!text) {
-            errmsg_set(err, errsz, "kubeconfig %s: %s", PDC.kubeconfig, why);
-            goto fail;
-        }
-        char *dir = strdup(PDC.kubeconfig);
-        char *slash = dir ? strrchr(dir, '/') : NULL;
-        if (slash)
-            *slash = '\0';
-        bool kok = kubeconfig_parse(text, len, slash ? dir : ".", &n->kc, err, errsz);
-        free(dir);
-        free(text);
-        if (!kok)
-            goto fail;
-        if (!server)
-            server = n->kc.server;
-        n->insecure_skip_verify = n->kc.insecure_skip_verify;
-        n->ca_blob = (struct curl_blob){n->kc.ca_data, n->kc.ca_len, CURL_BLOB_NOCOPY};
-        n->cert_blob = (struct curl_blob){n->kc.cert_data, n->kc.cert_len, CURL_BLOB_NOCOPY};
-        n->key_blob = (struct curl_blob){n->kc.key_data, n->kc.key_len, CURL_BLOB_NOCOPY};
-        ok = (!n->kc.ca_file || (n->ca_file = strdup(n->kc.ca_file))) &&
-             (!n->kc.cert_file || (n->cert_file = strdup(n->kc.cert_file))) &&
-             (!n->kc.key_file || (n->key_file = strdup(n->kc.key_file))) &&
-             (!n->kc.token || (n->token = strdup(n->kc.token))) &&
-             (!n->kc.token_file || (n->token_file = strdup(n->kc.token_file)));
-    } else if (ok) {
-        /* service account: token and CA files (the CA only when it exists,
-         * else the system trust store still verifies the server) */
-        n->token_file = dup_or_null(PDC.token_file);
-        if (file_exists(PDC.ca_file))
-            n->ca_file = strdup(PDC.ca_file);
-    }
-    if (!ok) {
+    char *kc_server = NULL;
+    if (!(n->ns = strdup(ns))) {
         errmsg_set(err, errsz, "out of memory");
         goto fail;
     }
-    if (!server) {
-        const char *host = getenv("KUBERNETES_SERVICE_HOST");
-        const char *port = getenv("KUBERNETES_SERVICE_PORT");
-        if (!host || !host[0]) {
-            errmsg_set(err, errsz,
-                       "productionDomainCheck: no API server: set apiServer or kubeconfig, or run "
-                       "in a cluster (KUBERNETES_SERVICE_HOST)");
-            goto fail;
-        }
-        bool v6 = strchr(host, ':') != NULL;
-        snprintf(envserver, sizeof envserver, "https://%s%s%s:%s", v6 ? "[" : "", host,
-                 v6 ? "]" : "", port && port[0] ? port : "443");
-        server = envserver;
-    }
-    size_t sl = strlen(server);
-    while (sl && server[sl - 1] == '/')
-        sl--;
-    size_t ul = sl + strlen(ns) + 32;
-    if (!(n->url = malloc(ul))) {
-        errmsg_set(err, errsz, "out of memory");
+    if (!setup_client(n, cfg, &kc_server, err, errsz))
         goto fail;
-    }
-    snprintf(n->url, ul, "%.*s/api/v1/namespaces/%s", (int)sl, server, ns);
-#undef PDC
-    if (seed && strcmp(seed->url, n->url) == 0) {
-        nscheck_t *s = (nscheck_t *)seed;
-        pthread_mutex_lock(&s->mu);
-        n->have = s->have;
-        n->answer = s->answer;
-        n->answered_at = s->answered_at;
-        n->status = s->status;
-        snprintf(n->detail, sizeof n->detail, "%s", s->detail);
-        pthread_mutex_unlock(&s->mu);
-    }
+    bool url_ok =
+        set_url(n, cfg->api_server && cfg->api_server[0] ? cfg->api_server : kc_server, err, errsz);
+    free(kc_server);
+    kc_server = NULL;
+    if (!url_ok)
+        goto fail;
+    take_seed(n, seed);
     if (pthread_create(&n->thread, NULL, refresh_loop, n) != 0) {
         errmsg_set(err, errsz, "cannot start the namespace refresh thread");
         goto fail;
@@ -588,6 +581,7 @@ nscheck_t *nscheck_new(const nscheck_config_t *cfg, const char *ns, const nschec
     n->thread_started = true;
     return n;
 fail:
+    free(kc_server);
     nscheck_free(n);
     return NULL;
 }
@@ -603,18 +597,11 @@ void nscheck_free(nscheck_t *n)
         pthread_mutex_unlock(&n->mu);
         pthread_join(n->thread, NULL);
     }
-    if (n->h)
-        curl_easy_cleanup(n->h);
-    kubeconfig_free(&n->kc);
+    httpc_free(n->http);
     free(n->ns);
     free(n->url);
     free(n->token_file);
-    if (n->token)
-        memset(n->token, 0, strlen(n->token));
-    free(n->token);
-    free(n->ca_file);
-    free(n->cert_file);
-    free(n->key_file);
+    wipe_free(n->token);
     pthread_mutex_destroy(&n->mu);
     pthread_cond_destroy(&n->cv);
     free(n);
@@ -663,7 +650,7 @@ const char *nscheck_url(const nscheck_t *n)
 
 unsigned long nscheck_requests(const nscheck_t *n)
 {
-    return atomic_load(&n->requests);
+    return httpc_requests(n->http);
 }
 
 void nscheck_metrics(const nscheck_t *n, buf_t *out)

@@ -1,31 +1,24 @@
 /* regcheck: registry existence check over libcurl, with its cache (see regcheck.h). */
 #include "regcheck.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
 #include <openssl/evp.h>
 
 #include "clock.h"
 #include "dockercfg.h"
 #include "errmsg.h"
 #include "histogram.h"
+#include "httpc.h"
 #include "imageref.h"
 #include "log.h"
 #include "wwwauth.h"
 
-#ifndef WH_VERSION
-#define WH_VERSION "0.0.0"
-#endif
-
-#define POOL_MAX          8
 #define AUTH_MAX          64
-#define HDR_MAX           4096
 #define TOKEN_BODY_MAX    (64 * 1024)
 #define TOKEN_MAX         16384
 #define BASIC_AUTH_TTL_MS (5 * 60 * 1000)
@@ -38,37 +31,17 @@ static const char accept_hdr[] = "Accept: application/vnd.oci.image.index.v1+jso
 struct regcheck {
     unsigned timeout_ms;
     uint64_t pos_ttl_ms, neg_ttl_ms;
-    char *ca_file;
     strlist_t insecure;
     dockercfg_t dcfg;
     ttlcache_t *cache;
 
-    CURLSH *share;
-    pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
-    pthread_mutex_t pool_mu;
-    CURL *pool[POOL_MAX];
-    size_t n_pool;
+    httpc_t *http;
     ttlcache_t *auths; /* host/repo -> full "Authorization: ..." header line */
 
     atomic_ulong results[4]; /* by check_answer_t, network lookups */
-    atomic_ulong cache_hit, cache_miss, cache_shared, cache_busy, requests;
+    atomic_ulong cache_hit, cache_miss, cache_shared, cache_busy;
     histogram_t hist;
 };
-
-/* ---- global libcurl init -------------------------------------------------- */
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static bool curl_ok;
-static void curl_init_once(void)
-{
-    curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-}
-bool regcheck_global_init(void);
-bool regcheck_global_init(void)
-{
-    pthread_once(&curl_once, curl_init_once);
-    return curl_ok;
-}
 
 /* ---- names ---------------------------------------------------------------- */
 
@@ -174,202 +147,16 @@ toolong:
     return false;
 }
 
-/* ---- curl plumbing -------------------------------------------------------- */
+/* ---- HTTP ------------------------------------------------------------------------ */
 
-static void share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *u)
-{
-    (void)h;
-    (void)a;
-    regcheck_t *rc = u;
-    if (d >= 0 && d < CURL_LOCK_DATA_LAST)
-        pthread_mutex_lock(&rc->share_mu[d]);
-}
-
-static void share_unlock(CURL *h, curl_lock_data d, void *u)
-{
-    (void)h;
-    regcheck_t *rc = u;
-    if (d >= 0 && d < CURL_LOCK_DATA_LAST)
-        pthread_mutex_unlock(&rc->share_mu[d]);
-}
-
-/* Easy handles are pooled: a handle keeps its own idle connections, so a
- * handle taken from the pool reuses connections without two threads ever
- * touching one connection. */
-static CURL *pool_get(regcheck_t *rc)
-{
-    CURL *h = NULL;
-    pthread_mutex_lock(&rc->pool_mu);
-    if (rc->n_pool)
-        h = rc->pool[--rc->n_pool];
-    pthread_mutex_unlock(&rc->pool_mu);
-    if (h)
-        curl_easy_reset(h);
-    else
-        h = curl_easy_init();
-    return h;
-}
-
-static void pool_put(regcheck_t *rc, CURL *h)
-{
-    pthread_mutex_lock(&rc->pool_mu);
-    if (rc->n_pool < POOL_MAX) {
-        rc->pool[rc->n_pool++] = h;
-        h = NULL;
-    }
-    pthread_mutex_unlock(&rc->pool_mu);
-    if (h)
-        curl_easy_cleanup(h);
-}
-
-typedef struct {
-    long status;
-    char www[HDR_MAX];
-    bool www_seen, www_trunc;
-    buf_t body;
-    bool body_over;
-} resp_t;
-
-static size_t on_header(char *p, size_t size, size_t nmemb, void *u)
-{
-    resp_t *r = u;
-    size_t n = size * nmemb;
-    if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) { /* a new response (redirect, 100) */
-        r->www_seen = r->www_trunc = false;
-        r->www[0] = '\0';
-        return n;
-    }
-    static const char name[] = "www-authenticate:";
-    size_t nl = sizeof name - 1;
-    if (!r->www_seen && n > nl && strncasecmp(p, name, nl) == 0) {
-        const char *v = p + nl;
-        size_t vn = n - nl;
-        while (vn && (*v == ' ' || *v == '\t'))
-            v++, vn--;
-        while (vn && (v[vn - 1] == '\r' || v[vn - 1] == '\n' || v[vn - 1] == ' '))
-            vn--;
-        r->www_seen = true;
-        if (vn >= sizeof r->www) {
-            r->www_trunc = true;
-            vn = sizeof r->www - 1;
-        }
-        memcpy(r->www, v, vn);
-        r->www[vn] = '\0';
-    }
-    return n;
-}
-
-static size_t on_body(char *p, size_t size, size_t nmemb, void *u)
-{
-    resp_t *r = u;
-    size_t n = size * nmemb;
-    if (r->body.len + n > TOKEN_BODY_MAX) {
-        r->body_over = true;
-        return 0; /* abort the transfer */
-    }
-    return buf_append(&r->body, p, n) ? n : 0;
-}
-
-typedef enum { REQ_HEAD, REQ_GET, REQ_POST } req_method_t;
-
-typedef struct {
-    const char *url;
-    req_method_t method;
-    const char *authz_line;  /* "Authorization: ..." or NULL */
-    const char *user, *pass; /* HTTP Basic through libcurl, or NULL */
-    const char *post;        /* form body for REQ_POST */
-    bool allow_http;
-    bool accept_manifests;
-} req_t;
-
-#define SETOPT(h, o, v)                                                                            \
-    do {                                                                                           \
-        if (cc == CURLE_OK)                                                                        \
-            cc = curl_easy_setopt((h), (o), (v));                                                  \
-    } while (0)
-
-/* One HTTP exchange bounded by the deadline. Returns false with a reason in
+/* One exchange with a registry or token endpoint; false with a reason in
  * `err` when no HTTP status was obtained. */
-static bool perform(regcheck_t *rc, const req_t *q, uint64_t deadline, resp_t *r, char *err,
-                    size_t errsz)
+static bool exchange(regcheck_t *rc, const httpc_req_t *q, httpc_resp_t *r, char *err, size_t errsz)
 {
-    uint64_t now = clock_mono_ms();
-    if (now >= deadline) {
-        errmsg_set(err, errsz, "out of time before the request");
-        return false;
-    }
-    long left = (long)(deadline - now);
-    CURL *h = pool_get(rc);
-    if (!h) {
-        errmsg_set(err, errsz, "cannot create a curl handle");
-        return false;
-    }
-    struct curl_slist *hdrs = NULL, *tmp;
-    CURLcode cc = CURLE_OK;
-    if (q->accept_manifests) {
-        tmp = curl_slist_append(hdrs, accept_hdr);
-        cc = tmp ? cc : CURLE_OUT_OF_MEMORY;
-        hdrs = tmp ? tmp : hdrs;
-    }
-    if (q->authz_line && cc == CURLE_OK) {
-        tmp = curl_slist_append(hdrs, q->authz_line);
-        cc = tmp ? cc : CURLE_OUT_OF_MEMORY;
-        hdrs = tmp ? tmp : hdrs;
-    }
-    char ebuf[CURL_ERROR_SIZE] = "";
-    const char *protos = q->allow_http ? "http,https" : "https";
-    SETOPT(h, CURLOPT_URL, q->url);
-    SETOPT(h, CURLOPT_NOSIGNAL, 1L);
-    SETOPT(h, CURLOPT_TIMEOUT_MS, left);
-    SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, left);
-    SETOPT(h, CURLOPT_SHARE, rc->share);
-    SETOPT(h, CURLOPT_PROTOCOLS_STR, protos);
-    SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR, protos);
-    SETOPT(h, CURLOPT_FOLLOWLOCATION, 1L);
-    SETOPT(h, CURLOPT_MAXREDIRS, 3L);
-    SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (rc->ca_file)
-        SETOPT(h, CURLOPT_CAINFO, rc->ca_file);
-    SETOPT(h, CURLOPT_USERAGENT, "imagebuilder-webhook/" WH_VERSION);
-    SETOPT(h, CURLOPT_HEADERFUNCTION, on_header);
-    SETOPT(h, CURLOPT_HEADERDATA, r);
-    SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
-    SETOPT(h, CURLOPT_WRITEDATA, r);
-    SETOPT(h, CURLOPT_ERRORBUFFER, ebuf);
-    if (hdrs)
-        SETOPT(h, CURLOPT_HTTPHEADER, hdrs);
-    if (q->method == REQ_HEAD)
-        SETOPT(h, CURLOPT_NOBODY, 1L);
-    if (q->method == REQ_POST)
-        SETOPT(h, CURLOPT_COPYPOSTFIELDS, q->post ? q->post : "");
-    if (q->user && q->pass) {
-        SETOPT(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        SETOPT(h, CURLOPT_USERNAME, q->user);
-        SETOPT(h, CURLOPT_PASSWORD, q->pass);
-    }
-    bool ok = false;
-    if (cc != CURLE_OK) {
-        errmsg_set(err, errsz, "curl setup: %s", curl_easy_strerror(cc));
-    } else {
-        atomic_fetch_add(&rc->requests, 1);
-        cc = curl_easy_perform(h);
-        if (cc != CURLE_OK) {
-            errmsg_set(err, errsz, "%s", ebuf[0] ? ebuf : curl_easy_strerror(cc));
-            if (r->body_over)
-                errmsg_set(err, errsz, "answer larger than %d bytes", TOKEN_BODY_MAX);
-        } else if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status) != CURLE_OK ||
-                   r->status == 0) {
-            errmsg_set(err, errsz, "no HTTP status");
-        } else {
-            ok = true;
-        }
-    }
-    /* Credentials and headers must not linger in a pooled handle. */
-    curl_easy_reset(h);
-    curl_slist_free_all(hdrs);
-    pool_put(rc, h);
-    return ok;
+    httpc_result_t res = httpc_perform(rc->http, q, r, err, errsz);
+    if (res == HTTPC_ETRANSFER && r->body_over)
+        errmsg_set(err, errsz, "answer larger than %d bytes", TOKEN_BODY_MAX);
+    return res == HTTPC_OK;
 }
 
 /* ---- credentials -------------------------------------------------------------- */
@@ -420,20 +207,12 @@ static char *basic_line(const char *user, const char *pass)
 
 static void form_put(buf_t *b, const char *k, const char *v)
 {
-    static const char hex[] = "0123456789ABCDEF";
     if (b->len)
         buf_putc(b, '&');
     buf_puts(b, k);
     buf_putc(b, '=');
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            *p == '-' || *p == '_' || *p == '.' || *p == '~') {
-            buf_putc(b, (char)*p);
-        } else {
-            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            buf_append(b, e, 3);
-        }
-    }
+    if (!httpc_escape(b, v, strlen(v)))
+        b->oom = true;
 }
 
 /* Answers a challenge: fills *authz_line (owned) and its lifetime. */
@@ -466,9 +245,12 @@ static bool answer_challenge(regcheck_t *rc, const regcheck_target_t *t, const c
         char default_scope[320];
         snprintf(default_scope, sizeof default_scope, "repository:%s:pull", t->repo);
         buf_t url = BUF_INIT, form = BUF_INIT;
-        resp_t r = {0};
+        httpc_resp_t r = {0};
         char err[200] = "";
-        req_t q = {.allow_http = insecure || strncasecmp(ch.realm, "https://", 8) == 0};
+        httpc_req_t q = {.allow_http = insecure || strncasecmp(ch.realm, "https://", 8) == 0,
+                         .follow_redirects = true,
+                         .body_max = TOKEN_BODY_MAX,
+                         .deadline_ms = deadline};
         bool built;
         if (have && cred.identity_token) { /* OAuth2 refresh-token grant */
             form_put(&form, "grant_type", "refresh_token");
@@ -478,13 +260,13 @@ static bool answer_challenge(regcheck_t *rc, const regcheck_target_t *t, const c
                 form_put(&form, "service", ch.service);
             form_put(&form, "scope", ch.scope[0] ? ch.scope : default_scope);
             q.url = ch.realm;
-            q.method = REQ_POST;
+            q.method = HTTPC_POST;
             q.post = form.data;
             built = !form.oom;
         } else {
             built = wwwauth_token_url(&ch, default_scope, &url);
             q.url = url.data;
-            q.method = REQ_GET;
+            q.method = HTTPC_GET;
             if (have) {
                 q.user = cred.username;
                 q.pass = cred.secret;
@@ -496,7 +278,7 @@ static bool answer_challenge(regcheck_t *rc, const regcheck_target_t *t, const c
                        ch.realm);
         } else if (!built) {
             errmsg_set(res->detail, sizeof res->detail, "out of memory");
-        } else if (!perform(rc, &q, deadline, &r, err, sizeof err)) {
+        } else if (!exchange(rc, &q, &r, err, sizeof err)) {
             errmsg_set(res->detail, sizeof res->detail, "token endpoint: %s", err);
         } else if (r.status != 200) {
             errmsg_set(res->detail, sizeof res->detail, "token endpoint answered HTTP %ld%s",
@@ -525,7 +307,7 @@ static bool answer_challenge(regcheck_t *rc, const regcheck_target_t *t, const c
         if (form.data)
             memset(form.data, 0, form.len);
         buf_free(&form);
-        buf_free(&r.body);
+        httpc_resp_free(&r);
     } else {
         errmsg_set(res->detail, sizeof res->detail, "unsupported authentication scheme in '%.60s'",
                    www);
@@ -544,15 +326,17 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
     bool insecure = strcmp(t->scheme, "http") == 0;
     char *authz = ttlcache_get_text(rc->auths, key);
     bool cached_authz = authz != NULL;
-    req_t q = {.url = t->url,
-               .method = REQ_HEAD,
-               .authz_line = authz,
-               .allow_http = insecure,
-               .accept_manifests = true};
-    resp_t r = {0};
+    httpc_req_t q = {.url = t->url,
+                     .method = HTTPC_HEAD,
+                     .headers = {accept_hdr, authz},
+                     .allow_http = insecure,
+                     .follow_redirects = true,
+                     .capture = "WWW-Authenticate",
+                     .deadline_ms = deadline};
+    httpc_resp_t r = {0};
     char err[200] = "";
     check_answer_t ans = CHECK_FAILED;
-    if (!perform(rc, &q, deadline, &r, err, sizeof err)) {
+    if (!exchange(rc, &q, &r, err, sizeof err)) {
         errmsg_set(res->detail, sizeof res->detail, "%s: %s", t->host, err);
         goto done;
     }
@@ -561,21 +345,21 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
             ttlcache_remove(rc->auths, key);
         free(authz);
         authz = NULL;
-        if (!r.www_seen || r.www_trunc) {
+        if (!r.header_seen || r.header_trunc) {
             errmsg_set(res->detail, sizeof res->detail, "HTTP 401 %s WWW-Authenticate header",
-                       r.www_trunc ? "with an oversized" : "without a");
+                       r.header_trunc ? "with an oversized" : "without a");
             res->http_status = 401;
             goto done;
         }
         uint64_t ttl = 0;
-        if (!answer_challenge(rc, t, r.www, insecure, deadline, &authz, &ttl, res)) {
+        if (!answer_challenge(rc, t, r.header, insecure, deadline, &authz, &ttl, res)) {
             res->http_status = 401;
             goto done;
         }
-        buf_free(&r.body);
+        httpc_resp_free(&r);
         memset(&r, 0, sizeof r);
-        q.authz_line = authz;
-        if (!perform(rc, &q, deadline, &r, err, sizeof err)) {
+        q.headers[1] = authz;
+        if (!exchange(rc, &q, &r, err, sizeof err)) {
             errmsg_set(res->detail, sizeof res->detail, "%s: %s", t->host, err);
             goto done;
         }
@@ -597,7 +381,7 @@ done:
         memset(authz, 0, strlen(authz));
         free(authz);
     }
-    buf_free(&r.body);
+    httpc_resp_free(&r);
     return ans;
 }
 
@@ -683,34 +467,18 @@ static bool strlist_copy(strlist_t *dst, const strlist_t *src)
 
 regcheck_t *regcheck_new(const regcheck_config_t *cfg, ttlcache_t *cache, char *err, size_t errsz)
 {
-    if (!regcheck_global_init()) {
-        errmsg_set(err, errsz, "libcurl initialisation failed");
-        return NULL;
-    }
     regcheck_t *rc = calloc(1, sizeof *rc);
     if (!rc) {
         errmsg_set(err, errsz, "out of memory");
         return NULL;
     }
-    int inited = 0;
-    for (; inited < CURL_LOCK_DATA_LAST; inited++)
-        if (pthread_mutex_init(&rc->share_mu[inited], NULL) != 0)
-            break;
-    bool mu_ok = inited == CURL_LOCK_DATA_LAST && pthread_mutex_init(&rc->pool_mu, NULL) == 0;
-    if (!mu_ok) {
-        while (inited-- > 0)
-            pthread_mutex_destroy(&rc->share_mu[inited]);
-        free(rc);
-        errmsg_set(err, errsz, "cannot create mutexes");
-        return NULL;
-    }
     rc->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 1500;
     rc->pos_ttl_ms = (uint64_t)cfg->positive_ttl_seconds * 1000u;
     rc->neg_ttl_ms = (uint64_t)cfg->negative_ttl_seconds * 1000u;
-    bool ok = strlist_copy(&rc->insecure, &cfg->insecure_registries);
-    if (ok && cfg->ca_file && cfg->ca_file[0] && !(rc->ca_file = strdup(cfg->ca_file)))
-        ok = false;
-    if (!ok) {
+    httpc_tls_t tls = {.ca_file = cfg->ca_file};
+    if (!(rc->http = httpc_new(&tls, err, errsz)))
+        goto fail;
+    if (!strlist_copy(&rc->insecure, &cfg->insecure_registries)) {
         errmsg_set(err, errsz, "out of memory");
         goto fail;
     }
@@ -720,22 +488,8 @@ regcheck_t *regcheck_new(const regcheck_config_t *cfg, ttlcache_t *cache, char *
     rc->cache = cache ? ttlcache_ref(cache)
                       : ttlcache_new(cfg->cache_size ? cfg->cache_size : 4096, NULL, NULL);
     rc->auths = ttlcache_new(AUTH_MAX, NULL, NULL);
-    rc->share = curl_share_init();
-    if (!rc->cache || !rc->auths || !rc->share) {
+    if (!rc->cache || !rc->auths) {
         errmsg_set(err, errsz, "out of memory");
-        goto fail;
-    }
-    CURLSHcode sc = curl_share_setopt(rc->share, CURLSHOPT_LOCKFUNC, share_lock);
-    if (sc == CURLSHE_OK)
-        sc = curl_share_setopt(rc->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-    if (sc == CURLSHE_OK)
-        sc = curl_share_setopt(rc->share, CURLSHOPT_USERDATA, rc);
-    if (sc == CURLSHE_OK)
-        sc = curl_share_setopt(rc->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    if (sc == CURLSHE_OK)
-        sc = curl_share_setopt(rc->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    if (sc != CURLSHE_OK) {
-        errmsg_set(err, errsz, "curl share: %s", curl_share_strerror(sc));
         goto fail;
     }
     return rc;
@@ -748,20 +502,13 @@ void regcheck_free(regcheck_t *rc)
 {
     if (!rc)
         return;
-    for (size_t i = 0; i < rc->n_pool; i++)
-        curl_easy_cleanup(rc->pool[i]);
-    if (rc->share)
-        curl_share_cleanup(rc->share);
+    httpc_free(rc->http);
     ttlcache_unref(rc->auths);
     ttlcache_unref(rc->cache);
     dockercfg_free(&rc->dcfg);
     for (size_t i = 0; i < rc->insecure.n; i++)
         free(rc->insecure.items[i]);
     free(rc->insecure.items);
-    free(rc->ca_file);
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-        pthread_mutex_destroy(&rc->share_mu[i]);
-    pthread_mutex_destroy(&rc->pool_mu);
     free(rc);
 }
 
@@ -772,7 +519,7 @@ ttlcache_t *regcheck_cache(regcheck_t *rc)
 
 unsigned long regcheck_requests(const regcheck_t *rc)
 {
-    return atomic_load(&rc->requests);
+    return httpc_requests(rc->http);
 }
 
 void regcheck_metrics(const regcheck_t *rc, buf_t *out)
@@ -793,7 +540,7 @@ void regcheck_metrics(const regcheck_t *rc, buf_t *out)
     buf_printf(out, "%s{result=\"busy\"} %lu\n", c, atomic_load(&rc->cache_busy));
     static const char *q = "imagebuilder_webhook_registry_http_requests_total";
     buf_printf(out, "# HELP %s HTTP requests sent to registries and token endpoints.\n", q);
-    buf_printf(out, "# TYPE %s counter\n%s %lu\n", q, q, atomic_load(&rc->requests));
+    buf_printf(out, "# TYPE %s counter\n%s %lu\n", q, q, httpc_requests(rc->http));
     histogram_print(&rc->hist, "imagebuilder_webhook_registry_check_duration_seconds",
                     "Time taken by registry existence lookups that reached the network.", out);
 }
