@@ -1,4 +1,4 @@
-/* base64: padded standard base64 decoding over OpenSSL (see base64.h). */
+/* base64: padded standard base64 over OpenSSL (see base64.h). */
 #include "base64.h"
 
 #include <limits.h>
@@ -43,5 +43,15 @@ unsigned char *base64_decode(const char *s, size_t n, int flags, size_t *outlen)
     len += tail;
     out[len] = '\0';
     *outlen = (size_t)len;
+    return out;
+}
+
+char *base64_encode(const void *data, size_t n)
+{
+    if (n > INT_MAX / 4 * 3 - 3)
+        return NULL;
+    char *out = malloc(4 * ((n + 2) / 3) + 1); /* EVP_EncodeBlock writes the NUL */
+    if (out)
+        EVP_EncodeBlock((unsigned char *)out, data, (int)n);
     return out;
 }

@@ -1,7 +1,7 @@
-/* base64: decoding standard base64 (RFC 4648, padded) with OpenSSL's
- * EVP_Decode* functions, which report the exact decoded length. Used for
- * the `auth` entries of a Docker config and the *-data fields of a
- * kubeconfig. Pure: no I/O. */
+/* base64: standard base64 (RFC 4648, padded) through OpenSSL: decoding with
+ * the EVP_Decode* functions, which report the exact decoded length (the
+ * `auth` entries of a Docker config, the *-data fields of a kubeconfig),
+ * and encoding (HTTP Basic credentials). Pure: no I/O. */
 #ifndef WH_BASE64_H
 #define WH_BASE64_H
 
@@ -16,5 +16,9 @@
  * the text is not padded standard base64, decodes to nothing, or memory
  * runs out. */
 unsigned char *base64_decode(const char *s, size_t n, int flags, size_t *outlen);
+
+/* The padded base64 text of data[0..n) (caller frees), NULL when out of
+ * memory or n is too large. */
+char *base64_encode(const void *data, size_t n);
 
 #endif

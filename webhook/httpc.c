@@ -386,11 +386,11 @@ bool httpc_escape(buf_t *out, const char *s, size_t n)
 {
     if (n == 0) /* (curl_easy_escape would take strlen(s)) */
         return true;
-    if (n > INT_MAX)
+    char *e = n > INT_MAX ? NULL : curl_easy_escape(NULL, s, (int)n);
+    if (!e) {
+        out->oom = true;
         return false;
-    char *e = curl_easy_escape(NULL, s, (int)n);
-    if (!e)
-        return false;
+    }
     buf_puts(out, e);
     curl_free(e);
     return !out->oom;

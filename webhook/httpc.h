@@ -89,7 +89,7 @@ httpc_result_t httpc_perform(httpc_t *c, const httpc_req_t *q, httpc_resp_t *r, 
 void httpc_resp_free(httpc_resp_t *r);
 
 /* Appends s[0..n) percent-encoded by libcurl (everything but letters,
- * digits and "-._~"). False when out of memory. */
+ * digits and "-._~"). False (and out->oom set) when out of memory. */
 bool httpc_escape(buf_t *out, const char *s, size_t n);
 
 #endif

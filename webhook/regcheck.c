@@ -1,4 +1,5 @@
-/* regcheck: registry existence check over libcurl, with its cache (see regcheck.h). */
+/* regcheck: registry existence check: targets, lookups, their cache and
+ * metrics (see regcheck.h). */
 #include "regcheck.h"
 
 #include <stdatomic.h>
@@ -7,21 +8,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-
 #include "clock.h"
-#include "dockercfg.h"
 #include "errmsg.h"
 #include "histogram.h"
 #include "httpc.h"
 #include "imageref.h"
 #include "log.h"
-#include "wwwauth.h"
-
-#define AUTH_MAX          64
-#define TOKEN_BODY_MAX    (64 * 1024)
-#define TOKEN_MAX         16384
-#define BASIC_AUTH_TTL_MS (5 * 60 * 1000)
+#include "regauth.h"
 
 static const char accept_hdr[] = "Accept: application/vnd.oci.image.index.v1+json, "
                                  "application/vnd.oci.image.manifest.v1+json, "
@@ -32,11 +25,10 @@ struct regcheck {
     unsigned timeout_ms;
     uint64_t pos_ttl_ms, neg_ttl_ms;
     strlist_t insecure;
-    dockercfg_t dcfg;
     ttlcache_t *cache;
 
     httpc_t *http;
-    ttlcache_t *auths; /* host/repo -> full "Authorization: ..." header line */
+    regauth_t *auth;
 
     atomic_ulong results[4]; /* by check_answer_t, network lookups */
     atomic_ulong cache_hit, cache_miss, cache_shared, cache_busy;
@@ -147,185 +139,24 @@ toolong:
     return false;
 }
 
-/* ---- HTTP ------------------------------------------------------------------------ */
-
-/* One exchange with a registry or token endpoint; false with a reason in
- * `err` when no HTTP status was obtained. */
-static bool exchange(regcheck_t *rc, const httpc_req_t *q, httpc_resp_t *r, char *err, size_t errsz)
-{
-    httpc_result_t res = httpc_perform(rc->http, q, r, err, errsz);
-    if (res == HTTPC_ETRANSFER && r->body_over)
-        errmsg_set(err, errsz, "answer larger than %d bytes", TOKEN_BODY_MAX);
-    return res == HTTPC_OK;
-}
-
-/* ---- credentials -------------------------------------------------------------- */
-
-static bool get_creds(regcheck_t *rc, const char *host, uint64_t deadline, dockercfg_cred_t *cred,
-                      char *note, size_t notesz)
-{
-    const dockercfg_auth_t *a;
-    const char *helper;
-    dockercfg_lookup(&rc->dcfg, host, &a, &helper);
-    if (a)
-        return dockercfg_cred_from_auth(a, cred);
-    if (!helper)
-        return false;
-    uint64_t now = clock_mono_ms();
-    if (now >= deadline)
-        return false;
-    char sbuf[300];
-    const char *server = dockercfg_helper_server(host, sbuf, sizeof sbuf);
-    char err[160] = "";
-    if (dockercfg_run_helper(helper, server, (unsigned)(deadline - now), cred, err, sizeof err))
-        return true;
-    snprintf(note, notesz, "; credential helper: %s", err);
-    return false;
-}
-
-static char *basic_line(const char *user, const char *pass)
-{
-    size_t ul = strlen(user), pl = strlen(pass);
-    if (ul + pl > 8192)
-        return NULL;
-    char *raw = malloc(ul + pl + 2);
-    char *line = malloc(40 + 4 * ((ul + pl + 1 + 2) / 3) + 1);
-    if (!raw || !line) {
-        free(raw);
-        free(line);
-        return NULL;
-    }
-    memcpy(raw, user, ul);
-    raw[ul] = ':';
-    memcpy(raw + ul + 1, pass, pl);
-    int off = sprintf(line, "Authorization: Basic ");
-    EVP_EncodeBlock((unsigned char *)line + off, (unsigned char *)raw, (int)(ul + pl + 1));
-    memset(raw, 0, ul + pl + 1);
-    free(raw);
-    return line;
-}
-
-static void form_put(buf_t *b, const char *k, const char *v)
-{
-    if (b->len)
-        buf_putc(b, '&');
-    buf_puts(b, k);
-    buf_putc(b, '=');
-    if (!httpc_escape(b, v, strlen(v)))
-        b->oom = true;
-}
-
-/* Answers a challenge: fills *authz_line (owned) and its lifetime. */
-static bool answer_challenge(regcheck_t *rc, const regcheck_target_t *t, const char *www,
-                             bool insecure, uint64_t deadline, char **authz_line, uint64_t *ttl_ms,
-                             regcheck_result_t *res)
-{
-    wwwauth_t ch;
-    const char *why = NULL;
-    if (!wwwauth_parse(www, strlen(www), &ch, &why)) {
-        errmsg_set(res->detail, sizeof res->detail, "malformed WWW-Authenticate: %s", why);
-        return false;
-    }
-    dockercfg_cred_t cred = {0};
-    char note[200] = "";
-    bool have = get_creds(rc, t->host, deadline, &cred, note, sizeof note);
-    bool ok = false;
-    if (ch.scheme == WWWAUTH_BASIC) {
-        if (!have || cred.identity_token) {
-            errmsg_set(res->detail, sizeof res->detail,
-                       "registry asks for Basic credentials and none are configured for %s%s",
-                       t->host, note);
-        } else if (!(*authz_line = basic_line(cred.username, cred.secret))) {
-            errmsg_set(res->detail, sizeof res->detail, "out of memory");
-        } else {
-            *ttl_ms = BASIC_AUTH_TTL_MS;
-            ok = true;
-        }
-    } else if (ch.scheme == WWWAUTH_BEARER) {
-        char default_scope[320];
-        snprintf(default_scope, sizeof default_scope, "repository:%s:pull", t->repo);
-        buf_t url = BUF_INIT, form = BUF_INIT;
-        httpc_resp_t r = {0};
-        char err[200] = "";
-        httpc_req_t q = {.allow_http = insecure || strncasecmp(ch.realm, "https://", 8) == 0,
-                         .follow_redirects = true,
-                         .body_max = TOKEN_BODY_MAX,
-                         .deadline_ms = deadline};
-        bool built;
-        if (have && cred.identity_token) { /* OAuth2 refresh-token grant */
-            form_put(&form, "grant_type", "refresh_token");
-            form_put(&form, "refresh_token", cred.secret);
-            form_put(&form, "client_id", "imagebuilder-webhook");
-            if (ch.service[0])
-                form_put(&form, "service", ch.service);
-            form_put(&form, "scope", ch.scope[0] ? ch.scope : default_scope);
-            q.url = ch.realm;
-            q.method = HTTPC_POST;
-            q.post = form.data;
-            built = !form.oom;
-        } else {
-            built = wwwauth_token_url(&ch, default_scope, &url);
-            q.url = url.data;
-            q.method = HTTPC_GET;
-            if (have) {
-                q.user = cred.username;
-                q.pass = cred.secret;
-            }
-        }
-        if (!q.allow_http) {
-            errmsg_set(res->detail, sizeof res->detail,
-                       "token realm %s is plain HTTP for a registry not listed as insecure",
-                       ch.realm);
-        } else if (!built) {
-            errmsg_set(res->detail, sizeof res->detail, "out of memory");
-        } else if (!exchange(rc, &q, &r, err, sizeof err)) {
-            errmsg_set(res->detail, sizeof res->detail, "token endpoint: %s", err);
-        } else if (r.status != 200) {
-            errmsg_set(res->detail, sizeof res->detail, "token endpoint answered HTTP %ld%s",
-                       r.status, note);
-        } else {
-            char *tok = malloc(TOKEN_MAX);
-            unsigned exp = 60;
-            if (!tok) {
-                errmsg_set(res->detail, sizeof res->detail, "out of memory");
-            } else if (!wwwauth_parse_token(r.body.data ? r.body.data : "", r.body.len, tok,
-                                            TOKEN_MAX, &exp, &why)) {
-                errmsg_set(res->detail, sizeof res->detail, "token endpoint: %s", why);
-            } else {
-                size_t l = strlen(tok) + 32;
-                *authz_line = malloc(l);
-                if (*authz_line) {
-                    snprintf(*authz_line, l, "Authorization: Bearer %s", tok);
-                    *ttl_ms = (uint64_t)(exp > 10 ? exp - 5 : exp) * 1000u;
-                    ok = true;
-                }
-                memset(tok, 0, TOKEN_MAX);
-            }
-            free(tok);
-        }
-        buf_free(&url);
-        if (form.data)
-            memset(form.data, 0, form.len);
-        buf_free(&form);
-        httpc_resp_free(&r);
-    } else {
-        errmsg_set(res->detail, sizeof res->detail, "unsupported authentication scheme in '%.60s'",
-                   www);
-    }
-    dockercfg_cred_free(&cred);
-    return ok;
-}
-
 /* ---- the lookup ------------------------------------------------------------------ */
 
+static void wipe_free(char *s)
+{
+    if (s) {
+        memset(s, 0, strlen(s));
+        free(s);
+    }
+}
+
+/* HEAD of the manifest; on a 401, the challenge is answered (regauth) and
+ * the HEAD asked again with the Authorization line, which is cached when
+ * the registry accepts it. */
 static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_t deadline,
                              regcheck_result_t *res)
 {
-    char key[520];
-    snprintf(key, sizeof key, "%s/%s", t->host, t->repo);
     bool insecure = strcmp(t->scheme, "http") == 0;
-    char *authz = ttlcache_get_text(rc->auths, key);
-    bool cached_authz = authz != NULL;
+    char *authz = regauth_cached(rc->auth, t->host, t->repo);
     httpc_req_t q = {.url = t->url,
                      .method = HTTPC_HEAD,
                      .headers = {accept_hdr, authz},
@@ -336,35 +167,34 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
     httpc_resp_t r = {0};
     char err[200] = "";
     check_answer_t ans = CHECK_FAILED;
-    if (!exchange(rc, &q, &r, err, sizeof err)) {
+    if (httpc_perform(rc->http, &q, &r, err, sizeof err) != HTTPC_OK) {
         errmsg_set(res->detail, sizeof res->detail, "%s: %s", t->host, err);
         goto done;
     }
     if (r.status == 401) {
-        if (cached_authz)
-            ttlcache_remove(rc->auths, key);
-        free(authz);
+        if (authz) /* the cached line no longer works */
+            regauth_remember(rc->auth, t->host, t->repo, NULL, 0);
+        wipe_free(authz);
         authz = NULL;
+        res->http_status = 401;
         if (!r.header_seen || r.header_trunc) {
             errmsg_set(res->detail, sizeof res->detail, "HTTP 401 %s WWW-Authenticate header",
                        r.header_trunc ? "with an oversized" : "without a");
-            res->http_status = 401;
             goto done;
         }
         uint64_t ttl = 0;
-        if (!answer_challenge(rc, t, r.header, insecure, deadline, &authz, &ttl, res)) {
-            res->http_status = 401;
+        if (!regauth_answer(rc->auth, t->host, t->repo, r.header, insecure, deadline, &authz, &ttl,
+                            res->detail, sizeof res->detail))
             goto done;
-        }
         httpc_resp_free(&r);
         memset(&r, 0, sizeof r);
         q.headers[1] = authz;
-        if (!exchange(rc, &q, &r, err, sizeof err)) {
+        if (httpc_perform(rc->http, &q, &r, err, sizeof err) != HTTPC_OK) {
             errmsg_set(res->detail, sizeof res->detail, "%s: %s", t->host, err);
             goto done;
         }
         if (r.status == 200 || r.status == 404)
-            ttlcache_put_text(rc->auths, key, authz, ttl);
+            regauth_remember(rc->auth, t->host, t->repo, authz, ttl);
     }
     res->http_status = r.status;
     if (r.status == 200) {
@@ -377,10 +207,7 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
         errmsg_set(res->detail, sizeof res->detail, "registry answered HTTP %ld", r.status);
     }
 done:
-    if (authz) {
-        memset(authz, 0, strlen(authz));
-        free(authz);
-    }
+    wipe_free(authz);
     httpc_resp_free(&r);
     return ans;
 }
@@ -482,13 +309,11 @@ regcheck_t *regcheck_new(const regcheck_config_t *cfg, ttlcache_t *cache, char *
         errmsg_set(err, errsz, "out of memory");
         goto fail;
     }
-    if (cfg->docker_config && cfg->docker_config[0] &&
-        !dockercfg_load(cfg->docker_config, &rc->dcfg, err, errsz))
+    if (!(rc->auth = regauth_new(cfg->docker_config, rc->http, err, errsz)))
         goto fail;
     rc->cache = cache ? ttlcache_ref(cache)
                       : ttlcache_new(cfg->cache_size ? cfg->cache_size : 4096, NULL, NULL);
-    rc->auths = ttlcache_new(AUTH_MAX, NULL, NULL);
-    if (!rc->cache || !rc->auths) {
+    if (!rc->cache) {
         errmsg_set(err, errsz, "out of memory");
         goto fail;
     }
@@ -502,10 +327,9 @@ void regcheck_free(regcheck_t *rc)
 {
     if (!rc)
         return;
+    regauth_free(rc->auth);
     httpc_free(rc->http);
-    ttlcache_unref(rc->auths);
     ttlcache_unref(rc->cache);
-    dockercfg_free(&rc->dcfg);
     for (size_t i = 0; i < rc->insecure.n; i++)
         free(rc->insecure.items[i]);
     free(rc->insecure.items);

@@ -1,4 +1,4 @@
-/* wwwauth: WWW-Authenticate challenges, token URLs and token answers (see wwwauth.h). */
+/* wwwauth: WWW-Authenticate challenges and token answers (see wwwauth.h). */
 #include "wwwauth.h"
 
 #include <stdlib.h>
@@ -182,51 +182,6 @@ bool wwwauth_parse(const char *s, size_t n, wwwauth_t *out, const char **why)
             }
     }
     return true;
-}
-
-static bool put_form(buf_t *b, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~') {
-            buf_putc(b, (char)c);
-        } else {
-            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            buf_append(b, e, 3);
-        }
-    }
-    return !b->oom;
-}
-
-bool wwwauth_token_url(const wwwauth_t *ch, const char *default_scope, buf_t *out)
-{
-    buf_puts(out, ch->realm);
-    char sep = strchr(ch->realm, '?') ? '&' : '?';
-    if (ch->service[0]) {
-        buf_putc(out, sep);
-        buf_puts(out, "service=");
-        put_form(out, ch->service, strlen(ch->service));
-        sep = '&';
-    }
-    const char *scope = ch->scope[0] ? ch->scope : default_scope;
-    if (scope) {
-        const char *p = scope;
-        while (*p) {
-            while (*p == ' ')
-                p++;
-            size_t len = strcspn(p, " ");
-            if (len == 0)
-                break;
-            buf_putc(out, sep);
-            buf_puts(out, "scope=");
-            put_form(out, p, len);
-            sep = '&';
-            p += len;
-        }
-    }
-    return !out->oom;
 }
 
 bool wwwauth_parse_token(const char *json, size_t len, char *tok, size_t toksz,

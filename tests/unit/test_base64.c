@@ -79,6 +79,19 @@ START_TEST(malformed_refused)
 }
 END_TEST
 
+START_TEST(encode_round_trip)
+{
+    static const char *plain[] = {"", "a", "ab", "abc", "user:pass:word"};
+    static const char *coded[] = {"", "YQ==", "YWI=", "YWJj", "dXNlcjpwYXNzOndvcmQ="};
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+        char *e = base64_encode(plain[i], strlen(plain[i]));
+        ck_assert_ptr_nonnull(e);
+        ck_assert_str_eq(e, coded[i]);
+        free(e);
+    }
+}
+END_TEST
+
 Suite *suite_base64(void)
 {
     Suite *s = suite_create("base64");
@@ -87,6 +100,7 @@ Suite *suite_base64(void)
     tcase_add_test(tc, binary_bytes_kept);
     tcase_add_test(tc, whitespace_only_when_asked);
     tcase_add_test(tc, malformed_refused);
+    tcase_add_test(tc, encode_round_trip);
     suite_add_tcase(s, tc);
     return s;
 }
