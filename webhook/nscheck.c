@@ -1,5 +1,5 @@
 /* nscheck: production namespace check against the Kubernetes API, with a
- * background refresh thread and kubeconfig support (see nscheck.h). */
+ * background refresh thread (see nscheck.h). */
 #include "nscheck.h"
 
 #include <ctype.h>
@@ -15,15 +15,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "base64.h"
 #include "clock.h"
 #include "errmsg.h"
 #include "histogram.h"
 #include "httpc.h"
 #include "file.h"
 #include "k8sname.h"
+#include "kubeconfig.h"
 #include "log.h"
-#include "yamldoc.h"
 
 #define NS_BODY_MAX    (1024 * 1024)
 #define TOKEN_FILE_MAX (64 * 1024)
@@ -56,166 +55,6 @@ struct nscheck {
     atomic_ulong results[4];
     histogram_t hist;
 };
-
-/* ---- kubeconfig ------------------------------------------------------------- */
-
-void kubeconfig_free(kubeconfig_t *k)
-{
-    if (!k)
-        return;
-    free(k->server);
-    free(k->ca_file);
-    free(k->ca_data);
-    if (k->token)
-        memset(k->token, 0, strlen(k->token));
-    free(k->token);
-    free(k->token_file);
-    free(k->cert_file);
-    free(k->cert_data);
-    free(k->key_file);
-    if (k->key_data)
-        memset(k->key_data, 0, k->key_len);
-    free(k->key_data);
-    memset(k, 0, sizeof *k);
-}
-
-static const char *scalar(const ynode_t *map, const char *key)
-{
-    const ynode_t *v = ydoc_get(map, key);
-    return v && v->kind == YNODE_SCALAR && v->str[0] ? v->str : NULL;
-}
-
-/* The `<what>` entry of `list` (a sequence of {name, <what>: {...}}) named `name`. */
-static const ynode_t *named(const ynode_t *root, const char *list, const char *what,
-                            const char *name)
-{
-    const ynode_t *seq = ydoc_get(root, list);
-    if (!seq || seq->kind != YNODE_SEQ)
-        return NULL;
-    const ynode_t *found = NULL;
-    for (size_t i = 0; i < seq->n; i++) {
-        const ynode_t *it = seq->items[i];
-        const char *nm = it && it->kind == YNODE_MAP ? scalar(it, "name") : NULL;
-        if (nm && strcmp(nm, name) == 0) {
-            const ynode_t *v = ydoc_get(it, what);
-            found = v && v->kind == YNODE_MAP ? v : NULL;
-        }
-    }
-    return found;
-}
-
-static bool b64_decode(const char *s, unsigned char **out, size_t *outlen)
-{
-    *out = base64_decode(s, strlen(s), BASE64_SKIP_SPACE, outlen);
-    return *out != NULL;
-}
-
-static char *abs_path(const char *dir, const char *p)
-{
-    if (p[0] == '/' || !dir || !dir[0])
-        return strdup(p);
-    size_t l = strlen(dir) + strlen(p) + 2;
-    char *r = malloc(l);
-    if (r)
-        snprintf(r, l, "%s/%s", dir, p);
-    return r;
-}
-
-bool kubeconfig_parse(const char *buf, size_t len, const char *dir, kubeconfig_t *out, char *err,
-                      size_t errsz)
-{
-    memset(out, 0, sizeof *out);
-    ydoc_error_t ye;
-    ydoc_limits_t lim = {32, 100000};
-    ynode_t *root = ydoc_parse(buf, len, &lim, &ye);
-    if (!root) {
-        errmsg_set(err, errsz, "kubeconfig %zu:%zu: %s", ye.line, ye.col, ye.msg);
-        return false;
-    }
-    bool ok = false;
-    const char *ctx_name = root->kind == YNODE_MAP ? scalar(root, "current-context") : NULL;
-    const ynode_t *ctx = ctx_name ? named(root, "contexts", "context", ctx_name) : NULL;
-    const char *cl_name = ctx ? scalar(ctx, "cluster") : NULL;
-    const char *us_name = ctx ? scalar(ctx, "user") : NULL;
-    const ynode_t *cl = cl_name ? named(root, "clusters", "cluster", cl_name) : NULL;
-    const ynode_t *us = us_name ? named(root, "users", "user", us_name) : NULL;
-    const char *v;
-    if (!ctx_name) {
-        errmsg_set(err, errsz, "kubeconfig has no current-context");
-        goto out;
-    }
-    if (!ctx) {
-        errmsg_set(err, errsz, "kubeconfig: context '%s' not found", ctx_name);
-        goto out;
-    }
-    if (!cl || !(v = scalar(cl, "server"))) {
-        errmsg_set(err, errsz, "kubeconfig: cluster '%s' not found or has no server",
-                   cl_name ? cl_name : "");
-        goto out;
-    }
-    if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) {
-        errmsg_set(err, errsz, "kubeconfig: server '%.100s' is not an http(s) URL", v);
-        goto out;
-    }
-    if (!(out->server = strdup(v)))
-        goto oom;
-    if ((v = scalar(cl, "certificate-authority-data"))) {
-        if (!b64_decode(v, &out->ca_data, &out->ca_len)) {
-            errmsg_set(err, errsz, "kubeconfig: certificate-authority-data is not base64");
-            goto out;
-        }
-    } else if ((v = scalar(cl, "certificate-authority")) && !(out->ca_file = abs_path(dir, v))) {
-        goto oom;
-    }
-    const ynode_t *isv = ydoc_get(cl, "insecure-skip-tls-verify");
-    bool bv = false;
-    if (isv && ydoc_scalar_kind(isv, &bv, NULL, NULL) == YSCALAR_BOOL)
-        out->insecure_skip_verify = bv;
-    if (us_name && !us) {
-        errmsg_set(err, errsz, "kubeconfig: user '%s' not found", us_name);
-        goto out;
-    }
-    if (us) {
-        if ((v = scalar(us, "token")) && !(out->token = strdup(v)))
-            goto oom;
-        if ((v = scalar(us, "tokenFile")) && !(out->token_file = abs_path(dir, v)))
-            goto oom;
-        if ((v = scalar(us, "client-certificate-data"))) {
-            if (!b64_decode(v, &out->cert_data, &out->cert_len)) {
-                errmsg_set(err, errsz, "kubeconfig: client-certificate-data is not base64");
-                goto out;
-            }
-        } else if ((v = scalar(us, "client-certificate")) && !(out->cert_file = abs_path(dir, v))) {
-            goto oom;
-        }
-        if ((v = scalar(us, "client-key-data"))) {
-            if (!b64_decode(v, &out->key_data, &out->key_len)) {
-                errmsg_set(err, errsz, "kubeconfig: client-key-data is not base64");
-                goto out;
-            }
-        } else if ((v = scalar(us, "client-key")) && !(out->key_file = abs_path(dir, v))) {
-            goto oom;
-        }
-        if (ydoc_get(us, "exec") || ydoc_get(us, "auth-provider")) {
-            if (!out->token && !out->token_file && !out->cert_data && !out->cert_file) {
-                errmsg_set(err, errsz,
-                           "kubeconfig: user '%s' authenticates with exec/auth-provider, which is "
-                           "not supported; use a token or a client certificate",
-                           us_name);
-                goto out;
-            }
-        }
-    }
-    ok = true;
-    goto out;
-oom:
-    errmsg_set(err, errsz, "kubeconfig: out of memory");
-out:
-    ydoc_free(root);
-    if (!ok)
-        kubeconfig_free(out);
-    return ok;
-}
 
 /* ---- fetching ------------------------------------------------------------------ */
 
