@@ -13,16 +13,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "clock.h"
 #include "errmsg.h"
+#include "file.h"
 #include "histogram.h"
 #include "httpc.h"
-#include "file.h"
 #include "k8sname.h"
 #include "kubeconfig.h"
 #include "log.h"
+#include "nsanswer.h"
 
 #define NS_BODY_MAX    (1024 * 1024)
 #define TOKEN_FILE_MAX (64 * 1024)
@@ -87,43 +86,6 @@ static char *read_token(const nscheck_t *n, char *note, size_t notesz)
     return token;
 }
 
-/* What the API's answer means. */
-static check_answer_t answer_of(long status, const char *body, size_t len, const char *ns,
-                                const char *note, char *detail, size_t dsz)
-{
-    if (status == 404) {
-        errmsg_set(detail, dsz, "HTTP 404: namespace %s does not exist", ns);
-        return CHECK_ABSENT;
-    }
-    if (status != 200) {
-        errmsg_set(detail, dsz, "API answered HTTP %ld%s%s%s", status,
-                   status == 401 || status == 403
-                       ? " (RBAC: the service account needs get on namespaces)"
-                       : "",
-                   note[0] ? "; " : "", note);
-        return CHECK_FAILED;
-    }
-    check_answer_t ans = CHECK_FAILED;
-    cJSON *root = cJSON_ParseWithLength(body ? body : "", len);
-    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(root, "kind");
-    const cJSON *md = cJSON_GetObjectItemCaseSensitive(root, "metadata");
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(md, "name");
-    if (cJSON_IsString(kind) && strcmp(kind->valuestring, "Namespace") == 0 &&
-        cJSON_IsString(name) && strcmp(name->valuestring, ns) == 0) {
-        ans = CHECK_PRESENT;
-        const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "status");
-        const cJSON *ph = cJSON_GetObjectItemCaseSensitive(st, "phase");
-        errmsg_set(detail, dsz, "HTTP 200, namespace %s%s", ns,
-                   cJSON_IsString(ph) && strcmp(ph->valuestring, "Terminating") == 0
-                       ? " (terminating)"
-                       : "");
-    } else {
-        errmsg_set(detail, dsz, "HTTP 200 but the body is not the Namespace %s", ns);
-    }
-    cJSON_Delete(root);
-    return ans;
-}
-
 static void wipe_free(char *s)
 {
     if (s) {
@@ -156,7 +118,7 @@ static check_answer_t fetch(nscheck_t *n, long *status, char *detail, size_t dsz
     switch (httpc_perform(n->http, &q, &r, err, sizeof err)) {
     case HTTPC_OK:
         *status = r.status;
-        ans = answer_of(r.status, r.body.data, r.body.len, n->ns, note, detail, dsz);
+        ans = nsanswer_read(r.status, r.body.data, r.body.len, n->ns, note, detail, dsz);
         break;
     case HTTPC_ETRANSFER:
         errmsg_set(detail, dsz, "%s: %s", r.body_over ? "answer too large" : "API unreachable",
