@@ -131,6 +131,83 @@ static char *dup_str_item(const cJSON *obj, const char *key)
     return strdup(v->valuestring);
 }
 
+typedef enum { PARSE_OK, PARSE_BAD, PARSE_OOM } parse_t;
+
+static parse_t parse_auths(const cJSON *auths, dockercfg_t *out, char *err, size_t errsz)
+{
+    int na = cJSON_GetArraySize(auths);
+    if (na > 0 && !(out->auths = calloc((size_t)na, sizeof *out->auths)))
+        return PARSE_OOM;
+    char host[512];
+    const cJSON *it;
+    cJSON_ArrayForEach(it, auths)
+    {
+        if (!cJSON_IsObject(it) || !dockercfg_norm_host(it->string, host, sizeof host)) {
+            errmsg_set(err, errsz, "docker config: bad `auths` entry '%s'", it->string);
+            return PARSE_BAD;
+        }
+        dockercfg_auth_t *a = &out->auths[out->n_auths++];
+        if (!(a->host = strdup(host)))
+            return PARSE_OOM;
+        const cJSON *au = cJSON_GetObjectItemCaseSensitive(it, "auth");
+        if (cJSON_IsString(au) && au->valuestring[0]) {
+            if (!decode_auth(au->valuestring, &a->username, &a->password)) {
+                errmsg_set(err, errsz,
+                           "docker config: `auths.%s.auth` is not base64 of user:password",
+                           it->string);
+                return PARSE_BAD;
+            }
+        } else {
+            a->username = dup_str_item(it, "username");
+            a->password = dup_str_item(it, "password");
+        }
+        a->identity_token = dup_str_item(it, "identitytoken");
+    }
+    return PARSE_OK;
+}
+
+static parse_t parse_helpers(const cJSON *helpers, dockercfg_t *out, char *err, size_t errsz)
+{
+    int nh = cJSON_GetArraySize(helpers);
+    if (nh > 0 && !(out->helpers = calloc((size_t)nh, sizeof *out->helpers)))
+        return PARSE_OOM;
+    char host[512];
+    const cJSON *it;
+    cJSON_ArrayForEach(it, helpers)
+    {
+        if (!cJSON_IsString(it) || !dockercfg_helper_name_valid(it->valuestring) ||
+            !dockercfg_norm_host(it->string, host, sizeof host)) {
+            errmsg_set(err, errsz,
+                       "docker config: `credHelpers.%s` must name a helper with letters, digits, "
+                       "'.', '_' or '-'",
+                       it->string);
+            return PARSE_BAD;
+        }
+        dockercfg_helper_t *h = &out->helpers[out->n_helpers++];
+        h->host = strdup(host);
+        h->helper = strdup(it->valuestring);
+        if (!h->host || !h->helper)
+            return PARSE_OOM;
+    }
+    return PARSE_OK;
+}
+
+static parse_t parse_store(const cJSON *store, dockercfg_t *out, char *err, size_t errsz)
+{
+    if (!store || cJSON_IsNull(store))
+        return PARSE_OK;
+    if (!cJSON_IsString(store) ||
+        (store->valuestring[0] && !dockercfg_helper_name_valid(store->valuestring))) {
+        errmsg_set(err, errsz,
+                   "docker config: `credsStore` must name a helper with letters, digits, "
+                   "'.', '_' or '-'");
+        return PARSE_BAD;
+    }
+    if (store->valuestring[0] && !(out->creds_store = strdup(store->valuestring)))
+        return PARSE_OOM;
+    return PARSE_OK;
+}
+
 bool dockercfg_parse(const char *json, size_t len, dockercfg_t *out, char *err, size_t errsz)
 {
     memset(out, 0, sizeof *out);
@@ -140,84 +217,22 @@ bool dockercfg_parse(const char *json, size_t len, dockercfg_t *out, char *err, 
         errmsg_set(err, errsz, "docker config is not a JSON object");
         return false;
     }
-    bool ok = false;
-    char host[512];
     const cJSON *auths = cJSON_GetObjectItemCaseSensitive(root, "auths");
     const cJSON *helpers = cJSON_GetObjectItemCaseSensitive(root, "credHelpers");
-    const cJSON *store = cJSON_GetObjectItemCaseSensitive(root, "credsStore");
-    if (auths && !cJSON_IsObject(auths)) {
+    parse_t r = PARSE_BAD;
+    if (auths && !cJSON_IsObject(auths))
         errmsg_set(err, errsz, "docker config: `auths` is not an object");
-        goto out;
-    }
-    if (helpers && !cJSON_IsObject(helpers)) {
+    else if (helpers && !cJSON_IsObject(helpers))
         errmsg_set(err, errsz, "docker config: `credHelpers` is not an object");
-        goto out;
-    }
-    int na = cJSON_GetArraySize(auths), nh = cJSON_GetArraySize(helpers);
-    if (na > 0 && !(out->auths = calloc((size_t)na, sizeof *out->auths)))
-        goto oom;
-    if (nh > 0 && !(out->helpers = calloc((size_t)nh, sizeof *out->helpers)))
-        goto oom;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, auths)
-    {
-        if (!cJSON_IsObject(it) || !dockercfg_norm_host(it->string, host, sizeof host)) {
-            errmsg_set(err, errsz, "docker config: bad `auths` entry '%s'", it->string);
-            goto out;
-        }
-        dockercfg_auth_t *a = &out->auths[out->n_auths++];
-        if (!(a->host = strdup(host)))
-            goto oom;
-        const cJSON *au = cJSON_GetObjectItemCaseSensitive(it, "auth");
-        if (cJSON_IsString(au) && au->valuestring[0]) {
-            if (!decode_auth(au->valuestring, &a->username, &a->password)) {
-                errmsg_set(err, errsz,
-                           "docker config: `auths.%s.auth` is not base64 of user:password",
-                           it->string);
-                goto out;
-            }
-        } else {
-            a->username = dup_str_item(it, "username");
-            a->password = dup_str_item(it, "password");
-        }
-        a->identity_token = dup_str_item(it, "identitytoken");
-    }
-    cJSON_ArrayForEach(it, helpers)
-    {
-        if (!cJSON_IsString(it) || !dockercfg_helper_name_valid(it->valuestring) ||
-            !dockercfg_norm_host(it->string, host, sizeof host)) {
-            errmsg_set(err, errsz,
-                       "docker config: `credHelpers.%s` must name a helper with letters, digits, "
-                       "'.', '_' or '-'",
-                       it->string);
-            goto out;
-        }
-        dockercfg_helper_t *h = &out->helpers[out->n_helpers++];
-        h->host = strdup(host);
-        h->helper = strdup(it->valuestring);
-        if (!h->host || !h->helper)
-            goto oom;
-    }
-    if (store && !cJSON_IsNull(store)) {
-        if (!cJSON_IsString(store) ||
-            (store->valuestring[0] && !dockercfg_helper_name_valid(store->valuestring))) {
-            errmsg_set(err, errsz,
-                       "docker config: `credsStore` must name a helper with letters, digits, "
-                       "'.', '_' or '-'");
-            goto out;
-        }
-        if (store->valuestring[0] && !(out->creds_store = strdup(store->valuestring)))
-            goto oom;
-    }
-    ok = true;
-    goto out;
-oom:
-    errmsg_set(err, errsz, "docker config: out of memory");
-out:
+    else if ((r = parse_auths(auths, out, err, errsz)) == PARSE_OK &&
+             (r = parse_helpers(helpers, out, err, errsz)) == PARSE_OK)
+        r = parse_store(cJSON_GetObjectItemCaseSensitive(root, "credsStore"), out, err, errsz);
+    if (r == PARSE_OOM)
+        errmsg_set(err, errsz, "docker config: out of memory");
     cJSON_Delete(root);
-    if (!ok)
+    if (r != PARSE_OK)
         dockercfg_free(out);
-    return ok;
+    return r == PARSE_OK;
 }
 
 bool dockercfg_load(const char *path, dockercfg_t *out, char *err, size_t errsz)
@@ -323,16 +338,10 @@ bool dockercfg_parse_helper_output(const char *json, size_t len, dockercfg_cred_
     return ok;
 }
 
-bool dockercfg_run_helper(const char *helper, const char *server_url, unsigned timeout_ms,
-                          dockercfg_cred_t *out, char *err, size_t errsz)
+/* Starts `prog get` with its stdin and stdout on pipes (stderr discarded). */
+static bool spawn_helper(char *prog, pid_t *pid, int *to_child, int *from_child, char *err,
+                         size_t errsz)
 {
-    memset(out, 0, sizeof *out);
-    if (!dockercfg_helper_name_valid(helper)) {
-        errmsg_set(err, errsz, "invalid credential helper name '%s'", helper);
-        return false;
-    }
-    char prog[96];
-    snprintf(prog, sizeof prog, "docker-credential-%s", helper);
     int in[2] = {-1, -1}, outp[2] = {-1, -1};
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(outp, O_CLOEXEC) != 0) {
         if (in[0] >= 0) {
@@ -349,8 +358,7 @@ bool dockercfg_run_helper(const char *helper, const char *server_url, unsigned t
                 posix_spawn_file_actions_adddup2(&fa, outp[1], 1) == 0 &&
                 posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0) == 0;
     char *argv[] = {prog, "get", NULL};
-    pid_t pid = -1;
-    int rc = fa_ok ? posix_spawnp(&pid, prog, &fa, NULL, argv, environ) : -1;
+    int rc = fa_ok ? posix_spawnp(pid, prog, &fa, NULL, argv, environ) : -1;
     if (fa_ok)
         posix_spawn_file_actions_destroy(&fa);
     close(in[0]);
@@ -361,51 +369,75 @@ bool dockercfg_run_helper(const char *helper, const char *server_url, unsigned t
         errmsg_set(err, errsz, "cannot run %s (not in PATH?)", prog);
         return false;
     }
-    /* The URL is short: one write into an empty pipe does not block. A
-     * helper that exits early makes it fail with EPIPE, which is fine. */
+    *to_child = in[1];
+    *from_child = outp[0];
+    return true;
+}
+
+/* Writes the URL to the helper's stdin and closes it. The URL is short:
+ * one write into an empty pipe does not block. A helper that exits early
+ * makes it fail with EPIPE, which is fine: SIGPIPE is held and dropped. */
+static void send_url(int fd, const char *url)
+{
     sigset_t pipeset, oldset;
     sigemptyset(&pipeset);
     sigaddset(&pipeset, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipeset, &oldset);
-    ssize_t wn = write(in[1], server_url, strlen(server_url));
+    ssize_t wn = write(fd, url, strlen(url));
     (void)wn;
-    close(in[1]);
+    close(fd);
     struct timespec zero = {0, 0};
     while (sigtimedwait(&pipeset, NULL, &zero) > 0) {
     }
     pthread_sigmask(SIG_SETMASK, &oldset, NULL);
+}
 
-    char *buf = malloc(HELPER_OUT_MAX + 1);
-    size_t len = 0;
-    bool timed_out = false, too_big = false;
-    uint64_t deadline = clock_mono_ms() + timeout_ms;
-    while (buf) {
+typedef enum { OUT_DONE, OUT_TIMED_OUT, OUT_TOO_BIG } output_t;
+
+/* Reads the helper's stdout until EOF, the deadline or HELPER_OUT_MAX. */
+static output_t read_output(int fd, uint64_t deadline, char *buf, size_t *len)
+{
+    for (;;) {
         uint64_t now = clock_mono_ms();
-        if (now >= deadline) {
-            timed_out = true;
-            break;
-        }
-        struct pollfd p = {outp[0], POLLIN, 0};
+        if (now >= deadline)
+            return OUT_TIMED_OUT;
+        struct pollfd p = {fd, POLLIN, 0};
         int pr = poll(&p, 1, (int)(deadline - now));
         if (pr < 0 && errno == EINTR)
             continue;
-        if (pr <= 0) {
-            timed_out = pr == 0;
-            break;
-        }
-        if (len == HELPER_OUT_MAX) {
-            too_big = true;
-            break;
-        }
-        ssize_t r = read(outp[0], buf + len, HELPER_OUT_MAX - len);
+        if (pr <= 0)
+            return pr == 0 ? OUT_TIMED_OUT : OUT_DONE;
+        if (*len == HELPER_OUT_MAX)
+            return OUT_TOO_BIG;
+        ssize_t r = read(fd, buf + *len, HELPER_OUT_MAX - *len);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
-            break;
-        len += (size_t)r;
+            return OUT_DONE;
+        *len += (size_t)r;
     }
-    close(outp[0]);
-    if (timed_out || too_big || !buf)
+}
+
+bool dockercfg_run_helper(const char *helper, const char *server_url, unsigned timeout_ms,
+                          dockercfg_cred_t *out, char *err, size_t errsz)
+{
+    memset(out, 0, sizeof *out);
+    if (!dockercfg_helper_name_valid(helper)) {
+        errmsg_set(err, errsz, "invalid credential helper name '%s'", helper);
+        return false;
+    }
+    char prog[96];
+    snprintf(prog, sizeof prog, "docker-credential-%s", helper);
+    pid_t pid = -1;
+    int to_child, from_child;
+    if (!spawn_helper(prog, &pid, &to_child, &from_child, err, errsz))
+        return false;
+    send_url(to_child, server_url);
+    char *buf = malloc(HELPER_OUT_MAX + 1);
+    size_t len = 0;
+    output_t o = buf ? read_output(from_child, clock_mono_ms() + timeout_ms, buf, &len) : OUT_DONE;
+    close(from_child);
+    if (o != OUT_DONE || !buf)
         kill(pid, SIGKILL);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -413,9 +445,9 @@ bool dockercfg_run_helper(const char *helper, const char *server_url, unsigned t
     bool ok = false;
     if (!buf) {
         errmsg_set(err, errsz, "credential helper: out of memory");
-    } else if (timed_out) {
+    } else if (o == OUT_TIMED_OUT) {
         errmsg_set(err, errsz, "%s timed out", prog);
-    } else if (too_big) {
+    } else if (o == OUT_TOO_BIG) {
         errmsg_set(err, errsz, "%s printed more than 64 KiB", prog);
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         buf[len] = '\0';
