@@ -1,7 +1,8 @@
 /* nscheck: does the production namespace exist? Asks the Kubernetes API
  * (`GET /api/v1/namespaces/<name>`) from a background thread every
  * ttlSeconds, with the in-cluster service account (token re-read on every
- * refresh, since it rotates) or a kubeconfig for development. The request
+ * refresh, since it rotates) or a kubeconfig (kubeconfig.c) for
+ * development, through httpc; nsanswer.c reads the answer. The request
  * path only reads the cached state; it waits (bounded by timeoutMs from the
  * start) only while the very first answer is not in yet.
  *

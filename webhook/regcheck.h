@@ -1,7 +1,7 @@
 /* regcheck: does an image exist in its registry? The OCI distribution
- * API's manifest HEAD over libcurl, with the bearer-token and Basic
- * challenges, Docker config / credential-helper credentials, a bounded
- * answer cache with single-flight lookups, and counters for metrics.
+ * API's manifest HEAD (through httpc), answering the registry's challenge
+ * when it asks for credentials (regauth), with a bounded answer cache and
+ * single-flight lookups (ttlcache), and counters for metrics.
  *
  * 200 is PRESENT, 404 is ABSENT, everything else (other statuses, a
  * timeout, a malformed challenge, no credentials for a challenge) is
