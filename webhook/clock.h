@@ -20,4 +20,15 @@ static inline uint64_t clock_mono_ms(void)
     return clock_mono_ns() / 1000000u;
 }
 
+/* The instant `at_ms` (a clock_mono_ms() value) as an absolute time for
+ * pthread_cond_timedwait() on a condition variable whose clock attribute
+ * is CLOCK_MONOTONIC. */
+static inline struct timespec clock_mono_timespec(uint64_t at_ms)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t)(at_ms / 1000u);
+    ts.tv_nsec = (long)(at_ms % 1000u) * 1000000L;
+    return ts;
+}
+
 #endif

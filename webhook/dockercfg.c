@@ -15,21 +15,17 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
+#include "base64.h"
+#include "clock.h"
+#include "errmsg.h"
+#include "file.h"
 
 extern char **environ;
 
 #define HELPER_OUT_MAX (64 * 1024)
-
-static void seterr(char *err, size_t errsz, const char *fmt, const char *arg)
-{
-    if (err && errsz)
-        snprintf(err, errsz, fmt, arg ? arg : "");
-}
 
 bool dockercfg_norm_host(const char *s, char *out, size_t outsz)
 {
@@ -102,36 +98,22 @@ void dockercfg_free(dockercfg_t *c)
 /* Decodes standard base64 "user:pass" into the two parts. */
 static bool decode_auth(const char *b64, char **user, char **pass)
 {
-    size_t n = strlen(b64);
-    if (n == 0 || n % 4 != 0 || n > 16384)
+    size_t n = strlen(b64), len = 0;
+    if (n > 16384)
         return false;
-    unsigned char *raw = malloc(n / 4 * 3 + 1);
+    unsigned char *raw = base64_decode(b64, n, 0, &len);
     if (!raw)
         return false;
-    int len = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n);
-    if (len < 0) {
-        free(raw);
-        return false;
+    char *colon = memchr(raw, '\0', len) ? NULL : strchr((char *)raw, ':');
+    if (colon) {
+        *colon = '\0';
+        *user = strdup((char *)raw);
+        *pass = strdup(colon + 1);
     }
-    if (b64[n - 1] == '=')
-        len--;
-    if (b64[n - 2] == '=')
-        len--;
-    raw[len] = '\0';
-    if (memchr(raw, '\0', (size_t)len)) {
-        free(raw);
-        return false;
-    }
-    char *colon = strchr((char *)raw, ':');
-    if (!colon) {
-        free(raw);
-        return false;
-    }
-    *colon = '\0';
-    *user = strdup((char *)raw);
-    *pass = strdup(colon + 1);
-    memset(raw, 0, (size_t)len);
+    memset(raw, 0, len);
     free(raw);
+    if (!colon)
+        return false;
     if (!*user || !*pass) {
         free(*user);
         free(*pass);
@@ -149,49 +131,31 @@ static char *dup_str_item(const cJSON *obj, const char *key)
     return strdup(v->valuestring);
 }
 
-bool dockercfg_parse(const char *json, size_t len, dockercfg_t *out, char *err, size_t errsz)
+typedef enum { PARSE_OK, PARSE_BAD, PARSE_OOM } parse_t;
+
+static parse_t parse_auths(const cJSON *auths, dockercfg_t *out, char *err, size_t errsz)
 {
-    memset(out, 0, sizeof *out);
-    cJSON *root = cJSON_ParseWithLength(json, len);
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        seterr(err, errsz, "docker config is not a JSON object%s", NULL);
-        return false;
-    }
-    bool ok = false;
-    char host[512];
-    const cJSON *auths = cJSON_GetObjectItemCaseSensitive(root, "auths");
-    const cJSON *helpers = cJSON_GetObjectItemCaseSensitive(root, "credHelpers");
-    const cJSON *store = cJSON_GetObjectItemCaseSensitive(root, "credsStore");
-    if (auths && !cJSON_IsObject(auths)) {
-        seterr(err, errsz, "docker config: `auths` is not an object%s", NULL);
-        goto out;
-    }
-    if (helpers && !cJSON_IsObject(helpers)) {
-        seterr(err, errsz, "docker config: `credHelpers` is not an object%s", NULL);
-        goto out;
-    }
-    int na = cJSON_GetArraySize(auths), nh = cJSON_GetArraySize(helpers);
+    int na = cJSON_GetArraySize(auths);
     if (na > 0 && !(out->auths = calloc((size_t)na, sizeof *out->auths)))
-        goto oom;
-    if (nh > 0 && !(out->helpers = calloc((size_t)nh, sizeof *out->helpers)))
-        goto oom;
+        return PARSE_OOM;
+    char host[512];
     const cJSON *it;
     cJSON_ArrayForEach(it, auths)
     {
         if (!cJSON_IsObject(it) || !dockercfg_norm_host(it->string, host, sizeof host)) {
-            seterr(err, errsz, "docker config: bad `auths` entry '%s'", it->string);
-            goto out;
+            errmsg_set(err, errsz, "docker config: bad `auths` entry '%s'", it->string);
+            return PARSE_BAD;
         }
         dockercfg_auth_t *a = &out->auths[out->n_auths++];
         if (!(a->host = strdup(host)))
-            goto oom;
+            return PARSE_OOM;
         const cJSON *au = cJSON_GetObjectItemCaseSensitive(it, "auth");
         if (cJSON_IsString(au) && au->valuestring[0]) {
             if (!decode_auth(au->valuestring, &a->username, &a->password)) {
-                seterr(err, errsz, "docker config: `auths.%s.auth` is not base64 of user:password",
-                       it->string);
-                goto out;
+                errmsg_set(err, errsz,
+                           "docker config: `auths.%s.auth` is not base64 of user:password",
+                           it->string);
+                return PARSE_BAD;
             }
         } else {
             a->username = dup_str_item(it, "username");
@@ -199,69 +163,90 @@ bool dockercfg_parse(const char *json, size_t len, dockercfg_t *out, char *err, 
         }
         a->identity_token = dup_str_item(it, "identitytoken");
     }
+    return PARSE_OK;
+}
+
+static parse_t parse_helpers(const cJSON *helpers, dockercfg_t *out, char *err, size_t errsz)
+{
+    int nh = cJSON_GetArraySize(helpers);
+    if (nh > 0 && !(out->helpers = calloc((size_t)nh, sizeof *out->helpers)))
+        return PARSE_OOM;
+    char host[512];
+    const cJSON *it;
     cJSON_ArrayForEach(it, helpers)
     {
         if (!cJSON_IsString(it) || !dockercfg_helper_name_valid(it->valuestring) ||
             !dockercfg_norm_host(it->string, host, sizeof host)) {
-            seterr(err, errsz,
-                   "docker config: `credHelpers.%s` must name a helper with letters, digits, "
-                   "'.', '_' or '-'",
-                   it->string);
-            goto out;
+            errmsg_set(err, errsz,
+                       "docker config: `credHelpers.%s` must name a helper with letters, digits, "
+                       "'.', '_' or '-'",
+                       it->string);
+            return PARSE_BAD;
         }
         dockercfg_helper_t *h = &out->helpers[out->n_helpers++];
         h->host = strdup(host);
         h->helper = strdup(it->valuestring);
         if (!h->host || !h->helper)
-            goto oom;
+            return PARSE_OOM;
     }
-    if (store && !cJSON_IsNull(store)) {
-        if (!cJSON_IsString(store) ||
-            (store->valuestring[0] && !dockercfg_helper_name_valid(store->valuestring))) {
-            seterr(err, errsz,
+    return PARSE_OK;
+}
+
+static parse_t parse_store(const cJSON *store, dockercfg_t *out, char *err, size_t errsz)
+{
+    if (!store || cJSON_IsNull(store))
+        return PARSE_OK;
+    if (!cJSON_IsString(store) ||
+        (store->valuestring[0] && !dockercfg_helper_name_valid(store->valuestring))) {
+        errmsg_set(err, errsz,
                    "docker config: `credsStore` must name a helper with letters, digits, "
-                   "'.', '_' or '-'%s",
-                   NULL);
-            goto out;
-        }
-        if (store->valuestring[0] && !(out->creds_store = strdup(store->valuestring)))
-            goto oom;
+                   "'.', '_' or '-'");
+        return PARSE_BAD;
     }
-    ok = true;
-    goto out;
-oom:
-    seterr(err, errsz, "docker config: out of memory%s", NULL);
-out:
+    if (store->valuestring[0] && !(out->creds_store = strdup(store->valuestring)))
+        return PARSE_OOM;
+    return PARSE_OK;
+}
+
+bool dockercfg_parse(const char *json, size_t len, dockercfg_t *out, char *err, size_t errsz)
+{
+    memset(out, 0, sizeof *out);
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    if (!root || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        errmsg_set(err, errsz, "docker config is not a JSON object");
+        return false;
+    }
+    const cJSON *auths = cJSON_GetObjectItemCaseSensitive(root, "auths");
+    const cJSON *helpers = cJSON_GetObjectItemCaseSensitive(root, "credHelpers");
+    parse_t r = PARSE_BAD;
+    if (auths && !cJSON_IsObject(auths))
+        errmsg_set(err, errsz, "docker config: `auths` is not an object");
+    else if (helpers && !cJSON_IsObject(helpers))
+        errmsg_set(err, errsz, "docker config: `credHelpers` is not an object");
+    else if ((r = parse_auths(auths, out, err, errsz)) == PARSE_OK &&
+             (r = parse_helpers(helpers, out, err, errsz)) == PARSE_OK)
+        r = parse_store(cJSON_GetObjectItemCaseSensitive(root, "credsStore"), out, err, errsz);
+    if (r == PARSE_OOM)
+        errmsg_set(err, errsz, "docker config: out of memory");
     cJSON_Delete(root);
-    if (!ok)
+    if (r != PARSE_OK)
         dockercfg_free(out);
-    return ok;
+    return r == PARSE_OK;
 }
 
 bool dockercfg_load(const char *path, dockercfg_t *out, char *err, size_t errsz)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        seterr(err, errsz, "cannot open docker config %s", path);
-        return false;
-    }
-    char *data = malloc(1024 * 1024 + 1);
+    char why[160];
+    size_t n = 0;
+    char *data = file_read(path, 1024 * 1024, &n, why, sizeof why);
     if (!data) {
-        fclose(f);
-        seterr(err, errsz, "docker config: out of memory%s", NULL);
+        errmsg_set(err, errsz, "docker config %s: %s", path, why);
         return false;
     }
-    size_t n = fread(data, 1, 1024 * 1024 + 1, f);
-    bool rd_err = ferror(f);
-    fclose(f);
-    bool ok = false;
-    if (rd_err)
-        seterr(err, errsz, "cannot read docker config %s", path);
-    else if (n > 1024 * 1024)
-        seterr(err, errsz, "docker config %s is larger than 1 MiB", path);
-    else
-        ok = dockercfg_parse(data, n, out, err, errsz);
+    bool ok = dockercfg_parse(data, n, out, err, errsz);
+    memset(data, 0, n); /* it holds credentials */
     free(data);
     return ok;
 }
@@ -331,14 +316,14 @@ bool dockercfg_parse_helper_output(const char *json, size_t len, dockercfg_cred_
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        seterr(err, errsz, "credential helper answer is not a JSON object%s", NULL);
+        errmsg_set(err, errsz, "credential helper answer is not a JSON object");
         return false;
     }
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(root, "Username");
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(root, "Secret");
     bool ok = false;
     if (!cJSON_IsString(u) || !cJSON_IsString(s) || !s->valuestring[0]) {
-        seterr(err, errsz, "credential helper answer has no Username/Secret%s", NULL);
+        errmsg_set(err, errsz, "credential helper answer has no Username/Secret");
     } else {
         out->username = strdup(u->valuestring);
         out->secret = strdup(s->valuestring);
@@ -346,37 +331,24 @@ bool dockercfg_parse_helper_output(const char *json, size_t len, dockercfg_cred_
         ok = out->username && out->secret;
         if (!ok) {
             dockercfg_cred_free(out);
-            seterr(err, errsz, "credential helper: out of memory%s", NULL);
+            errmsg_set(err, errsz, "credential helper: out of memory");
         }
     }
     cJSON_Delete(root);
     return ok;
 }
 
-static long long now_ms(void)
+/* Starts `prog get` with its stdin and stdout on pipes (stderr discarded). */
+static bool spawn_helper(char *prog, pid_t *pid, int *to_child, int *from_child, char *err,
+                         size_t errsz)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-bool dockercfg_run_helper(const char *helper, const char *server_url, unsigned timeout_ms,
-                          dockercfg_cred_t *out, char *err, size_t errsz)
-{
-    memset(out, 0, sizeof *out);
-    if (!dockercfg_helper_name_valid(helper)) {
-        seterr(err, errsz, "invalid credential helper name '%s'", helper);
-        return false;
-    }
-    char prog[96];
-    snprintf(prog, sizeof prog, "docker-credential-%s", helper);
     int in[2] = {-1, -1}, outp[2] = {-1, -1};
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(outp, O_CLOEXEC) != 0) {
         if (in[0] >= 0) {
             close(in[0]);
             close(in[1]);
         }
-        seterr(err, errsz, "cannot create pipes for %s", prog);
+        errmsg_set(err, errsz, "cannot create pipes for %s", prog);
         return false;
     }
     posix_spawn_file_actions_t fa;
@@ -386,8 +358,7 @@ bool dockercfg_run_helper(const char *helper, const char *server_url, unsigned t
                 posix_spawn_file_actions_adddup2(&fa, outp[1], 1) == 0 &&
                 posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0) == 0;
     char *argv[] = {prog, "get", NULL};
-    pid_t pid = -1;
-    int rc = fa_ok ? posix_spawnp(&pid, prog, &fa, NULL, argv, environ) : -1;
+    int rc = fa_ok ? posix_spawnp(pid, prog, &fa, NULL, argv, environ) : -1;
     if (fa_ok)
         posix_spawn_file_actions_destroy(&fa);
     close(in[0]);
@@ -395,72 +366,94 @@ bool dockercfg_run_helper(const char *helper, const char *server_url, unsigned t
     if (rc != 0) {
         close(in[1]);
         close(outp[0]);
-        seterr(err, errsz, "cannot run %s (not in PATH?)", prog);
+        errmsg_set(err, errsz, "cannot run %s (not in PATH?)", prog);
         return false;
     }
-    /* The URL is short: one write into an empty pipe does not block. A
-     * helper that exits early makes it fail with EPIPE, which is fine. */
+    *to_child = in[1];
+    *from_child = outp[0];
+    return true;
+}
+
+/* Writes the URL to the helper's stdin and closes it. The URL is short:
+ * one write into an empty pipe does not block. A helper that exits early
+ * makes it fail with EPIPE, which is fine: SIGPIPE is held and dropped. */
+static void send_url(int fd, const char *url)
+{
     sigset_t pipeset, oldset;
     sigemptyset(&pipeset);
     sigaddset(&pipeset, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipeset, &oldset);
-    ssize_t wn = write(in[1], server_url, strlen(server_url));
+    ssize_t wn = write(fd, url, strlen(url));
     (void)wn;
-    close(in[1]);
+    close(fd);
     struct timespec zero = {0, 0};
     while (sigtimedwait(&pipeset, NULL, &zero) > 0) {
     }
     pthread_sigmask(SIG_SETMASK, &oldset, NULL);
+}
 
-    char *buf = malloc(HELPER_OUT_MAX + 1);
-    size_t len = 0;
-    bool timed_out = false, too_big = false;
-    long long deadline = now_ms() + timeout_ms;
-    while (buf) {
-        long long left = deadline - now_ms();
-        if (left <= 0) {
-            timed_out = true;
-            break;
-        }
-        struct pollfd p = {outp[0], POLLIN, 0};
-        int pr = poll(&p, 1, (int)left);
+typedef enum { OUT_DONE, OUT_TIMED_OUT, OUT_TOO_BIG } output_t;
+
+/* Reads the helper's stdout until EOF, the deadline or HELPER_OUT_MAX. */
+static output_t read_output(int fd, uint64_t deadline, char *buf, size_t *len)
+{
+    for (;;) {
+        uint64_t now = clock_mono_ms();
+        if (now >= deadline)
+            return OUT_TIMED_OUT;
+        struct pollfd p = {fd, POLLIN, 0};
+        int pr = poll(&p, 1, (int)(deadline - now));
         if (pr < 0 && errno == EINTR)
             continue;
-        if (pr <= 0) {
-            timed_out = pr == 0;
-            break;
-        }
-        if (len == HELPER_OUT_MAX) {
-            too_big = true;
-            break;
-        }
-        ssize_t r = read(outp[0], buf + len, HELPER_OUT_MAX - len);
+        if (pr <= 0)
+            return pr == 0 ? OUT_TIMED_OUT : OUT_DONE;
+        if (*len == HELPER_OUT_MAX)
+            return OUT_TOO_BIG;
+        ssize_t r = read(fd, buf + *len, HELPER_OUT_MAX - *len);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
-            break;
-        len += (size_t)r;
+            return OUT_DONE;
+        *len += (size_t)r;
     }
-    close(outp[0]);
-    if (timed_out || too_big || !buf)
+}
+
+bool dockercfg_run_helper(const char *helper, const char *server_url, unsigned timeout_ms,
+                          dockercfg_cred_t *out, char *err, size_t errsz)
+{
+    memset(out, 0, sizeof *out);
+    if (!dockercfg_helper_name_valid(helper)) {
+        errmsg_set(err, errsz, "invalid credential helper name '%s'", helper);
+        return false;
+    }
+    char prog[96];
+    snprintf(prog, sizeof prog, "docker-credential-%s", helper);
+    pid_t pid = -1;
+    int to_child, from_child;
+    if (!spawn_helper(prog, &pid, &to_child, &from_child, err, errsz))
+        return false;
+    send_url(to_child, server_url);
+    char *buf = malloc(HELPER_OUT_MAX + 1);
+    size_t len = 0;
+    output_t o = buf ? read_output(from_child, clock_mono_ms() + timeout_ms, buf, &len) : OUT_DONE;
+    close(from_child);
+    if (o != OUT_DONE || !buf)
         kill(pid, SIGKILL);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     bool ok = false;
     if (!buf) {
-        seterr(err, errsz, "credential helper: out of memory%s", NULL);
-    } else if (timed_out) {
-        seterr(err, errsz, "%s timed out", prog);
-    } else if (too_big) {
-        seterr(err, errsz, "%s printed more than 64 KiB", prog);
+        errmsg_set(err, errsz, "credential helper: out of memory");
+    } else if (o == OUT_TIMED_OUT) {
+        errmsg_set(err, errsz, "%s timed out", prog);
+    } else if (o == OUT_TOO_BIG) {
+        errmsg_set(err, errsz, "%s printed more than 64 KiB", prog);
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         buf[len] = '\0';
         size_t l = strcspn(buf, "\r\n");
         buf[l < 120 ? l : 120] = '\0';
-        char msg[200];
-        snprintf(msg, sizeof msg, "%s failed: %s", prog, buf);
-        seterr(err, errsz, "%s", msg);
+        errmsg_set(err, errsz, "%s failed: %s", prog, buf);
     } else {
         ok = dockercfg_parse_helper_output(buf, len, out, err, errsz);
     }

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ttlcache.h"
+#include "clock.h"
+#include "errmsg.h"
 
 struct livecheck {
     regcheck_t *rc; /* NULL when registryCheck is off */
@@ -18,7 +19,7 @@ livecheck_t *livecheck_new_from(const livecheck_t *old, const policy_config_t *c
 {
     livecheck_t *lc = calloc(1, sizeof *lc);
     if (!lc) {
-        snprintf(err, errsz, "out of memory");
+        errmsg_set(err, errsz, "out of memory");
         return NULL;
     }
     lc->reg_timeout_ms = cfg->registry_check.timeout_ms ? cfg->registry_check.timeout_ms : 1500;
@@ -92,7 +93,7 @@ bool livecheck_answer(livecheck_t *lc, const decision_t *d, wh_checks_t *out,
                 livecheck_scratch_free(s);
                 return false; /* out of memory: decide without answers (builds) */
             }
-            uint64_t deadline = ttlcache_monotonic_ms(NULL) + lc->reg_timeout_ms;
+            uint64_t deadline = clock_mono_ms() + lc->reg_timeout_ms;
             for (size_t i = 0; i < d->n_targets; i++) {
                 const target_t *t = &d->targets[i];
                 if (!t->build || !t->target)

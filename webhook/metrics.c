@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "histogram.h"
+
 #ifndef WH_VERSION
 #define WH_VERSION "0.0.0"
 #endif
@@ -161,20 +163,9 @@ bool metrics_render(buf_t *out)
         buf_printf(out, METRICS_PREFIX "requests_total{outcome=\"%s\"} %llu\n", outcome_names[i],
                    (unsigned long long)req[i]);
 
-    header(out, "request_duration_seconds", "histogram",
-           "Time from a complete admission request to its answer.");
-    uint64_t cum = 0;
-    for (size_t i = 0; i < MX_N_BUCKETS; i++) {
-        cum += buckets[i];
-        buf_printf(out, METRICS_PREFIX "request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-                   metrics_buckets[i], (unsigned long long)cum);
-    }
-    cum += buckets[MX_N_BUCKETS];
-    buf_printf(out, METRICS_PREFIX "request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
-               (unsigned long long)cum);
-    buf_printf(out, METRICS_PREFIX "request_duration_seconds_sum %.9f\n", (double)sum / 1e9);
-    buf_printf(out, METRICS_PREFIX "request_duration_seconds_count %llu\n",
-               (unsigned long long)cum);
+    histogram_render(out, METRICS_PREFIX "request_duration_seconds",
+                     "Time from a complete admission request to its answer.", metrics_buckets,
+                     MX_N_BUCKETS, buckets, sum, 9);
 
     header(out, "patch_operations_total", "counter", "JSON Patch operations sent in responses.");
     buf_printf(out, METRICS_PREFIX "patch_operations_total %llu\n", (unsigned long long)ops);

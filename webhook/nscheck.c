@@ -1,11 +1,10 @@
 /* nscheck: production namespace check against the Kubernetes API, with a
- * background refresh thread and kubeconfig support (see nscheck.h). */
+ * background refresh thread (see nscheck.h). */
 #include "nscheck.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,26 +13,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-#include <curl/curl.h>
-#include <openssl/evp.h>
-
+#include "clock.h"
+#include "errmsg.h"
+#include "file.h"
+#include "histogram.h"
+#include "httpc.h"
 #include "k8sname.h"
-#include "lcstats.h"
+#include "kubeconfig.h"
 #include "log.h"
-#include "ttlcache.h"
-#include "yamldoc.h"
-
-#ifndef WH_VERSION
-#define WH_VERSION "0.0.0"
-#endif
+#include "nsanswer.h"
 
 #define NS_BODY_MAX    (1024 * 1024)
 #define TOKEN_FILE_MAX (64 * 1024)
 #define KUBECONFIG_MAX (4 * 1024 * 1024)
 #define RETRY_MS       5000u
-
-bool regcheck_global_init(void); /* regcheck.c: libcurl's global init, once */
 
 struct nscheck {
     char *ns;
@@ -43,11 +36,7 @@ struct nscheck {
     /* how to authenticate */
     char *token_file;
     char *token; /* static token (kubeconfig) */
-    char *ca_file;
-    struct curl_blob ca_blob, cert_blob, key_blob; /* data owned through kc */
-    char *cert_file, *key_file;
-    bool insecure_skip_verify;
-    kubeconfig_t kc;
+    httpc_t *http;
 
     pthread_t thread;
     bool thread_started;
@@ -62,389 +51,87 @@ struct nscheck {
     long status;
     char detail[192];
 
-    CURL *h; /* only the refresh thread uses it: connections are reused */
     atomic_ulong results[4];
-    atomic_ulong requests;
-    lcstats_hist_t hist;
+    histogram_t hist;
 };
-
-static void setmsg(char *dst, size_t sz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void setmsg(char *dst, size_t sz, const char *fmt, ...)
-{
-    if (!dst || !sz)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(dst, sz, fmt, ap);
-    va_end(ap);
-}
-
-/* ---- kubeconfig ------------------------------------------------------------- */
-
-void kubeconfig_free(kubeconfig_t *k)
-{
-    if (!k)
-        return;
-    free(k->server);
-    free(k->ca_file);
-    free(k->ca_data);
-    if (k->token)
-        memset(k->token, 0, strlen(k->token));
-    free(k->token);
-    free(k->token_file);
-    free(k->cert_file);
-    free(k->cert_data);
-    free(k->key_file);
-    if (k->key_data)
-        memset(k->key_data, 0, k->key_len);
-    free(k->key_data);
-    memset(k, 0, sizeof *k);
-}
-
-static const char *scalar(const ynode_t *map, const char *key)
-{
-    const ynode_t *v = ydoc_get(map, key);
-    return v && v->kind == YNODE_SCALAR && v->str[0] ? v->str : NULL;
-}
-
-/* The `<what>` entry of `list` (a sequence of {name, <what>: {...}}) named `name`. */
-static const ynode_t *named(const ynode_t *root, const char *list, const char *what,
-                            const char *name)
-{
-    const ynode_t *seq = ydoc_get(root, list);
-    if (!seq || seq->kind != YNODE_SEQ)
-        return NULL;
-    const ynode_t *found = NULL;
-    for (size_t i = 0; i < seq->n; i++) {
-        const ynode_t *it = seq->items[i];
-        const char *nm = it && it->kind == YNODE_MAP ? scalar(it, "name") : NULL;
-        if (nm && strcmp(nm, name) == 0) {
-            const ynode_t *v = ydoc_get(it, what);
-            found = v && v->kind == YNODE_MAP ? v : NULL;
-        }
-    }
-    return found;
-}
-
-static bool b64_decode(const char *s, unsigned char **out, size_t *outlen)
-{
-    size_t n = strlen(s);
-    char *clean = malloc(n + 1);
-    if (!clean)
-        return false;
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!isspace((unsigned char)s[i]))
-            clean[m++] = s[i];
-    clean[m] = '\0';
-    if (m == 0 || m % 4 != 0 || m > INT32_MAX / 2) {
-        free(clean);
-        return false;
-    }
-    unsigned char *raw = malloc(m / 4 * 3 + 1);
-    if (!raw) {
-        free(clean);
-        return false;
-    }
-    int len = EVP_DecodeBlock(raw, (unsigned char *)clean, (int)m);
-    if (len >= 0) {
-        if (clean[m - 1] == '=')
-            len--;
-        if (clean[m - 2] == '=')
-            len--;
-    }
-    free(clean);
-    if (len <= 0) {
-        free(raw);
-        return false;
-    }
-    raw[len] = '\0';
-    *out = raw;
-    *outlen = (size_t)len;
-    return true;
-}
-
-static char *abs_path(const char *dir, const char *p)
-{
-    if (p[0] == '/' || !dir || !dir[0])
-        return strdup(p);
-    size_t l = strlen(dir) + strlen(p) + 2;
-    char *r = malloc(l);
-    if (r)
-        snprintf(r, l, "%s/%s", dir, p);
-    return r;
-}
-
-bool kubeconfig_parse(const char *buf, size_t len, const char *dir, kubeconfig_t *out, char *err,
-                      size_t errsz)
-{
-    memset(out, 0, sizeof *out);
-    ydoc_error_t ye;
-    ydoc_limits_t lim = {32, 100000};
-    ynode_t *root = ydoc_parse(buf, len, &lim, &ye);
-    if (!root) {
-        setmsg(err, errsz, "kubeconfig %zu:%zu: %s", ye.line, ye.col, ye.msg);
-        return false;
-    }
-    bool ok = false;
-    const char *ctx_name = root->kind == YNODE_MAP ? scalar(root, "current-context") : NULL;
-    const ynode_t *ctx = ctx_name ? named(root, "contexts", "context", ctx_name) : NULL;
-    const char *cl_name = ctx ? scalar(ctx, "cluster") : NULL;
-    const char *us_name = ctx ? scalar(ctx, "user") : NULL;
-    const ynode_t *cl = cl_name ? named(root, "clusters", "cluster", cl_name) : NULL;
-    const ynode_t *us = us_name ? named(root, "users", "user", us_name) : NULL;
-    const char *v;
-    if (!ctx_name) {
-        setmsg(err, errsz, "kubeconfig has no current-context");
-        goto out;
-    }
-    if (!ctx) {
-        setmsg(err, errsz, "kubeconfig: context '%s' not found", ctx_name);
-        goto out;
-    }
-    if (!cl || !(v = scalar(cl, "server"))) {
-        setmsg(err, errsz, "kubeconfig: cluster '%s' not found or has no server",
-               cl_name ? cl_name : "");
-        goto out;
-    }
-    if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) {
-        setmsg(err, errsz, "kubeconfig: server '%.100s' is not an http(s) URL", v);
-        goto out;
-    }
-    if (!(out->server = strdup(v)))
-        goto oom;
-    if ((v = scalar(cl, "certificate-authority-data"))) {
-        if (!b64_decode(v, &out->ca_data, &out->ca_len)) {
-            setmsg(err, errsz, "kubeconfig: certificate-authority-data is not base64");
-            goto out;
-        }
-    } else if ((v = scalar(cl, "certificate-authority")) && !(out->ca_file = abs_path(dir, v))) {
-        goto oom;
-    }
-    const ynode_t *isv = ydoc_get(cl, "insecure-skip-tls-verify");
-    bool bv = false;
-    if (isv && ydoc_scalar_kind(isv, &bv, NULL, NULL) == YSCALAR_BOOL)
-        out->insecure_skip_verify = bv;
-    if (us_name && !us) {
-        setmsg(err, errsz, "kubeconfig: user '%s' not found", us_name);
-        goto out;
-    }
-    if (us) {
-        if ((v = scalar(us, "token")) && !(out->token = strdup(v)))
-            goto oom;
-        if ((v = scalar(us, "tokenFile")) && !(out->token_file = abs_path(dir, v)))
-            goto oom;
-        if ((v = scalar(us, "client-certificate-data"))) {
-            if (!b64_decode(v, &out->cert_data, &out->cert_len)) {
-                setmsg(err, errsz, "kubeconfig: client-certificate-data is not base64");
-                goto out;
-            }
-        } else if ((v = scalar(us, "client-certificate")) && !(out->cert_file = abs_path(dir, v))) {
-            goto oom;
-        }
-        if ((v = scalar(us, "client-key-data"))) {
-            if (!b64_decode(v, &out->key_data, &out->key_len)) {
-                setmsg(err, errsz, "kubeconfig: client-key-data is not base64");
-                goto out;
-            }
-        } else if ((v = scalar(us, "client-key")) && !(out->key_file = abs_path(dir, v))) {
-            goto oom;
-        }
-        if (ydoc_get(us, "exec") || ydoc_get(us, "auth-provider")) {
-            if (!out->token && !out->token_file && !out->cert_data && !out->cert_file) {
-                setmsg(err, errsz,
-                       "kubeconfig: user '%s' authenticates with exec/auth-provider, which is "
-                       "not supported; use a token or a client certificate",
-                       us_name);
-                goto out;
-            }
-        }
-    }
-    ok = true;
-    goto out;
-oom:
-    setmsg(err, errsz, "kubeconfig: out of memory");
-out:
-    ydoc_free(root);
-    if (!ok)
-        kubeconfig_free(out);
-    return ok;
-}
-
-static char *read_small_file(const char *path, size_t max, size_t *len, char *err, size_t errsz)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        setmsg(err, errsz, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *b = malloc(max + 1);
-    size_t n = b ? fread(b, 1, max + 1, f) : 0;
-    bool bad = !b || ferror(f) || n > max;
-    fclose(f);
-    if (bad) {
-        setmsg(err, errsz, "cannot read %s (or larger than %zu bytes)", path, max);
-        free(b);
-        return NULL;
-    }
-    b[n] = '\0';
-    *len = n;
-    return b;
-}
 
 /* ---- fetching ------------------------------------------------------------------ */
 
-typedef struct {
-    buf_t body;
-    bool over;
-} body_t;
-
-static size_t on_body(char *p, size_t size, size_t nmemb, void *u)
+/* The bearer token for this refresh: the kubeconfig's, or the token file's,
+ * re-read every time since it rotates. NULL when there is none, or with a
+ * reason in `note` when the file cannot be used. */
+static char *read_token(const nscheck_t *n, char *note, size_t notesz)
 {
-    body_t *b = u;
-    size_t n = size * nmemb;
-    if (b->body.len + n > NS_BODY_MAX) {
-        b->over = true;
-        return 0;
+    if (n->token)
+        return strdup(n->token);
+    if (!n->token_file)
+        return NULL;
+    size_t tl = 0;
+    char why[128];
+    char *token = file_read(n->token_file, TOKEN_FILE_MAX, &tl, why, sizeof why);
+    if (!token) {
+        errmsg_set(note, notesz, "token file %s: %s", n->token_file, why);
+        return NULL;
     }
-    return buf_append(&b->body, p, n) ? n : 0;
+    while (tl && isspace((unsigned char)token[tl - 1]))
+        token[--tl] = '\0';
+    for (size_t i = 0; i < tl; i++)
+        if ((unsigned char)token[i] <= ' ' || (unsigned char)token[i] >= 0x7f) {
+            errmsg_set(note, notesz, "token file %s has characters a header cannot carry",
+                       n->token_file);
+            memset(token, 0, tl);
+            free(token);
+            return NULL;
+        }
+    return token;
 }
 
-#define SETOPT(h, o, v)                                                                            \
-    do {                                                                                           \
-        if (cc == CURLE_OK)                                                                        \
-            cc = curl_easy_setopt((h), (o), (v));                                                  \
-    } while (0)
+static void wipe_free(char *s)
+{
+    if (s) {
+        memset(s, 0, strlen(s));
+        free(s);
+    }
+}
 
 /* One refresh: the answer, the HTTP status and a detail line. */
 static check_answer_t fetch(nscheck_t *n, long *status, char *detail, size_t dsz)
 {
     *status = 0;
-    char *token = NULL;
-    char terr[160] = "";
-    if (n->token) {
-        token = strdup(n->token);
-    } else if (n->token_file) {
-        size_t tl = 0;
-        token = read_small_file(n->token_file, TOKEN_FILE_MAX, &tl, terr, sizeof terr);
-        if (token) {
-            while (tl && isspace((unsigned char)token[tl - 1]))
-                token[--tl] = '\0';
-            for (size_t i = 0; i < tl; i++)
-                if ((unsigned char)token[i] <= ' ' || (unsigned char)token[i] >= 0x7f) {
-                    setmsg(terr, sizeof terr, "token file %s has characters a header cannot carry",
-                           n->token_file);
-                    free(token);
-                    token = NULL;
-                    break;
-                }
-        }
-    }
-    if (!n->h)
-        n->h = curl_easy_init();
-    if (!n->h) {
-        free(token);
-        setmsg(detail, dsz, "cannot create a curl handle");
-        return CHECK_FAILED;
-    }
-    CURL *h = n->h;
-    curl_easy_reset(h);
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
+    char note[160] = "";
+    char *token = read_token(n, note, sizeof note);
     char *authz = NULL;
-    if (token && hdrs) {
-        size_t l = strlen(token) + 32;
-        authz = malloc(l);
-        if (authz) {
-            snprintf(authz, l, "Authorization: Bearer %s", token);
-            struct curl_slist *t = curl_slist_append(hdrs, authz);
-            if (t)
-                hdrs = t;
-        }
-    }
-    body_t b = {BUF_INIT, false};
-    char ebuf[CURL_ERROR_SIZE] = "";
-    CURLcode cc = hdrs ? CURLE_OK : CURLE_OUT_OF_MEMORY;
-    SETOPT(h, CURLOPT_URL, n->url);
-    SETOPT(h, CURLOPT_NOSIGNAL, 1L);
-    SETOPT(h, CURLOPT_TIMEOUT_MS, (long)n->timeout_ms);
-    SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, (long)n->timeout_ms);
-    SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
-    SETOPT(h, CURLOPT_HTTPHEADER, hdrs);
-    SETOPT(h, CURLOPT_USERAGENT, "imagebuilder-webhook/" WH_VERSION);
-    SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
-    SETOPT(h, CURLOPT_WRITEDATA, &b);
-    SETOPT(h, CURLOPT_ERRORBUFFER, ebuf);
-    SETOPT(h, CURLOPT_SSL_VERIFYPEER, n->insecure_skip_verify ? 0L : 1L);
-    SETOPT(h, CURLOPT_SSL_VERIFYHOST, n->insecure_skip_verify ? 0L : 2L);
-    if (n->ca_blob.data)
-        SETOPT(h, CURLOPT_CAINFO_BLOB, &n->ca_blob);
-    else if (n->ca_file)
-        SETOPT(h, CURLOPT_CAINFO, n->ca_file);
-    if (n->cert_blob.data)
-        SETOPT(h, CURLOPT_SSLCERT_BLOB, &n->cert_blob);
-    else if (n->cert_file)
-        SETOPT(h, CURLOPT_SSLCERT, n->cert_file);
-    if (n->key_blob.data)
-        SETOPT(h, CURLOPT_SSLKEY_BLOB, &n->key_blob);
-    else if (n->key_file)
-        SETOPT(h, CURLOPT_SSLKEY, n->key_file);
-    check_answer_t ans = CHECK_FAILED;
-    if (cc != CURLE_OK) {
-        setmsg(detail, dsz, "curl setup: %s", curl_easy_strerror(cc));
-    } else {
-        atomic_fetch_add(&n->requests, 1);
-        cc = curl_easy_perform(h);
-        if (cc != CURLE_OK) {
-            setmsg(detail, dsz, "%s: %s", b.over ? "answer too large" : "API unreachable",
-                   ebuf[0] ? ebuf : curl_easy_strerror(cc));
-        } else if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status) != CURLE_OK) {
-            setmsg(detail, dsz, "no HTTP status");
-        } else if (*status == 200) {
-            cJSON *root = cJSON_ParseWithLength(b.body.data ? b.body.data : "", b.body.len);
-            const cJSON *kind = cJSON_GetObjectItemCaseSensitive(root, "kind");
-            const cJSON *md = cJSON_GetObjectItemCaseSensitive(root, "metadata");
-            const cJSON *name = cJSON_GetObjectItemCaseSensitive(md, "name");
-            if (cJSON_IsString(kind) && strcmp(kind->valuestring, "Namespace") == 0 &&
-                cJSON_IsString(name) && strcmp(name->valuestring, n->ns) == 0) {
-                ans = CHECK_PRESENT;
-                const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "status");
-                const cJSON *ph = cJSON_GetObjectItemCaseSensitive(st, "phase");
-                setmsg(detail, dsz, "HTTP 200, namespace %s%s", n->ns,
-                       cJSON_IsString(ph) && strcmp(ph->valuestring, "Terminating") == 0
-                           ? " (terminating)"
-                           : "");
-            } else {
-                setmsg(detail, dsz, "HTTP 200 but the body is not the Namespace %s", n->ns);
-            }
-            cJSON_Delete(root);
-        } else if (*status == 404) {
-            ans = CHECK_ABSENT;
-            setmsg(detail, dsz, "HTTP 404: namespace %s does not exist", n->ns);
-        } else {
-            setmsg(detail, dsz, "API answered HTTP %ld%s%s", *status,
-                   *status == 401 || *status == 403 ? " (RBAC: the service account needs get on "
-                                                      "namespaces)"
-                                                    : "",
-                   terr[0] ? "; " : "");
-            if (terr[0]) {
-                size_t l = strlen(detail);
-                setmsg(detail + l, dsz - l, "%s", terr);
-            }
-        }
-    }
-    curl_easy_reset(h); /* no credentials linger in the handle */
-    curl_slist_free_all(hdrs);
-    if (authz) {
-        memset(authz, 0, strlen(authz));
-        free(authz);
-    }
     if (token) {
-        memset(token, 0, strlen(token));
-        free(token);
+        size_t l = strlen(token) + 32;
+        if ((authz = malloc(l)))
+            snprintf(authz, l, "Authorization: Bearer %s", token);
     }
-    buf_free(&b.body);
+    httpc_req_t q = {.url = n->url,
+                     .method = HTTPC_GET,
+                     .headers = {"Accept: application/json", authz},
+                     .allow_http = true,
+                     .body_max = NS_BODY_MAX,
+                     .deadline_ms = clock_mono_ms() + n->timeout_ms};
+    httpc_resp_t r = {0};
+    char err[256];
+    check_answer_t ans = CHECK_FAILED;
+    switch (httpc_perform(n->http, &q, &r, err, sizeof err)) {
+    case HTTPC_OK:
+        *status = r.status;
+        ans = nsanswer_read(r.status, r.body.data, r.body.len, n->ns, note, detail, dsz);
+        break;
+    case HTTPC_ETRANSFER:
+        errmsg_set(detail, dsz, "%s: %s", r.body_over ? "answer too large" : "API unreachable",
+                   err);
+        break;
+    case HTTPC_ELOCAL:
+    case HTTPC_ENOSTATUS:
+        errmsg_set(detail, dsz, "%s", err);
+        break;
+    }
+    wipe_free(authz);
+    wipe_free(token);
+    httpc_resp_free(&r);
     return ans;
 }
 
@@ -452,10 +139,10 @@ static void refresh_once(nscheck_t *n)
 {
     long status = 0;
     char detail[192];
-    uint64_t t0 = ttlcache_monotonic_ms(NULL);
+    uint64_t t0 = clock_mono_ms();
     check_answer_t a = fetch(n, &status, detail, sizeof detail);
-    uint64_t t1 = ttlcache_monotonic_ms(NULL);
-    lcstats_observe(&n->hist, (double)(t1 - t0) / 1000.0);
+    uint64_t t1 = clock_mono_ms();
+    histogram_observe(&n->hist, (double)(t1 - t0) / 1000.0);
     atomic_fetch_add(&n->results[a], 1);
     pthread_mutex_lock(&n->mu);
     bool changed = !n->have || n->answer != a;
@@ -492,17 +179,6 @@ static void refresh_once(nscheck_t *n)
     }
 }
 
-static void deadline_after(struct timespec *ts, uint64_t ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += (time_t)(ms / 1000);
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 static void *refresh_loop(void *arg)
 {
     nscheck_t *n = arg;
@@ -517,8 +193,7 @@ static void *refresh_loop(void *arg)
         uint64_t wait = n->ttl_ms;
         if (n->answer == CHECK_FAILED && wait > RETRY_MS)
             wait = RETRY_MS;
-        struct timespec dl;
-        deadline_after(&dl, wait);
+        struct timespec dl = clock_mono_timespec(clock_mono_ms() + wait);
         while (!n->stop && pthread_cond_timedwait(&n->cv, &n->mu, &dl) != ETIMEDOUT) {
         }
         pthread_mutex_unlock(&n->mu);
@@ -539,90 +214,80 @@ static char *dup_or_null(const char *s)
     return s && s[0] ? strdup(s) : NULL;
 }
 
-nscheck_t *nscheck_new(const nscheck_config_t *cfg, const char *ns, const nscheck_t *seed,
-                       char *err, size_t errsz)
+/* Reads and parses the kubeconfig at `path`; relative paths in it are
+ * anchored at its directory. */
+static bool load_kubeconfig(const char *path, kubeconfig_t *kc, char *err, size_t errsz)
 {
-    if (!regcheck_global_init()) {
-        setmsg(err, errsz, "libcurl initialisation failed");
-        return NULL;
+    size_t len = 0;
+    char why[128];
+    char *text = file_read(path, KUBECONFIG_MAX, &len, why, sizeof why);
+    if (!text) {
+        errmsg_set(err, errsz, "kubeconfig %s: %s", path, why);
+        return false;
     }
-    if (!ns || !k8s_dns_label(ns, strlen(ns))) {
-        setmsg(err, errsz,
-               "productionDomainCheck: '%s' (namespaceTemplate with project and domain) is not a "
-               "valid namespace name",
-               ns ? ns : "");
-        return NULL;
+    char *dir = strdup(path);
+    char *slash = dir ? strrchr(dir, '/') : NULL;
+    if (slash)
+        *slash = '\0';
+    bool ok = kubeconfig_parse(text, len, slash ? dir : ".", kc, err, errsz);
+    free(dir);
+    memset(text, 0, len); /* it may hold a token or a key */
+    free(text);
+    return ok;
+}
+
+/* How to reach and authenticate to the API: the kubeconfig's current
+ * context, else the service account's token and CA files (the CA only when
+ * it exists, else the system trust store still verifies the server).
+ * *kc_server: the kubeconfig's server (owned), if any. */
+static bool setup_client(nscheck_t *n, const nscheck_config_t *cfg, char **kc_server, char *err,
+                         size_t errsz)
+{
+    httpc_tls_t tls = {0};
+    kubeconfig_t kc = {0};
+    bool ok = true;
+    if (cfg->kubeconfig && cfg->kubeconfig[0]) {
+        if (!load_kubeconfig(cfg->kubeconfig, &kc, err, errsz))
+            return false;
+        tls = (httpc_tls_t){.ca_file = kc.ca_file,
+                            .ca_pem = kc.ca_data,
+                            .ca_pem_len = kc.ca_len,
+                            .cert_file = kc.cert_file,
+                            .cert_pem = kc.cert_data,
+                            .cert_pem_len = kc.cert_len,
+                            .key_file = kc.key_file,
+                            .key_pem = kc.key_data,
+                            .key_pem_len = kc.key_len,
+                            .insecure_skip_verify = kc.insecure_skip_verify};
+        ok = (!kc.token || (n->token = strdup(kc.token))) &&
+             (!kc.token_file || (n->token_file = strdup(kc.token_file))) &&
+             (*kc_server = strdup(kc.server));
+    } else {
+        n->token_file = dup_or_null(cfg->token_file);
+        if (file_exists(cfg->ca_file))
+            tls.ca_file = cfg->ca_file;
     }
-    nscheck_t *n = calloc(1, sizeof *n);
-    if (!n) {
-        setmsg(err, errsz, "out of memory");
-        return NULL;
-    }
-    pthread_condattr_t ca;
-    bool cv_ok = pthread_condattr_init(&ca) == 0;
-    if (cv_ok) {
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-        cv_ok = pthread_cond_init(&n->cv, &ca) == 0;
-        pthread_condattr_destroy(&ca);
-    }
-    if (!cv_ok || pthread_mutex_init(&n->mu, NULL) != 0) {
-        if (cv_ok)
-            pthread_cond_destroy(&n->cv);
-        free(n);
-        setmsg(err, errsz, "cannot create a mutex");
-        return NULL;
-    }
-#define PDC (*cfg)
-    n->timeout_ms = PDC.timeout_ms ? PDC.timeout_ms : 1000;
-    n->ttl_ms = (uint64_t)(PDC.ttl_seconds ? PDC.ttl_seconds : 60) * 1000u;
-    n->started_at = ttlcache_monotonic_ms(NULL);
-    const char *server = PDC.api_server && PDC.api_server[0] ? PDC.api_server : NULL;
+    if (!ok)
+        errmsg_set(err, errsz, "out of memory");
+    else
+        ok = (n->http = httpc_new(&tls, err, errsz)) != NULL;
+    kubeconfig_free(&kc);
+    return ok;
+}
+
+/* The namespace's URL on `server`, or on the in-cluster address when no
+ * server is known. */
+static bool set_url(nscheck_t *n, const char *server, char *err, size_t errsz)
+{
     char envserver[300];
-    bool ok = (n->ns = strdup(ns)) != NULL;
-    if (ok && PDC.kubeconfig && PDC.kubeconfig[0]) {
-        size_t len = 0;
-        char *text = read_small_file(PDC.kubeconfig, KUBECONFIG_MAX, &len, err, errsz);
-        if (!text)
-            goto fail;
-        char *dir = strdup(PDC.kubeconfig);
-        char *slash = dir ? strrchr(dir, '/') : NULL;
-        if (slash)
-            *slash = '\0';
-        bool kok = kubeconfig_parse(text, len, slash ? dir : ".", &n->kc, err, errsz);
-        free(dir);
-        free(text);
-        if (!kok)
-            goto fail;
-        if (!server)
-            server = n->kc.server;
-        n->insecure_skip_verify = n->kc.insecure_skip_verify;
-        n->ca_blob = (struct curl_blob){n->kc.ca_data, n->kc.ca_len, CURL_BLOB_NOCOPY};
-        n->cert_blob = (struct curl_blob){n->kc.cert_data, n->kc.cert_len, CURL_BLOB_NOCOPY};
-        n->key_blob = (struct curl_blob){n->kc.key_data, n->kc.key_len, CURL_BLOB_NOCOPY};
-        ok = (!n->kc.ca_file || (n->ca_file = strdup(n->kc.ca_file))) &&
-             (!n->kc.cert_file || (n->cert_file = strdup(n->kc.cert_file))) &&
-             (!n->kc.key_file || (n->key_file = strdup(n->kc.key_file))) &&
-             (!n->kc.token || (n->token = strdup(n->kc.token))) &&
-             (!n->kc.token_file || (n->token_file = strdup(n->kc.token_file)));
-    } else if (ok) {
-        /* service account: token and CA files (the CA only when it exists,
-         * else the system trust store still verifies the server) */
-        n->token_file = dup_or_null(PDC.token_file);
-        if (file_exists(PDC.ca_file))
-            n->ca_file = strdup(PDC.ca_file);
-    }
-    if (!ok) {
-        setmsg(err, errsz, "out of memory");
-        goto fail;
-    }
     if (!server) {
         const char *host = getenv("KUBERNETES_SERVICE_HOST");
         const char *port = getenv("KUBERNETES_SERVICE_PORT");
         if (!host || !host[0]) {
-            setmsg(err, errsz,
-                   "productionDomainCheck: no API server: set apiServer or kubeconfig, or run "
-                   "in a cluster (KUBERNETES_SERVICE_HOST)");
-            goto fail;
+            errmsg_set(err, errsz,
+                       "productionDomainCheck: no API server: set apiServer or kubeconfig, or run "
+                       "in a cluster (KUBERNETES_SERVICE_HOST)");
+            return false;
         }
         bool v6 = strchr(host, ':') != NULL;
         snprintf(envserver, sizeof envserver, "https://%s%s%s:%s", v6 ? "[" : "", host,
@@ -632,30 +297,92 @@ nscheck_t *nscheck_new(const nscheck_config_t *cfg, const char *ns, const nschec
     size_t sl = strlen(server);
     while (sl && server[sl - 1] == '/')
         sl--;
-    size_t ul = sl + strlen(ns) + 32;
+    size_t ul = sl + strlen(n->ns) + 32;
     if (!(n->url = malloc(ul))) {
-        setmsg(err, errsz, "out of memory");
+        errmsg_set(err, errsz, "out of memory");
+        return false;
+    }
+    snprintf(n->url, ul, "%.*s/api/v1/namespaces/%s", (int)sl, server, n->ns);
+    return true;
+}
+
+static bool init_sync(nscheck_t *n)
+{
+    pthread_condattr_t ca;
+    bool cv_ok = pthread_condattr_init(&ca) == 0;
+    if (cv_ok) {
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        cv_ok = pthread_cond_init(&n->cv, &ca) == 0;
+        pthread_condattr_destroy(&ca);
+    }
+    if (cv_ok && pthread_mutex_init(&n->mu, NULL) == 0)
+        return true;
+    if (cv_ok)
+        pthread_cond_destroy(&n->cv);
+    return false;
+}
+
+/* Takes over an older checker's answer (same namespace, same API). */
+static void take_seed(nscheck_t *n, const nscheck_t *seed)
+{
+    if (!seed || strcmp(seed->url, n->url) != 0)
+        return;
+    nscheck_t *s = (nscheck_t *)seed;
+    pthread_mutex_lock(&s->mu);
+    n->have = s->have;
+    n->answer = s->answer;
+    n->answered_at = s->answered_at;
+    n->status = s->status;
+    snprintf(n->detail, sizeof n->detail, "%s", s->detail);
+    pthread_mutex_unlock(&s->mu);
+}
+
+nscheck_t *nscheck_new(const nscheck_config_t *cfg, const char *ns, const nscheck_t *seed,
+                       char *err, size_t errsz)
+{
+    if (!ns || !k8s_dns_label(ns, strlen(ns))) {
+        errmsg_set(
+            err, errsz,
+            "productionDomainCheck: '%s' (namespaceTemplate with project and domain) is not a "
+            "valid namespace name",
+            ns ? ns : "");
+        return NULL;
+    }
+    nscheck_t *n = calloc(1, sizeof *n);
+    if (!n) {
+        errmsg_set(err, errsz, "out of memory");
+        return NULL;
+    }
+    if (!init_sync(n)) {
+        free(n);
+        errmsg_set(err, errsz, "cannot create a mutex");
+        return NULL;
+    }
+    n->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 1000;
+    n->ttl_ms = (uint64_t)(cfg->ttl_seconds ? cfg->ttl_seconds : 60) * 1000u;
+    n->started_at = clock_mono_ms();
+    char *kc_server = NULL;
+    if (!(n->ns = strdup(ns))) {
+        errmsg_set(err, errsz, "out of memory");
         goto fail;
     }
-    snprintf(n->url, ul, "%.*s/api/v1/namespaces/%s", (int)sl, server, ns);
-#undef PDC
-    if (seed && strcmp(seed->url, n->url) == 0) {
-        nscheck_t *s = (nscheck_t *)seed;
-        pthread_mutex_lock(&s->mu);
-        n->have = s->have;
-        n->answer = s->answer;
-        n->answered_at = s->answered_at;
-        n->status = s->status;
-        snprintf(n->detail, sizeof n->detail, "%s", s->detail);
-        pthread_mutex_unlock(&s->mu);
-    }
+    if (!setup_client(n, cfg, &kc_server, err, errsz))
+        goto fail;
+    bool url_ok =
+        set_url(n, cfg->api_server && cfg->api_server[0] ? cfg->api_server : kc_server, err, errsz);
+    free(kc_server);
+    kc_server = NULL;
+    if (!url_ok)
+        goto fail;
+    take_seed(n, seed);
     if (pthread_create(&n->thread, NULL, refresh_loop, n) != 0) {
-        setmsg(err, errsz, "cannot start the namespace refresh thread");
+        errmsg_set(err, errsz, "cannot start the namespace refresh thread");
         goto fail;
     }
     n->thread_started = true;
     return n;
 fail:
+    free(kc_server);
     nscheck_free(n);
     return NULL;
 }
@@ -671,18 +398,11 @@ void nscheck_free(nscheck_t *n)
         pthread_mutex_unlock(&n->mu);
         pthread_join(n->thread, NULL);
     }
-    if (n->h)
-        curl_easy_cleanup(n->h);
-    kubeconfig_free(&n->kc);
+    httpc_free(n->http);
     free(n->ns);
     free(n->url);
     free(n->token_file);
-    if (n->token)
-        memset(n->token, 0, strlen(n->token));
-    free(n->token);
-    free(n->ca_file);
-    free(n->cert_file);
-    free(n->key_file);
+    wipe_free(n->token);
     pthread_mutex_destroy(&n->mu);
     pthread_cond_destroy(&n->cv);
     free(n);
@@ -697,19 +417,18 @@ check_answer_t nscheck_get(nscheck_t *n, nscheck_info_t *info)
     pthread_mutex_lock(&n->mu);
     if (!n->have) {
         /* only until the first answer: bounded from the checker's start */
-        struct timespec dl;
-        uint64_t now = ttlcache_monotonic_ms(NULL);
+        uint64_t now = clock_mono_ms();
         uint64_t end = n->started_at + n->timeout_ms + 250;
         if (now < end) {
             info->waited = true;
-            deadline_after(&dl, end - now);
+            struct timespec dl = clock_mono_timespec(end);
             while (!n->have && pthread_cond_timedwait(&n->cv, &n->mu, &dl) != ETIMEDOUT) {
             }
         }
     }
     if (n->have) {
         info->answer = n->answer;
-        info->age_seconds = (double)(ttlcache_monotonic_ms(NULL) - n->answered_at) / 1000.0;
+        info->age_seconds = (double)(clock_mono_ms() - n->answered_at) / 1000.0;
         info->http_status = n->status;
         snprintf(info->detail, sizeof info->detail, "%s", n->detail);
     } else {
@@ -732,7 +451,7 @@ const char *nscheck_url(const nscheck_t *n)
 
 unsigned long nscheck_requests(const nscheck_t *n)
 {
-    return atomic_load(&n->requests);
+    return httpc_requests(n->http);
 }
 
 void nscheck_metrics(const nscheck_t *n, buf_t *out)
@@ -744,8 +463,8 @@ void nscheck_metrics(const nscheck_t *n, buf_t *out)
     buf_printf(out, "# TYPE %s counter\n", m);
     for (int a = CHECK_PRESENT; a <= CHECK_FAILED; a++)
         buf_printf(out, "%s{result=\"%s\"} %lu\n", m, names[a], atomic_load(&n->results[a]));
-    lcstats_print_hist(&n->hist, "imagebuilder_webhook_namespace_check_duration_seconds",
-                       "Time taken by production namespace lookups.", out);
+    histogram_print(&n->hist, "imagebuilder_webhook_namespace_check_duration_seconds",
+                    "Time taken by production namespace lookups.", out);
     nscheck_t *mn = (nscheck_t *)n;
     pthread_mutex_lock(&mn->mu);
     int state = !n->have ? 0 : n->answer;

@@ -1,7 +1,8 @@
 /* nscheck: does the production namespace exist? Asks the Kubernetes API
  * (`GET /api/v1/namespaces/<name>`) from a background thread every
  * ttlSeconds, with the in-cluster service account (token re-read on every
- * refresh, since it rotates) or a kubeconfig for development. The request
+ * refresh, since it rotates) or a kubeconfig (kubeconfig.c) for
+ * development, through httpc; nsanswer.c reads the answer. The request
  * path only reads the cached state; it waits (bounded by timeoutMs from the
  * start) only while the very first answer is not in yet.
  *
@@ -17,31 +18,6 @@
 #include "buf.h"
 #include "config.h"
 #include "decide.h"
-
-/* What a kubeconfig's current context says about reaching the API. Data
- * fields are decoded (PEM bytes); file paths are made absolute against
- * the kubeconfig's directory. */
-typedef struct {
-    char *server;
-    char *ca_file;
-    unsigned char *ca_data;
-    size_t ca_len;
-    bool insecure_skip_verify;
-    char *token;
-    char *token_file;
-    char *cert_file;
-    unsigned char *cert_data;
-    size_t cert_len;
-    char *key_file;
-    unsigned char *key_data;
-    size_t key_len;
-} kubeconfig_t;
-
-/* Pure: parses kubeconfig YAML text. `dir` (may be NULL) anchors relative
- * paths. False with a message in err (with line:col where there is one). */
-bool kubeconfig_parse(const char *buf, size_t len, const char *dir, kubeconfig_t *out, char *err,
-                      size_t errsz);
-void kubeconfig_free(kubeconfig_t *k);
 
 typedef struct {
     check_answer_t answer;

@@ -1,7 +1,7 @@
 /* regcheck: does an image exist in its registry? The OCI distribution
- * API's manifest HEAD over libcurl, with the bearer-token and Basic
- * challenges, Docker config / credential-helper credentials, a bounded
- * answer cache with single-flight lookups, and counters for metrics.
+ * API's manifest HEAD (through httpc), answering the registry's challenge
+ * when it asks for credentials (regauth), with a bounded answer cache and
+ * single-flight lookups (ttlcache), and counters for metrics.
  *
  * 200 is PRESENT, 404 is ABSENT, everything else (other statuses, a
  * timeout, a malformed challenge, no credentials for a challenge) is
@@ -57,7 +57,7 @@ regcheck_t *regcheck_new(const regcheck_config_t *cfg, ttlcache_t *cache, char *
 void regcheck_free(regcheck_t *rc);
 ttlcache_t *regcheck_cache(regcheck_t *rc);
 
-/* Answers for one image, by `deadline_ms` (ttlcache_monotonic_ms clock) at
+/* Answers for one image, by `deadline_ms` (clock_mono_ms, clock.h) at
  * the latest. Thread-safe. */
 check_answer_t regcheck_image(regcheck_t *rc, const char *image, uint64_t deadline_ms,
                               regcheck_result_t *res);

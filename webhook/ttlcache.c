@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 typedef struct flight {
     int value;
     bool done;
@@ -17,6 +19,7 @@ typedef struct entry {
     char *key;
     uint64_t hash;
     int value;
+    char *text; /* ttlcache_put_text() entries; wiped when dropped */
     uint64_t expires;
     flight_t *flight; /* non-NULL while the lookup is in flight (entry not in the LRU) */
     struct entry *hnext;
@@ -35,12 +38,10 @@ struct ttlcache {
     void *clock_ctx;
 };
 
-uint64_t ttlcache_monotonic_ms(void *ctx_unused)
+static uint64_t default_clock(void *ctx_unused)
 {
     (void)ctx_unused;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return clock_mono_ms();
 }
 
 static uint64_t hash_key(const char *s)
@@ -92,7 +93,7 @@ ttlcache_t *ttlcache_new(size_t capacity, ttlcache_clock_fn clock, void *clock_c
     c->nbuckets = nb;
     c->capacity = capacity;
     c->refs = 1;
-    c->clock = clock ? clock : ttlcache_monotonic_ms;
+    c->clock = clock ? clock : default_clock;
     c->clock_ctx = clock_ctx;
     return c;
 }
@@ -137,6 +138,21 @@ static entry_t **find_slot(ttlcache_t *c, const char *key, uint64_t h)
     return pp;
 }
 
+static void free_text(char *t)
+{
+    if (t) {
+        memset(t, 0, strlen(t));
+        free(t);
+    }
+}
+
+static void free_entry(entry_t *e)
+{
+    free_text(e->text);
+    free(e->key);
+    free(e);
+}
+
 /* Removes a stored (not in-flight) entry. */
 static void remove_entry(ttlcache_t *c, entry_t *e)
 {
@@ -145,8 +161,17 @@ static void remove_entry(ttlcache_t *c, entry_t *e)
         *pp = e->hnext;
     lru_unlink(c, e);
     c->count--;
-    free(e->key);
-    free(e);
+    free_entry(e);
+}
+
+/* Makes a new stored entry the most recent one, evicting the least recent
+ * ones beyond the capacity. */
+static void store_entry(ttlcache_t *c, entry_t *e)
+{
+    c->count++;
+    lru_push(c, e);
+    while (c->count > c->capacity && c->tail)
+        remove_entry(c, c->tail);
 }
 
 static void flight_release(flight_t *f)
@@ -176,14 +201,7 @@ ttlc_result_t ttlcache_acquire(ttlcache_t *c, const char *key, int *value, unsig
     if (e) { /* in flight: wait for the owner */
         flight_t *f = e->flight;
         f->refs++;
-        struct timespec dl;
-        clock_gettime(CLOCK_MONOTONIC, &dl);
-        dl.tv_sec += wait_ms / 1000;
-        dl.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-        if (dl.tv_nsec >= 1000000000L) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000L;
-        }
+        struct timespec dl = clock_mono_timespec(clock_mono_ms() + wait_ms);
         while (!f->done) {
             int rc = pthread_cond_timedwait(&c->cv, &c->mu, &dl);
             if (rc == ETIMEDOUT)
@@ -236,17 +254,84 @@ void ttlcache_complete(ttlcache_t *c, const char *key, int value, uint64_t ttl_m
     pthread_cond_broadcast(&c->cv);
     if (ttl_ms == 0) {
         *pp = e->hnext;
-        free(e->key);
-        free(e);
+        free_entry(e);
     } else {
         e->value = value;
         e->expires = c->clock(c->clock_ctx) + ttl_ms;
-        c->count++;
-        lru_push(c, e);
-        while (c->count > c->capacity && c->tail)
-            remove_entry(c, c->tail);
+        store_entry(c, e);
     }
     pthread_mutex_unlock(&c->mu);
+}
+
+void ttlcache_put_text(ttlcache_t *c, const char *key, const char *text, uint64_t ttl_ms)
+{
+    if (!text || ttl_ms == 0) {
+        ttlcache_remove(c, key);
+        return;
+    }
+    uint64_t h = hash_key(key);
+    char *copy = strdup(text), *kcopy = strdup(key);
+    entry_t *fresh = calloc(1, sizeof *fresh);
+    pthread_mutex_lock(&c->mu);
+    entry_t *e = *find_slot(c, key, h);
+    if (e && !e->flight) { /* the old text goes, even when the new one cannot be stored */
+        remove_entry(c, e);
+        e = NULL;
+    }
+    if (!e && copy && kcopy && fresh) { /* (e set: a single-flight lookup owns the key) */
+        fresh->key = kcopy;
+        fresh->hash = h;
+        fresh->text = copy;
+        fresh->expires = c->clock(c->clock_ctx) + ttl_ms;
+        fresh->hnext = c->buckets[h & (c->nbuckets - 1)];
+        c->buckets[h & (c->nbuckets - 1)] = fresh;
+        store_entry(c, fresh);
+        copy = kcopy = NULL;
+        fresh = NULL;
+    }
+    pthread_mutex_unlock(&c->mu);
+    free_text(copy);
+    free(kcopy);
+    free(fresh);
+}
+
+char *ttlcache_get_text(ttlcache_t *c, const char *key)
+{
+    uint64_t h = hash_key(key);
+    char *res = NULL;
+    pthread_mutex_lock(&c->mu);
+    entry_t *e = *find_slot(c, key, h);
+    if (e && !e->flight && e->text) {
+        if (c->clock(c->clock_ctx) < e->expires) {
+            res = strdup(e->text);
+            lru_unlink(c, e);
+            lru_push(c, e);
+        } else {
+            remove_entry(c, e);
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return res;
+}
+
+void ttlcache_remove(ttlcache_t *c, const char *key)
+{
+    uint64_t h = hash_key(key);
+    pthread_mutex_lock(&c->mu);
+    entry_t *e = *find_slot(c, key, h);
+    if (e && !e->flight)
+        remove_entry(c, e);
+    pthread_mutex_unlock(&c->mu);
+}
+
+size_t ttlcache_waiting(ttlcache_t *c, const char *key)
+{
+    uint64_t h = hash_key(key);
+    pthread_mutex_lock(&c->mu);
+    entry_t *e = *find_slot(c, key, h);
+    size_t n = e && e->flight ? e->flight->refs - 1 : 0;
+    pthread_mutex_unlock(&c->mu);
+    return n;
 }
 
 size_t ttlcache_count(ttlcache_t *c)
@@ -282,8 +367,7 @@ void ttlcache_unref(ttlcache_t *c)
             entry_t *nx = e->hnext;
             if (e->flight)
                 flight_release(e->flight);
-            free(e->key);
-            free(e);
+            free_entry(e);
             e = nx;
         }
     }

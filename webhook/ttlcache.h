@@ -1,10 +1,15 @@
-/* ttlcache: a bounded, thread-safe answer cache with per-entry expiry, LRU
- * eviction and single-flight lookups.
+/* ttlcache: the bounded, thread-safe cache of the live checks, with
+ * per-entry expiry and LRU eviction. It holds two kinds of values:
  *
- * The first thread to miss a key becomes its owner: it fetches the answer
- * and hands it back with ttlcache_complete(). Threads that miss the same key
- * meanwhile wait for that answer instead of asking the network again. The
- * clock is injected so expiry can be tested without sleeping. */
+ * - numbers looked up single-flight (the registry answers): the first
+ *   thread to miss a key becomes its owner: it fetches the answer and hands
+ *   it back with ttlcache_complete(). Threads that miss the same key
+ *   meanwhile wait for that answer instead of asking the network again;
+ * - texts stored and read directly (the registry authorization headers),
+ *   wiped from memory when they go since they may be credentials.
+ *
+ * A cache is used for one kind. The clock is injected so expiry can be
+ * tested without sleeping. */
 #ifndef WH_TTLCACHE_H
 #define WH_TTLCACHE_H
 
@@ -24,7 +29,7 @@ typedef enum {
     TTLC_BUSY,    /* another thread's lookup did not finish within wait_ms */
 } ttlc_result_t;
 
-/* `capacity` entries at most (at least 1). `clock` NULL: CLOCK_MONOTONIC.
+/* `capacity` entries at most (at least 1). `clock` NULL: clock_mono_ms() (clock.h).
  * Returns NULL when out of memory. The cache starts with one reference. */
 ttlcache_t *ttlcache_new(size_t capacity, ttlcache_clock_fn clock, void *clock_ctx);
 ttlcache_t *ttlcache_ref(ttlcache_t *c);
@@ -40,11 +45,22 @@ ttlc_result_t ttlcache_acquire(ttlcache_t *c, const char *key, int *value, unsig
  * (0: not stored, only shared with the threads already waiting). */
 void ttlcache_complete(ttlcache_t *c, const char *key, int value, uint64_t ttl_ms);
 
+/* Stores a copy of `text` under `key` for `ttl_ms`, replacing what was
+ * stored there (`text` NULL or `ttl_ms` 0: removes it). Out of memory:
+ * nothing is stored. */
+void ttlcache_put_text(ttlcache_t *c, const char *key, const char *text, uint64_t ttl_ms);
+/* A copy of the unexpired text stored under `key` (the caller frees and
+ * should wipe it), or NULL. */
+char *ttlcache_get_text(ttlcache_t *c, const char *key);
+/* Drops the stored entry under `key`, if any. */
+void ttlcache_remove(ttlcache_t *c, const char *key);
+
+/* Threads waiting for the in-flight lookup of `key` (for tests). */
+size_t ttlcache_waiting(ttlcache_t *c, const char *key);
+
 /* Stored, unexpired-or-not entries (not counting lookups in flight). */
 size_t ttlcache_count(ttlcache_t *c);
 /* Drops every stored entry. */
 void ttlcache_clear(ttlcache_t *c);
-
-uint64_t ttlcache_monotonic_ms(void *ctx_unused);
 
 #endif

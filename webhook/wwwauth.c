@@ -1,4 +1,4 @@
-/* wwwauth: WWW-Authenticate challenges, token URLs and token answers (see wwwauth.h). */
+/* wwwauth: WWW-Authenticate challenges and token answers (see wwwauth.h). */
 #include "wwwauth.h"
 
 #include <stdlib.h>
@@ -84,19 +84,15 @@ static bool read_value(const char *s, size_t n, size_t *i, char *dst, size_t dst
     return true;
 }
 
-bool wwwauth_parse(const char *s, size_t n, wwwauth_t *out, const char **why)
+/* The auth-scheme token at s[*i]. */
+static bool read_scheme(const char *s, size_t n, size_t *i, wwwauth_t *out, const char **why)
 {
-    static const char *dummy;
-    if (!why)
-        why = &dummy;
-    memset(out, 0, sizeof *out);
-    size_t i = 0;
-    while (i < n && (is_ows(s[i]) || s[i] == ','))
-        i++;
-    size_t st = i;
-    while (i < n && is_tchar((unsigned char)s[i]))
-        i++;
-    size_t slen = i - st;
+    while (*i < n && (is_ows(s[*i]) || s[*i] == ','))
+        (*i)++;
+    size_t st = *i;
+    while (*i < n && is_tchar((unsigned char)s[*i]))
+        (*i)++;
+    size_t slen = *i - st;
     if (slen == 0) {
         *why = "no authentication scheme";
         return false;
@@ -107,126 +103,115 @@ bool wwwauth_parse(const char *s, size_t n, wwwauth_t *out, const char **why)
         out->scheme = WWWAUTH_BEARER;
     else
         out->scheme = WWWAUTH_UNKNOWN;
-    if (i < n && !is_ows(s[i]) && s[i] != ',') {
+    if (*i < n && !is_ows(s[*i]) && s[*i] != ',') {
         *why = "malformed authentication scheme";
         return false;
-    }
-    bool seen[4] = {false, false, false, false};
-    for (;;) {
-        while (i < n && (is_ows(s[i]) || s[i] == ','))
-            i++;
-        if (i >= n)
-            break;
-        size_t ks = i;
-        while (i < n && is_tchar((unsigned char)s[i]))
-            i++;
-        size_t klen = i - ks;
-        if (klen == 0) {
-            *why = "malformed parameter name";
-            return false;
-        }
-        size_t save = i;
-        while (i < n && is_ows(s[i]))
-            i++;
-        if (i >= n || s[i] != '=') {
-            if (save < n && is_ows(s[save]))
-                break; /* the next challenge starts here */
-            *why = "parameter without a value";
-            return false;
-        }
-        i++;
-        while (i < n && is_ows(s[i]))
-            i++;
-        char scratch[WWWAUTH_REALM_MAX];
-        char *dst = scratch;
-        size_t dstsz = sizeof scratch;
-        int which = -1;
-        if (klen == 5 && strncasecmp(s + ks, "realm", 5) == 0) {
-            which = 0, dst = out->realm, dstsz = sizeof out->realm;
-        } else if (klen == 7 && strncasecmp(s + ks, "service", 7) == 0) {
-            which = 1, dst = out->service, dstsz = sizeof out->service;
-        } else if (klen == 5 && strncasecmp(s + ks, "scope", 5) == 0) {
-            which = 2, dst = out->scope, dstsz = sizeof out->scope;
-        } else if (klen == 5 && strncasecmp(s + ks, "error", 5) == 0) {
-            which = 3, dst = out->error, dstsz = sizeof out->error;
-        }
-        if (which >= 0 && seen[which]) {
-            *why = "repeated parameter";
-            return false;
-        }
-        if (!read_value(s, n, &i, dst, dstsz, why))
-            return false;
-        if (which >= 0)
-            seen[which] = true;
-        while (i < n && is_ows(s[i]))
-            i++;
-        if (i < n && s[i] != ',') {
-            *why = "missing comma between parameters";
-            return false;
-        }
-    }
-    if (out->scheme == WWWAUTH_BEARER) {
-        if (!seen[0]) {
-            *why = "bearer challenge without a realm";
-            return false;
-        }
-        if (strncasecmp(out->realm, "https://", 8) != 0 &&
-            strncasecmp(out->realm, "http://", 7) != 0) {
-            *why = "bearer realm is not an http(s) URL";
-            return false;
-        }
-        for (const char *p = out->realm; *p; p++)
-            if ((unsigned char)*p <= ' ') {
-                *why = "bearer realm contains whitespace";
-                return false;
-            }
     }
     return true;
 }
 
-static bool put_form(buf_t *b, const char *s, size_t n)
+/* Which known parameter k[0..klen) is (0 realm, 1 service, 2 scope,
+ * 3 error; -1 another one), and where its value goes. */
+static int param_slot(wwwauth_t *out, const char *k, size_t klen, char **dst, size_t *dstsz)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~') {
-            buf_putc(b, (char)c);
-        } else {
-            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            buf_append(b, e, 3);
-        }
+    if (klen == 5 && strncasecmp(k, "realm", 5) == 0) {
+        *dst = out->realm, *dstsz = sizeof out->realm;
+        return 0;
     }
-    return !b->oom;
+    if (klen == 7 && strncasecmp(k, "service", 7) == 0) {
+        *dst = out->service, *dstsz = sizeof out->service;
+        return 1;
+    }
+    if (klen == 5 && strncasecmp(k, "scope", 5) == 0) {
+        *dst = out->scope, *dstsz = sizeof out->scope;
+        return 2;
+    }
+    if (klen == 5 && strncasecmp(k, "error", 5) == 0) {
+        *dst = out->error, *dstsz = sizeof out->error;
+        return 3;
+    }
+    return -1;
 }
 
-bool wwwauth_token_url(const wwwauth_t *ch, const char *default_scope, buf_t *out)
+/* The auth-params of the first challenge, up to where a next challenge
+ * starts. seen[]: which known parameters were present. */
+static bool read_params(const char *s, size_t n, size_t *i, wwwauth_t *out, bool seen[4],
+                        const char **why)
 {
-    buf_puts(out, ch->realm);
-    char sep = strchr(ch->realm, '?') ? '&' : '?';
-    if (ch->service[0]) {
-        buf_putc(out, sep);
-        buf_puts(out, "service=");
-        put_form(out, ch->service, strlen(ch->service));
-        sep = '&';
-    }
-    const char *scope = ch->scope[0] ? ch->scope : default_scope;
-    if (scope) {
-        const char *p = scope;
-        while (*p) {
-            while (*p == ' ')
-                p++;
-            size_t len = strcspn(p, " ");
-            if (len == 0)
-                break;
-            buf_putc(out, sep);
-            buf_puts(out, "scope=");
-            put_form(out, p, len);
-            sep = '&';
-            p += len;
+    for (;;) {
+        while (*i < n && (is_ows(s[*i]) || s[*i] == ','))
+            (*i)++;
+        if (*i >= n)
+            return true;
+        size_t ks = *i;
+        while (*i < n && is_tchar((unsigned char)s[*i]))
+            (*i)++;
+        size_t klen = *i - ks, save = *i;
+        if (klen == 0) {
+            *why = "malformed parameter name";
+            return false;
+        }
+        while (*i < n && is_ows(s[*i]))
+            (*i)++;
+        if (*i >= n || s[*i] != '=') {
+            if (save < n && is_ows(s[save]))
+                return true; /* the next challenge starts here */
+            *why = "parameter without a value";
+            return false;
+        }
+        (*i)++;
+        while (*i < n && is_ows(s[*i]))
+            (*i)++;
+        char scratch[WWWAUTH_REALM_MAX];
+        char *dst = scratch;
+        size_t dstsz = sizeof scratch;
+        int which = param_slot(out, s + ks, klen, &dst, &dstsz);
+        if (which >= 0 && seen[which]) {
+            *why = "repeated parameter";
+            return false;
+        }
+        if (!read_value(s, n, i, dst, dstsz, why))
+            return false;
+        if (which >= 0)
+            seen[which] = true;
+        while (*i < n && is_ows(s[*i]))
+            (*i)++;
+        if (*i < n && s[*i] != ',') {
+            *why = "missing comma between parameters";
+            return false;
         }
     }
-    return !out->oom;
+}
+
+static bool check_bearer(const wwwauth_t *out, bool have_realm, const char **why)
+{
+    if (!have_realm) {
+        *why = "bearer challenge without a realm";
+        return false;
+    }
+    if (strncasecmp(out->realm, "https://", 8) != 0 && strncasecmp(out->realm, "http://", 7) != 0) {
+        *why = "bearer realm is not an http(s) URL";
+        return false;
+    }
+    for (const char *p = out->realm; *p; p++)
+        if ((unsigned char)*p <= ' ') {
+            *why = "bearer realm contains whitespace";
+            return false;
+        }
+    return true;
+}
+
+bool wwwauth_parse(const char *s, size_t n, wwwauth_t *out, const char **why)
+{
+    static const char *dummy;
+    if (!why)
+        why = &dummy;
+    memset(out, 0, sizeof *out);
+    size_t i = 0;
+    bool seen[4] = {false, false, false, false};
+    if (!read_scheme(s, n, &i, out, why) || !read_params(s, n, &i, out, seen, why))
+        return false;
+    return out->scheme != WWWAUTH_BEARER || check_bearer(out, seen[0], why);
 }
 
 bool wwwauth_parse_token(const char *json, size_t len, char *tok, size_t toksz,

@@ -1,15 +1,13 @@
 /* wwwauth: the pieces of the registry authentication handshake that are
- * pure text: the WWW-Authenticate challenge (RFC 7235 / RFC 6750 syntax),
- * the token endpoint URL built from it, and the token endpoint's JSON answer.
+ * pure text: the WWW-Authenticate challenge (RFC 7235 / RFC 6750 syntax)
+ * and the token endpoint's JSON answer.
  *
- * No I/O here; regcheck drives the network with these. */
+ * No I/O here; regauth drives the network with these. */
 #ifndef WH_WWWAUTH_H
 #define WH_WWWAUTH_H
 
 #include <stdbool.h>
 #include <stddef.h>
-
-#include "buf.h"
 
 typedef enum {
     WWWAUTH_UNKNOWN = 0, /* a scheme this code does not speak */
@@ -36,11 +34,6 @@ typedef struct {
  * URL. Returns false with a short static reason in `why` when the header is
  * malformed or a value does not fit. */
 bool wwwauth_parse(const char *s, size_t n, wwwauth_t *out, const char **why);
-
-/* The token request URL: realm, then `service=` and one `scope=` per
- * space-separated scope (form-encoded). When the challenge has no scope,
- * `default_scope` (may be NULL) is used. Appends to `out`; false on OOM. */
-bool wwwauth_token_url(const wwwauth_t *ch, const char *default_scope, buf_t *out);
 
 /* Reads a token endpoint answer: `token` or `access_token` (either), and
  * `expires_in` (60 seconds when absent or not positive). The token is

@@ -1,13 +1,13 @@
-/* fuzz_wwwauth: the registry's WWW-Authenticate challenge, the token URL
- * built from it and the token endpoint's JSON answer (all bytes a registry
- * on the network controls). The URL and the token must be safe to put in
- * a request line and a header. */
+/* fuzz_wwwauth: the registry's WWW-Authenticate challenge and the token
+ * endpoint's JSON answer (all bytes a registry on the network controls).
+ * The realm (which starts the token URL) and the token must be safe to put
+ * in a request line and a header. The rest of the token URL is
+ * percent-encoded by libcurl in regauth.c (tests/unit/test_regauth.c). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
-#include "buf.h"
 #include "fuzzutil.h"
 #include "wwwauth.h"
 
@@ -34,11 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ch.scheme == WWWAUTH_BEARER) {
             FUZZ_CHECK(strncasecmp(ch.realm, "http://", 7) == 0 ||
                        strncasecmp(ch.realm, "https://", 8) == 0);
-            buf_t url = BUF_INIT;
-            FUZZ_CHECK(wwwauth_token_url(&ch, "repository:x/y:pull", &url));
-            FUZZ_CHECK(url.len > 0 && header_safe(url.data, url.len));
-            FUZZ_CHECK(memchr(url.data, ' ', url.len) == NULL);
-            buf_free(&url);
+            /* the realm starts the token request URL (regauth.c): one
+             * request-line token */
+            size_t rl = strlen(ch.realm);
+            FUZZ_CHECK(header_safe(ch.realm, rl) && memchr(ch.realm, ' ', rl) == NULL);
         }
     } else {
         FUZZ_CHECK(why != NULL && why[0] != '\0');

@@ -8,13 +8,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "decide.h"
 #include "livecheck.h"
 #include "log.h"
 #include "nscheck.h"
 #include "regcheck.h"
-#include "ttlcache.h"
 
 static char *insecure_items[16];
 static const char *images[64];
@@ -43,7 +43,7 @@ static void lookup_all(regcheck_t *rc, unsigned timeout_ms)
 {
     for (size_t i = 0; i < n_images; i++) {
         regcheck_result_t r;
-        uint64_t deadline = ttlcache_monotonic_ms(NULL) + timeout_ms;
+        uint64_t deadline = clock_mono_ms() + timeout_ms;
         check_answer_t a = regcheck_image(rc, images[i], deadline, &r);
         pthread_mutex_lock(&out_mu);
         printf("answer=%s source=%s status=%ld ms=%.0f image=%s detail=%s\n",
@@ -173,7 +173,7 @@ int main(int argc, char **argv)
 
     if (strcmp(cmd, "ns") == 0) {
         cfg.production_domain_check.enabled = true;
-        uint64_t t0 = ttlcache_monotonic_ms(NULL);
+        uint64_t t0 = clock_mono_ms();
         nscheck_t *ns = nscheck_new(&cfg.production_domain_check, cfg.production_namespace, NULL,
                                     err, sizeof err);
         if (!ns) {
@@ -184,13 +184,11 @@ int main(int argc, char **argv)
             if (g && interval_ms)
                 usleep((useconds_t)interval_ms * 1000);
             nscheck_info_t info;
-            uint64_t s = ttlcache_monotonic_ms(NULL);
+            uint64_t s = clock_mono_ms();
             check_answer_t a = nscheck_get(ns, &info);
             printf("answer=%s waited=%d ms=%llu since_start=%llu status=%ld detail=%s\n",
-                   regcheck_answer_name(a), info.waited,
-                   (unsigned long long)(ttlcache_monotonic_ms(NULL) - s),
-                   (unsigned long long)(ttlcache_monotonic_ms(NULL) - t0), info.http_status,
-                   info.detail);
+                   regcheck_answer_name(a), info.waited, (unsigned long long)(clock_mono_ms() - s),
+                   (unsigned long long)(clock_mono_ms() - t0), info.http_status, info.detail);
             fflush(stdout);
         }
         printf("requests=%lu\n", nscheck_requests(ns));

@@ -1,8 +1,7 @@
-/* Unit tests: WWW-Authenticate challenges, token URLs and token answers. */
+/* Unit tests: WWW-Authenticate challenges and token answers. */
 #include <check.h>
 #include <string.h>
 
-#include "buf.h"
 #include "wwwauth.h"
 
 static bool parse(const char *s, wwwauth_t *w, const char **why)
@@ -122,31 +121,6 @@ START_TEST(oversized_value_rejected)
 }
 END_TEST
 
-START_TEST(token_url_encodes_and_repeats_scope)
-{
-    wwwauth_t w;
-    ck_assert(parse("Bearer realm=\"https://auth.example/token\",service=\"reg example\","
-                    "scope=\"repository:a/b:pull repository:c:pull,push\"",
-                    &w, NULL));
-    buf_t b = BUF_INIT;
-    ck_assert(wwwauth_token_url(&w, "repository:ignored:pull", &b));
-    ck_assert_str_eq(b.data, "https://auth.example/token?service=reg%20example"
-                             "&scope=repository%3Aa%2Fb%3Apull&scope=repository%3Ac%3Apull%2Cpush");
-    buf_free(&b);
-}
-END_TEST
-
-START_TEST(token_url_default_scope_and_existing_query)
-{
-    wwwauth_t w;
-    ck_assert(parse("Bearer realm=\"https://a/token?x=1\"", &w, NULL));
-    buf_t b = BUF_INIT;
-    ck_assert(wwwauth_token_url(&w, "repository:union/foo:pull", &b));
-    ck_assert_str_eq(b.data, "https://a/token?x=1&scope=repository%3Aunion%2Ffoo%3Apull");
-    buf_free(&b);
-}
-END_TEST
-
 START_TEST(token_answers)
 {
     char tok[64];
@@ -205,8 +179,6 @@ Suite *suite_wwwauth(void)
     tcase_add_test(tc, unknown_scheme_parses);
     tcase_add_test(tc, malformed_rejected);
     tcase_add_test(tc, oversized_value_rejected);
-    tcase_add_test(tc, token_url_encodes_and_repeats_scope);
-    tcase_add_test(tc, token_url_default_scope_and_existing_query);
     tcase_add_test(tc, token_answers);
     tcase_add_test(tc, token_answers_rejected);
     suite_add_tcase(s, tc);

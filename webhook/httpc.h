@@ -1,0 +1,95 @@
+/* httpc: the one HTTP client of the live checks (the registry check and the
+ * namespace check), over libcurl. It owns libcurl's global initialisation
+ * (once, thread-safe), a pool of easy handles that keep their connections
+ * (with a DNS cache and TLS sessions shared between them), the options
+ * every request sets (user agent, allowed protocols, TLS verification, CA
+ * and client certificate), a response body kept up to a cap, the capture
+ * of one response header, and the deadline: an absolute instant on
+ * clock_mono_ms() (clock.h) from which each transfer's libcurl time limit
+ * is computed. This is where a live check's time limit is applied.
+ *
+ * Percent-encoding for URLs and forms is libcurl's too (httpc_escape). */
+#ifndef WH_HTTPC_H
+#define WH_HTTPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* libcurl's global initialisation, done once whoever calls first. False
+ * when it failed (then no client can be made). */
+bool httpc_global_init(void);
+
+/* TLS settings of a client. PEM bytes win over the file of the same role;
+ * they are copied. Everything may be NULL/0: the system trust store, no
+ * client certificate. */
+typedef struct {
+    const char *ca_file;
+    const void *ca_pem;
+    size_t ca_pem_len;
+    const char *cert_file;
+    const void *cert_pem;
+    size_t cert_pem_len;
+    const char *key_file;
+    const void *key_pem;
+    size_t key_pem_len;
+    bool insecure_skip_verify; /* no verification at all (kubeconfig's insecure-skip-tls-verify) */
+} httpc_tls_t;
+
+typedef struct httpc httpc_t;
+
+/* A client with these TLS settings (`tls` may be NULL). NULL with a message
+ * in err when libcurl cannot be initialised or memory runs out. */
+httpc_t *httpc_new(const httpc_tls_t *tls, char *err, size_t errsz);
+void httpc_free(httpc_t *c);
+/* Transfers started so far (for metrics, tests and logs). */
+unsigned long httpc_requests(const httpc_t *c);
+
+typedef enum { HTTPC_GET = 0, HTTPC_HEAD, HTTPC_POST } httpc_method_t;
+
+#define HTTPC_MAX_HEADERS 4
+#define HTTPC_HEADER_MAX  4096
+
+typedef struct {
+    const char *url;
+    httpc_method_t method;
+    const char *headers[HTTPC_MAX_HEADERS]; /* "Name: value" lines; NULL entries are skipped */
+    const char *user, *pass;                /* HTTP Basic credentials, or NULL */
+    const char *post;                       /* HTTPC_POST body (a form), or NULL: empty */
+    bool allow_http;                        /* plain http:// too (else https:// only) */
+    bool follow_redirects;                  /* up to 3, with the same protocols */
+    size_t body_max;      /* body bytes kept; a larger body aborts the transfer (0: none kept) */
+    const char *capture;  /* a response header whose value is kept ("WWW-Authenticate"), or NULL */
+    uint64_t deadline_ms; /* clock_mono_ms() instant by which the transfer ends */
+} httpc_req_t;
+
+/* Zero-initialise; free with httpc_resp_free(). */
+typedef struct {
+    long status;
+    buf_t body;
+    bool body_over;                /* the body was larger than body_max */
+    char header[HTTPC_HEADER_MAX]; /* the captured header's value in the last response */
+    bool header_seen, header_trunc;
+} httpc_resp_t;
+
+typedef enum {
+    HTTPC_OK = 0,    /* an HTTP status was received (r->status) */
+    HTTPC_ELOCAL,    /* the transfer did not start: out of time, no handle, bad option */
+    HTTPC_ETRANSFER, /* the transfer failed: unreachable, TLS, time limit, body over the cap */
+    HTTPC_ENOSTATUS, /* the transfer ended without an HTTP status */
+} httpc_result_t;
+
+/* One HTTP exchange, bounded by q->deadline_ms. Anything but HTTPC_OK comes
+ * with a one-line reason in err (for HTTPC_ETRANSFER libcurl's own). No
+ * credential or header stays in the pooled handle afterwards. Thread-safe. */
+httpc_result_t httpc_perform(httpc_t *c, const httpc_req_t *q, httpc_resp_t *r, char *err,
+                             size_t errsz);
+void httpc_resp_free(httpc_resp_t *r);
+
+/* Appends s[0..n) percent-encoded by libcurl (everything but letters,
+ * digits and "-._~"). False (and out->oom set) when out of memory. */
+bool httpc_escape(buf_t *out, const char *s, size_t n);
+
+#endif

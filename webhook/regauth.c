@@ -1,0 +1,296 @@
+/* regauth: registry challenges, credentials, tokens and their cache (see regauth.h). */
+#include "regauth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base64.h"
+#include "clock.h"
+#include "dockercfg.h"
+#include "errmsg.h"
+#include "ttlcache.h"
+
+#define LINES_MAX         64 /* cached Authorization lines (host/repo) */
+#define TOKEN_BODY_MAX    (64 * 1024)
+#define TOKEN_MAX         16384
+#define BASIC_AUTH_TTL_MS (5 * 60 * 1000)
+
+struct regauth {
+    httpc_t *http; /* borrowed */
+    dockercfg_t dcfg;
+    ttlcache_t *lines; /* "host/repo" -> full "Authorization: ..." header line */
+};
+
+regauth_t *regauth_new(const char *docker_config, httpc_t *http, char *err, size_t errsz)
+{
+    regauth_t *a = calloc(1, sizeof *a);
+    if (!a) {
+        errmsg_set(err, errsz, "out of memory");
+        return NULL;
+    }
+    a->http = http;
+    if (docker_config && docker_config[0] && !dockercfg_load(docker_config, &a->dcfg, err, errsz)) {
+        free(a);
+        return NULL;
+    }
+    if (!(a->lines = ttlcache_new(LINES_MAX, NULL, NULL))) {
+        errmsg_set(err, errsz, "out of memory");
+        regauth_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void regauth_free(regauth_t *a)
+{
+    if (!a)
+        return;
+    ttlcache_unref(a->lines);
+    dockercfg_free(&a->dcfg);
+    free(a);
+}
+
+/* ---- the cache ------------------------------------------------------------------- */
+
+static void cache_key(const char *host, const char *repo, char *key, size_t keysz)
+{
+    snprintf(key, keysz, "%s/%s", host, repo);
+}
+
+char *regauth_cached(regauth_t *a, const char *host, const char *repo)
+{
+    char key[520];
+    cache_key(host, repo, key, sizeof key);
+    return ttlcache_get_text(a->lines, key);
+}
+
+void regauth_remember(regauth_t *a, const char *host, const char *repo, const char *line,
+                      uint64_t ttl_ms)
+{
+    char key[520];
+    cache_key(host, repo, key, sizeof key);
+    ttlcache_put_text(a->lines, key, line, ttl_ms);
+}
+
+/* ---- credentials and header lines ----------------------------------------------- */
+
+/* The Docker config's credentials for `host`: inline, or from a credential
+ * helper given the time left. False when there are none, with a note
+ * (starting with "; ") when a helper failed. */
+static bool get_creds(regauth_t *a, const char *host, uint64_t deadline, dockercfg_cred_t *cred,
+                      char *note, size_t notesz)
+{
+    const dockercfg_auth_t *inline_auth;
+    const char *helper;
+    dockercfg_lookup(&a->dcfg, host, &inline_auth, &helper);
+    if (inline_auth)
+        return dockercfg_cred_from_auth(inline_auth, cred);
+    if (!helper)
+        return false;
+    uint64_t now = clock_mono_ms();
+    if (now >= deadline)
+        return false;
+    char sbuf[300];
+    const char *server = dockercfg_helper_server(host, sbuf, sizeof sbuf);
+    char err[160] = "";
+    if (dockercfg_run_helper(helper, server, (unsigned)(deadline - now), cred, err, sizeof err))
+        return true;
+    errmsg_set(note, notesz, "; credential helper: %s", err);
+    return false;
+}
+
+static void wipe_free(char *s)
+{
+    if (s) {
+        memset(s, 0, strlen(s));
+        free(s);
+    }
+}
+
+char *regauth_basic_line(const char *user, const char *pass)
+{
+    size_t ul = strlen(user), pl = strlen(pass);
+    if (ul + pl > 8192)
+        return NULL;
+    char *raw = malloc(ul + pl + 2);
+    if (!raw)
+        return NULL;
+    memcpy(raw, user, ul);
+    raw[ul] = ':';
+    memcpy(raw + ul + 1, pass, pl + 1);
+    char *b64 = base64_encode(raw, ul + pl + 1);
+    wipe_free(raw);
+    if (!b64)
+        return NULL;
+    size_t l = strlen(b64) + 32;
+    char *line = malloc(l);
+    if (line)
+        snprintf(line, l, "Authorization: Basic %s", b64);
+    wipe_free(b64);
+    return line;
+}
+
+static char *bearer_line(const char *token)
+{
+    size_t l = strlen(token) + 32;
+    char *line = malloc(l);
+    if (line)
+        snprintf(line, l, "Authorization: Bearer %s", token);
+    return line;
+}
+
+/* ---- token endpoint ---------------------------------------------------------------- */
+
+static void form_put(buf_t *b, const char *k, const char *v)
+{
+    if (b->len)
+        buf_putc(b, '&');
+    buf_puts(b, k);
+    buf_putc(b, '=');
+    httpc_escape(b, v, strlen(v));
+}
+
+bool regauth_token_url(const wwwauth_t *ch, const char *default_scope, buf_t *out)
+{
+    buf_puts(out, ch->realm);
+    char sep = strchr(ch->realm, '?') ? '&' : '?';
+    if (ch->service[0]) {
+        buf_putc(out, sep);
+        buf_puts(out, "service=");
+        httpc_escape(out, ch->service, strlen(ch->service));
+        sep = '&';
+    }
+    const char *p = ch->scope[0] ? ch->scope : default_scope;
+    while (p && *p) {
+        while (*p == ' ')
+            p++;
+        size_t len = strcspn(p, " ");
+        if (len == 0)
+            break;
+        buf_putc(out, sep);
+        buf_puts(out, "scope=");
+        httpc_escape(out, p, len);
+        sep = '&';
+        p += len;
+    }
+    return !out->oom;
+}
+
+/* The token of a 200 answer from the token endpoint, as a header line. */
+static bool read_token(const httpc_resp_t *r, char **line, uint64_t *ttl_ms, char *why,
+                       size_t whysz)
+{
+    char *tok = malloc(TOKEN_MAX);
+    unsigned exp = 60;
+    const char *reason = NULL;
+    bool ok = false;
+    if (!tok) {
+        errmsg_set(why, whysz, "out of memory");
+    } else if (!wwwauth_parse_token(r->body.data ? r->body.data : "", r->body.len, tok, TOKEN_MAX,
+                                    &exp, &reason)) {
+        errmsg_set(why, whysz, "token endpoint: %s", reason);
+    } else if ((*line = bearer_line(tok))) {
+        *ttl_ms = (uint64_t)(exp > 10 ? exp - 5 : exp) * 1000u;
+        ok = true;
+    }
+    if (tok)
+        memset(tok, 0, TOKEN_MAX);
+    free(tok);
+    return ok;
+}
+
+/* Asks the token endpoint of a Bearer challenge: with an identity token
+ * through the OAuth2 refresh-token grant (a POSTed form), otherwise a GET,
+ * with Basic credentials when there are some. `note` explains missing
+ * credentials. */
+static bool ask_token(regauth_t *a, const wwwauth_t *ch, const char *repo,
+                      const dockercfg_cred_t *cred, const char *note, bool insecure,
+                      uint64_t deadline, char **line, uint64_t *ttl_ms, char *why, size_t whysz)
+{
+    char default_scope[320];
+    snprintf(default_scope, sizeof default_scope, "repository:%s:pull", repo);
+    buf_t url = BUF_INIT, form = BUF_INIT;
+    httpc_req_t q = {.url = ch->realm,
+                     .method = HTTPC_POST,
+                     .allow_http = insecure || strncasecmp(ch->realm, "https://", 8) == 0,
+                     .follow_redirects = true,
+                     .body_max = TOKEN_BODY_MAX,
+                     .deadline_ms = deadline};
+    if (cred && cred->identity_token) {
+        form_put(&form, "grant_type", "refresh_token");
+        form_put(&form, "refresh_token", cred->secret);
+        form_put(&form, "client_id", "imagebuilder-webhook");
+        if (ch->service[0])
+            form_put(&form, "service", ch->service);
+        form_put(&form, "scope", ch->scope[0] ? ch->scope : default_scope);
+        q.post = form.data;
+    } else {
+        regauth_token_url(ch, default_scope, &url);
+        q.url = url.data;
+        q.method = HTTPC_GET;
+        q.user = cred ? cred->username : NULL;
+        q.pass = cred ? cred->secret : NULL;
+    }
+    httpc_resp_t r = {0};
+    char err[200] = "";
+    httpc_result_t res = HTTPC_ELOCAL;
+    bool ok = false;
+    if (!q.allow_http)
+        errmsg_set(why, whysz, "token realm %s is plain HTTP for a registry not listed as insecure",
+                   ch->realm);
+    else if (form.oom || url.oom)
+        errmsg_set(why, whysz, "out of memory");
+    else if ((res = httpc_perform(a->http, &q, &r, err, sizeof err)) != HTTPC_OK)
+        errmsg_set(why, whysz, "token endpoint: %s", err);
+    else if (r.status != 200)
+        errmsg_set(why, whysz, "token endpoint answered HTTP %ld%s", r.status, note);
+    else
+        ok = read_token(&r, line, ttl_ms, why, whysz);
+    if (res == HTTPC_ETRANSFER && r.body_over)
+        errmsg_set(why, whysz, "token endpoint: answer larger than %d bytes", TOKEN_BODY_MAX);
+    buf_free(&url);
+    if (form.data)
+        memset(form.data, 0, form.len);
+    buf_free(&form);
+    if (r.body.data) /* it holds a token */
+        memset(r.body.data, 0, r.body.len);
+    httpc_resp_free(&r);
+    return ok;
+}
+
+bool regauth_answer(regauth_t *a, const char *host, const char *repo, const char *www,
+                    bool insecure, uint64_t deadline_ms, char **line, uint64_t *ttl_ms, char *why,
+                    size_t whysz)
+{
+    wwwauth_t ch;
+    const char *reason = NULL;
+    if (!wwwauth_parse(www, strlen(www), &ch, &reason)) {
+        errmsg_set(why, whysz, "malformed WWW-Authenticate: %s", reason);
+        return false;
+    }
+    dockercfg_cred_t cred = {0};
+    char note[200] = "";
+    bool have = get_creds(a, host, deadline_ms, &cred, note, sizeof note);
+    bool ok = false;
+    if (ch.scheme == WWWAUTH_BASIC) {
+        if (!have || cred.identity_token) {
+            errmsg_set(why, whysz,
+                       "registry asks for Basic credentials and none are configured for %s%s", host,
+                       note);
+        } else if (!(*line = regauth_basic_line(cred.username, cred.secret))) {
+            errmsg_set(why, whysz, "out of memory");
+        } else {
+            *ttl_ms = BASIC_AUTH_TTL_MS;
+            ok = true;
+        }
+    } else if (ch.scheme == WWWAUTH_BEARER) {
+        ok = ask_token(a, &ch, repo, have ? &cred : NULL, note, insecure, deadline_ms, line, ttl_ms,
+                       why, whysz);
+    } else {
+        errmsg_set(why, whysz, "unsupported authentication scheme in '%.60s'", www);
+    }
+    dockercfg_cred_free(&cred);
+    return ok;
+}

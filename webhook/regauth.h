@@ -1,0 +1,54 @@
+/* regauth: authenticating to a registry. Answers the WWW-Authenticate
+ * challenge a registry sends with a 401 (parsed by wwwauth.c): Basic with
+ * the credentials of the Docker config (inline `auths` or a credential
+ * helper), Bearer by asking the challenge's token endpoint (anonymously,
+ * with Basic credentials, or with an identity token through the OAuth2
+ * refresh-token grant). The Authorization header lines that worked are
+ * kept per repository in a ttlcache for their lifetime.
+ *
+ * Requests go through the registry check's httpc client. */
+#ifndef WH_REGAUTH_H
+#define WH_REGAUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "httpc.h"
+#include "wwwauth.h"
+
+typedef struct regauth regauth_t;
+
+/* Reads the Docker config at `docker_config` (NULL or "": anonymous only).
+ * `http` is borrowed and must outlive the result. NULL with a message in
+ * err when the Docker config cannot be used or memory runs out. */
+regauth_t *regauth_new(const char *docker_config, httpc_t *http, char *err, size_t errsz);
+void regauth_free(regauth_t *a);
+
+/* The cached "Authorization: ..." line for host/repo (the caller wipes and
+ * frees it), or NULL. */
+char *regauth_cached(regauth_t *a, const char *host, const char *repo);
+/* Caches a line that worked for `ttl_ms`; `line` NULL forgets the entry. */
+void regauth_remember(regauth_t *a, const char *host, const char *repo, const char *line,
+                      uint64_t ttl_ms);
+
+/* Answers the challenge `www` that registry `host` sent for `repo`,
+ * finishing by `deadline_ms` (clock_mono_ms). `insecure`: the registry is
+ * reached over plain HTTP, so its token realm may be too. True with *line
+ * ("Authorization: ...", the caller wipes and frees it) and how long it
+ * may be cached; false with the reason in `why`. */
+bool regauth_answer(regauth_t *a, const char *host, const char *repo, const char *www,
+                    bool insecure, uint64_t deadline_ms, char **line, uint64_t *ttl_ms, char *why,
+                    size_t whysz);
+
+/* The token request URL of a Bearer challenge: realm, then `service=` and
+ * one `scope=` per space-separated scope (percent-encoded by libcurl).
+ * Without a scope in the challenge, `default_scope` (may be NULL) is used.
+ * Appends to `out`; false when out of memory. */
+bool regauth_token_url(const wwwauth_t *ch, const char *default_scope, buf_t *out);
+
+/* "Authorization: Basic <base64 of user:pass>" (caller frees), or NULL. */
+char *regauth_basic_line(const char *user, const char *pass);
+
+#endif
