@@ -30,6 +30,7 @@
 #include "livecheck.h"
 #include "log.h"
 #include "metrics.h"
+#include "published.h"
 #include "tls.h"
 #include "watch.h"
 #include "workpool.h"
@@ -46,86 +47,51 @@
 #endif
 
 /* ---- configuration shared by the threads -------------------------------
- * The published config is a refcounted object. Each loop holds a reference
- * to the config it uses and swaps it when the generation changes (one
- * atomic load per request when nothing changed); the old config is freed
- * when its last holder lets it go. */
+ * The published configuration bundle: each loop holds a view of the bundle
+ * it uses and moves to a new one when it is published (one atomic load per
+ * request when nothing changed); the old bundle is freed when its last
+ * holder lets it go. */
 typedef struct {
     wh_config_t *cfg;
     policy_t *policy; /* what the decision reads, built from cfg */
     livecheck_t *lc;  /* the live checks of this config (answers CHECK_NOT_RUN when off) */
-    atomic_int refs;
-} cfg_ref_t;
+} cfg_bundle_t;
 
-typedef struct {
-    uint64_t gen;
-    cfg_ref_t *ref;
-} cfg_holder_t;
-
-static pthread_mutex_t g_cfg_lock = PTHREAD_MUTEX_INITIALIZER;
-static cfg_ref_t *g_cfg;
-static _Atomic uint64_t g_cfg_gen;
-
-static void cfg_release(cfg_ref_t *r)
+static void bundle_free(void *p)
 {
-    if (r && atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1) {
-        livecheck_free(r->lc);
-        policy_free(r->policy);
-        config_free(r->cfg);
-        free(r);
-    }
+    cfg_bundle_t *b = p;
+    livecheck_free(b->lc);
+    policy_free(b->policy);
+    config_free(b->cfg);
+    free(b);
 }
 
-/* Publishes `c` with its live checks `lc` (ownership of both taken).
- * Returns false when out of memory. */
+static published_t g_config = PUBLISHED_INIT(bundle_free);
+
+/* Publishes `c` with its live checks `lc` (ownership of both taken; NULL:
+ * nothing). Returns false when out of memory. */
 static bool cfg_publish(wh_config_t *c, livecheck_t *lc)
 {
-    cfg_ref_t *r = NULL, *old;
+    cfg_bundle_t *b = NULL;
     if (c) {
-        r = malloc(sizeof *r);
-        policy_t *p = r ? policy_new(&c->policy) : NULL;
+        b = malloc(sizeof *b);
+        policy_t *p = b ? policy_new(&c->policy) : NULL;
         if (!p) {
-            free(r);
+            free(b);
             livecheck_free(lc);
             config_free(c);
             return false;
         }
-        r->cfg = c;
-        r->policy = p;
-        r->lc = lc;
-        atomic_init(&r->refs, 1);
+        b->cfg = c;
+        b->policy = p;
+        b->lc = lc;
     }
-    if (pthread_mutex_lock(&g_cfg_lock) != 0)
-        abort();
-    old = g_cfg;
-    g_cfg = r;
-    atomic_fetch_add_explicit(&g_cfg_gen, 1, memory_order_release);
-    pthread_mutex_unlock(&g_cfg_lock);
-    cfg_release(old);
-    return true;
+    return published_set(&g_config, b);
 }
 
-static const wh_config_t *cfg_refresh(cfg_holder_t *h)
+static const cfg_bundle_t *cfg_refresh(published_view_t *v)
 {
-    if (atomic_load_explicit(&g_cfg_gen, memory_order_acquire) != h->gen) {
-        cfg_ref_t *old = h->ref;
-        if (pthread_mutex_lock(&g_cfg_lock) == 0) {
-            h->ref = g_cfg;
-            if (h->ref)
-                atomic_fetch_add_explicit(&h->ref->refs, 1, memory_order_relaxed);
-            h->gen = atomic_load_explicit(&g_cfg_gen, memory_order_relaxed);
-            pthread_mutex_unlock(&g_cfg_lock);
-            cfg_release(old);
-        }
-    }
-    return h->ref ? h->ref->cfg : NULL;
-}
-
-static void cfg_holder_release(cfg_holder_t *h)
-{
-    cfg_release(h->ref);
-    h->ref = NULL;
-    h->gen = 0;
+    return published_get(&g_config, v);
 }
 
 /* ---- per-thread state ---------------------------------------------------- */
@@ -140,8 +106,8 @@ typedef struct {
     bool wake_registered;
     size_t jobs_out;     /* live-check jobs not yet back (loop thread only) */
     size_t open_sockets; /* accepted and not closed, handshakes included */
-    tls_holder_t tls;
-    cfg_holder_t cfg;
+    published_view_t tls;
+    published_view_t cfg; /* of the cfg_bundle_t */
     metrics_slot_t *mx;
     pthread_t tid;
     bool started;
@@ -341,7 +307,7 @@ typedef struct check_job {
     worker_t *w;
     h2o_req_t *req;          /* NULL once the request is gone */
     struct check_link *link; /* the request pool's pointer back to this job */
-    cfg_ref_t *ref;          /* the config the request started with */
+    published_obj_t *held;   /* the cfg_bundle_t the request started with */
     review_t rv;
     livecheck_scratch_t scratch;
     admission_response_t resp;
@@ -363,7 +329,8 @@ static void check_link_dispose(void *p)
 static void check_job_run(void *arg)
 {
     check_job_t *j = arg;
-    j->ok = livecheck_respond(j->ref->lc, j->ref->policy, &j->rv, &j->scratch, &j->resp);
+    const cfg_bundle_t *b = j->held->obj;
+    j->ok = livecheck_respond(b->lc, b->policy, &j->rv, &j->scratch, &j->resp);
     h2o_multithread_send_message(&j->w->checked, &j->msg);
 }
 
@@ -372,7 +339,7 @@ static void check_job_free(check_job_t *j)
     admission_response_free(&j->resp);
     livecheck_scratch_free(&j->scratch);
     review_free(&j->rv);
-    cfg_release(j->ref);
+    published_drop(j->held);
     free(j);
 }
 
@@ -408,11 +375,10 @@ static bool submit_checks(worker_t *w, h2o_req_t *req, review_t *rv, uint64_t t0
     j->req = req;
     j->t0 = t0;
     j->scratch = (livecheck_scratch_t)LIVECHECK_SCRATCH_INIT;
-    j->ref = w->cfg.ref;
-    atomic_fetch_add_explicit(&j->ref->refs, 1, memory_order_relaxed);
+    j->held = published_hold(&w->cfg);
     j->rv = *rv;
     if (!workpool_submit(S.checks, check_job_run, j)) {
-        cfg_release(j->ref);
+        published_drop(j->held);
         free(j);
         return false;
     }
@@ -468,12 +434,12 @@ static int handle_admission(worker_t *w, const wh_config_t *cfg, h2o_req_t *req)
     /* Without live checks the whole answer is made on this thread: its JSON
      * trees come from the thread's arena and go in one step. A review handed
      * to the check threads must outlive this call, so it is not in the arena. */
-    livecheck_t *lc = w->cfg.ref->lc;
-    bool checks_on = livecheck_registry_enabled(lc) || livecheck_namespace_enabled(lc);
+    const cfg_bundle_t *b = published_held(&w->cfg);
+    bool checks_on = livecheck_registry_enabled(b->lc) || livecheck_namespace_enabled(b->lc);
     if (checks_on)
-        return answer_admission(w, w->cfg.ref->policy, req, true, t0);
+        return answer_admission(w, b->policy, req, true, t0);
     jsonarena_begin();
-    int r = answer_admission(w, w->cfg.ref->policy, req, false, t0);
+    int r = answer_admission(w, b->policy, req, false, t0);
     jsonarena_end();
     return r;
 }
@@ -483,7 +449,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
     worker_t *w = worker_of(req);
-    const wh_config_t *cfg = cfg_refresh(&w->cfg);
+    const cfg_bundle_t *bundle = cfg_refresh(&w->cfg);
+    const wh_config_t *cfg = bundle ? bundle->cfg : NULL;
     /* "/mutate", "/mutate/" and "//mutate" are one path (clients clean it;
      * tolerate those that do not). */
     char pbuf[256];
@@ -823,7 +790,14 @@ static bool reload_tls(const char *why)
         return false;
     }
     int64_t na = tls_ctx_not_after(ctx);
-    tls_publish(ctx);
+    if (!tls_publish(ctx)) {
+        metrics_cert_reload(false);
+        log_line_t *l = log_begin(LOG_ERROR, "certificate reload failed; keeping the current one");
+        log_str(l, "trigger", why);
+        log_str(l, "error", "out of memory");
+        log_end(l);
+        return false;
+    }
     metrics_cert_reload(true);
     metrics_cert_not_after(na);
     log_line_t *l = log_begin(LOG_INFO, "certificate reloaded");
@@ -873,13 +847,13 @@ static bool reload_config(const char *why)
         return false;
     }
     config_errors_free(&errs);
-    cfg_holder_t h = {0, NULL};
-    const wh_config_t *old = cfg_refresh(&h);
+    published_view_t v = {0};
+    const cfg_bundle_t *old = cfg_refresh(&v);
     if (old)
-        warn_restart_needed(old, c);
+        warn_restart_needed(old->cfg, c);
     char err[512];
-    livecheck_t *lc = livecheck_new_from(h.ref ? h.ref->lc : NULL, &c->policy, err, sizeof err);
-    cfg_holder_release(&h);
+    livecheck_t *lc = livecheck_new_from(old ? old->lc : NULL, &c->policy, err, sizeof err);
+    published_view_release(&v);
     if (!lc) {
         metrics_config_reload(false);
         log_msg(LOG_ERROR, "configuration reload failed; keeping the current one", err);
@@ -904,10 +878,11 @@ static bool reload_config(const char *why)
 /* The live checks' series on /metrics, from the current config's checker. */
 static void render_livecheck_metrics(buf_t *out)
 {
-    cfg_holder_t h = {0, NULL};
-    if (cfg_refresh(&h))
-        livecheck_metrics(h.ref->lc, out);
-    cfg_holder_release(&h);
+    published_view_t v = {0};
+    const cfg_bundle_t *b = cfg_refresh(&v);
+    if (b)
+        livecheck_metrics(b->lc, out);
+    published_view_release(&v);
 }
 
 /* ---- setup and teardown -------------------------------------------------- */
@@ -927,8 +902,8 @@ static void worker_dispose(worker_t *w)
         h2o_context_dispose(&w->ctx);
         h2o_evloop_destroy(loop);
     }
-    tls_holder_release(&w->tls);
-    cfg_holder_release(&w->cfg);
+    published_view_release(&w->tls);
+    published_view_release(&w->cfg);
 }
 
 /* This loop's copy of a shared listening socket, accepting into on_accept. */
@@ -1169,7 +1144,13 @@ int server_run(const server_options_t *opts)
         return 1;
     }
     metrics_cert_not_after(tls_ctx_not_after(ssl));
-    tls_publish(ssl);
+    if (!tls_publish(ssl)) {
+        fprintf(stderr, "imagebuilder-webhook serve: out of memory\n");
+        free(metrics_addr);
+        free(listen_copy);
+        teardown();
+        return 1;
+    }
 
     S.listen_fd = open_listener(listen_copy, bound, sizeof bound, err, sizeof err);
     if (S.listen_fd >= 0 && metrics_addr)

@@ -2,7 +2,6 @@
 #include "tls.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +13,14 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic uint64_t g_gen;
-static SSL_CTX *g_ctx;
+#include "published.h"
+
+static void ctx_free(void *ctx)
+{
+    SSL_CTX_free(ctx);
+}
+
+static published_t g_current = PUBLISHED_INIT(ctx_free);
 static atomic_bool g_h2_off;
 
 /* ALPN wire format: length-prefixed names, most preferred first. */
@@ -189,40 +193,14 @@ int64_t tls_ctx_not_after(SSL_CTX *ctx)
     return (int64_t)timegm(&tm);
 }
 
-void tls_publish(SSL_CTX *ctx)
+bool tls_publish(SSL_CTX *ctx)
 {
-    SSL_CTX *old;
-    if (pthread_mutex_lock(&g_lock) != 0)
-        abort();
-    old = g_ctx;
-    g_ctx = ctx;
-    atomic_fetch_add_explicit(&g_gen, 1, memory_order_release);
-    pthread_mutex_unlock(&g_lock);
-    SSL_CTX_free(old); /* NULL-safe; loops and connections hold their own references */
+    return published_set(&g_current, ctx);
 }
 
-SSL_CTX *tls_refresh(tls_holder_t *h)
+SSL_CTX *tls_refresh(published_view_t *v)
 {
-    uint64_t gen = atomic_load_explicit(&g_gen, memory_order_acquire);
-    if (gen == h->gen)
-        return h->ctx;
-    SSL_CTX *old = h->ctx;
-    if (pthread_mutex_lock(&g_lock) != 0)
-        return h->ctx;
-    h->ctx = g_ctx;
-    if (h->ctx)
-        SSL_CTX_up_ref(h->ctx);
-    h->gen = atomic_load_explicit(&g_gen, memory_order_relaxed);
-    pthread_mutex_unlock(&g_lock);
-    SSL_CTX_free(old);
-    return h->ctx;
-}
-
-void tls_holder_release(tls_holder_t *h)
-{
-    SSL_CTX_free(h->ctx);
-    h->ctx = NULL;
-    h->gen = 0;
+    return published_get(&g_current, v);
 }
 
 void tls_unpublish(void)
