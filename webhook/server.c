@@ -30,33 +30,39 @@
 #include "livecheck.h"
 #include "log.h"
 #include "metrics.h"
+#include "listen.h"
 #include "published.h"
 #include "tls.h"
 #include "watch.h"
+#include "worker.h"
 #include "workpool.h"
 
-#define MAX_THREADS        64
-#define WATCH_INTERVAL_MS  250
-#define ACCEPTS_PER_WAKEUP 32
-#define CHECK_THREADS_MAX  16
-#define SHUTDOWN_GRACE_MS  1500
-#define CHECK_QUEUE_MAX    1024
+#define MAX_THREADS       64
+#define WATCH_INTERVAL_MS 250
+#define CHECK_THREADS_MAX 16
+#define SHUTDOWN_GRACE_MS 1500
+#define CHECK_QUEUE_MAX   1024
 
 #ifndef WH_VERSION
 #define WH_VERSION "0.0.0"
 #endif
+
+static struct {
+    server_shared_t srv;
+    worker_t *workers;
+    size_t n_workers;
+    int listen_fd, metrics_fd;
+    /* effective file names: flags override the config file */
+    const char *config_path;
+    const char *cert_override, *key_override;
+    char *cert_file, *key_file, *ca_file;
+} S;
 
 /* ---- configuration shared by the threads -------------------------------
  * The published configuration bundle: each loop holds a view of the bundle
  * it uses and moves to a new one when it is published (one atomic load per
  * request when nothing changed); the old bundle is freed when its last
  * holder lets it go. */
-typedef struct {
-    wh_config_t *cfg;
-    policy_t *policy; /* what the decision reads, built from cfg */
-    livecheck_t *lc;  /* the live checks of this config (answers CHECK_NOT_RUN when off) */
-} cfg_bundle_t;
-
 static void bundle_free(void *p)
 {
     cfg_bundle_t *b = p;
@@ -65,8 +71,6 @@ static void bundle_free(void *p)
     config_free(b->cfg);
     free(b);
 }
-
-static published_t g_config = PUBLISHED_INIT(bundle_free);
 
 /* Publishes `c` with its live checks `lc` (ownership of both taken; NULL:
  * nothing). Returns false when out of memory. */
@@ -86,54 +90,12 @@ static bool cfg_publish(wh_config_t *c, livecheck_t *lc)
         b->policy = p;
         b->lc = lc;
     }
-    return published_set(&g_config, b);
+    return published_set(&S.srv.config, b);
 }
 
 static const cfg_bundle_t *cfg_refresh(published_view_t *v)
 {
-    return published_get(&g_config, v);
-}
-
-/* ---- per-thread state ---------------------------------------------------- */
-typedef struct {
-    h2o_context_t ctx; /* first: requests find their worker from req->conn->ctx */
-    h2o_accept_ctx_t tls_accept;
-    h2o_accept_ctx_t plain_accept;
-    h2o_socket_t *listener;       /* TLS */
-    h2o_socket_t *plain_listener; /* metricsListen, worker 0 only */
-    h2o_multithread_receiver_t wake;
-    h2o_multithread_receiver_t checked; /* live-check jobs coming back */
-    bool wake_registered;
-    size_t jobs_out;     /* live-check jobs not yet back (loop thread only) */
-    size_t open_sockets; /* accepted and not closed, handshakes included */
-    published_view_t tls;
-    published_view_t cfg; /* of the cfg_bundle_t */
-    metrics_slot_t *mx;
-    pthread_t tid;
-    bool started;
-    size_t index;
-} worker_t;
-
-static struct {
-    h2o_globalconf_t gconf;
-    bool gconf_init;
-    worker_t *workers;
-    size_t n_workers;
-    int listen_fd, metrics_fd;
-    atomic_bool shutting_down;
-    workpool_t *checks; /* threads for the live checks; NULL when both are off at start */
-    atomic_bool ready;
-    unsigned shutdown_timeout_ms;
-    size_t max_request_bytes;
-    /* effective file names: flags override the config file */
-    const char *config_path;
-    const char *cert_override, *key_override;
-    char *cert_file, *key_file, *ca_file;
-} S;
-
-static worker_t *worker_of(h2o_req_t *req)
-{
-    return H2O_STRUCT_FROM_MEMBER(worker_t, ctx, req->conn->ctx);
+    return published_get(&S.srv.config, v);
 }
 
 /* ---- responses ----------------------------------------------------------- */
@@ -168,7 +130,7 @@ static int respond(h2o_req_t *req, int status, const char *reason, const char *t
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type, strlen(type));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
                    H2O_STRLIT("no-store"));
-    if (atomic_load_explicit(&S.shutting_down, memory_order_relaxed))
+    if (atomic_load_explicit(&S.srv.shutting_down, memory_order_relaxed))
         req->http1_is_persistent = 0; /* "Connection: close" while draining */
     h2o_start_response(req, &g_generator);
     h2o_iovec_t buf = h2o_iovec_init(body, len);
@@ -375,9 +337,9 @@ static bool submit_checks(worker_t *w, h2o_req_t *req, review_t *rv, uint64_t t0
     j->req = req;
     j->t0 = t0;
     j->scratch = (livecheck_scratch_t)LIVECHECK_SCRATCH_INIT;
-    j->held = published_hold(&w->cfg);
+    j->held = published_hold(&w->config);
     j->rv = *rv;
-    if (!workpool_submit(S.checks, check_job_run, j)) {
+    if (!workpool_submit(S.srv.checks, check_job_run, j)) {
         published_drop(j->held);
         free(j);
         return false;
@@ -427,14 +389,15 @@ static int handle_admission(worker_t *w, const wh_config_t *cfg, h2o_req_t *req)
         return respond_text(req, 415, "Unsupported Media Type",
                             "the body must be an AdmissionReview with Content-Type "
                             "application/json\n");
-    if (req->entity.len > cfg->server.max_request_bytes && req->entity.len > S.max_request_bytes)
+    if (req->entity.len > cfg->server.max_request_bytes &&
+        req->entity.len > S.srv.gconf.max_request_entity_size)
         return respond_text(req, 413, "Request Entity Too Large", "request body too large\n");
 
     uint64_t t0 = mono_nanos();
     /* Without live checks the whole answer is made on this thread: its JSON
      * trees come from the thread's arena and go in one step. A review handed
      * to the check threads must outlive this call, so it is not in the arena. */
-    const cfg_bundle_t *b = published_held(&w->cfg);
+    const cfg_bundle_t *b = published_held(&w->config);
     bool checks_on = livecheck_registry_enabled(b->lc) || livecheck_namespace_enabled(b->lc);
     if (checks_on)
         return answer_admission(w, b->policy, req, true, t0);
@@ -449,7 +412,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
     worker_t *w = worker_of(req);
-    const cfg_bundle_t *bundle = cfg_refresh(&w->cfg);
+    const cfg_bundle_t *bundle = cfg_refresh(&w->config);
     const wh_config_t *cfg = bundle ? bundle->cfg : NULL;
     /* "/mutate", "/mutate/" and "//mutate" are one path (clients clean it;
      * tolerate those that do not). */
@@ -478,7 +441,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/readyz"))) {
         if (!is_get_or_head(req))
             return method_not_allowed(req, "GET, HEAD");
-        if (atomic_load(&S.ready) && !atomic_load(&S.shutting_down))
+        if (atomic_load(&S.srv.ready) && !atomic_load(&S.srv.shutting_down))
             return respond_text(req, 200, "OK", "ready\n");
         return respond_text(req, 503, "Service Unavailable", "not ready\n");
     }
@@ -505,50 +468,6 @@ static void on_log_access(h2o_logger_t *self, h2o_req_t *req)
     metrics_http_response(worker_of(req)->mx, req->res.status);
 }
 
-/* ---- accepting --------------------------------------------------------- */
-static void on_socket_close(void *data)
-{
-    ((worker_t *)data)->open_sockets--;
-}
-
-static void on_accept(h2o_socket_t *listener, const char *err)
-{
-    worker_t *w = listener->data;
-    if (err != NULL)
-        return;
-    bool plain = listener == w->plain_listener;
-    h2o_accept_ctx_t *actx = plain ? &w->plain_accept : &w->tls_accept;
-    if (!plain) {
-        actx->ssl_ctx = tls_refresh(&w->tls);
-        if (!actx->ssl_ctx)
-            return;
-    }
-    for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
-        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (!sock)
-            break;
-        /* counted until closed: a shutdown waits for connections still in
-         * their TLS handshake too, which h2o's connection lists miss */
-        w->open_sockets++;
-        sock->on_close.cb = on_socket_close;
-        sock->on_close.data = w;
-        h2o_accept(actx, sock);
-    }
-}
-
-/* Closes this loop's copy of a listening socket. Connections the kernel has
- * completed but no loop has taken yet would be reset by the last close:
- * they are taken in first, and answered while the loop drains. */
-static void close_listener(h2o_socket_t **listener)
-{
-    if (!*listener)
-        return;
-    h2o_socket_read_stop(*listener);
-    on_accept(*listener, NULL);
-    h2o_socket_close(*listener);
-    *listener = NULL;
-}
-
 static void on_wake(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 {
     (void)receiver;
@@ -566,10 +485,10 @@ static int count_active(h2o_req_t *req, void *cbdata)
 static size_t active_requests(worker_t *w)
 {
     size_t n = 0;
-    if (S.gconf.http1.callbacks.foreach_request)
-        S.gconf.http1.callbacks.foreach_request(&w->ctx, count_active, &n);
-    if (S.gconf.http2.callbacks.foreach_request)
-        S.gconf.http2.callbacks.foreach_request(&w->ctx, count_active, &n);
+    if (S.srv.gconf.http1.callbacks.foreach_request)
+        S.srv.gconf.http1.callbacks.foreach_request(&w->ctx, count_active, &n);
+    if (S.srv.gconf.http2.callbacks.foreach_request)
+        S.srv.gconf.http2.callbacks.foreach_request(&w->ctx, count_active, &n);
     return n;
 }
 
@@ -579,7 +498,7 @@ static void *worker_main(void *arg)
     h2o_evloop_t *loop = w->ctx.loop;
     /* The decisions of one loop turn are logged with one write. */
     log_buffer_lines(true);
-    while (!atomic_load_explicit(&S.shutting_down, memory_order_acquire)) {
+    while (!atomic_load_explicit(&S.srv.shutting_down, memory_order_acquire)) {
         h2o_evloop_run(loop, INT32_MAX);
         log_flush();
     }
@@ -588,10 +507,10 @@ static void *worker_main(void *arg)
     /* Stop accepting, tell connections to finish (HTTP/1.1 responses stop
      * keeping the connection alive, HTTP/2 gets GOAWAY), answer what is in
      * flight, then close idle connections. */
-    close_listener(&w->listener);
-    close_listener(&w->plain_listener);
+    listen_close(&w->listener);
+    listen_close(&w->plain_listener);
     h2o_context_request_shutdown(&w->ctx);
-    uint64_t deadline = h2o_now(loop) + S.shutdown_timeout_ms;
+    uint64_t deadline = h2o_now(loop) + S.srv.shutdown_timeout_ms;
     while (active_requests(w) > 0 && h2o_now(loop) < deadline)
         h2o_evloop_run(loop, 10);
 
@@ -631,96 +550,6 @@ static void *worker_main(void *arg)
     jsonarena_release();
     log_thread_cleanup();
     return NULL;
-}
-
-/* ---- listening sockets ------------------------------------------------- */
-
-/* Opens a listening socket on "HOST:PORT", "[V6]:PORT" or ":PORT" (all
- * addresses). Port 0 picks a free port; `bound` gets the actual address. */
-static int open_listener(const char *addr, char *bound, size_t boundsz, char *err, size_t errsz)
-{
-    char host[256], port[16];
-    const char *colon = strrchr(addr, ':');
-    if (!colon || colon[1] == '\0' || strlen(colon + 1) >= sizeof port) {
-        snprintf(err, errsz, "listen address '%s' is not HOST:PORT", addr);
-        return -1;
-    }
-    size_t hn = (size_t)(colon - addr);
-    if (hn >= 2 && addr[0] == '[' && addr[hn - 1] == ']') {
-        addr++;
-        hn -= 2;
-    }
-    if (hn >= sizeof host) {
-        snprintf(err, errsz, "listen address '%s': host too long", addr);
-        return -1;
-    }
-    memcpy(host, addr, hn);
-    host[hn] = '\0';
-    snprintf(port, sizeof port, "%s", colon + 1);
-
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    int gai = getaddrinfo(hn ? host : NULL, port, &hints, &res);
-    if (gai != 0) {
-        snprintf(err, errsz, "listen address '%s': %s", addr, gai_strerror(gai));
-        return -1;
-    }
-    /* With no host, prefer the IPv6 wildcard (dual stack), else IPv4. */
-    int fd = -1, last_errno = 0;
-    for (int pass = 0; pass < 2 && fd < 0; pass++) {
-        for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
-            if (hn == 0 && (pass == 0) != (ai->ai_family == AF_INET6))
-                continue;
-            if (hn != 0 && pass == 1)
-                continue;
-            int s = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                           ai->ai_protocol);
-            if (s < 0) {
-                last_errno = errno;
-                continue;
-            }
-            int one = 1, zero = 0;
-            if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-                (ai->ai_family == AF_INET6 && hn == 0 &&
-                 setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) != 0) ||
-                bind(s, ai->ai_addr, ai->ai_addrlen) != 0 || listen(s, SOMAXCONN) != 0) {
-                last_errno = errno;
-                close(s);
-                continue;
-            }
-            fd = s;
-        }
-    }
-    freeaddrinfo(res);
-    if (fd < 0) {
-        snprintf(err, errsz, "cannot listen on %s: %s", addr, strerror(last_errno));
-        return -1;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    char ip[INET6_ADDRSTRLEN] = "?";
-    unsigned p = 0;
-    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
-        if (ss.ss_family == AF_INET) {
-            struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-            if (!inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip))
-                strcpy(ip, "?");
-            p = ntohs(sin->sin_port);
-            snprintf(bound, boundsz, "%s:%u", ip, p);
-        } else {
-            struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-            if (!inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof ip))
-                strcpy(ip, "?");
-            p = ntohs(sin6->sin6_port);
-            snprintf(bound, boundsz, "[%s]:%u", ip, p);
-        }
-    } else {
-        snprintf(bound, boundsz, "%s", addr);
-    }
-    return fd;
 }
 
 /* ---- reloads (control thread) ------------------------------------------- */
@@ -894,7 +723,7 @@ static void worker_dispose(worker_t *w)
         h2o_socket_close(w->plain_listener);
     w->listener = w->plain_listener = NULL;
     if (w->ctx.loop) {
-        if (w->wake_registered) {
+        if (w->receivers_registered) {
             h2o_multithread_unregister_receiver(w->ctx.queue, &w->wake);
             h2o_multithread_unregister_receiver(w->ctx.queue, &w->checked);
         }
@@ -903,22 +732,7 @@ static void worker_dispose(worker_t *w)
         h2o_evloop_destroy(loop);
     }
     published_view_release(&w->tls);
-    published_view_release(&w->cfg);
-}
-
-/* This loop's copy of a shared listening socket, accepting into on_accept. */
-static bool share_listener(worker_t *w, int listen_fd, const char *what, h2o_socket_t **sock,
-                           char *err, size_t errsz)
-{
-    int fd = dup(listen_fd);
-    if (fd < 0) {
-        snprintf(err, errsz, "cannot share the %s socket: %s", what, strerror(errno));
-        return false;
-    }
-    *sock = h2o_evloop_socket_create(w->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
-    (*sock)->data = w;
-    h2o_socket_read_start(*sock, on_accept);
-    return true;
+    published_view_release(&w->config);
 }
 
 static bool worker_setup(worker_t *w, size_t index, char *err, size_t errsz)
@@ -929,42 +743,43 @@ static bool worker_setup(worker_t *w, size_t index, char *err, size_t errsz)
         return false;
     }
     w->index = index;
-    h2o_context_init(&w->ctx, loop, &S.gconf);
+    w->srv = &S.srv;
+    h2o_context_init(&w->ctx, loop, &S.srv.gconf);
     w->tls_accept.ctx = &w->ctx;
-    w->tls_accept.hosts = S.gconf.hosts;
+    w->tls_accept.hosts = S.srv.gconf.hosts;
     w->plain_accept.ctx = &w->ctx;
-    w->plain_accept.hosts = S.gconf.hosts;
+    w->plain_accept.hosts = S.srv.gconf.hosts;
     h2o_multithread_register_receiver(w->ctx.queue, &w->wake, on_wake);
     h2o_multithread_register_receiver(w->ctx.queue, &w->checked, on_checked);
-    w->wake_registered = true;
+    w->receivers_registered = true;
     w->mx = metrics_slot_new();
     if (!w->mx) {
         snprintf(err, errsz, "out of memory");
         return false;
     }
     tls_refresh(&w->tls);
-    cfg_refresh(&w->cfg);
+    cfg_refresh(&w->config);
 
-    if (!share_listener(w, S.listen_fd, "listening", &w->listener, err, errsz))
+    if (!listen_attach(w, S.listen_fd, false, &w->listener, err, errsz))
         return false;
     return index != 0 || S.metrics_fd < 0 ||
-           share_listener(w, S.metrics_fd, "metrics", &w->plain_listener, err, errsz);
+           listen_attach(w, S.metrics_fd, true, &w->plain_listener, err, errsz);
 }
 
 static void setup_globalconf(const wh_config_t *c)
 {
-    h2o_config_init(&S.gconf);
-    S.gconf_init = true;
-    S.gconf.server_name = h2o_iovec_init(H2O_STRLIT("imagebuilder-webhook"));
-    S.gconf.max_request_entity_size = c->server.max_request_bytes;
+    h2o_config_init(&S.srv.gconf);
+    S.srv.gconf_init = true;
+    S.srv.gconf.server_name = h2o_iovec_init(H2O_STRLIT("imagebuilder-webhook"));
+    S.srv.gconf.max_request_entity_size = c->server.max_request_bytes;
     uint64_t t = c->server.request_timeout_ms ? c->server.request_timeout_ms : 10000;
-    S.gconf.http1.req_timeout = t;
-    S.gconf.http2.idle_timeout = t;
-    S.gconf.handshake_timeout = t;
-    S.gconf.http2.graceful_shutdown_timeout = c->server.shutdown_timeout_ms;
-    S.gconf.http1.upgrade_to_http2 = 0;
+    S.srv.gconf.http1.req_timeout = t;
+    S.srv.gconf.http2.idle_timeout = t;
+    S.srv.gconf.handshake_timeout = t;
+    S.srv.gconf.http2.graceful_shutdown_timeout = c->server.shutdown_timeout_ms;
+    S.srv.gconf.http1.upgrade_to_http2 = 0;
     h2o_hostconf_t *host =
-        h2o_config_register_host(&S.gconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+        h2o_config_register_host(&S.srv.gconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(pc, sizeof *handler);
     handler->on_req = on_req;
@@ -988,16 +803,16 @@ static size_t thread_count(const wh_config_t *c)
 
 static void teardown(void)
 {
-    workpool_free(S.checks); /* the loops are gone: no job can be sent back */
-    S.checks = NULL;
+    workpool_free(S.srv.checks); /* the loops are gone: no job can be sent back */
+    S.srv.checks = NULL;
     for (size_t i = 0; S.workers && i < S.n_workers; i++)
         worker_dispose(&S.workers[i]);
     free(S.workers);
     S.workers = NULL;
     S.n_workers = 0;
-    if (S.gconf_init)
-        h2o_config_dispose(&S.gconf);
-    S.gconf_init = false;
+    if (S.srv.gconf_init)
+        h2o_config_dispose(&S.srv.gconf);
+    S.srv.gconf_init = false;
     if (S.listen_fd >= 0)
         close(S.listen_fd);
     if (S.metrics_fd >= 0)
@@ -1057,10 +872,28 @@ static void control_loop(int sfd)
     }
 }
 
+/* Opens a listening socket and logs the address actually bound ("addr",
+ * with the real port when port 0 was asked for). */
+static int open_logged(const char *addr, const char *which, char bound[LISTEN_BOUND_MAX], char *err,
+                       size_t errsz)
+{
+    unsigned port = 0;
+    int fd = listen_open(addr, bound, &port, err, errsz);
+    if (fd >= 0) {
+        log_line_t *l = log_begin(LOG_INFO, "listening");
+        log_str(l, "listener", which);
+        log_str(l, "addr", bound);
+        log_uint(l, "port", port);
+        log_end(l);
+    }
+    return fd;
+}
+
 int server_run(const server_options_t *opts)
 {
-    char err[512], bound[300], mbound[300] = "";
+    char err[512], bound[LISTEN_BOUND_MAX], mbound[LISTEN_BOUND_MAX] = "";
     memset(&S, 0, sizeof S);
+    S.srv.config = (published_t)PUBLISHED_INIT(bundle_free);
     S.listen_fd = S.metrics_fd = -1;
     metrics_reset();
     jsonarena_install();
@@ -1102,8 +935,7 @@ int server_run(const server_options_t *opts)
     }
 
     log_set_level(c->server.log_level);
-    S.shutdown_timeout_ms = c->server.shutdown_timeout_ms;
-    S.max_request_bytes = c->server.max_request_bytes;
+    S.srv.shutdown_timeout_ms = c->server.shutdown_timeout_ms;
     set_tls_files(c);
     const char *listen_addr = opts->listen ? opts->listen : c->server.listen;
     size_t n_threads = thread_count(c);
@@ -1123,9 +955,9 @@ int server_run(const server_options_t *opts)
     }
     /* The check threads exist even with both checks off: a reload may switch them on. */
     size_t n_check_threads = 4 * n_threads;
-    S.checks = workpool_new(
+    S.srv.checks = workpool_new(
         n_check_threads > CHECK_THREADS_MAX ? CHECK_THREADS_MAX : n_check_threads, CHECK_QUEUE_MAX);
-    if (!cfg_publish(c, lc) || !listen_copy || !S.checks ||
+    if (!cfg_publish(c, lc) || !listen_copy || !S.srv.checks ||
         !metrics_register_extra(render_livecheck_metrics) ||
         (c->server.metrics_listen && *c->server.metrics_listen && !metrics_addr)) {
         fprintf(stderr, "imagebuilder-webhook serve: out of memory\n");
@@ -1152,9 +984,9 @@ int server_run(const server_options_t *opts)
         return 1;
     }
 
-    S.listen_fd = open_listener(listen_copy, bound, sizeof bound, err, sizeof err);
+    S.listen_fd = open_logged(listen_copy, "admission", bound, err, sizeof err);
     if (S.listen_fd >= 0 && metrics_addr)
-        S.metrics_fd = open_listener(metrics_addr, mbound, sizeof mbound, err, sizeof err);
+        S.metrics_fd = open_logged(metrics_addr, "metrics", mbound, err, sizeof err);
     bool listen_ok = S.listen_fd >= 0 && (!metrics_addr || S.metrics_fd >= 0);
     free(metrics_addr);
     free(listen_copy);
@@ -1185,7 +1017,7 @@ int server_run(const server_options_t *opts)
         S.workers[i].started = true;
     }
     if (rc == 0) {
-        atomic_store(&S.ready, true);
+        atomic_store(&S.srv.ready, true);
         metrics_set_ready(true);
         log_line_t *l = log_begin(LOG_INFO, "serving");
         log_str(l, "version", WH_VERSION);
@@ -1201,10 +1033,10 @@ int server_run(const server_options_t *opts)
         fprintf(stderr, "imagebuilder-webhook serve: %s\n", err);
     }
 
-    atomic_store(&S.ready, false);
+    atomic_store(&S.srv.ready, false);
     metrics_set_ready(false);
     tls_stop_h2();
-    atomic_store_explicit(&S.shutting_down, true, memory_order_release);
+    atomic_store_explicit(&S.srv.shutting_down, true, memory_order_release);
     for (size_t i = 0; i < S.n_workers; i++)
         if (S.workers[i].started)
             h2o_multithread_send_message(&S.workers[i].wake, NULL);
