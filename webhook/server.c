@@ -26,6 +26,7 @@
 #include "admission.h"
 #include "config.h"
 #include "decide.h"
+#include "drain.h"
 #include "jsonarena.h"
 #include "livecheck.h"
 #include "log.h"
@@ -474,24 +475,6 @@ static void on_wake(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messag
     (void)messages; /* only ever woken with NULL messages */
 }
 
-static int count_active(h2o_req_t *req, void *cbdata)
-{
-    if (req->input.method.base != NULL)
-        ++*(size_t *)cbdata;
-    return 0;
-}
-
-/* Requests this loop has started to read and not finished answering. */
-static size_t active_requests(worker_t *w)
-{
-    size_t n = 0;
-    if (S.srv.gconf.http1.callbacks.foreach_request)
-        S.srv.gconf.http1.callbacks.foreach_request(&w->ctx, count_active, &n);
-    if (S.srv.gconf.http2.callbacks.foreach_request)
-        S.srv.gconf.http2.callbacks.foreach_request(&w->ctx, count_active, &n);
-    return n;
-}
-
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
@@ -504,49 +487,7 @@ static void *worker_main(void *arg)
     }
     log_buffer_lines(false);
 
-    /* Stop accepting, tell connections to finish (HTTP/1.1 responses stop
-     * keeping the connection alive, HTTP/2 gets GOAWAY), answer what is in
-     * flight, then close idle connections. */
-    listen_close(&w->listener);
-    listen_close(&w->plain_listener);
-    h2o_context_request_shutdown(&w->ctx);
-    uint64_t deadline = h2o_now(loop) + S.srv.shutdown_timeout_ms;
-    while (active_requests(w) > 0 && h2o_now(loop) < deadline)
-        h2o_evloop_run(loop, 10);
-
-    /* Live-check jobs always end (their checks are bounded): collect them,
-     * so that none comes back to a loop that is gone. */
-    while (w->jobs_out > 0)
-        h2o_evloop_run(loop, 10);
-
-    /* Give connections a moment to end by themselves: HTTP/2 clients get
-     * h2o's final GOAWAY (with the real last stream) and close, HTTP/1.1
-     * clients that send one more request get it answered with
-     * "Connection: close". Closing them at once would reset requests a
-     * client has already written. */
-    uint64_t grace = h2o_now(loop) + SHUTDOWN_GRACE_MS;
-    if (grace > deadline)
-        grace = deadline;
-    while (w->open_sockets > 0 && h2o_now(loop) < grace) {
-        h2o_evloop_run(loop, 10);
-        while (active_requests(w) > 0 && h2o_now(loop) < deadline)
-            h2o_evloop_run(loop, 10);
-    }
-
-    /* Expire every idle timer so that h2o closes the remaining connections. */
-    w->ctx.http1.req_timeout.timeout = 0;
-    w->ctx.http2.idle_timeout.timeout = 0;
-    w->ctx.handshake_timeout.timeout = 0;
-    w->ctx.http2.graceful_shutdown_timeout.timeout = 0;
-    uint64_t close_deadline = h2o_now(loop) + 1000;
-    while (w->open_sockets > 0 && h2o_now(loop) < close_deadline)
-        h2o_evloop_run(loop, 10);
-    /* a few more turns let closed sockets be released */
-    for (int i = 0; i < 3; i++)
-        h2o_evloop_run(loop, 0);
-    /* h2o's HTTP/2 graceful-shutdown timer outlives the connections. */
-    if (h2o_timeout_is_linked(&w->ctx.http2._graceful_shutdown_timeout))
-        h2o_timeout_unlink(&w->ctx.http2._graceful_shutdown_timeout);
+    drain_worker(w);
     jsonarena_release();
     log_thread_cleanup();
     return NULL;
