@@ -35,6 +35,7 @@
 #include "metrics.h"
 #include "listen.h"
 #include "published.h"
+#include "reload.h"
 #include "tls.h"
 #include "watch.h"
 #include "worker.h"
@@ -55,51 +56,8 @@ static struct {
     worker_t *workers;
     size_t n_workers;
     int listen_fd, metrics_fd;
-    /* effective file names: flags override the config file */
-    const char *config_path;
-    const char *cert_override, *key_override;
-    char *cert_file, *key_file, *ca_file;
+    reload_t reload;
 } S;
-
-/* ---- configuration shared by the threads -------------------------------
- * The published configuration bundle: each loop holds a view of the bundle
- * it uses and moves to a new one when it is published (one atomic load per
- * request when nothing changed); the old bundle is freed when its last
- * holder lets it go. */
-static void bundle_free(void *p)
-{
-    cfg_bundle_t *b = p;
-    livecheck_free(b->lc);
-    policy_free(b->policy);
-    config_free(b->cfg);
-    free(b);
-}
-
-/* Publishes `c` with its live checks `lc` (ownership of both taken; NULL:
- * nothing). Returns false when out of memory. */
-static bool cfg_publish(wh_config_t *c, livecheck_t *lc)
-{
-    cfg_bundle_t *b = NULL;
-    if (c) {
-        b = malloc(sizeof *b);
-        policy_t *p = b ? policy_new(&c->policy) : NULL;
-        if (!p) {
-            free(b);
-            livecheck_free(lc);
-            config_free(c);
-            return false;
-        }
-        b->cfg = c;
-        b->policy = p;
-        b->lc = lc;
-    }
-    return published_set(&S.srv.config, b);
-}
-
-static const cfg_bundle_t *cfg_refresh(published_view_t *v)
-{
-    return published_get(&S.srv.config, v);
-}
 
 static void on_wake(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 {
@@ -125,163 +83,11 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* ---- reloads (control thread) ------------------------------------------- */
-static void log_config_errors(const char *msg, const config_errors_t *errs)
-{
-    for (size_t i = 0; i < errs->n; i++) {
-        const config_error_t *e = &errs->items[i];
-        log_line_t *l = log_begin(LOG_ERROR, msg);
-        log_str(l, "file", e->file);
-        if (e->line) {
-            log_uint(l, "line", e->line);
-            log_uint(l, "col", e->col);
-        }
-        log_str(l, "error", e->msg);
-        log_end(l);
-    }
-    if (errs->n == 0)
-        log_msg(LOG_ERROR, msg, "unknown error");
-}
-
-static const char *pick(const char *override, const char *from_file)
-{
-    return override ? override : (from_file ? from_file : "");
-}
-
-static bool str_changed(const char *a, const char *b)
-{
-    return strcmp(a ? a : "", b ? b : "") != 0;
-}
-
-/* Points the effective certificate file names at the config's (unless
- * overridden by flags). Returns true when they changed. */
-static bool set_tls_files(const wh_config_t *c)
-{
-    const char *cert = pick(S.cert_override, c->server.tls_cert_file);
-    const char *key = pick(S.key_override, c->server.tls_key_file);
-    const char *ca = pick(NULL, c->server.tls_client_ca_file);
-    if (S.cert_file && !str_changed(cert, S.cert_file) && !str_changed(key, S.key_file) &&
-        !str_changed(ca, S.ca_file))
-        return false;
-    char *nc = strdup(cert), *nk = strdup(key), *na = strdup(ca);
-    if (!nc || !nk || !na) {
-        free(nc);
-        free(nk);
-        free(na);
-        return false;
-    }
-    free(S.cert_file);
-    free(S.key_file);
-    free(S.ca_file);
-    S.cert_file = nc;
-    S.key_file = nk;
-    S.ca_file = na;
-    return true;
-}
-
-static bool reload_tls(const char *why)
-{
-    char err[512];
-    SSL_CTX *ctx = tls_ctx_build(S.cert_file, S.key_file, S.ca_file, err, sizeof err);
-    if (!ctx) {
-        metrics_cert_reload(false);
-        log_line_t *l = log_begin(LOG_ERROR, "certificate reload failed; keeping the current one");
-        log_str(l, "trigger", why);
-        log_str(l, "error", err);
-        log_end(l);
-        return false;
-    }
-    int64_t na = tls_ctx_not_after(ctx);
-    if (!tls_publish(ctx)) {
-        metrics_cert_reload(false);
-        log_line_t *l = log_begin(LOG_ERROR, "certificate reload failed; keeping the current one");
-        log_str(l, "trigger", why);
-        log_str(l, "error", "out of memory");
-        log_end(l);
-        return false;
-    }
-    metrics_cert_reload(true);
-    metrics_cert_not_after(na);
-    log_line_t *l = log_begin(LOG_INFO, "certificate reloaded");
-    log_str(l, "trigger", why);
-    log_str(l, "cert", S.cert_file);
-    log_int(l, "notAfter", na);
-    log_end(l);
-    return true;
-}
-
-static void warn_restart_needed(const wh_config_t *old, const wh_config_t *c)
-{
-    const char *what[6];
-    size_t n = 0;
-    if (str_changed(old->server.listen, c->server.listen))
-        what[n++] = "webhook.listen";
-    if (str_changed(old->server.metrics_listen, c->server.metrics_listen))
-        what[n++] = "webhook.metricsListen";
-    if (old->server.threads != c->server.threads)
-        what[n++] = "webhook.threads";
-    if (old->server.max_request_bytes != c->server.max_request_bytes)
-        what[n++] = "webhook.maxRequestBytes";
-    if (old->server.request_timeout_ms != c->server.request_timeout_ms)
-        what[n++] = "webhook.requestTimeoutMs";
-    if (old->server.shutdown_timeout_ms != c->server.shutdown_timeout_ms)
-        what[n++] = "webhook.shutdownTimeoutMs";
-    if (n == 0)
-        return;
-    log_line_t *l = log_begin(LOG_WARN, "these settings take effect at the next restart");
-    log_array_begin(l, "keys");
-    for (size_t i = 0; i < n; i++)
-        log_array_str(l, what[i]);
-    log_array_end(l);
-    log_end(l);
-}
-
-/* Returns true when the TLS file names changed with the new config. */
-static bool reload_config(const char *why)
-{
-    config_errors_t errs;
-    memset(&errs, 0, sizeof errs);
-    wh_config_t *c = config_load_file(S.config_path, &errs);
-    if (!c) {
-        metrics_config_reload(false);
-        log_config_errors("configuration reload failed; keeping the current one", &errs);
-        config_errors_free(&errs);
-        return false;
-    }
-    config_errors_free(&errs);
-    published_view_t v = {0};
-    const cfg_bundle_t *old = cfg_refresh(&v);
-    if (old)
-        warn_restart_needed(old->cfg, c);
-    char err[512];
-    livecheck_t *lc = livecheck_new_from(old ? old->lc : NULL, &c->policy, err, sizeof err);
-    published_view_release(&v);
-    if (!lc) {
-        metrics_config_reload(false);
-        log_msg(LOG_ERROR, "configuration reload failed; keeping the current one", err);
-        config_free(c);
-        return false;
-    }
-    log_set_level(c->server.log_level);
-    bool tls_changed = set_tls_files(c);
-    if (!cfg_publish(c, lc)) {
-        metrics_config_reload(false);
-        log_msg(LOG_ERROR, "configuration reload failed; keeping the current one", "out of memory");
-        return false;
-    }
-    metrics_config_reload(true);
-    log_line_t *l = log_begin(LOG_INFO, "configuration reloaded");
-    log_str(l, "trigger", why);
-    log_str(l, "file", S.config_path);
-    log_end(l);
-    return tls_changed;
-}
-
 /* The live checks' series on /metrics, from the current config's checker. */
 static void render_livecheck_metrics(buf_t *out)
 {
     published_view_t v = {0};
-    const cfg_bundle_t *b = cfg_refresh(&v);
+    const cfg_bundle_t *b = published_get(&S.srv.config, &v);
     if (b)
         livecheck_metrics(b->lc, out);
     published_view_release(&v);
@@ -331,7 +137,7 @@ static bool worker_setup(worker_t *w, size_t index, char *err, size_t errsz)
         return false;
     }
     tls_refresh(&w->tls);
-    cfg_refresh(&w->config);
+    published_get(&S.srv.config, &w->config);
 
     if (!listen_attach(w, S.listen_fd, false, &w->listener, err, errsz))
         return false;
@@ -369,57 +175,7 @@ static void teardown(void)
         close(S.metrics_fd);
     S.listen_fd = S.metrics_fd = -1;
     tls_unpublish();
-    cfg_publish(NULL, NULL);
-    free(S.cert_file);
-    free(S.key_file);
-    free(S.ca_file);
-    S.cert_file = S.key_file = S.ca_file = NULL;
-}
-
-/* Waits for signals and file changes until SIGTERM or SIGINT. */
-static void control_loop(int sfd)
-{
-    const char *cfg_paths[1] = {S.config_path};
-    watch_t cfg_watch, tls_watch;
-    watch_init(&cfg_watch, cfg_paths, 1);
-    const char *tls_paths[3] = {S.cert_file, S.key_file, S.ca_file};
-    watch_init(&tls_watch, tls_paths, 3);
-
-    for (;;) {
-        struct pollfd pfd = {sfd, POLLIN, 0};
-        int r = poll(&pfd, 1, WATCH_INTERVAL_MS);
-        if (r < 0 && errno != EINTR) {
-            log_msg(LOG_ERROR, "poll failed", strerror(errno));
-            return;
-        }
-        if (r > 0 && (pfd.revents & POLLIN)) {
-            struct signalfd_siginfo si;
-            ssize_t n = read(sfd, &si, sizeof si);
-            if (n == (ssize_t)sizeof si) {
-                if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-                    log_line_t *l = log_begin(LOG_INFO, "shutting down");
-                    log_str(l, "signal", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
-                    log_end(l);
-                    return;
-                }
-                if (si.ssi_signo == SIGHUP) {
-                    reload_config("SIGHUP");
-                    const char *p[3] = {S.cert_file, S.key_file, S.ca_file};
-                    watch_init(&tls_watch, p, 3);
-                    watch_init(&cfg_watch, cfg_paths, 1);
-                    reload_tls("SIGHUP");
-                }
-            }
-            continue;
-        }
-        if (watch_poll(&cfg_watch) && reload_config("file changed")) {
-            const char *p[3] = {S.cert_file, S.key_file, S.ca_file};
-            watch_init(&tls_watch, p, 3);
-            reload_tls("configuration changed");
-        }
-        if (watch_poll(&tls_watch))
-            reload_tls("file changed");
-    }
+    reload_free(&S.reload);
 }
 
 /* Opens a listening socket and logs the address actually bound ("addr",
@@ -443,7 +199,6 @@ int server_run(const server_options_t *opts)
 {
     char err[512], bound[LISTEN_BOUND_MAX], mbound[LISTEN_BOUND_MAX] = "";
     memset(&S, 0, sizeof S);
-    S.srv.config = (published_t)PUBLISHED_INIT(bundle_free);
     S.listen_fd = S.metrics_fd = -1;
     metrics_reset();
     jsonarena_install();
@@ -452,9 +207,7 @@ int server_run(const server_options_t *opts)
         fprintf(stderr, "imagebuilder-webhook serve: --config FILE is required\n");
         return 2;
     }
-    S.config_path = opts->config_path;
-    S.cert_override = opts->tls_cert;
-    S.key_override = opts->tls_key;
+    reload_init(&S.reload, &S.srv, opts->config_path, opts->tls_cert, opts->tls_key);
 
     config_errors_t errs;
     memset(&errs, 0, sizeof errs);
@@ -486,7 +239,6 @@ int server_run(const server_options_t *opts)
 
     log_set_level(c->server.log_level);
     S.srv.shutdown_timeout_ms = c->server.shutdown_timeout_ms;
-    set_tls_files(c);
     const char *listen_addr = opts->listen ? opts->listen : c->server.listen;
     size_t n_threads = thread_count(c);
     char *metrics_addr = c->server.metrics_listen && *c->server.metrics_listen
@@ -507,7 +259,7 @@ int server_run(const server_options_t *opts)
     size_t n_check_threads = 4 * n_threads;
     S.srv.checks = workpool_new(
         n_check_threads > CHECK_THREADS_MAX ? CHECK_THREADS_MAX : n_check_threads, CHECK_QUEUE_MAX);
-    if (!cfg_publish(c, lc) || !listen_copy || !S.srv.checks ||
+    if (!reload_publish_config(&S.reload, c, lc) || !listen_copy || !S.srv.checks ||
         !metrics_register_extra(render_livecheck_metrics) ||
         (c->server.metrics_listen && *c->server.metrics_listen && !metrics_addr)) {
         fprintf(stderr, "imagebuilder-webhook serve: out of memory\n");
@@ -517,17 +269,8 @@ int server_run(const server_options_t *opts)
         return 1;
     }
 
-    SSL_CTX *ssl = tls_ctx_build(S.cert_file, S.key_file, S.ca_file, err, sizeof err);
-    if (!ssl) {
+    if (!reload_load_tls(&S.reload, err, sizeof err)) {
         fprintf(stderr, "imagebuilder-webhook serve: %s\n", err);
-        free(metrics_addr);
-        free(listen_copy);
-        teardown();
-        return 1;
-    }
-    metrics_cert_not_after(tls_ctx_not_after(ssl));
-    if (!tls_publish(ssl)) {
-        fprintf(stderr, "imagebuilder-webhook serve: out of memory\n");
         free(metrics_addr);
         free(listen_copy);
         teardown();
@@ -575,10 +318,10 @@ int server_run(const server_options_t *opts)
         if (mbound[0])
             log_str(l, "metricsListen", mbound);
         log_uint(l, "threads", n_threads);
-        log_str(l, "config", S.config_path);
-        log_str(l, "cert", S.cert_file);
+        log_str(l, "config", S.reload.config_path);
+        log_str(l, "cert", S.reload.cert_file);
         log_end(l);
-        control_loop(sfd);
+        reload_control_loop(&S.reload, sfd);
     } else {
         fprintf(stderr, "imagebuilder-webhook serve: %s\n", err);
     }
