@@ -1,610 +1,65 @@
-/* server: the admission server on libh2o 2.2 (evloop) - listeners, worker
- * threads, routing, responses, config and certificate reloads, signals and
- * graceful shutdown (see server.h). */
+/* server: `imagebuilder-webhook serve` - start, serve and stop (see
+ * server.h). The parts it puts together: http (what each request gets),
+ * checkjob (live checks off the event loops), listen (sockets), reload
+ * (configuration, certificate, signals), drain (how a loop ends), and
+ * worker.h (the loops' state). */
 #include "server.h"
 
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
 #include <h2o.h>
 
-#include "admission.h"
+#include "checkjob.h"
 #include "config.h"
 #include "config_file.h"
-#include "decide.h"
+#include "drain.h"
+#include "errmsg.h"
+#include "http.h"
 #include "jsonarena.h"
+#include "listen.h"
 #include "livecheck.h"
 #include "log.h"
 #include "metrics.h"
+#include "reload.h"
 #include "tls.h"
-#include "watch.h"
+#include "worker.h"
 #include "workpool.h"
 
-#define MAX_THREADS        64
-#define WATCH_INTERVAL_MS  250
-#define ACCEPTS_PER_WAKEUP 32
-#define CHECK_THREADS_MAX  16
-#define SHUTDOWN_GRACE_MS  1500
-#define CHECK_QUEUE_MAX    1024
+#define MAX_THREADS       64
+#define CHECK_THREADS_MAX 16
+#define CHECK_QUEUE_MAX   1024
+#define PROG              "imagebuilder-webhook serve"
 
 #ifndef WH_VERSION
 #define WH_VERSION "0.0.0"
 #endif
 
-/* ---- configuration shared by the threads -------------------------------
- * The published config is a refcounted object. Each loop holds a reference
- * to the config it uses and swaps it when the generation changes (one
- * atomic load per request when nothing changed); the old config is freed
- * when its last holder lets it go. */
-typedef struct {
-    wh_config_t *cfg;
-    policy_t *policy; /* what the decision reads, built from cfg */
-    livecheck_t *lc;  /* the live checks of this config (answers CHECK_NOT_RUN when off) */
-    atomic_int refs;
-} cfg_ref_t;
-
-typedef struct {
-    uint64_t gen;
-    cfg_ref_t *ref;
-} cfg_holder_t;
-
-static pthread_mutex_t g_cfg_lock = PTHREAD_MUTEX_INITIALIZER;
-static cfg_ref_t *g_cfg;
-static _Atomic uint64_t g_cfg_gen;
-
-static void cfg_release(cfg_ref_t *r)
-{
-    if (r && atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1) {
-        livecheck_free(r->lc);
-        policy_free(r->policy);
-        config_free(r->cfg);
-        free(r);
-    }
-}
-
-/* Publishes `c` with its live checks `lc` (ownership of both taken).
- * Returns false when out of memory. */
-static bool cfg_publish(wh_config_t *c, livecheck_t *lc)
-{
-    cfg_ref_t *r = NULL, *old;
-    if (c) {
-        r = malloc(sizeof *r);
-        policy_t *p = r ? policy_new(&c->policy) : NULL;
-        if (!p) {
-            free(r);
-            livecheck_free(lc);
-            config_free(c);
-            return false;
-        }
-        r->cfg = c;
-        r->policy = p;
-        r->lc = lc;
-        atomic_init(&r->refs, 1);
-    }
-    if (pthread_mutex_lock(&g_cfg_lock) != 0)
-        abort();
-    old = g_cfg;
-    g_cfg = r;
-    atomic_fetch_add_explicit(&g_cfg_gen, 1, memory_order_release);
-    pthread_mutex_unlock(&g_cfg_lock);
-    cfg_release(old);
-    return true;
-}
-
-static const wh_config_t *cfg_refresh(cfg_holder_t *h)
-{
-    if (atomic_load_explicit(&g_cfg_gen, memory_order_acquire) != h->gen) {
-        cfg_ref_t *old = h->ref;
-        if (pthread_mutex_lock(&g_cfg_lock) == 0) {
-            h->ref = g_cfg;
-            if (h->ref)
-                atomic_fetch_add_explicit(&h->ref->refs, 1, memory_order_relaxed);
-            h->gen = atomic_load_explicit(&g_cfg_gen, memory_order_relaxed);
-            pthread_mutex_unlock(&g_cfg_lock);
-            cfg_release(old);
-        }
-    }
-    return h->ref ? h->ref->cfg : NULL;
-}
-
-static void cfg_holder_release(cfg_holder_t *h)
-{
-    cfg_release(h->ref);
-    h->ref = NULL;
-    h->gen = 0;
-}
-
-/* ---- per-thread state ---------------------------------------------------- */
-typedef struct {
-    h2o_context_t ctx; /* first: requests find their worker from req->conn->ctx */
-    h2o_accept_ctx_t tls_accept;
-    h2o_accept_ctx_t plain_accept;
-    h2o_socket_t *listener;       /* TLS */
-    h2o_socket_t *plain_listener; /* metricsListen, worker 0 only */
-    h2o_multithread_receiver_t wake;
-    h2o_multithread_receiver_t checked; /* live-check jobs coming back */
-    bool wake_registered;
-    size_t jobs_out;     /* live-check jobs not yet back (loop thread only) */
-    size_t open_sockets; /* accepted and not closed, handshakes included */
-    tls_holder_t tls;
-    cfg_holder_t cfg;
-    metrics_slot_t *mx;
-    pthread_t tid;
-    bool started;
-    size_t index;
-} worker_t;
-
+/* Everything server_run() sets up, so that stop() can undo any part of it. */
 static struct {
-    h2o_globalconf_t gconf;
-    bool gconf_init;
+    server_shared_t srv;
+    reload_t reload;
     worker_t *workers;
     size_t n_workers;
     int listen_fd, metrics_fd;
-    atomic_bool shutting_down;
-    workpool_t *checks; /* threads for the live checks; NULL when both are off at start */
-    atomic_bool ready;
-    unsigned shutdown_timeout_ms;
-    size_t max_request_bytes;
-    /* effective file names: flags override the config file */
-    const char *config_path;
-    const char *cert_override, *key_override;
-    char *cert_file, *key_file, *ca_file;
+    char bound[LISTEN_BOUND_MAX], mbound[LISTEN_BOUND_MAX];
+    int sfd; /* signalfd */
+    sigset_t old_mask;
+    bool mask_set;
 } S;
 
-static worker_t *worker_of(h2o_req_t *req)
-{
-    return H2O_STRUCT_FROM_MEMBER(worker_t, ctx, req->conn->ctx);
-}
-
-/* ---- responses ----------------------------------------------------------- */
-static h2o_generator_t g_generator = {NULL, NULL};
-
-typedef struct {
-    char *body;
-    metrics_slot_t *mx; /* non-NULL: an admission request leaving the in-flight gauge */
-} owned_body_t;
-
-static void owned_body_dispose(void *p)
-{
-    owned_body_t *o = p;
-    free(o->body);
-    if (o->mx)
-        metrics_in_flight(o->mx, -1);
-}
-
-/* Sends `body` without copying it. `owned` bodies are freed once the
- * request is done (after the response has been written). */
-static int respond(h2o_req_t *req, int status, const char *reason, const char *type, char *body,
-                   size_t len, bool owned)
-{
-    if (owned) {
-        owned_body_t *o = h2o_mem_alloc_shared(&req->pool, sizeof *o, owned_body_dispose);
-        o->body = body;
-        o->mx = NULL;
-    }
-    req->res.status = status;
-    req->res.reason = reason;
-    req->res.content_length = len;
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type, strlen(type));
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
-                   H2O_STRLIT("no-store"));
-    if (atomic_load_explicit(&S.shutting_down, memory_order_relaxed))
-        req->http1_is_persistent = 0; /* "Connection: close" while draining */
-    h2o_start_response(req, &g_generator);
-    h2o_iovec_t buf = h2o_iovec_init(body, len);
-    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
-        buf.len = 0;
-    h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
-    return 0;
-}
-
-static int respond_text(h2o_req_t *req, int status, const char *reason, const char *text)
-{
-    return respond(req, status, reason, "text/plain; charset=utf-8", (char *)text, strlen(text),
-                   false);
-}
-
-/* A short reason line built per request lives in the request's pool. */
-static int respond_reason(h2o_req_t *req, int status, const char *reason, const char *why)
-{
-    size_t n = strlen(why);
-    char *p = h2o_mem_alloc_pool(&req->pool, n + 2);
-    memcpy(p, why, n);
-    p[n] = '\n';
-    p[n + 1] = '\0';
-    return respond(req, status, reason, "text/plain; charset=utf-8", p, n + 1, false);
-}
-
-static int method_not_allowed(h2o_req_t *req, const char *allow)
-{
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, allow, strlen(allow));
-    return respond_text(req, 405, "Method Not Allowed", "method not allowed\n");
-}
-
-static bool is_get_or_head(h2o_req_t *req)
-{
-    return h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
-           h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
-}
-
-/* `application/json`, any case, optionally followed by parameters. */
-static bool is_json_content_type(h2o_req_t *req)
-{
-    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
-    if (i < 0)
-        return false;
-    h2o_iovec_t v = req->headers.entries[i].value;
-    size_t p = 0;
-    while (p < v.len && (v.base[p] == ' ' || v.base[p] == '\t'))
-        p++;
-    static const char want[] = "application/json";
-    size_t wn = sizeof want - 1;
-    if (v.len - p < wn || strncasecmp(v.base + p, want, wn) != 0)
-        return false;
-    p += wn;
-    while (p < v.len && (v.base[p] == ' ' || v.base[p] == '\t'))
-        p++;
-    return p == v.len || v.base[p] == ';';
-}
-
-static uint64_t mono_nanos(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-        return 0;
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* ---- the admission path ---------------------------------------------------- */
-
-static void log_decision(const review_t *rv, const decision_t *d, uint64_t micros)
-{
-    log_line_t *l = log_begin(LOG_INFO, "admission");
-    if (!l)
-        return;
-    log_str(l, "uid", rv->uid);
-    log_str(l, "namespace", rv->namespace_);
-    log_str(l, "pod", rv->name);
-    log_str(l, "operation", rv->operation);
-    log_str(l, "outcome", outcome_name(d->outcome));
-    log_int(l, "code", d->outcome == OUTCOME_DENIED ? d->code : 200);
-    if (d->outcome == OUTCOME_DENIED)
-        log_str(l, "message", d->message);
-    log_array_begin(l, "targets");
-    size_t builds = 0;
-    for (size_t i = 0; i < d->n_targets; i++) {
-        log_array_str(l, d->targets[i].target);
-        if (d->targets[i].build)
-            builds++;
-    }
-    log_array_end(l);
-    log_uint(l, "builds", builds);
-    log_uint(l, "ops", d->n_ops);
-    log_uint(l, "warnings", d->n_warnings);
-    log_uint(l, "micros", micros);
-    log_bool(l, "dryRun", rv->dry_run);
-    log_end(l);
-}
-
-/* Counts, logs and sends an admission answer. The body is copied into the
- * request's pool (it may live in this thread's JSON arena) and `resp` is
- * freed. */
-static int send_answer(worker_t *w, h2o_req_t *req, const review_t *rv, admission_response_t *resp,
-                       uint64_t t0)
-{
-    uint64_t dt = mono_nanos() - t0;
-    mx_outcome_t oc = resp->decision.outcome == OUTCOME_MUTATED  ? MX_MUTATED
-                      : resp->decision.outcome == OUTCOME_DENIED ? MX_DENIED
-                                                                 : MX_ALLOWED;
-    metrics_request(w->mx, oc, dt, resp->decision.n_ops);
-    log_decision(rv, &resp->decision, dt / 1000);
-    owned_body_t *o = h2o_mem_alloc_shared(&req->pool, sizeof *o, owned_body_dispose);
-    o->body = NULL;
-    o->mx = w->mx;
-    metrics_in_flight(w->mx, 1);
-    size_t len = resp->len;
-    char *body = h2o_mem_alloc_pool(&req->pool, len);
-    memcpy(body, resp->body, len);
-    admission_response_free(resp);
-    return respond(req, 200, "OK", "application/json", body, len, false);
-}
-
-static int internal_error(worker_t *w, h2o_req_t *req, uint64_t t0)
-{
-    metrics_request(w->mx, MX_ERROR, mono_nanos() - t0, 0);
-    log_msg(LOG_ERROR, "cannot answer admission request", "out of memory");
-    return respond_text(req, 500, "Internal Server Error", "internal error\n");
-}
-
-/* ---- live checks off the event loop ---------------------------------------
- * With a live check switched on, a pod CREATE is answered by a job on the
- * check threads (the checks may wait on the network, bounded by their
- * timeouts); the answer comes back to the request's loop as a message. If
- * the client goes away meanwhile, the request's pool is cleared and the job
- * finds `req` NULL when it is back: the answer is dropped. */
-typedef struct check_job {
-    h2o_multithread_message_t msg; /* first: messages are jobs */
-    worker_t *w;
-    h2o_req_t *req;          /* NULL once the request is gone */
-    struct check_link *link; /* the request pool's pointer back to this job */
-    cfg_ref_t *ref;          /* the config the request started with */
-    review_t rv;
-    livecheck_scratch_t scratch;
-    admission_response_t resp;
-    bool ok;
-    uint64_t t0;
-} check_job_t;
-
-typedef struct check_link {
-    check_job_t *job;
-} check_link_t;
-
-static void check_link_dispose(void *p)
-{
-    check_link_t *l = p;
-    if (l->job)
-        l->job->req = NULL;
-}
-
-static void check_job_run(void *arg)
-{
-    check_job_t *j = arg;
-    j->ok = livecheck_respond(j->ref->lc, j->ref->policy, &j->rv, &j->scratch, &j->resp);
-    h2o_multithread_send_message(&j->w->checked, &j->msg);
-}
-
-static void check_job_free(check_job_t *j)
-{
-    admission_response_free(&j->resp);
-    livecheck_scratch_free(&j->scratch);
-    review_free(&j->rv);
-    cfg_release(j->ref);
-    free(j);
-}
-
-static void on_checked(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
-{
-    worker_t *w = H2O_STRUCT_FROM_MEMBER(worker_t, checked, receiver);
-    while (!h2o_linklist_is_empty(messages)) {
-        h2o_multithread_message_t *m =
-            H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
-        h2o_linklist_unlink(&m->link);
-        check_job_t *j = (check_job_t *)m;
-        w->jobs_out--;
-        metrics_in_flight(w->mx, -1);
-        if (j->req) {
-            j->link->job = NULL;
-            if (j->ok)
-                send_answer(w, j->req, &j->rv, &j->resp, j->t0);
-            else
-                internal_error(w, j->req, j->t0);
-        }
-        check_job_free(j);
-    }
-}
-
-/* Hands the review to the check threads. Returns false when it cannot
- * (queue full, out of memory): the caller answers without the checks. */
-static bool submit_checks(worker_t *w, h2o_req_t *req, review_t *rv, uint64_t t0)
-{
-    check_job_t *j = calloc(1, sizeof *j);
-    if (!j)
-        return false;
-    j->w = w;
-    j->req = req;
-    j->t0 = t0;
-    j->scratch = (livecheck_scratch_t)LIVECHECK_SCRATCH_INIT;
-    j->ref = w->cfg.ref;
-    atomic_fetch_add_explicit(&j->ref->refs, 1, memory_order_relaxed);
-    j->rv = *rv;
-    if (!workpool_submit(S.checks, check_job_run, j)) {
-        cfg_release(j->ref);
-        free(j);
-        return false;
-    }
-    memset(rv, 0, sizeof *rv); /* the job owns the review now */
-    j->link = h2o_mem_alloc_shared(&req->pool, sizeof *j->link, check_link_dispose);
-    j->link->job = j;
-    w->jobs_out++;
-    metrics_in_flight(w->mx, 1);
-    return true;
-}
-
-/* Parses and answers a review: here, or on the check threads when a live
- * check is on and it is a pod CREATE. */
-static int answer_admission(worker_t *w, const policy_t *policy, h2o_req_t *req, bool checks_on,
-                            uint64_t t0)
-{
-    review_t rv;
-    char why[256] = "";
-    const char *body = req->entity.base ? req->entity.base : "";
-    if (!admission_parse(body, req->entity.len, &rv, why, sizeof why)) {
-        metrics_request(w->mx, MX_ERROR, mono_nanos() - t0, 0);
-        log_line_t *l = log_begin(LOG_WARN, "bad admission request");
-        log_str(l, "reason", why);
-        log_uint(l, "bytes", req->entity.len);
-        log_end(l);
-        return respond_reason(req, 400, "Bad Request", why[0] ? why : "not an AdmissionReview");
-    }
-    if (checks_on && rv.is_pod_create) {
-        if (submit_checks(w, req, &rv, t0))
-            return 0; /* answered when the checks are back */
-        log_msg(LOG_WARN, "live checks skipped", "the check queue is full");
-    }
-    wh_checks_t none = {0};
-    admission_response_t resp;
-    bool ok = admission_respond(policy, &rv, &none, &resp);
-    int r = ok ? send_answer(w, req, &rv, &resp, t0) : internal_error(w, req, t0);
-    review_free(&rv);
-    return r;
-}
-
-static int handle_admission(worker_t *w, const wh_config_t *cfg, h2o_req_t *req)
-{
-    if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST")))
-        return method_not_allowed(req, "POST");
-    if (!is_json_content_type(req))
-        return respond_text(req, 415, "Unsupported Media Type",
-                            "the body must be an AdmissionReview with Content-Type "
-                            "application/json\n");
-    if (req->entity.len > cfg->server.max_request_bytes && req->entity.len > S.max_request_bytes)
-        return respond_text(req, 413, "Request Entity Too Large", "request body too large\n");
-
-    uint64_t t0 = mono_nanos();
-    /* Without live checks the whole answer is made on this thread: its JSON
-     * trees come from the thread's arena and go in one step. A review handed
-     * to the check threads must outlive this call, so it is not in the arena. */
-    livecheck_t *lc = w->cfg.ref->lc;
-    bool checks_on = livecheck_registry_enabled(lc) || livecheck_namespace_enabled(lc);
-    if (checks_on)
-        return answer_admission(w, w->cfg.ref->policy, req, true, t0);
-    jsonarena_begin();
-    int r = answer_admission(w, w->cfg.ref->policy, req, false, t0);
-    jsonarena_end();
-    return r;
-}
-
-/* ---- routing ----------------------------------------------------------- */
-static int on_req(h2o_handler_t *self, h2o_req_t *req)
-{
-    (void)self;
-    worker_t *w = worker_of(req);
-    const wh_config_t *cfg = cfg_refresh(&w->cfg);
-    /* "/mutate", "/mutate/" and "//mutate" are one path (clients clean it;
-     * tolerate those that do not). */
-    char pbuf[256];
-    h2o_iovec_t path = h2o_iovec_init(pbuf, 0);
-    for (size_t i = 0; i < req->path_normalized.len && path.len < sizeof pbuf; i++) {
-        char ch = req->path_normalized.base[i];
-        if (ch == '/' && path.len > 0 && pbuf[path.len - 1] == '/')
-            continue;
-        pbuf[path.len++] = ch;
-    }
-    if (path.len == sizeof pbuf)
-        return respond_text(req, 404, "Not Found", "not found\n");
-    while (path.len > 1 && path.base[path.len - 1] == '/')
-        path.len--;
-    bool over_tls = req->scheme == &H2O_URL_SCHEME_HTTPS;
-
-    if (over_tls && cfg &&
-        h2o_memis(path.base, path.len, cfg->server.path, strlen(cfg->server.path)))
-        return handle_admission(w, cfg, req);
-    if (h2o_memis(path.base, path.len, H2O_STRLIT("/healthz"))) {
-        if (!is_get_or_head(req))
-            return method_not_allowed(req, "GET, HEAD");
-        return respond_text(req, 200, "OK", "ok\n");
-    }
-    if (h2o_memis(path.base, path.len, H2O_STRLIT("/readyz"))) {
-        if (!is_get_or_head(req))
-            return method_not_allowed(req, "GET, HEAD");
-        if (atomic_load(&S.ready) && !atomic_load(&S.shutting_down))
-            return respond_text(req, 200, "OK", "ready\n");
-        return respond_text(req, 503, "Service Unavailable", "not ready\n");
-    }
-    if (h2o_memis(path.base, path.len, H2O_STRLIT("/metrics"))) {
-        if (!is_get_or_head(req))
-            return method_not_allowed(req, "GET, HEAD");
-        buf_t b = BUF_INIT;
-        if (!metrics_render(&b)) {
-            buf_free(&b);
-            return respond_text(req, 500, "Internal Server Error", "internal error\n");
-        }
-        size_t len = b.len;
-        return respond(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", buf_steal(&b),
-                       len, true);
-    }
-    return respond_text(req, 404, "Not Found", "not found\n");
-}
-
-/* Every response, including those h2o makes itself (413, 400 on a
- * malformed request), is counted by status code here. */
-static void on_log_access(h2o_logger_t *self, h2o_req_t *req)
-{
-    (void)self;
-    metrics_http_response(worker_of(req)->mx, req->res.status);
-}
-
-/* ---- accepting --------------------------------------------------------- */
-static void on_socket_close(void *data)
-{
-    ((worker_t *)data)->open_sockets--;
-}
-
-static void on_accept(h2o_socket_t *listener, const char *err)
-{
-    worker_t *w = listener->data;
-    if (err != NULL)
-        return;
-    bool plain = listener == w->plain_listener;
-    h2o_accept_ctx_t *actx = plain ? &w->plain_accept : &w->tls_accept;
-    if (!plain) {
-        actx->ssl_ctx = tls_refresh(&w->tls);
-        if (!actx->ssl_ctx)
-            return;
-    }
-    for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
-        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (!sock)
-            break;
-        /* counted until closed: a shutdown waits for connections still in
-         * their TLS handshake too, which h2o's connection lists miss */
-        w->open_sockets++;
-        sock->on_close.cb = on_socket_close;
-        sock->on_close.data = w;
-        h2o_accept(actx, sock);
-    }
-}
-
-/* Closes this loop's copy of a listening socket. Connections the kernel has
- * completed but no loop has taken yet would be reset by the last close:
- * they are taken in first, and answered while the loop drains. */
-static void close_listener(h2o_socket_t **listener)
-{
-    if (!*listener)
-        return;
-    h2o_socket_read_stop(*listener);
-    on_accept(*listener, NULL);
-    h2o_socket_close(*listener);
-    *listener = NULL;
-}
-
+/* ---- the event loops ----------------------------------------------------- */
 static void on_wake(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 {
     (void)receiver;
     (void)messages; /* only ever woken with NULL messages */
-}
-
-static int count_active(h2o_req_t *req, void *cbdata)
-{
-    if (req->input.method.base != NULL)
-        ++*(size_t *)cbdata;
-    return 0;
-}
-
-/* Requests this loop has started to read and not finished answering. */
-static size_t active_requests(worker_t *w)
-{
-    size_t n = 0;
-    if (S.gconf.http1.callbacks.foreach_request)
-        S.gconf.http1.callbacks.foreach_request(&w->ctx, count_active, &n);
-    if (S.gconf.http2.callbacks.foreach_request)
-        S.gconf.http2.callbacks.foreach_request(&w->ctx, count_active, &n);
-    return n;
 }
 
 static void *worker_main(void *arg)
@@ -613,305 +68,47 @@ static void *worker_main(void *arg)
     h2o_evloop_t *loop = w->ctx.loop;
     /* The decisions of one loop turn are logged with one write. */
     log_buffer_lines(true);
-    while (!atomic_load_explicit(&S.shutting_down, memory_order_acquire)) {
+    while (!atomic_load_explicit(&S.srv.shutting_down, memory_order_acquire)) {
         h2o_evloop_run(loop, INT32_MAX);
         log_flush();
     }
     log_buffer_lines(false);
-
-    /* Stop accepting, tell connections to finish (HTTP/1.1 responses stop
-     * keeping the connection alive, HTTP/2 gets GOAWAY), answer what is in
-     * flight, then close idle connections. */
-    close_listener(&w->listener);
-    close_listener(&w->plain_listener);
-    h2o_context_request_shutdown(&w->ctx);
-    uint64_t deadline = h2o_now(loop) + S.shutdown_timeout_ms;
-    while (active_requests(w) > 0 && h2o_now(loop) < deadline)
-        h2o_evloop_run(loop, 10);
-
-    /* Live-check jobs always end (their checks are bounded): collect them,
-     * so that none comes back to a loop that is gone. */
-    while (w->jobs_out > 0)
-        h2o_evloop_run(loop, 10);
-
-    /* Give connections a moment to end by themselves: HTTP/2 clients get
-     * h2o's final GOAWAY (with the real last stream) and close, HTTP/1.1
-     * clients that send one more request get it answered with
-     * "Connection: close". Closing them at once would reset requests a
-     * client has already written. */
-    uint64_t grace = h2o_now(loop) + SHUTDOWN_GRACE_MS;
-    if (grace > deadline)
-        grace = deadline;
-    while (w->open_sockets > 0 && h2o_now(loop) < grace) {
-        h2o_evloop_run(loop, 10);
-        while (active_requests(w) > 0 && h2o_now(loop) < deadline)
-            h2o_evloop_run(loop, 10);
-    }
-
-    /* Expire every idle timer so that h2o closes the remaining connections. */
-    w->ctx.http1.req_timeout.timeout = 0;
-    w->ctx.http2.idle_timeout.timeout = 0;
-    w->ctx.handshake_timeout.timeout = 0;
-    w->ctx.http2.graceful_shutdown_timeout.timeout = 0;
-    uint64_t close_deadline = h2o_now(loop) + 1000;
-    while (w->open_sockets > 0 && h2o_now(loop) < close_deadline)
-        h2o_evloop_run(loop, 10);
-    /* a few more turns let closed sockets be released */
-    for (int i = 0; i < 3; i++)
-        h2o_evloop_run(loop, 0);
-    /* h2o's HTTP/2 graceful-shutdown timer outlives the connections. */
-    if (h2o_timeout_is_linked(&w->ctx.http2._graceful_shutdown_timeout))
-        h2o_timeout_unlink(&w->ctx.http2._graceful_shutdown_timeout);
+    drain_worker(w);
     jsonarena_release();
     log_thread_cleanup();
     return NULL;
 }
 
-/* ---- listening sockets ------------------------------------------------- */
-
-/* Opens a listening socket on "HOST:PORT", "[V6]:PORT" or ":PORT" (all
- * addresses). Port 0 picks a free port; `bound` gets the actual address. */
-static int open_listener(const char *addr, char *bound, size_t boundsz, char *err, size_t errsz)
+static bool worker_setup(worker_t *w, size_t index, char *err, size_t errsz)
 {
-    char host[256], port[16];
-    const char *colon = strrchr(addr, ':');
-    if (!colon || colon[1] == '\0' || strlen(colon + 1) >= sizeof port) {
-        snprintf(err, errsz, "listen address '%s' is not HOST:PORT", addr);
-        return -1;
-    }
-    size_t hn = (size_t)(colon - addr);
-    if (hn >= 2 && addr[0] == '[' && addr[hn - 1] == ']') {
-        addr++;
-        hn -= 2;
-    }
-    if (hn >= sizeof host) {
-        snprintf(err, errsz, "listen address '%s': host too long", addr);
-        return -1;
-    }
-    memcpy(host, addr, hn);
-    host[hn] = '\0';
-    snprintf(port, sizeof port, "%s", colon + 1);
-
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    int gai = getaddrinfo(hn ? host : NULL, port, &hints, &res);
-    if (gai != 0) {
-        snprintf(err, errsz, "listen address '%s': %s", addr, gai_strerror(gai));
-        return -1;
-    }
-    /* With no host, prefer the IPv6 wildcard (dual stack), else IPv4. */
-    int fd = -1, last_errno = 0;
-    for (int pass = 0; pass < 2 && fd < 0; pass++) {
-        for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
-            if (hn == 0 && (pass == 0) != (ai->ai_family == AF_INET6))
-                continue;
-            if (hn != 0 && pass == 1)
-                continue;
-            int s = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                           ai->ai_protocol);
-            if (s < 0) {
-                last_errno = errno;
-                continue;
-            }
-            int one = 1, zero = 0;
-            if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-                (ai->ai_family == AF_INET6 && hn == 0 &&
-                 setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) != 0) ||
-                bind(s, ai->ai_addr, ai->ai_addrlen) != 0 || listen(s, SOMAXCONN) != 0) {
-                last_errno = errno;
-                close(s);
-                continue;
-            }
-            fd = s;
-        }
-    }
-    freeaddrinfo(res);
-    if (fd < 0) {
-        snprintf(err, errsz, "cannot listen on %s: %s", addr, strerror(last_errno));
-        return -1;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    char ip[INET6_ADDRSTRLEN] = "?";
-    unsigned p = 0;
-    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
-        if (ss.ss_family == AF_INET) {
-            struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-            if (!inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip))
-                strcpy(ip, "?");
-            p = ntohs(sin->sin_port);
-            snprintf(bound, boundsz, "%s:%u", ip, p);
-        } else {
-            struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-            if (!inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof ip))
-                strcpy(ip, "?");
-            p = ntohs(sin6->sin6_port);
-            snprintf(bound, boundsz, "[%s]:%u", ip, p);
-        }
-    } else {
-        snprintf(bound, boundsz, "%s", addr);
-    }
-    return fd;
-}
-
-/* ---- reloads (control thread) ------------------------------------------- */
-static void log_config_errors(const char *msg, const config_errors_t *errs)
-{
-    for (size_t i = 0; i < errs->n; i++) {
-        const config_error_t *e = &errs->items[i];
-        log_line_t *l = log_begin(LOG_ERROR, msg);
-        log_str(l, "file", e->file);
-        if (e->line) {
-            log_uint(l, "line", e->line);
-            log_uint(l, "col", e->col);
-        }
-        log_str(l, "error", e->msg);
-        log_end(l);
-    }
-    if (errs->n == 0)
-        log_msg(LOG_ERROR, msg, "unknown error");
-}
-
-static const char *pick(const char *override, const char *from_file)
-{
-    return override ? override : (from_file ? from_file : "");
-}
-
-static bool str_changed(const char *a, const char *b)
-{
-    return strcmp(a ? a : "", b ? b : "") != 0;
-}
-
-/* Points the effective certificate file names at the config's (unless
- * overridden by flags). Returns true when they changed. */
-static bool set_tls_files(const wh_config_t *c)
-{
-    const char *cert = pick(S.cert_override, c->server.tls_cert_file);
-    const char *key = pick(S.key_override, c->server.tls_key_file);
-    const char *ca = pick(NULL, c->server.tls_client_ca_file);
-    if (S.cert_file && !str_changed(cert, S.cert_file) && !str_changed(key, S.key_file) &&
-        !str_changed(ca, S.ca_file))
-        return false;
-    char *nc = strdup(cert), *nk = strdup(key), *na = strdup(ca);
-    if (!nc || !nk || !na) {
-        free(nc);
-        free(nk);
-        free(na);
+    h2o_evloop_t *loop = h2o_evloop_create();
+    if (!loop) {
+        errmsg_set(err, errsz, "cannot create event loop");
         return false;
     }
-    free(S.cert_file);
-    free(S.key_file);
-    free(S.ca_file);
-    S.cert_file = nc;
-    S.key_file = nk;
-    S.ca_file = na;
-    return true;
-}
-
-static bool reload_tls(const char *why)
-{
-    char err[512];
-    SSL_CTX *ctx = tls_ctx_build(S.cert_file, S.key_file, S.ca_file, err, sizeof err);
-    if (!ctx) {
-        metrics_cert_reload(false);
-        log_line_t *l = log_begin(LOG_ERROR, "certificate reload failed; keeping the current one");
-        log_str(l, "trigger", why);
-        log_str(l, "error", err);
-        log_end(l);
+    w->index = index;
+    w->srv = &S.srv;
+    h2o_context_init(&w->ctx, loop, &S.srv.gconf);
+    w->tls_accept.ctx = &w->ctx;
+    w->tls_accept.hosts = S.srv.gconf.hosts;
+    w->plain_accept.ctx = &w->ctx;
+    w->plain_accept.hosts = S.srv.gconf.hosts;
+    h2o_multithread_register_receiver(w->ctx.queue, &w->wake, on_wake);
+    h2o_multithread_register_receiver(w->ctx.queue, &w->checked, checkjob_on_back);
+    w->receivers_registered = true;
+    w->mx = metrics_slot_new();
+    if (!w->mx) {
+        errmsg_set(err, errsz, "out of memory");
         return false;
     }
-    int64_t na = tls_ctx_not_after(ctx);
-    tls_publish(ctx);
-    metrics_cert_reload(true);
-    metrics_cert_not_after(na);
-    log_line_t *l = log_begin(LOG_INFO, "certificate reloaded");
-    log_str(l, "trigger", why);
-    log_str(l, "cert", S.cert_file);
-    log_int(l, "notAfter", na);
-    log_end(l);
-    return true;
-}
-
-static void warn_restart_needed(const wh_config_t *old, const wh_config_t *c)
-{
-    const char *what[6];
-    size_t n = 0;
-    if (str_changed(old->server.listen, c->server.listen))
-        what[n++] = "webhook.listen";
-    if (str_changed(old->server.metrics_listen, c->server.metrics_listen))
-        what[n++] = "webhook.metricsListen";
-    if (old->server.threads != c->server.threads)
-        what[n++] = "webhook.threads";
-    if (old->server.max_request_bytes != c->server.max_request_bytes)
-        what[n++] = "webhook.maxRequestBytes";
-    if (old->server.request_timeout_ms != c->server.request_timeout_ms)
-        what[n++] = "webhook.requestTimeoutMs";
-    if (old->server.shutdown_timeout_ms != c->server.shutdown_timeout_ms)
-        what[n++] = "webhook.shutdownTimeoutMs";
-    if (n == 0)
-        return;
-    log_line_t *l = log_begin(LOG_WARN, "these settings take effect at the next restart");
-    log_array_begin(l, "keys");
-    for (size_t i = 0; i < n; i++)
-        log_array_str(l, what[i]);
-    log_array_end(l);
-    log_end(l);
-}
-
-/* Returns true when the TLS file names changed with the new config. */
-static bool reload_config(const char *why)
-{
-    config_errors_t errs;
-    memset(&errs, 0, sizeof errs);
-    wh_config_t *c = config_load_file(S.config_path, &errs);
-    if (!c) {
-        metrics_config_reload(false);
-        log_config_errors("configuration reload failed; keeping the current one", &errs);
-        config_errors_free(&errs);
+    tls_refresh(&w->tls);
+    published_get(&S.srv.config, &w->config);
+    if (!listen_attach(w, S.listen_fd, false, &w->listener, err, errsz))
         return false;
-    }
-    config_errors_free(&errs);
-    cfg_holder_t h = {0, NULL};
-    const wh_config_t *old = cfg_refresh(&h);
-    if (old)
-        warn_restart_needed(old, c);
-    char err[512];
-    livecheck_t *lc = livecheck_new_from(h.ref ? h.ref->lc : NULL, &c->policy, err, sizeof err);
-    cfg_holder_release(&h);
-    if (!lc) {
-        metrics_config_reload(false);
-        log_msg(LOG_ERROR, "configuration reload failed; keeping the current one", err);
-        config_free(c);
-        return false;
-    }
-    log_set_level(c->server.log_level);
-    bool tls_changed = set_tls_files(c);
-    if (!cfg_publish(c, lc)) {
-        metrics_config_reload(false);
-        log_msg(LOG_ERROR, "configuration reload failed; keeping the current one", "out of memory");
-        return false;
-    }
-    metrics_config_reload(true);
-    log_line_t *l = log_begin(LOG_INFO, "configuration reloaded");
-    log_str(l, "trigger", why);
-    log_str(l, "file", S.config_path);
-    log_end(l);
-    return tls_changed;
+    return index != 0 || S.metrics_fd < 0 ||
+           listen_attach(w, S.metrics_fd, true, &w->plain_listener, err, errsz);
 }
 
-/* The live checks' series on /metrics, from the current config's checker. */
-static void render_livecheck_metrics(buf_t *out)
-{
-    cfg_holder_t h = {0, NULL};
-    if (cfg_refresh(&h))
-        livecheck_metrics(h.ref->lc, out);
-    cfg_holder_release(&h);
-}
-
-/* ---- setup and teardown -------------------------------------------------- */
 static void worker_dispose(worker_t *w)
 {
     if (w->listener)
@@ -920,7 +117,7 @@ static void worker_dispose(worker_t *w)
         h2o_socket_close(w->plain_listener);
     w->listener = w->plain_listener = NULL;
     if (w->ctx.loop) {
-        if (w->wake_registered) {
+        if (w->receivers_registered) {
             h2o_multithread_unregister_receiver(w->ctx.queue, &w->wake);
             h2o_multithread_unregister_receiver(w->ctx.queue, &w->checked);
         }
@@ -928,81 +125,13 @@ static void worker_dispose(worker_t *w)
         h2o_context_dispose(&w->ctx);
         h2o_evloop_destroy(loop);
     }
-    tls_holder_release(&w->tls);
-    cfg_holder_release(&w->cfg);
+    published_view_release(&w->tls);
+    published_view_release(&w->config);
 }
 
-/* This loop's copy of a shared listening socket, accepting into on_accept. */
-static bool share_listener(worker_t *w, int listen_fd, const char *what, h2o_socket_t **sock,
-                           char *err, size_t errsz)
+static size_t thread_count(const server_config_t *c)
 {
-    int fd = dup(listen_fd);
-    if (fd < 0) {
-        snprintf(err, errsz, "cannot share the %s socket: %s", what, strerror(errno));
-        return false;
-    }
-    *sock = h2o_evloop_socket_create(w->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
-    (*sock)->data = w;
-    h2o_socket_read_start(*sock, on_accept);
-    return true;
-}
-
-static bool worker_setup(worker_t *w, size_t index, char *err, size_t errsz)
-{
-    h2o_evloop_t *loop = h2o_evloop_create();
-    if (!loop) {
-        snprintf(err, errsz, "cannot create event loop");
-        return false;
-    }
-    w->index = index;
-    h2o_context_init(&w->ctx, loop, &S.gconf);
-    w->tls_accept.ctx = &w->ctx;
-    w->tls_accept.hosts = S.gconf.hosts;
-    w->plain_accept.ctx = &w->ctx;
-    w->plain_accept.hosts = S.gconf.hosts;
-    h2o_multithread_register_receiver(w->ctx.queue, &w->wake, on_wake);
-    h2o_multithread_register_receiver(w->ctx.queue, &w->checked, on_checked);
-    w->wake_registered = true;
-    w->mx = metrics_slot_new();
-    if (!w->mx) {
-        snprintf(err, errsz, "out of memory");
-        return false;
-    }
-    tls_refresh(&w->tls);
-    cfg_refresh(&w->cfg);
-
-    if (!share_listener(w, S.listen_fd, "listening", &w->listener, err, errsz))
-        return false;
-    return index != 0 || S.metrics_fd < 0 ||
-           share_listener(w, S.metrics_fd, "metrics", &w->plain_listener, err, errsz);
-}
-
-static void setup_globalconf(const wh_config_t *c)
-{
-    h2o_config_init(&S.gconf);
-    S.gconf_init = true;
-    S.gconf.server_name = h2o_iovec_init(H2O_STRLIT("imagebuilder-webhook"));
-    S.gconf.max_request_entity_size = c->server.max_request_bytes;
-    uint64_t t = c->server.request_timeout_ms ? c->server.request_timeout_ms : 10000;
-    S.gconf.http1.req_timeout = t;
-    S.gconf.http2.idle_timeout = t;
-    S.gconf.handshake_timeout = t;
-    S.gconf.http2.graceful_shutdown_timeout = c->server.shutdown_timeout_ms;
-    S.gconf.http1.upgrade_to_http2 = 0;
-    h2o_hostconf_t *host =
-        h2o_config_register_host(&S.gconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
-    h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
-    h2o_handler_t *handler = h2o_create_handler(pc, sizeof *handler);
-    handler->on_req = on_req;
-    h2o_logger_t *lg = h2o_create_logger(pc, sizeof *lg);
-    lg->log_access = on_log_access;
-    lg = h2o_create_logger(&host->fallback_path, sizeof *lg);
-    lg->log_access = on_log_access;
-}
-
-static size_t thread_count(const wh_config_t *c)
-{
-    long n = c->server.threads;
+    long n = c->threads;
     if (n <= 0)
         n = sysconf(_SC_NPROCESSORS_ONLN);
     if (n <= 0)
@@ -1012,234 +141,228 @@ static size_t thread_count(const wh_config_t *c)
     return (size_t)n;
 }
 
-static void teardown(void)
+/* ---- start ----------------------------------------------------------------- */
+
+/* The live checks' series on /metrics, from the current config's checker. */
+static void render_livecheck_metrics(buf_t *out)
 {
-    workpool_free(S.checks); /* the loops are gone: no job can be sent back */
-    S.checks = NULL;
-    for (size_t i = 0; S.workers && i < S.n_workers; i++)
-        worker_dispose(&S.workers[i]);
-    free(S.workers);
-    S.workers = NULL;
-    S.n_workers = 0;
-    if (S.gconf_init)
-        h2o_config_dispose(&S.gconf);
-    S.gconf_init = false;
-    if (S.listen_fd >= 0)
-        close(S.listen_fd);
-    if (S.metrics_fd >= 0)
-        close(S.metrics_fd);
-    S.listen_fd = S.metrics_fd = -1;
-    tls_unpublish();
-    cfg_publish(NULL, NULL);
-    free(S.cert_file);
-    free(S.key_file);
-    free(S.ca_file);
-    S.cert_file = S.key_file = S.ca_file = NULL;
+    published_view_t v = {0};
+    const cfg_bundle_t *b = published_get(&S.srv.config, &v);
+    if (b)
+        livecheck_metrics(b->lc, out);
+    published_view_release(&v);
 }
 
-/* Waits for signals and file changes until SIGTERM or SIGINT. */
-static void control_loop(int sfd)
+/* Signals are received by the control loop through a signalfd; every
+ * thread created from here on (event loops, check threads, the namespace
+ * refresher) inherits the blocked mask. */
+static bool take_signals(char *err, size_t errsz)
 {
-    const char *cfg_paths[1] = {S.config_path};
-    watch_t cfg_watch, tls_watch;
-    watch_init(&cfg_watch, cfg_paths, 1);
-    const char *tls_paths[3] = {S.cert_file, S.key_file, S.ca_file};
-    watch_init(&tls_watch, tls_paths, 3);
-
-    for (;;) {
-        struct pollfd pfd = {sfd, POLLIN, 0};
-        int r = poll(&pfd, 1, WATCH_INTERVAL_MS);
-        if (r < 0 && errno != EINTR) {
-            log_msg(LOG_ERROR, "poll failed", strerror(errno));
-            return;
-        }
-        if (r > 0 && (pfd.revents & POLLIN)) {
-            struct signalfd_siginfo si;
-            ssize_t n = read(sfd, &si, sizeof si);
-            if (n == (ssize_t)sizeof si) {
-                if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-                    log_line_t *l = log_begin(LOG_INFO, "shutting down");
-                    log_str(l, "signal", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
-                    log_end(l);
-                    return;
-                }
-                if (si.ssi_signo == SIGHUP) {
-                    reload_config("SIGHUP");
-                    const char *p[3] = {S.cert_file, S.key_file, S.ca_file};
-                    watch_init(&tls_watch, p, 3);
-                    watch_init(&cfg_watch, cfg_paths, 1);
-                    reload_tls("SIGHUP");
-                }
-            }
-            continue;
-        }
-        if (watch_poll(&cfg_watch) && reload_config("file changed")) {
-            const char *p[3] = {S.cert_file, S.key_file, S.ca_file};
-            watch_init(&tls_watch, p, 3);
-            reload_tls("configuration changed");
-        }
-        if (watch_poll(&tls_watch))
-            reload_tls("file changed");
-    }
-}
-
-int server_run(const server_options_t *opts)
-{
-    char err[512], bound[300], mbound[300] = "";
-    memset(&S, 0, sizeof S);
-    S.listen_fd = S.metrics_fd = -1;
-    metrics_reset();
-    jsonarena_install();
-
-    if (!opts || !opts->config_path) {
-        fprintf(stderr, "imagebuilder-webhook serve: --config FILE is required\n");
-        return 2;
-    }
-    S.config_path = opts->config_path;
-    S.cert_override = opts->tls_cert;
-    S.key_override = opts->tls_key;
-
-    config_errors_t errs;
-    memset(&errs, 0, sizeof errs);
-    wh_config_t *c = config_load_file(opts->config_path, &errs);
-    if (!c) {
-        fprintf(stderr, "imagebuilder-webhook serve: cannot load configuration %s:\n",
-                opts->config_path);
-        config_errors_print(&errs, stderr);
-        config_errors_free(&errs);
-        return 2;
-    }
-    config_errors_free(&errs);
-    /* Signals are received by the control loop through a signalfd; every
-     * thread created from here on (event loops, check threads, the
-     * namespace refresher) inherits the blocked mask. */
-    sigset_t set, old_set;
+    sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     signal(SIGPIPE, SIG_IGN);
-    int sfd = -1;
-    if (pthread_sigmask(SIG_BLOCK, &set, &old_set) != 0 ||
-        (sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
-        fprintf(stderr, "imagebuilder-webhook serve: cannot set up signals: %s\n", strerror(errno));
-        config_free(c);
-        return 1;
+    if (pthread_sigmask(SIG_BLOCK, &set, &S.old_mask) != 0) {
+        errmsg_errno(err, errsz, "cannot set up signals", errno);
+        return false;
     }
+    S.mask_set = true;
+    S.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (S.sfd < 0) {
+        errmsg_errno(err, errsz, "cannot set up signals", errno);
+        return false;
+    }
+    return true;
+}
 
+/* Publishes the first configuration `c` (taken over) with its live checks
+ * and sets up what is built from it once: libh2o's configuration, the
+ * check threads. */
+static bool start_config(wh_config_t *c, size_t n_threads, char *err, size_t errsz)
+{
     log_set_level(c->server.log_level);
-    S.shutdown_timeout_ms = c->server.shutdown_timeout_ms;
-    S.max_request_bytes = c->server.max_request_bytes;
-    set_tls_files(c);
-    const char *listen_addr = opts->listen ? opts->listen : c->server.listen;
-    size_t n_threads = thread_count(c);
-    char *metrics_addr = c->server.metrics_listen && *c->server.metrics_listen
-                             ? strdup(c->server.metrics_listen)
-                             : NULL;
-    char *listen_copy = strdup(listen_addr ? listen_addr : ":8443");
-    setup_globalconf(c);
-    livecheck_t *lc = livecheck_new(&c->policy, err, sizeof err);
+    S.srv.shutdown_timeout_ms = c->server.shutdown_timeout_ms;
+    http_setup(&S.srv, &c->server);
+    char why[512];
+    livecheck_t *lc = livecheck_new(&c->policy, why, sizeof why);
     if (!lc) {
-        fprintf(stderr, "imagebuilder-webhook serve: live checks: %s\n", err);
-        free(metrics_addr);
-        free(listen_copy);
+        errmsg_set(err, errsz, "live checks: %s", why);
         config_free(c);
-        teardown();
-        return 1;
+        return false;
     }
     /* The check threads exist even with both checks off: a reload may switch them on. */
-    size_t n_check_threads = 4 * n_threads;
-    S.checks = workpool_new(
-        n_check_threads > CHECK_THREADS_MAX ? CHECK_THREADS_MAX : n_check_threads, CHECK_QUEUE_MAX);
-    if (!cfg_publish(c, lc) || !listen_copy || !S.checks ||
-        !metrics_register_extra(render_livecheck_metrics) ||
-        (c->server.metrics_listen && *c->server.metrics_listen && !metrics_addr)) {
-        fprintf(stderr, "imagebuilder-webhook serve: out of memory\n");
-        free(metrics_addr);
-        free(listen_copy);
-        teardown();
-        return 1;
+    size_t n_check = 4 * n_threads > CHECK_THREADS_MAX ? CHECK_THREADS_MAX : 4 * n_threads;
+    S.srv.checks = workpool_new(n_check, CHECK_QUEUE_MAX);
+    if (!reload_publish_config(&S.reload, c, lc) || !S.srv.checks ||
+        !metrics_register_extra(render_livecheck_metrics)) {
+        errmsg_set(err, errsz, "out of memory");
+        return false;
     }
+    return true;
+}
 
-    SSL_CTX *ssl = tls_ctx_build(S.cert_file, S.key_file, S.ca_file, err, sizeof err);
-    if (!ssl) {
-        fprintf(stderr, "imagebuilder-webhook serve: %s\n", err);
-        free(metrics_addr);
-        free(listen_copy);
-        teardown();
-        return 1;
+/* Opens a listening socket and logs the address actually bound ("addr",
+ * with the real port when port 0 was asked for). */
+static int open_logged(const char *addr, const char *which, char bound[LISTEN_BOUND_MAX], char *err,
+                       size_t errsz)
+{
+    unsigned port = 0;
+    int fd = listen_open(addr, bound, &port, err, errsz);
+    if (fd >= 0) {
+        log_line_t *l = log_begin(LOG_INFO, "listening");
+        log_str(l, "listener", which);
+        log_str(l, "addr", bound);
+        log_uint(l, "port", port);
+        log_end(l);
     }
-    metrics_cert_not_after(tls_ctx_not_after(ssl));
-    tls_publish(ssl);
+    return fd;
+}
 
-    S.listen_fd = open_listener(listen_copy, bound, sizeof bound, err, sizeof err);
-    if (S.listen_fd >= 0 && metrics_addr)
-        S.metrics_fd = open_listener(metrics_addr, mbound, sizeof mbound, err, sizeof err);
-    bool listen_ok = S.listen_fd >= 0 && (!metrics_addr || S.metrics_fd >= 0);
-    free(metrics_addr);
-    free(listen_copy);
-    if (!listen_ok) {
-        fprintf(stderr, "imagebuilder-webhook serve: %s\n", err);
-        teardown();
-        return 1;
-    }
+static bool start_listeners(const char *listen_addr, const char *metrics_addr, char *err,
+                            size_t errsz)
+{
+    S.listen_fd = open_logged(listen_addr, "admission", S.bound, err, errsz);
+    if (S.listen_fd < 0)
+        return false;
+    if (!metrics_addr || !*metrics_addr)
+        return true;
+    S.metrics_fd = open_logged(metrics_addr, "metrics", S.mbound, err, errsz);
+    return S.metrics_fd >= 0;
+}
 
+static bool start_threads(size_t n_threads, char *err, size_t errsz)
+{
     S.workers = calloc(n_threads, sizeof *S.workers);
-    int rc = 0;
     if (!S.workers) {
-        snprintf(err, sizeof err, "out of memory");
-        rc = 1;
+        errmsg_set(err, errsz, "out of memory");
+        return false;
     }
-    for (size_t i = 0; rc == 0 && i < n_threads; i++) {
+    for (size_t i = 0; i < n_threads; i++) {
         S.n_workers = i + 1;
-        if (!worker_setup(&S.workers[i], i, err, sizeof err))
-            rc = 1;
+        if (!worker_setup(&S.workers[i], i, err, errsz))
+            return false;
     }
-    for (size_t i = 0; rc == 0 && i < n_threads; i++) {
+    for (size_t i = 0; i < n_threads; i++) {
         int e = pthread_create(&S.workers[i].tid, NULL, worker_main, &S.workers[i]);
         if (e != 0) {
-            snprintf(err, sizeof err, "cannot start a thread: %s", strerror(e));
-            rc = 1;
-            break;
+            errmsg_errno(err, errsz, "cannot start a thread", e);
+            return false;
         }
         S.workers[i].started = true;
     }
-    if (rc == 0) {
-        atomic_store(&S.ready, true);
-        metrics_set_ready(true);
-        log_line_t *l = log_begin(LOG_INFO, "serving");
-        log_str(l, "version", WH_VERSION);
-        log_str(l, "listen", bound);
-        if (mbound[0])
-            log_str(l, "metricsListen", mbound);
-        log_uint(l, "threads", n_threads);
-        log_str(l, "config", S.config_path);
-        log_str(l, "cert", S.cert_file);
-        log_end(l);
-        control_loop(sfd);
-    } else {
-        fprintf(stderr, "imagebuilder-webhook serve: %s\n", err);
-    }
+    return true;
+}
 
-    atomic_store(&S.ready, false);
+/* Sets everything up; returns 0, or the exit code with the reason printed
+ * (configuration errors) or in `err`. What was set up is undone by stop(). */
+static int start(const server_options_t *opts, char *err, size_t errsz)
+{
+    reload_init(&S.reload, &S.srv, opts->config_path, opts->tls_cert, opts->tls_key);
+    config_errors_t errs;
+    memset(&errs, 0, sizeof errs);
+    wh_config_t *c = config_load_file(opts->config_path, &errs);
+    if (!c) {
+        fprintf(stderr, PROG ": cannot load configuration %s:\n", opts->config_path);
+        config_errors_print(&errs, stderr);
+        config_errors_free(&errs);
+        return 2;
+    }
+    config_errors_free(&errs);
+    if (!take_signals(err, errsz)) {
+        config_free(c);
+        return 1;
+    }
+    /* `c` stays valid until the control loop runs: only it replaces the
+     * published configuration. */
+    const server_config_t *sc = &c->server;
+    const char *listen_addr = opts->listen ? opts->listen : sc->listen ? sc->listen : ":8443";
+    size_t n_threads = thread_count(sc);
+    if (!start_config(c, n_threads, err, errsz) || !reload_load_tls(&S.reload, err, errsz) ||
+        !start_listeners(listen_addr, sc->metrics_listen, err, errsz) ||
+        !start_threads(n_threads, err, errsz))
+        return 1;
+    return 0;
+}
+
+/* ---- serve and stop -------------------------------------------------------- */
+static void serve(void)
+{
+    atomic_store(&S.srv.ready, true);
+    metrics_set_ready(true);
+    log_line_t *l = log_begin(LOG_INFO, "serving");
+    log_str(l, "version", WH_VERSION);
+    log_str(l, "listen", S.bound);
+    if (S.mbound[0])
+        log_str(l, "metricsListen", S.mbound);
+    log_uint(l, "threads", S.n_workers);
+    log_str(l, "config", S.reload.config_path);
+    log_str(l, "cert", S.reload.cert_file);
+    log_end(l);
+    reload_control_loop(&S.reload, S.sfd);
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+/* Ends the loops (each drains, see drain.h) and frees everything start()
+ * set up, whatever point it reached. */
+static void stop(void)
+{
+    atomic_store(&S.srv.ready, false);
     metrics_set_ready(false);
     tls_stop_h2();
-    atomic_store_explicit(&S.shutting_down, true, memory_order_release);
+    atomic_store_explicit(&S.srv.shutting_down, true, memory_order_release);
     for (size_t i = 0; i < S.n_workers; i++)
         if (S.workers[i].started)
             h2o_multithread_send_message(&S.workers[i].wake, NULL);
     /* the listening sockets close as soon as each loop has closed its copy */
-    if (S.listen_fd >= 0)
-        close(S.listen_fd);
-    if (S.metrics_fd >= 0)
-        close(S.metrics_fd);
-    S.listen_fd = S.metrics_fd = -1;
+    close_fd(&S.listen_fd);
+    close_fd(&S.metrics_fd);
     for (size_t i = 0; i < S.n_workers; i++)
         if (S.workers[i].started)
             pthread_join(S.workers[i].tid, NULL);
-    teardown();
-    close(sfd);
-    pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+
+    workpool_free(S.srv.checks); /* the loops are gone: no job can be sent back */
+    S.srv.checks = NULL;
+    for (size_t i = 0; i < S.n_workers; i++)
+        worker_dispose(&S.workers[i]);
+    free(S.workers);
+    S.workers = NULL;
+    S.n_workers = 0;
+    if (S.srv.gconf_init)
+        h2o_config_dispose(&S.srv.gconf);
+    S.srv.gconf_init = false;
+    tls_unpublish();
+    reload_free(&S.reload);
+    close_fd(&S.sfd);
+    if (S.mask_set)
+        pthread_sigmask(SIG_SETMASK, &S.old_mask, NULL);
+    S.mask_set = false;
+}
+
+int server_run(const server_options_t *opts)
+{
+    memset(&S, 0, sizeof S);
+    S.listen_fd = S.metrics_fd = S.sfd = -1;
+    metrics_reset();
+    jsonarena_install();
+    if (!opts || !opts->config_path) {
+        fprintf(stderr, PROG ": --config FILE is required\n");
+        return 2;
+    }
+    char err[512] = "";
+    int rc = start(opts, err, sizeof err);
+    if (rc == 0)
+        serve();
+    else if (err[0])
+        fprintf(stderr, PROG ": %s\n", err);
+    stop();
     if (rc == 0)
         log_msg(LOG_INFO, "stopped", NULL);
     log_thread_cleanup();

@@ -1,8 +1,8 @@
-/* tls: SSL_CTX construction and hot replacement (see tls.h). */
+/* tls: SSL_CTX construction and hot replacement (see tls.h). Certificate,
+ * key and CA files are read with file_read() (bounded, never blocking on a
+ * FIFO) and parsed from memory. */
 #include "tls.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +14,16 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic uint64_t g_gen;
-static SSL_CTX *g_ctx;
+#include "errmsg.h"
+#include "file.h"
+#include "published.h"
+
+static void ctx_free(void *ctx)
+{
+    SSL_CTX_free(ctx);
+}
+
+static published_t g_current = PUBLISHED_INIT(ctx_free);
 static atomic_bool g_h2_off;
 
 /* ALPN wire format: length-prefixed names, most preferred first. */
@@ -62,121 +69,221 @@ static const char *ssl_error(char *buf, size_t n)
     return buf;
 }
 
-/* Opens `path` to tell an unreadable file (with errno) from a bad one. */
-static FILE *open_readable(const char *what, const char *path, char *err, size_t errsz)
+/* Certificate, key and CA files are read whole, bounded, then parsed. */
+#define TLS_FILE_MAX (4u << 20)
+
+/* A PEM file's bytes as a memory BIO (*data to be freed by the caller);
+ * NULL with "cannot read <what> <path>: <reason>". */
+static BIO *read_pem(const char *what, const char *path, char **data, size_t *len, char *err,
+                     size_t errsz)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        snprintf(err, errsz, "cannot read %s %s: %s", what, path, strerror(errno));
-    return f;
+    char why[256];
+    *data = file_read(path, TLS_FILE_MAX, len, why, sizeof why);
+    if (!*data) {
+        errmsg_set(err, errsz, "cannot read %s %s: %s", what, path, why);
+        return NULL;
+    }
+    BIO *bio = BIO_new_mem_buf(*data, (int)*len);
+    if (!bio)
+        errmsg_set(err, errsz, "cannot read %s %s: out of memory", what, path);
+    return bio;
 }
 
-SSL_CTX *tls_ctx_build(const char *cert_file, const char *key_file, const char *client_ca,
-                       char *err, size_t errsz)
+/* True when the last read from a PEM BIO failed only because no PEM block
+ * was left (the normal end of a file); clears that error. */
+static bool pem_at_end(void)
+{
+    unsigned long e = ERR_peek_last_error();
+    if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
+        ERR_clear_error();
+        return true;
+    }
+    return e == 0;
+}
+
+/* The leaf certificate, then the chain certificates that follow it. */
+static bool use_cert_chain(SSL_CTX *ctx, const char *path, char *err, size_t errsz)
+{
+    char *data, ebuf[256];
+    size_t len;
+    BIO *bio = read_pem("TLS certificate file", path, &data, &len, err, errsz);
+    if (!bio) {
+        free(data);
+        return false;
+    }
+    X509 *leaf = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL);
+    bool ok = leaf && SSL_CTX_use_certificate(ctx, leaf) == 1 && SSL_CTX_clear_chain_certs(ctx);
+    X509_free(leaf);
+    for (X509 *ca; ok && (ca = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL;) {
+        if (!SSL_CTX_add0_chain_cert(ctx, ca)) {
+            X509_free(ca);
+            ok = false;
+        }
+    }
+    ok = ok && pem_at_end();
+    BIO_free(bio);
+    free(data);
+    if (!ok)
+        errmsg_set(err, errsz, "TLS certificate file %s has no usable PEM certificate: %s", path,
+                   ssl_error(ebuf, sizeof ebuf));
+    return ok;
+}
+
+static EVP_PKEY *read_key(const char *path, char *err, size_t errsz)
+{
+    char *data, ebuf[256];
+    size_t len;
+    BIO *bio = read_pem("TLS key file", path, &data, &len, err, errsz);
+    EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    if (data)
+        OPENSSL_cleanse(data, len);
+    free(data);
+    if (bio && !key)
+        errmsg_set(err, errsz, "TLS key file %s has no usable PEM private key: %s", path,
+                   ssl_error(ebuf, sizeof ebuf));
+    return key;
+}
+
+/* The private key, which must match the certificate already in `ctx`. */
+static bool use_key(SSL_CTX *ctx, const char *key_file, const char *cert_file, char *err,
+                    size_t errsz)
 {
     char ebuf[256];
-    SSL_CTX *ctx = NULL;
-    FILE *f = NULL;
-    EVP_PKEY *key = NULL;
+    EVP_PKEY *key = read_key(key_file, err, errsz);
+    if (!key)
+        return false;
+    X509 *leaf = SSL_CTX_get0_certificate(ctx);
+    bool ok = false;
+    if (leaf && X509_check_private_key(leaf, key) != 1) {
+        errmsg_set(err, errsz, "TLS key file %s does not match certificate %s", key_file,
+                   cert_file);
+        ERR_clear_error();
+    } else if (SSL_CTX_use_PrivateKey(ctx, key) != 1) {
+        errmsg_set(err, errsz, "TLS key file %s: %s", key_file, ssl_error(ebuf, sizeof ebuf));
+    } else if (SSL_CTX_check_private_key(ctx) != 1) {
+        errmsg_set(err, errsz, "TLS key file %s does not match certificate %s", key_file,
+                   cert_file);
+        ERR_clear_error();
+    } else {
+        ok = true;
+    }
+    EVP_PKEY_free(key);
+    return ok;
+}
 
-    if (!cert_file || !*cert_file) {
-        snprintf(err, errsz, "no TLS certificate file (webhook.tls.certFile or --tls-cert)");
-        return NULL;
+static int name_cmp(const X509_NAME *const *a, const X509_NAME *const *b)
+{
+    return X509_NAME_cmp(*a, *b);
+}
+
+/* Adds the certificates (and CRLs) of a CA file to the store that verifies
+ * clients and their subjects to `names` (once each); the number of
+ * certificates, or -1 on failure. */
+static int add_cas(X509_STORE *store, STACK_OF(X509_INFO) * infos, STACK_OF(X509_NAME) * names)
+{
+    int certs = 0;
+    for (int i = 0; i < sk_X509_INFO_num(infos); i++) {
+        X509_INFO *xi = sk_X509_INFO_value(infos, i);
+        if (xi->crl && X509_STORE_add_crl(store, xi->crl) != 1)
+            return -1;
+        if (!xi->x509)
+            continue;
+        if (X509_STORE_add_cert(store, xi->x509) != 1)
+            return -1;
+        certs++;
+        X509_NAME *n = X509_get_subject_name(xi->x509);
+        if (sk_X509_NAME_find(names, n) >= 0)
+            continue;
+        X509_NAME *dup = X509_NAME_dup(n);
+        if (!dup || !sk_X509_NAME_push(names, dup)) {
+            X509_NAME_free(dup);
+            return -1;
+        }
     }
-    if (!key_file || !*key_file) {
-        snprintf(err, errsz, "no TLS key file (webhook.tls.keyFile or --tls-key)");
-        return NULL;
+    return certs;
+}
+
+/* Asks clients for a certificate signed by a CA of `path`. */
+static bool use_client_ca(SSL_CTX *ctx, const char *path, char *err, size_t errsz)
+{
+    char *data, ebuf[256];
+    size_t len;
+    BIO *bio = read_pem("TLS client CA file", path, &data, &len, err, errsz);
+    if (!bio) {
+        free(data);
+        return false;
     }
-    ERR_clear_error();
-    ctx = SSL_CTX_new(TLS_server_method());
+    STACK_OF(X509_INFO) *infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL);
+    STACK_OF(X509_NAME) *names = sk_X509_NAME_new(name_cmp);
+    int certs = infos && names ? add_cas(SSL_CTX_get_cert_store(ctx), infos, names) : -1;
+    sk_X509_INFO_pop_free(infos, X509_INFO_free);
+    BIO_free(bio);
+    free(data);
+    if (certs <= 0) {
+        sk_X509_NAME_pop_free(names, X509_NAME_free);
+        const char *why = certs == 0 && ERR_peek_last_error() == 0 ? "no certificate in the file"
+                                                                   : ssl_error(ebuf, sizeof ebuf);
+        errmsg_set(err, errsz, "TLS client CA file %s has no usable PEM certificate: %s", path,
+                   why);
+        return false;
+    }
+    SSL_CTX_set_client_CA_list(ctx, names);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    return true;
+}
+
+/* A context with the protocol versions, ciphers and options, no keys yet. */
+static SSL_CTX *new_ctx(char *err, size_t errsz)
+{
+    char ebuf[256];
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) {
-        snprintf(err, errsz, "cannot create TLS context: %s", ssl_error(ebuf, sizeof ebuf));
+        errmsg_set(err, errsz, "cannot create TLS context: %s", ssl_error(ebuf, sizeof ebuf));
         return NULL;
     }
     if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
         SSL_CTX_set_cipher_list(ctx, tls12_ciphers) != 1) {
-        snprintf(err, errsz, "cannot set TLS versions or ciphers: %s",
-                 ssl_error(ebuf, sizeof ebuf));
-        goto fail;
+        errmsg_set(err, errsz, "cannot set TLS versions or ciphers: %s",
+                   ssl_error(ebuf, sizeof ebuf));
+        SSL_CTX_free(ctx);
+        return NULL;
     }
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
     static const unsigned char sid_ctx[] = "imagebuilder-webhook";
     if (SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1) != 1) {
-        snprintf(err, errsz, "cannot set TLS session context: %s", ssl_error(ebuf, sizeof ebuf));
-        goto fail;
+        errmsg_set(err, errsz, "cannot set TLS session context: %s", ssl_error(ebuf, sizeof ebuf));
+        SSL_CTX_free(ctx);
+        return NULL;
     }
+    return ctx;
+}
 
-    /* certificate chain */
-    f = open_readable("TLS certificate file", cert_file, err, errsz);
-    if (!f)
-        goto fail;
-    fclose(f);
-    f = NULL;
-    if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
-        snprintf(err, errsz, "TLS certificate file %s has no usable PEM certificate: %s", cert_file,
-                 ssl_error(ebuf, sizeof ebuf));
-        goto fail;
+SSL_CTX *tls_ctx_build(const char *cert_file, const char *key_file, const char *client_ca,
+                       char *err, size_t errsz)
+{
+    if (!cert_file || !*cert_file) {
+        errmsg_set(err, errsz, "no TLS certificate file (webhook.tls.certFile or --tls-cert)");
+        return NULL;
     }
-
-    /* private key */
-    f = open_readable("TLS key file", key_file, err, errsz);
-    if (!f)
-        goto fail;
-    key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-    fclose(f);
-    f = NULL;
-    if (!key) {
-        snprintf(err, errsz, "TLS key file %s has no usable PEM private key: %s", key_file,
-                 ssl_error(ebuf, sizeof ebuf));
-        goto fail;
+    if (!key_file || !*key_file) {
+        errmsg_set(err, errsz, "no TLS key file (webhook.tls.keyFile or --tls-key)");
+        return NULL;
     }
-    X509 *leaf = SSL_CTX_get0_certificate(ctx);
-    if (leaf && X509_check_private_key(leaf, key) != 1) {
-        snprintf(err, errsz, "TLS key file %s does not match certificate %s", key_file, cert_file);
-        ERR_clear_error();
-        goto fail;
+    ERR_clear_error();
+    SSL_CTX *ctx = new_ctx(err, errsz);
+    if (!ctx)
+        return NULL;
+    if (!use_cert_chain(ctx, cert_file, err, errsz) ||
+        !use_key(ctx, key_file, cert_file, err, errsz) ||
+        (client_ca && *client_ca && !use_client_ca(ctx, client_ca, err, errsz))) {
+        SSL_CTX_free(ctx);
+        return NULL;
     }
-    if (SSL_CTX_use_PrivateKey(ctx, key) != 1) {
-        snprintf(err, errsz, "TLS key file %s: %s", key_file, ssl_error(ebuf, sizeof ebuf));
-        goto fail;
-    }
-    EVP_PKEY_free(key);
-    key = NULL;
-    if (SSL_CTX_check_private_key(ctx) != 1) {
-        snprintf(err, errsz, "TLS key file %s does not match certificate %s", key_file, cert_file);
-        ERR_clear_error();
-        goto fail;
-    }
-
-    if (client_ca && *client_ca) {
-        f = open_readable("TLS client CA file", client_ca, err, errsz);
-        if (!f)
-            goto fail;
-        fclose(f);
-        f = NULL;
-        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(client_ca);
-        if (!names || SSL_CTX_load_verify_locations(ctx, client_ca, NULL) != 1) {
-            if (names)
-                sk_X509_NAME_pop_free(names, X509_NAME_free);
-            snprintf(err, errsz, "TLS client CA file %s has no usable PEM certificate: %s",
-                     client_ca, ssl_error(ebuf, sizeof ebuf));
-            goto fail;
-        }
-        SSL_CTX_set_client_CA_list(ctx, names);
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-    }
-
     SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
     return ctx;
-
-fail:
-    if (f)
-        fclose(f);
-    EVP_PKEY_free(key);
-    SSL_CTX_free(ctx);
-    return NULL;
 }
 
 int64_t tls_ctx_not_after(SSL_CTX *ctx)
@@ -189,40 +296,14 @@ int64_t tls_ctx_not_after(SSL_CTX *ctx)
     return (int64_t)timegm(&tm);
 }
 
-void tls_publish(SSL_CTX *ctx)
+bool tls_publish(SSL_CTX *ctx)
 {
-    SSL_CTX *old;
-    if (pthread_mutex_lock(&g_lock) != 0)
-        abort();
-    old = g_ctx;
-    g_ctx = ctx;
-    atomic_fetch_add_explicit(&g_gen, 1, memory_order_release);
-    pthread_mutex_unlock(&g_lock);
-    SSL_CTX_free(old); /* NULL-safe; loops and connections hold their own references */
+    return published_set(&g_current, ctx);
 }
 
-SSL_CTX *tls_refresh(tls_holder_t *h)
+SSL_CTX *tls_refresh(published_view_t *v)
 {
-    uint64_t gen = atomic_load_explicit(&g_gen, memory_order_acquire);
-    if (gen == h->gen)
-        return h->ctx;
-    SSL_CTX *old = h->ctx;
-    if (pthread_mutex_lock(&g_lock) != 0)
-        return h->ctx;
-    h->ctx = g_ctx;
-    if (h->ctx)
-        SSL_CTX_up_ref(h->ctx);
-    h->gen = atomic_load_explicit(&g_gen, memory_order_relaxed);
-    pthread_mutex_unlock(&g_lock);
-    SSL_CTX_free(old);
-    return h->ctx;
-}
-
-void tls_holder_release(tls_holder_t *h)
-{
-    SSL_CTX_free(h->ctx);
-    h->ctx = NULL;
-    h->gen = 0;
+    return published_get(&g_current, v);
 }
 
 void tls_unpublish(void)

@@ -4,9 +4,9 @@
  * tls_ctx_build() makes a fresh SSL_CTX (TLS 1.2 minimum, AEAD ECDHE
  * ciphers for 1.2, no compression, ALPN h2 and http/1.1, optional client
  * certificate verification). tls_publish() makes it the one handed to new
- * connections; event loops keep a reference of their own and pick up a new
- * context with tls_refresh(), which costs one atomic load when nothing
- * changed. Connections already open keep the context they started with. */
+ * connections (published.h); event loops keep a reference of their own and
+ * pick up a new context with tls_refresh(), which costs one atomic load
+ * when nothing changed. Connections already open keep the context they started with. */
 #ifndef WH_TLS_H
 #define WH_TLS_H
 
@@ -15,6 +15,8 @@
 #include <stdint.h>
 
 #include <openssl/ssl.h>
+
+#include "published.h"
 
 /* Returns NULL and a one-line reason naming the file (and errno where a
  * file could not be read) when the pair cannot be used. `client_ca` may be
@@ -25,19 +27,14 @@ SSL_CTX *tls_ctx_build(const char *cert_file, const char *key_file, const char *
 /* notAfter of the context's leaf certificate as Unix time (0 if unknown). */
 int64_t tls_ctx_not_after(SSL_CTX *ctx);
 
-/* Makes `ctx` current (takes over the caller's reference). */
-void tls_publish(SSL_CTX *ctx);
+/* Makes `ctx` current (takes over the caller's reference). False when out
+ * of memory: `ctx` is freed and the current context stays. */
+bool tls_publish(SSL_CTX *ctx);
 
-/* A loop's view of the current context. */
-typedef struct {
-    uint64_t gen;
-    SSL_CTX *ctx; /* a reference owned by the holder */
-} tls_holder_t;
-
-/* Updates the holder when a newer context was published; returns the
- * context to use for a new connection (NULL before the first publish). */
-SSL_CTX *tls_refresh(tls_holder_t *h);
-void tls_holder_release(tls_holder_t *h);
+/* The context to use for a new connection, through a loop's view of the
+ * published one (NULL before the first publish); release the view with
+ * published_view_release(). */
+SSL_CTX *tls_refresh(published_view_t *v);
 
 /* From now on new handshakes negotiate http/1.1 only: an HTTP/2
  * connection that opens after a shutdown began would never get the

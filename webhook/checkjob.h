@@ -1,0 +1,32 @@
+/* checkjob: live checks off the event loop.
+ *
+ * With a live check switched on, a pod CREATE is answered by a job on the
+ * check threads (the checks may wait on the network, bounded by their
+ * timeouts); the answer comes back to the request's loop as a message and
+ * is sent from there. If the client goes away meanwhile, the request's pool
+ * is cleared and the job finds the request gone when it is back: the
+ * answer is dropped. A job keeps the configuration bundle the request
+ * started with, whatever reloads happen meanwhile. */
+#ifndef WH_CHECKJOB_H
+#define WH_CHECKJOB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "admission.h"
+#include "worker.h"
+
+/* Called on the request's loop when its checks are back: `resp` is the
+ * answer (the callee frees it), or NULL when it could not be made. */
+typedef void (*checkjob_done_fn)(worker_t *w, h2o_req_t *req, const review_t *rv,
+                                 admission_response_t *resp, uint64_t t0);
+
+/* Hands the review to the check threads (the job takes it over and *rv is
+ * emptied). Returns false when it cannot (queue full, out of memory): *rv
+ * is untouched and the caller answers without the checks. */
+bool checkjob_submit(worker_t *w, h2o_req_t *req, review_t *rv, uint64_t t0, checkjob_done_fn done);
+
+/* The receiver of jobs coming back (w->checked). */
+void checkjob_on_back(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
+
+#endif

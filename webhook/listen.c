@@ -1,0 +1,194 @@
+/* listen: listening sockets and accepting connections into the event loops
+ * (see listen.h).
+ *
+ * libh2o's own host:port parser (h2o_url_parse_hostport) does not fit the
+ * forms the webhook accepts: it refuses an empty host (":8443"), port
+ * 65535 and an IPv6 address without brackets ("::1:8443"), and stops at
+ * '/'. The one parser for listen addresses is listen_parse(). */
+#include "listen.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include "errmsg.h"
+#include "tls.h"
+
+#define ACCEPTS_PER_WAKEUP 32
+
+bool listen_parse(const char *addr, char host[LISTEN_HOST_MAX], char port[LISTEN_PORT_MAX],
+                  char *err, size_t errsz)
+{
+    const char *colon = strrchr(addr, ':');
+    if (!colon || colon[1] == '\0' || strlen(colon + 1) >= LISTEN_PORT_MAX) {
+        errmsg_set(err, errsz, "listen address '%s' is not HOST:PORT", addr);
+        return false;
+    }
+    const char *h = addr;
+    size_t hn = (size_t)(colon - addr);
+    if (hn >= 2 && h[0] == '[' && h[hn - 1] == ']') {
+        h++;
+        hn -= 2;
+    }
+    if (hn >= LISTEN_HOST_MAX) {
+        errmsg_set(err, errsz, "listen address '%s': host too long", addr);
+        return false;
+    }
+    memcpy(host, h, hn);
+    host[hn] = '\0';
+    snprintf(port, LISTEN_PORT_MAX, "%s", colon + 1);
+    return true;
+}
+
+/* A listening socket on `ai`, or -1 with errno set. */
+static int bind_one(const struct addrinfo *ai, bool any_host)
+{
+    int s = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (s < 0)
+        return -1;
+    int one = 1, zero = 0;
+    if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        (ai->ai_family == AF_INET6 && any_host &&
+         setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) != 0) ||
+        bind(s, ai->ai_addr, ai->ai_addrlen) != 0 || listen(s, SOMAXCONN) != 0) {
+        int e = errno;
+        close(s);
+        errno = e;
+        return -1;
+    }
+    return s;
+}
+
+/* The first address of `res` that can be bound. With no host, the IPv6
+ * wildcard (dual stack) is tried before IPv4. */
+static int bind_first(const struct addrinfo *res, bool any_host, int *last_errno)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        if (!any_host && pass == 1)
+            break;
+        for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+            if (any_host && (pass == 0) != (ai->ai_family == AF_INET6))
+                continue;
+            int fd = bind_one(ai, any_host);
+            if (fd >= 0)
+                return fd;
+            *last_errno = errno;
+        }
+    }
+    return -1;
+}
+
+/* "IP:PORT" or "[IPv6]:PORT" of the bound socket; `addr` as given if the
+ * kernel cannot say. */
+static void describe_bound(int fd, const char *addr, char bound[LISTEN_BOUND_MAX], unsigned *port)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char ip[INET6_ADDRSTRLEN] = "?";
+    *port = 0;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+        snprintf(bound, LISTEN_BOUND_MAX, "%s", addr);
+        return;
+    }
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+        if (!inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip))
+            strcpy(ip, "?");
+        *port = ntohs(sin->sin_port);
+        snprintf(bound, LISTEN_BOUND_MAX, "%s:%u", ip, *port);
+    } else {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+        if (!inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof ip))
+            strcpy(ip, "?");
+        *port = ntohs(sin6->sin6_port);
+        snprintf(bound, LISTEN_BOUND_MAX, "[%s]:%u", ip, *port);
+    }
+}
+
+int listen_open(const char *addr, char bound[LISTEN_BOUND_MAX], unsigned *port, char *err,
+                size_t errsz)
+{
+    char host[LISTEN_HOST_MAX], service[LISTEN_PORT_MAX];
+    if (!listen_parse(addr, host, service, err, errsz))
+        return -1;
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    bool any_host = host[0] == '\0';
+    int gai = getaddrinfo(any_host ? NULL : host, service, &hints, &res);
+    if (gai != 0) {
+        errmsg_set(err, errsz, "listen address '%s': %s", addr, gai_strerror(gai));
+        return -1;
+    }
+    int last_errno = 0;
+    int fd = bind_first(res, any_host, &last_errno);
+    freeaddrinfo(res);
+    if (fd < 0) {
+        errmsg_set(err, errsz, "cannot listen on %s: %s", addr, strerror(last_errno));
+        return -1;
+    }
+    describe_bound(fd, addr, bound, port);
+    return fd;
+}
+
+static void on_socket_close(void *data)
+{
+    ((worker_t *)data)->open_sockets--;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    worker_t *w = listener->data;
+    if (err != NULL)
+        return;
+    bool plain = listener == w->plain_listener;
+    h2o_accept_ctx_t *actx = plain ? &w->plain_accept : &w->tls_accept;
+    if (!plain) {
+        actx->ssl_ctx = tls_refresh(&w->tls);
+        if (!actx->ssl_ctx)
+            return;
+    }
+    for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (!sock)
+            break;
+        /* counted until closed: a shutdown waits for connections still in
+         * their TLS handshake too, which h2o's connection lists miss */
+        w->open_sockets++;
+        sock->on_close.cb = on_socket_close;
+        sock->on_close.data = w;
+        h2o_accept(actx, sock);
+    }
+}
+
+bool listen_attach(worker_t *w, int fd, bool plain, h2o_socket_t **sock, char *err, size_t errsz)
+{
+    int copy = dup(fd);
+    if (copy < 0) {
+        errmsg_set(err, errsz, "cannot share the %s socket: %s", plain ? "metrics" : "listening",
+                   strerror(errno));
+        return false;
+    }
+    *sock = h2o_evloop_socket_create(w->ctx.loop, copy, H2O_SOCKET_FLAG_DONT_READ);
+    (*sock)->data = w;
+    h2o_socket_read_start(*sock, on_accept);
+    return true;
+}
+
+void listen_close(h2o_socket_t **sock)
+{
+    if (!*sock)
+        return;
+    h2o_socket_read_stop(*sock);
+    on_accept(*sock, NULL);
+    h2o_socket_close(*sock);
+    *sock = NULL;
+}

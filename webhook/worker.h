@@ -1,0 +1,68 @@
+/* worker: the state of one event-loop thread of the server, and what the
+ * threads share (the published configuration, readiness, the live-check
+ * threads). Internal to the server's files: server, http, checkjob,
+ * listen, drain, reload. */
+#ifndef WH_WORKER_H
+#define WH_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <h2o.h>
+
+#include "config.h"
+#include "livecheck.h"
+#include "metrics.h"
+#include "policy.h"
+#include "published.h"
+#include "workpool.h"
+
+/* What requests are answered with: one configuration and what is built
+ * from it. Published in server_shared_t.config; freed when the last loop
+ * and the last live-check job let it go. */
+typedef struct {
+    wh_config_t *cfg;
+    policy_t *policy; /* what the decision reads, built from cfg */
+    livecheck_t *lc;  /* the live checks of this config (answers CHECK_NOT_RUN when off) */
+} cfg_bundle_t;
+
+/* Shared by every thread of the server. */
+typedef struct {
+    h2o_globalconf_t gconf; /* read-only once the loops run */
+    bool gconf_init;
+    published_t config; /* the cfg_bundle_t in use */
+    workpool_t *checks; /* the threads that run live checks */
+    atomic_bool ready;  /* set once every loop runs */
+    atomic_bool shutting_down;
+    unsigned shutdown_timeout_ms;
+} server_shared_t;
+
+/* One event-loop thread. */
+typedef struct {
+    h2o_context_t ctx; /* first: requests find their worker from req->conn->ctx */
+    server_shared_t *srv;
+    h2o_accept_ctx_t tls_accept;
+    h2o_accept_ctx_t plain_accept;
+    h2o_socket_t *listener;       /* TLS */
+    h2o_socket_t *plain_listener; /* metricsListen, worker 0 only */
+    h2o_multithread_receiver_t wake;
+    h2o_multithread_receiver_t checked; /* live-check jobs coming back */
+    bool receivers_registered;
+    size_t jobs_out;         /* live-check jobs not yet back (loop thread only) */
+    size_t open_sockets;     /* accepted and not closed, handshakes included */
+    published_view_t tls;    /* of the SSL_CTX for new connections */
+    published_view_t config; /* of the cfg_bundle_t */
+    metrics_slot_t *mx;
+    pthread_t tid;
+    bool started;
+    size_t index;
+} worker_t;
+
+static inline worker_t *worker_of(h2o_req_t *req)
+{
+    return H2O_STRUCT_FROM_MEMBER(worker_t, ctx, req->conn->ctx);
+}
+
+#endif
