@@ -26,6 +26,11 @@ static const cloudprov_t *provider_for(auth_type_t type)
     }
 }
 
+static const char *env(const char *name)
+{
+    return getenv(name);
+}
+
 cloudcred_t *cloudcred_new(auth_type_t type, httpc_t *http, cloudcred_getenv_fn getenv_fn)
 {
     const cloudprov_t *p = provider_for(type);
@@ -35,7 +40,7 @@ cloudcred_t *cloudcred_new(auth_type_t type, httpc_t *http, cloudcred_getenv_fn 
     if (!c)
         return NULL;
     c->prov = p;
-    if (!(c->state = p->create(http, getenv_fn ? getenv_fn : getenv))) {
+    if (!(c->state = p->create(http, getenv_fn ? getenv_fn : env))) {
         free(c);
         return NULL;
     }
