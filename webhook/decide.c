@@ -354,14 +354,6 @@ static bool check_spec_registry(ctx_t *x, const imagespec_t *sp, const container
     return true;
 }
 
-static check_answer_t image_answer(const wh_checks_t *c, const char *image)
-{
-    for (size_t i = 0; c && i < c->n_images; i++)
-        if (c->images[i].image && strcmp(c->images[i].image, image) == 0)
-            return c->images[i].answer;
-    return CHECK_NOT_RUN;
-}
-
 /* ---- the patch ---------------------------------------------------------- */
 
 /* Adds the members of `members` (an object, consumed) to metadata.<field>:
@@ -737,7 +729,7 @@ static bool run(ctx_t *x)
         container_t *ct = &x->cs[i];
         if (!ct->target)
             continue;
-        check_answer_t ex = image_answer(x->checks, ct->target);
+        check_answer_t ex = checks_image_answer(x->checks, ct->target);
         bool build = ct->spec >= 0 && ex != CHECK_PRESENT;
         if (!record_target(x, ct, build, ex))
             return false;

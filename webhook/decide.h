@@ -16,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "checks.h"
 #include "policy.h"
 
 /* Pod label and annotation contract. */
@@ -27,24 +28,6 @@
 #define WH_BUILD_CONTAINER "build-image"
 #define WH_VOL_TOKEN       "imagebuilder-registry-token"
 #define WH_VOL_STORAGE     "imagebuilder-storage-config"
-
-typedef enum {
-    CHECK_NOT_RUN = 0, /* check disabled or not asked */
-    CHECK_PRESENT,
-    CHECK_ABSENT,
-    CHECK_FAILED, /* error or timeout: never denies */
-} check_answer_t;
-
-typedef struct {
-    const char *image;
-    check_answer_t answer;
-} image_answer_t;
-
-typedef struct {
-    check_answer_t production_namespace;
-    const image_answer_t *images; /* answers of the registry existence check */
-    size_t n_images;
-} wh_checks_t;
 
 typedef enum {
     OUTCOME_ALLOWED = 0, /* allowed, no patch */
