@@ -15,24 +15,13 @@
 #include "imageref.h"
 #include "imagespec.h"
 #include "jsonpatch.h"
+#include "podscan.h"
 #include "registry.h"
 
 #define MAX_WARNINGS 16
 #define WARNING_MAX  240 /* bytes; the API asks for short warnings */
-#define SPEC_LOGICAL (-2)
-#define SPEC_NONE    (-1)
-
-/* One container of the pod and what it matched. */
-typedef struct {
-    bool init;
-    size_t index;
-    const char *name;
-    const char *image;
-    imageref_t ref;
-    int spec;          /* index into specs, SPEC_LOGICAL or SPEC_NONE */
-    strview_t logical; /* SPEC_LOGICAL: the image name below the logical registry */
-    char *target;
-} container_t;
+#define SPEC_LOGICAL PODSCAN_SPEC_LOGICAL
+#define SPEC_NONE    PODSCAN_SPEC_NONE
 
 typedef struct {
     const policy_config_t *cfg;
@@ -40,8 +29,7 @@ typedef struct {
     const wh_checks_t *checks;
     decision_t *d;
     imagespec_list_t specs;
-    container_t *cs;
-    size_t n_cs;
+    podscan_t pod_cs; /* the pod's containers */
     bool oom;
     const inject_t *inject; /* the configuration's rendered build container and volumes */
     /* the default repository's registry */
@@ -150,16 +138,6 @@ static const char *str_member(const cJSON *obj, const char *key)
 /* At most `max` bytes of user text for a message, as "%.*s" arguments. */
 #define CLIP(s, max) (int)(strlen(s) > (max) ? (max) : strlen(s)), (s)
 
-static bool sv_has_prefix_slash(strview_t v, const char *prefix, strview_t *rest)
-{
-    size_t n = strlen(prefix);
-    if (v.n <= n + 1 || memcmp(v.p, prefix, n) != 0 || v.p[n] != '/')
-        return false;
-    rest->p = v.p + n + 1;
-    rest->n = v.n - n - 1;
-    return true;
-}
-
 static bool host_has_basic(const policy_config_t *cfg, strview_t domain)
 {
     for (size_t i = 0; i < cfg->basic_auth_registries.n; i++) {
@@ -174,82 +152,6 @@ static void classify_ref(const imageref_t *r, registry_info_t *info)
 {
     registry_classify(r->domain.p ? r->domain.p : "", r->domain.n, r->path.p ? r->path.p : "",
                       r->path.n, info);
-}
-
-/* ---- reading the pod ---------------------------------------------------- */
-
-static bool read_containers(ctx_t *x, const cJSON *spec, const char *key, bool init)
-{
-    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(spec, key);
-    if (!arr || cJSON_IsNull(arr))
-        return true;
-    if (!cJSON_IsArray(arr))
-        return deny(x, 400, "spec.%s must be an array of containers", key);
-    size_t n = (size_t)cJSON_GetArraySize(arr);
-    container_t *cs = realloc(x->cs, (x->n_cs + n + 1) * sizeof *cs);
-    if (!cs) {
-        x->oom = true;
-        return false;
-    }
-    x->cs = cs;
-    size_t i = 0;
-    const cJSON *c;
-    cJSON_ArrayForEach(c, arr)
-    {
-        container_t *ct = &x->cs[x->n_cs];
-        memset(ct, 0, sizeof *ct);
-        ct->init = init;
-        ct->index = i++;
-        ct->spec = SPEC_NONE;
-        if (!cJSON_IsObject(c))
-            return deny(x, 400, "spec.%s[%zu] must be an object", key, ct->index);
-        ct->name = str_member(c, "name");
-        const cJSON *img = cJSON_GetObjectItemCaseSensitive(c, "image");
-        if (img && !cJSON_IsString(img) && !cJSON_IsNull(img))
-            return deny(x, 400, "spec.%s[%zu].image must be a string", key, ct->index);
-        ct->image = cJSON_GetStringValue(img);
-        if (!ct->name)
-            ct->name = "";
-        x->n_cs++;
-    }
-    return true;
-}
-
-/* Finds which spec (or logical registry) a container image belongs to. */
-static void match_container(ctx_t *x, container_t *ct)
-{
-    if (!ct->image || imageref_parse(ct->image, strlen(ct->image), &ct->ref) != IMAGEREF_OK)
-        return;
-    strview_t name = ct->ref.name, rest;
-    for (size_t s = 0; s < x->specs.n; s++) {
-        const imagespec_t *sp = &x->specs.specs[s];
-        if (!sp->is_union)
-            continue;
-        size_t nl = strlen(sp->name);
-        if (strview_eq(name, sp->name, nl)) {
-            ct->spec = (int)s;
-            return;
-        }
-        if (sp->has_registry && sv_has_prefix_slash(name, sp->registry, &rest) &&
-            strview_eq(rest, sp->name, nl)) {
-            ct->spec = (int)s;
-            return;
-        }
-        for (size_t l = 0; l < x->cfg->logical_registries.n; l++) {
-            if (sv_has_prefix_slash(name, x->cfg->logical_registries.items[l], &rest) &&
-                strview_eq(rest, sp->name, nl)) {
-                ct->spec = (int)s;
-                return;
-            }
-        }
-    }
-    for (size_t l = 0; l < x->cfg->logical_registries.n; l++) {
-        if (sv_has_prefix_slash(name, x->cfg->logical_registries.items[l], &rest)) {
-            ct->spec = SPEC_LOGICAL;
-            ct->logical = rest;
-            return;
-        }
-    }
 }
 
 /* ---- target images ------------------------------------------------------ */
@@ -396,14 +298,6 @@ static bool add_items(cJSON *ops, const cJSON *existing, const char *a, const ch
     return ok;
 }
 
-static bool name_taken(const ctx_t *x, const char *name)
-{
-    for (size_t i = 0; i < x->n_cs; i++)
-        if (strcmp(x->cs[i].name, name) == 0)
-            return true;
-    return false;
-}
-
 static bool volume_taken(const cJSON *vols, const char *name)
 {
     const cJSON *v;
@@ -434,8 +328,8 @@ static bool build_patch(ctx_t *x, const cJSON *meta, const cJSON *spec)
     }
 
     /* 1. image rewrites (before any insertion shifts the indexes) */
-    for (size_t i = 0; ok && i < x->n_cs; i++) {
-        container_t *ct = &x->cs[i];
+    for (size_t i = 0; ok && i < x->pod_cs.n; i++) {
+        container_t *ct = &x->pod_cs.cs[i];
         if (!ct->target || strcmp(ct->target, ct->image) == 0)
             continue;
         char idx[24];
@@ -456,9 +350,10 @@ static bool build_patch(ctx_t *x, const cJSON *meta, const cJSON *spec)
         if (seen)
             continue;
         const container_t *ct = NULL;
-        for (size_t j = 0; j < x->n_cs && !ct; j++)
-            if (x->cs[j].target && strcmp(x->cs[j].target, t->target) == 0 && x->cs[j].spec >= 0)
-                ct = &x->cs[j];
+        for (size_t j = 0; j < x->pod_cs.n && !ct; j++)
+            if (x->pod_cs.cs[j].target && strcmp(x->pod_cs.cs[j].target, t->target) == 0 &&
+                x->pod_cs.cs[j].spec >= 0)
+                ct = &x->pod_cs.cs[j];
         if (!ct)
             continue;
         char name[32];
@@ -466,7 +361,7 @@ static bool build_patch(ctx_t *x, const cJSON *meta, const cJSON *spec)
             snprintf(name, sizeof name, "%s", WH_BUILD_CONTAINER);
         else
             snprintf(name, sizeof name, "%s-%zu", WH_BUILD_CONTAINER, n_builds + 1);
-        if (name_taken(x, name)) {
+        if (podscan_name_taken(&x->pod_cs, name)) {
             cJSON_Delete(inits);
             return deny(x, 400,
                         "the pod already has a container named \"%s\"; rename it so the image "
@@ -625,9 +520,12 @@ static bool run(ctx_t *x)
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(pod, "spec");
     if (!cJSON_IsObject(spec))
         return deny(x, 400, "the pod has no spec object");
-    if (!read_containers(x, spec, "initContainers", true) ||
-        !read_containers(x, spec, "containers", false))
-        return false;
+    char why[128];
+    podscan_status_t st = podscan_read(spec, &x->pod_cs, why, sizeof why);
+    if (st == PODSCAN_OOM)
+        x->oom = true;
+    if (st != PODSCAN_OK)
+        return st == PODSCAN_MALFORMED ? deny(x, 400, "%s", why) : false;
 
     imageref_t def_ref;
     if (cfg->default_repository && *cfg->default_repository &&
@@ -637,8 +535,7 @@ static bool run(ctx_t *x)
         classify_ref(&def_ref, &x->def_info);
     }
 
-    for (size_t i = 0; i < x->n_cs; i++)
-        match_container(x, &x->cs[i]);
+    podscan_match(&x->pod_cs, &x->specs, &cfg->logical_registries);
 
     /* every union spec must be used, with a tag */
     for (size_t s = 0; s < x->specs.n; s++) {
@@ -648,8 +545,8 @@ static bool run(ctx_t *x)
         char what[128];
         spec_what(sp, what, sizeof what);
         size_t used = 0;
-        for (size_t i = 0; i < x->n_cs; i++) {
-            container_t *ct = &x->cs[i];
+        for (size_t i = 0; i < x->pod_cs.n; i++) {
+            container_t *ct = &x->pod_cs.cs[i];
             if (ct->spec != (int)s)
                 continue;
             used++;
@@ -675,8 +572,8 @@ static bool run(ctx_t *x)
 
     /* targets */
     bool any = false;
-    for (size_t i = 0; i < x->n_cs; i++) {
-        container_t *ct = &x->cs[i];
+    for (size_t i = 0; i < x->pod_cs.n; i++) {
+        container_t *ct = &x->pod_cs.cs[i];
         if (ct->spec == SPEC_NONE)
             continue;
         if (ct->spec == SPEC_LOGICAL && !ct->ref.tag.n)
@@ -725,8 +622,8 @@ static bool run(ctx_t *x)
              decide_production_namespace(cfg));
 
     /* what needs a build */
-    for (size_t i = 0; i < x->n_cs; i++) {
-        container_t *ct = &x->cs[i];
+    for (size_t i = 0; i < x->pod_cs.n; i++) {
+        container_t *ct = &x->pod_cs.cs[i];
         if (!ct->target)
             continue;
         check_answer_t ex = checks_image_answer(x->checks, ct->target);
@@ -758,9 +655,7 @@ bool decide(const policy_t *p, const cJSON *pod, const wh_checks_t *checks, deci
     memset(out, 0, sizeof *out);
     ctx_t x = {.cfg = p->cfg, .pod = pod, .checks = checks, .d = out, .inject = p->inject};
     run(&x);
-    for (size_t i = 0; i < x.n_cs; i++)
-        free(x.cs[i].target);
-    free(x.cs);
+    podscan_free(&x.pod_cs);
     imagespec_list_free(&x.specs);
     if (out->outcome == OUTCOME_DENIED) {
         cJSON_Delete(out->patch);
