@@ -17,6 +17,7 @@
 #include "jsonpatch.h"
 #include "podscan.h"
 #include "registry.h"
+#include "target.h"
 
 #define MAX_WARNINGS 16
 #define WARNING_MAX  240 /* bytes; the API asks for short warnings */
@@ -156,57 +157,30 @@ static void classify_ref(const imageref_t *r, registry_info_t *info)
 
 /* ---- target images ------------------------------------------------------ */
 
-static repo_layout_t effective_layout(const ctx_t *x)
-{
-    if (x->cfg->layout != LAYOUT_AUTO)
-        return x->cfg->layout;
-    return x->def_info.kind == REGISTRY_ECR ? LAYOUT_TAG : LAYOUT_PATH;
-}
-
 /* Builds the target for image `name` (no registry) with the container's tag
  * and digest. Denies when the result is not a valid reference. */
 static bool make_target(ctx_t *x, container_t *ct, const char *registry, strview_t name,
                         const char *what)
 {
-    const imageref_t *r = &ct->ref;
-    buf_t b = BUF_INIT;
-    const char *repo = registry ? registry : x->cfg->default_repository;
-    buf_puts(&b, repo);
-    if (!registry && effective_layout(x) == LAYOUT_TAG) {
-        /* <repository>:<name>-<tag>, '/' of the name folded into '-' */
-        buf_putc(&b, ':');
-        for (size_t i = 0; i < name.n; i++)
-            buf_putc(&b, name.p[i] == '/' ? '-' : name.p[i]);
-        buf_putc(&b, '-');
-    } else {
-        buf_putc(&b, '/');
-        buf_append(&b, name.p, name.n);
-        buf_putc(&b, ':');
-    }
-    buf_append(&b, r->tag.p, r->tag.n);
-    if (r->digest.n) {
-        buf_putc(&b, '@');
-        buf_append(&b, r->digest.p, r->digest.n);
-    }
-    if (b.oom) {
-        buf_free(&b);
+    char *t;
+    imageref_err_t e;
+    target_status_t st =
+        target_make(registry, x->cfg->default_repository,
+                    target_layout(x->cfg->layout, x->def_info.kind), name, &ct->ref, &t, &e);
+    if (st == TARGET_OOM) {
         x->oom = true;
         return false;
     }
-    imageref_t tr;
-    imageref_err_t e = imageref_parse(b.data, b.len, &tr);
-    if (e != IMAGEREF_OK) {
+    if (st == TARGET_INVALID) {
         bool ok = deny(x, 400,
                        "%s: the target image \"%.*s\" would be invalid (%s); shorten the ImageSpec "
                        "name or the repository",
-                       what, CLIP(b.data, 300), imageref_strerror(e));
-        buf_free(&b);
+                       what, CLIP(t, 300), imageref_strerror(e));
+        free(t);
         return ok;
     }
-    ct->target = buf_steal(&b);
-    if (!ct->target)
-        x->oom = true;
-    return ct->target != NULL;
+    ct->target = t;
+    return true;
 }
 
 static void spec_what(const imagespec_t *sp, char *dst, size_t n)
