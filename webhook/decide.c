@@ -15,6 +15,7 @@
 #include "imageref.h"
 #include "imagespec.h"
 #include "jsonpatch.h"
+#include "patch.h"
 #include "podscan.h"
 #include "registry.h"
 #include "target.h"
@@ -232,177 +233,28 @@ static bool check_spec_registry(ctx_t *x, const imagespec_t *sp, const container
 
 /* ---- the patch ---------------------------------------------------------- */
 
-/* Adds the members of `members` (an object, consumed) to metadata.<field>:
- * the whole object when the field is absent, else one op per member. */
-static bool add_members(cJSON *ops, const cJSON *existing, const char *field, cJSON *members)
-{
-    if (!existing || cJSON_IsNull(existing)) {
-        const char *t[] = {"metadata", field, NULL};
-        return jsonpatch_append(ops, "add", members, t);
-    }
-    bool ok = true;
-    for (cJSON *m = members->child; ok && m; m = m->next) {
-        const char *t[] = {"metadata", field, m->string, NULL};
-        ok = jsonpatch_append(ops, "add", cJSON_Duplicate(m, true), t);
-    }
-    cJSON_Delete(members);
-    return ok;
-}
-
-/* Inserts the array `items` (consumed) at the front of the pod array at
- * `tokens` (e.g. spec, initContainers), or appends when `append`. */
-static bool add_items(cJSON *ops, const cJSON *existing, const char *a, const char *b, cJSON *items,
-                      bool append)
-{
-    if (!existing || !cJSON_IsArray(existing)) {
-        const char *t[] = {a, b, NULL};
-        return jsonpatch_append(ops, "add", items, t);
-    }
-    bool ok = true;
-    size_t i = 0;
-    cJSON *it;
-    while (ok && (it = items->child) != NULL) {
-        cJSON_DetachItemViaPointer(items, it);
-        char idx[24];
-        snprintf(idx, sizeof idx, "%zu", i++);
-        const char *t[] = {a, b, append ? "-" : idx, NULL};
-        ok = jsonpatch_append(ops, "add", it, t);
-    }
-    cJSON_Delete(items);
-    return ok;
-}
-
-static bool volume_taken(const cJSON *vols, const char *name)
-{
-    const cJSON *v;
-    cJSON_ArrayForEach(v, vols)
-    {
-        const char *n = str_member(v, "name");
-        if (n && strcmp(n, name) == 0)
-            return true;
-    }
-    return false;
-}
-
 static bool build_patch(ctx_t *x, const cJSON *meta, const cJSON *spec)
 {
     decision_t *d = x->d;
-    cJSON *ops = cJSON_CreateArray();
-    if (!ops) {
+    patch_input_t in = {
+        .meta = meta,
+        .spec = spec,
+        .pod = &x->pod_cs,
+        .specs = &x->specs,
+        .targets = d->targets,
+        .n_targets = d->n_targets,
+        .inject = x->inject,
+        .azure = x->cfg->auth == AUTH_AZURE,
+    };
+    char why[256];
+    patch_status_t st = patch_build(&in, &d->patch, &d->audit, why, sizeof why);
+    if (st == PATCH_DENIED)
+        return deny(x, 400, "%s", why);
+    if (st == PATCH_OOM) {
         x->oom = true;
         return false;
     }
-    d->patch = ops;
-    bool ok = true;
-    size_t n_builds = 0;
-
-    if (!meta) {
-        const char *t[] = {"metadata", NULL};
-        ok = jsonpatch_append(ops, "add", cJSON_CreateObject(), t);
-    }
-
-    /* 1. image rewrites (before any insertion shifts the indexes) */
-    for (size_t i = 0; ok && i < x->pod_cs.n; i++) {
-        container_t *ct = &x->pod_cs.cs[i];
-        if (!ct->target || strcmp(ct->target, ct->image) == 0)
-            continue;
-        char idx[24];
-        snprintf(idx, sizeof idx, "%zu", ct->index);
-        const char *t[] = {"spec", ct->init ? "initContainers" : "containers", idx, "image", NULL};
-        ok = jsonpatch_append(ops, "replace", cJSON_CreateString(ct->target), t);
-    }
-
-    /* 2. build containers, one per distinct target that needs a build */
-    cJSON *inits = cJSON_CreateArray();
-    for (size_t i = 0; ok && i < d->n_targets; i++) {
-        const target_t *t = &d->targets[i];
-        if (!t->build)
-            continue;
-        bool seen = false;
-        for (size_t j = 0; j < i; j++)
-            seen = seen || (d->targets[j].build && strcmp(d->targets[j].target, t->target) == 0);
-        if (seen)
-            continue;
-        const container_t *ct = NULL;
-        for (size_t j = 0; j < x->pod_cs.n && !ct; j++)
-            if (x->pod_cs.cs[j].target && strcmp(x->pod_cs.cs[j].target, t->target) == 0 &&
-                x->pod_cs.cs[j].spec >= 0)
-                ct = &x->pod_cs.cs[j];
-        if (!ct)
-            continue;
-        char name[32];
-        if (n_builds == 0)
-            snprintf(name, sizeof name, "%s", WH_BUILD_CONTAINER);
-        else
-            snprintf(name, sizeof name, "%s-%zu", WH_BUILD_CONTAINER, n_builds + 1);
-        if (podscan_name_taken(&x->pod_cs, name)) {
-            cJSON_Delete(inits);
-            return deny(x, 400,
-                        "the pod already has a container named \"%s\"; rename it so the image "
-                        "build can be injected",
-                        name);
-        }
-        cJSON *c = inject_container(x->inject, name, x->specs.specs[ct->spec].json, t->target);
-        ok = c && cJSON_AddItemToArray(inits, c);
-        n_builds++;
-    }
-    if (ok && n_builds) {
-        const cJSON *vols = cJSON_GetObjectItemCaseSensitive(spec, "volumes");
-        if (vols && !cJSON_IsArray(vols)) {
-            cJSON_Delete(inits);
-            return deny(x, 400, "spec.volumes must be an array");
-        }
-        const char *clash = volume_taken(vols, WH_VOL_TOKEN)     ? WH_VOL_TOKEN
-                            : volume_taken(vols, WH_VOL_STORAGE) ? WH_VOL_STORAGE
-                                                                 : NULL;
-        if (clash) {
-            cJSON_Delete(inits);
-            return deny(x, 400,
-                        "the pod already has a volume named \"%s\"; rename it so the image build "
-                        "can be injected",
-                        clash);
-        }
-        cJSON *new_vols = inject_volumes(x->inject);
-        ok = new_vols && add_items(ops, vols, "spec", "volumes", new_vols, true) &&
-             add_items(ops, cJSON_GetObjectItemCaseSensitive(spec, "initContainers"), "spec",
-                       "initContainers", inits, false);
-        inits = NULL;
-        if (ok && x->cfg->auth == AUTH_AZURE) {
-            cJSON *labels = cJSON_CreateObject();
-            cJSON_AddStringToObject(labels, "azure.workload.identity/use", "true");
-            ok = add_members(ops, cJSON_GetObjectItemCaseSensitive(meta, "labels"), "labels",
-                             labels);
-        }
-    }
-    cJSON_Delete(inits);
-
-    /* 3. annotations that record the mutation, and their audit twins */
-    cJSON *targets = cJSON_CreateObject();
-    for (size_t i = 0; i < d->n_targets; i++)
-        cJSON_AddStringToObject(targets, d->targets[i].container, d->targets[i].target);
-    char *targets_json = cJSON_PrintUnformatted(targets);
-    cJSON_Delete(targets);
-    if (!targets_json) {
-        x->oom = true;
-        return false;
-    }
-    cJSON *annots = cJSON_CreateObject();
-    cJSON_AddStringToObject(annots, WH_ANNOT_MUTATED, "true");
-    cJSON_AddStringToObject(annots, WH_ANNOT_TARGETS, targets_json);
-    ok = ok && add_members(ops, cJSON_GetObjectItemCaseSensitive(meta, "annotations"),
-                           "annotations", annots);
-    d->audit = cJSON_CreateObject();
-    cJSON_AddStringToObject(d->audit, "mutated", "true");
-    cJSON_AddStringToObject(d->audit, "target-images", targets_json);
-    char builds[24];
-    snprintf(builds, sizeof builds, "%zu", n_builds);
-    cJSON_AddStringToObject(d->audit, "builds", builds);
-    cJSON_free(targets_json);
-    if (!ok) {
-        x->oom = true;
-        return false;
-    }
-    d->n_ops = (size_t)cJSON_GetArraySize(ops);
+    d->n_ops = (size_t)cJSON_GetArraySize(d->patch);
     d->outcome = OUTCOME_MUTATED;
     return true;
 }
