@@ -237,11 +237,16 @@ bool jsonpatch_apply(cJSON *doc, const cJSON *ops, char *why, size_t whysz)
         snprintf(why, whysz, "patch is not a JSON array");
         return false;
     }
+    if (whysz)
+        why[0] = '\0';
     const cJSON *op;
     cJSON_ArrayForEach(op, ops)
     {
-        if (!apply_one(doc, op, why, whysz))
+        if (!apply_one(doc, op, why, whysz)) {
+            if (whysz && !why[0])
+                snprintf(why, whysz, "out of memory");
             return false;
+        }
     }
     return true;
 }
