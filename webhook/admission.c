@@ -26,9 +26,9 @@ static bool fail(char *why, size_t whysz, const char *msg)
     return false;
 }
 
-bool admission_parse(const char *body, size_t len, review_t *rv, char *why, size_t whysz)
+/* The body as one JSON object in rv->root; false with a reason. */
+static bool parse_body(const char *body, size_t len, review_t *rv, char *why, size_t whysz)
 {
-    memset(rv, 0, sizeof *rv);
     /* What the API server sends is JSON text: well-formed UTF-8 with no
      * control characters outside escapes. Anything else would be read
      * differently here (cJSON skips control bytes as blanks) and echoed in
@@ -48,40 +48,49 @@ bool admission_parse(const char *body, size_t len, review_t *rv, char *why, size
         return false;
     }
     for (; end && (size_t)(end - body) < len; end++)
-        if (!isspace((unsigned char)*end)) {
-            review_free(rv);
+        if (!isspace((unsigned char)*end))
             return fail(why, whysz, "request body has data after the JSON value");
-        }
-    const cJSON *root = rv->root;
-    if (!cJSON_IsObject(root)) {
-        review_free(rv);
+    if (!cJSON_IsObject(rv->root))
         return fail(why, whysz, "request body is not a JSON object");
-    }
+    return true;
+}
+
+/* The review's kind, apiVersion, request and uid: the request object, or
+ * NULL with a reason. */
+static const cJSON *read_envelope(review_t *rv, char *why, size_t whysz)
+{
+    const cJSON *root = rv->root;
     const char *api = str_member(root, "apiVersion"), *kind = str_member(root, "kind");
     if (!kind || strcmp(kind, "AdmissionReview") != 0) {
-        review_free(rv);
-        return fail(why, whysz, "not an AdmissionReview: kind must be \"AdmissionReview\"");
+        fail(why, whysz, "not an AdmissionReview: kind must be \"AdmissionReview\"");
+        return NULL;
     }
     if (api && strcmp(api, V1) == 0)
         rv->api_version = V1;
     else if (api && strcmp(api, V1BETA1) == 0)
         rv->api_version = V1BETA1;
     else {
-        review_free(rv);
-        return fail(
-            why, whysz,
-            "unsupported apiVersion: expected admission.k8s.io/v1 or admission.k8s.io/v1beta1");
+        fail(why, whysz,
+             "unsupported apiVersion: expected admission.k8s.io/v1 or admission.k8s.io/v1beta1");
+        return NULL;
     }
     const cJSON *req = cJSON_GetObjectItemCaseSensitive(root, "request");
     if (!cJSON_IsObject(req)) {
-        review_free(rv);
-        return fail(why, whysz, "AdmissionReview has no \"request\" object");
+        fail(why, whysz, "AdmissionReview has no \"request\" object");
+        return NULL;
     }
     rv->uid = str_member(req, "uid");
     if (!rv->uid || !*rv->uid) {
-        review_free(rv);
-        return fail(why, whysz, "AdmissionReview request has no \"uid\" string");
+        fail(why, whysz, "AdmissionReview request has no \"uid\" string");
+        return NULL;
     }
+    return req;
+}
+
+/* What is asked: the operation, dry run, whether it is a Pod CREATE, and
+ * the namespace and name for logs. */
+static void read_request(review_t *rv, const cJSON *req)
+{
     const char *op = str_member(req, "operation");
     rv->operation = op ? op : "";
     const cJSON *dry = cJSON_GetObjectItemCaseSensitive(req, "dryRun");
@@ -112,6 +121,17 @@ bool admission_parse(const char *body, size_t len, review_t *rv, char *why, size
     if (!name || !*name)
         name = str_member(meta, "generateName");
     rv->name = name ? name : "";
+}
+
+bool admission_parse(const char *body, size_t len, review_t *rv, char *why, size_t whysz)
+{
+    memset(rv, 0, sizeof *rv);
+    const cJSON *req = NULL;
+    if (!parse_body(body, len, rv, why, whysz) || !(req = read_envelope(rv, why, whysz))) {
+        review_free(rv);
+        return false;
+    }
+    read_request(rv, req);
     return true;
 }
 

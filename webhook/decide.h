@@ -1,5 +1,6 @@
 /* decide: the admission decision for one pod, from the pod, the
- * configuration and the answers of the live checks. Pure: no I/O.
+ * configuration and the answers of the live checks. Pure: no I/O. The
+ * policy itself is a list of named rules in rules.c.
  *
  * The decision says whether the pod is allowed, denied (with a one-line
  * message saying what is wrong and how to fix it) or mutated (with the
@@ -16,35 +17,16 @@
 
 #include <cjson/cJSON.h>
 
+#include "checks.h"
 #include "policy.h"
 
 /* Pod label and annotation contract. */
-#define WH_PREFIX          "imagebuilder.union.ai/"
-#define WH_LABEL_BUILDER   WH_PREFIX "builder"
-#define WH_ANNOT_SPEC      WH_PREFIX "image-spec"
-#define WH_ANNOT_MUTATED   WH_PREFIX "mutated"
-#define WH_ANNOT_TARGETS   WH_PREFIX "target-images"
-#define WH_BUILD_CONTAINER "build-image"
-#define WH_VOL_TOKEN       "imagebuilder-registry-token"
-#define WH_VOL_STORAGE     "imagebuilder-storage-config"
-
-typedef enum {
-    CHECK_NOT_RUN = 0, /* check disabled or not asked */
-    CHECK_PRESENT,
-    CHECK_ABSENT,
-    CHECK_FAILED, /* error or timeout: never denies */
-} check_answer_t;
-
-typedef struct {
-    const char *image;
-    check_answer_t answer;
-} image_answer_t;
-
-typedef struct {
-    check_answer_t production_namespace;
-    const image_answer_t *images; /* answers of the registry existence check */
-    size_t n_images;
-} wh_checks_t;
+#define WH_PREFIX        "imagebuilder.union.ai/"
+#define WH_LABEL_BUILDER WH_PREFIX "builder"
+#define WH_ANNOT_SPEC    WH_PREFIX "image-spec"
+#define WH_ANNOT_MUTATED WH_PREFIX "mutated"
+#define WH_ANNOT_TARGETS WH_PREFIX "target-images"
+/* The names the injected build takes (WH_BUILD_CONTAINER, WH_VOL_*) are in inject.h. */
 
 typedef enum {
     OUTCOME_ALLOWED = 0, /* allowed, no patch */

@@ -3,8 +3,8 @@
  *
  * Everything in them but the container's name, IMAGE_SPEC and TARGET_IMAGE
  * depends only on the configuration, so it is rendered once per
- * configuration (the config loader keeps the result) and a request only
- * adds its three strings. */
+ * configuration (the policy object keeps the result, policy.h) and a
+ * request only adds its three strings. */
 #ifndef WH_INJECT_H
 #define WH_INJECT_H
 

@@ -81,6 +81,107 @@ static cJSON *materialize(const cJSON *v)
     return copy;
 }
 
+typedef enum { OP_ADD, OP_REPLACE, OP_REMOVE } op_kind_t;
+
+/* Walks `path` to the parent of its last token, left decoded in `tok`.
+ * NULL with a reason in `why` when a parent is missing. */
+static cJSON *find_parent(cJSON *doc, const char *kind, const char *path, buf_t *tok, char *why,
+                          size_t whysz)
+{
+    cJSON *parent = doc;
+    const char *p = path + 1;
+    for (;;) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (!decode_token(p, n, tok))
+            return NULL;
+        if (!slash)
+            return parent;
+        cJSON *next = NULL;
+        size_t idx;
+        if (cJSON_IsArray(parent) && parse_index(tok->data, &idx))
+            next = cJSON_GetArrayItem(parent, (int)idx);
+        else if (cJSON_IsObject(parent))
+            next = cJSON_GetObjectItemCaseSensitive(parent, tok->data);
+        if (!next) {
+            snprintf(why, whysz, "%s %s: missing parent \"%s\"", kind, path, tok->data);
+            return NULL;
+        }
+        parent = next;
+        p = slash + 1;
+    }
+}
+
+/* Applies the op to the member `key` of `obj`; consumes `val`. */
+static bool apply_object(cJSON *obj, const char *key, op_kind_t k, cJSON *val, const char *path,
+                         char *why, size_t whysz)
+{
+    bool has = cJSON_GetObjectItemCaseSensitive(obj, key) != NULL;
+    if (k == OP_REMOVE) {
+        if (!has) {
+            snprintf(why, whysz, "remove %s: no such member", path);
+            return false;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+        return true;
+    }
+    bool ok = has ? cJSON_ReplaceItemInObjectCaseSensitive(obj, key, val)
+                  : cJSON_AddItemToObject(obj, key, val);
+    if (!ok)
+        cJSON_Delete(val);
+    return ok;
+}
+
+/* Inserts `val` before the item at `idx` (< size of `arr`). Debian 12's
+ * cJSON 1.7.15 refuses cJSON_InsertItemInArray at any index but 0, so the
+ * items from `idx` on are detached, `val` appended, and they follow it. */
+static bool insert_at(cJSON *arr, size_t idx, size_t len, cJSON *val)
+{
+    cJSON *tail = cJSON_CreateArray();
+    if (!tail)
+        return false;
+    for (size_t i = idx; i < len; i++)
+        cJSON_AddItemToArray(tail, cJSON_DetachItemFromArray(arr, (int)idx));
+    cJSON_AddItemToArray(arr, val);
+    cJSON *it;
+    while ((it = tail->child) != NULL)
+        cJSON_AddItemToArray(arr, cJSON_DetachItemViaPointer(tail, it));
+    cJSON_Delete(tail);
+    return true;
+}
+
+/* Applies the op at index `tok` ("-" appends) of `arr`; consumes `val`. */
+static bool apply_array(cJSON *arr, const char *tok, op_kind_t k, const char *kind, cJSON *val,
+                        const char *path, char *why, size_t whysz)
+{
+    size_t len = (size_t)cJSON_GetArraySize(arr), idx = len;
+    bool append = strcmp(tok, "-") == 0;
+    if (!append && !parse_index(tok, &idx)) {
+        snprintf(why, whysz, "%s %s: \"%s\" is not an array index", kind, path, tok);
+        cJSON_Delete(val);
+        return false;
+    }
+    if ((k == OP_ADD && idx > len) || (k != OP_ADD && (append || idx >= len))) {
+        snprintf(why, whysz, "%s %s: index out of range", kind, path);
+        cJSON_Delete(val);
+        return false;
+    }
+    if (k == OP_REMOVE) {
+        cJSON_DeleteItemFromArray(arr, (int)idx);
+        return true;
+    }
+    bool ok;
+    if (k == OP_REPLACE)
+        ok = cJSON_ReplaceItemInArray(arr, (int)idx, val);
+    else if (idx == len)
+        ok = cJSON_AddItemToArray(arr, val);
+    else
+        ok = insert_at(arr, idx, len, val);
+    if (!ok)
+        cJSON_Delete(val);
+    return ok;
+}
+
 static bool apply_one(cJSON *doc, const cJSON *op, char *why, size_t whysz)
 {
     const cJSON *jop = cJSON_GetObjectItemCaseSensitive(op, "op");
@@ -90,9 +191,14 @@ static bool apply_one(cJSON *doc, const cJSON *op, char *why, size_t whysz)
         return false;
     }
     const char *kind = jop->valuestring, *path = jpath->valuestring;
-    bool is_add = strcmp(kind, "add") == 0, is_replace = strcmp(kind, "replace") == 0,
-         is_remove = strcmp(kind, "remove") == 0;
-    if (!is_add && !is_replace && !is_remove) {
+    op_kind_t k;
+    if (strcmp(kind, "add") == 0)
+        k = OP_ADD;
+    else if (strcmp(kind, "replace") == 0)
+        k = OP_REPLACE;
+    else if (strcmp(kind, "remove") == 0)
+        k = OP_REMOVE;
+    else {
         snprintf(why, whysz, "unsupported op \"%s\"", kind);
         return false;
     }
@@ -101,79 +207,21 @@ static bool apply_one(cJSON *doc, const cJSON *op, char *why, size_t whysz)
         return false;
     }
     buf_t tok = BUF_INIT;
-    cJSON *parent = doc;
-    const char *p = path + 1;
     bool ok = false;
-    for (;;) {
-        const char *slash = strchr(p, '/');
-        size_t n = slash ? (size_t)(slash - p) : strlen(p);
-        if (!decode_token(p, n, &tok))
-            goto out;
-        if (!slash)
-            break;
-        cJSON *next = NULL;
-        size_t idx;
-        if (cJSON_IsArray(parent) && parse_index(tok.data, &idx))
-            next = cJSON_GetArrayItem(parent, (int)idx);
-        else if (cJSON_IsObject(parent))
-            next = cJSON_GetObjectItemCaseSensitive(parent, tok.data);
-        if (!next) {
-            snprintf(why, whysz, "%s %s: missing parent \"%s\"", kind, path, tok.data);
-            goto out;
-        }
-        parent = next;
-        p = slash + 1;
-    }
+    cJSON *parent = find_parent(doc, kind, path, &tok, why, whysz);
+    if (!parent)
+        goto out;
     const cJSON *jval = cJSON_GetObjectItemCaseSensitive(op, "value");
     cJSON *val = NULL;
-    if (!is_remove) {
+    if (k != OP_REMOVE) {
         val = jval ? materialize(jval) : cJSON_CreateNull();
         if (!val)
             goto out;
     }
     if (cJSON_IsObject(parent)) {
-        bool has = cJSON_GetObjectItemCaseSensitive(parent, tok.data) != NULL;
-        if (is_remove) {
-            if (!has) {
-                snprintf(why, whysz, "remove %s: no such member", path);
-                goto out;
-            }
-            cJSON_DeleteItemFromObjectCaseSensitive(parent, tok.data);
-        } else if (has) {
-            ok = cJSON_ReplaceItemInObjectCaseSensitive(parent, tok.data, val);
-            if (!ok)
-                cJSON_Delete(val);
-            goto out;
-        } else if (!cJSON_AddItemToObject(parent, tok.data, val)) {
-            cJSON_Delete(val);
-            goto out;
-        }
-        ok = true;
+        ok = apply_object(parent, tok.data, k, val, path, why, whysz);
     } else if (cJSON_IsArray(parent)) {
-        size_t len = (size_t)cJSON_GetArraySize(parent), idx = len;
-        bool append = strcmp(tok.data, "-") == 0;
-        if (!append && !parse_index(tok.data, &idx)) {
-            snprintf(why, whysz, "%s %s: \"%s\" is not an array index", kind, path, tok.data);
-            cJSON_Delete(val);
-            goto out;
-        }
-        if ((is_add && idx > len) || (!is_add && (append || idx >= len))) {
-            snprintf(why, whysz, "%s %s: index out of range", kind, path);
-            cJSON_Delete(val);
-            goto out;
-        }
-        if (is_remove)
-            cJSON_DeleteItemFromArray(parent, (int)idx);
-        else if (is_replace)
-            ok = cJSON_ReplaceItemInArray(parent, (int)idx, val);
-        else if (idx == len)
-            ok = cJSON_AddItemToArray(parent, val);
-        else
-            ok = cJSON_InsertItemInArray(parent, (int)idx, val);
-        if (is_remove)
-            ok = true;
-        else if (!ok)
-            cJSON_Delete(val);
+        ok = apply_array(parent, tok.data, k, kind, val, path, why, whysz);
     } else {
         snprintf(why, whysz, "%s %s: parent is not an object or array", kind, path);
         cJSON_Delete(val);
@@ -189,11 +237,16 @@ bool jsonpatch_apply(cJSON *doc, const cJSON *ops, char *why, size_t whysz)
         snprintf(why, whysz, "patch is not a JSON array");
         return false;
     }
+    if (whysz)
+        why[0] = '\0';
     const cJSON *op;
     cJSON_ArrayForEach(op, ops)
     {
-        if (!apply_one(doc, op, why, whysz))
+        if (!apply_one(doc, op, why, whysz)) {
+            if (whysz && !why[0])
+                snprintf(why, whysz, "out of memory");
             return false;
+        }
     }
     return true;
 }

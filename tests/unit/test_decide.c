@@ -1,9 +1,13 @@
-/* Unit tests: the admission decision (decide.c) and the ImageSpec reader. */
+/* Unit tests: the admission decision (decide.c and its rules, rules.c),
+ * the ImageSpec reader, and the convergence of every golden case: a
+ * mutated pod, once patched, is allowed with no second patch. */
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "admission.h"
 #include "decide.h"
 #include "imagespec.h"
 #include "jsonpatch.h"
@@ -375,6 +379,157 @@ START_TEST(injected_container_is_spliced_json)
 }
 END_TEST
 
+START_TEST(nothing_to_change_is_allowed_without_patch)
+{
+    /* the image already is its target, and the registry check found it */
+    cJSON *pod = make_pod("{\"name\":\"hello\",\"builder\":\"union\",\"registry\":\"quay.io/x\"}",
+                          "quay.io/x/hello:" TAG);
+    image_answer_t a = {"quay.io/x/hello:" TAG, CHECK_PRESENT};
+    wh_checks_t checks = {.images = &a, .n_images = 1};
+    decision_t d;
+    run_decide(LOCAL, pod, &checks, &d);
+    ck_assert_int_eq(d.outcome, OUTCOME_ALLOWED);
+    ck_assert_ptr_null(d.patch);
+    ck_assert_ptr_null(d.audit);
+    ck_assert_uint_eq(d.n_targets, 1);
+    ck_assert(!d.targets[0].build);
+    ck_assert_str_eq(d.reasons[d.n_reasons - 1],
+                     "every image is already its target and exists: no patch");
+    decision_free(&d);
+    cJSON_Delete(pod);
+}
+END_TEST
+
+START_TEST(logical_image_without_tag_denied)
+{
+    cJSON *pod = make_pod(NULL, "cr.union.ai/team/tool");
+    decision_t d;
+    run_decide(LOCAL, pod, NULL, &d);
+    ck_assert_int_eq(d.outcome, OUTCOME_DENIED);
+    ck_assert_int_eq(d.code, 400);
+    ck_assert_str_eq(d.message, "container \"main\": image \"cr.union.ai/team/tool\" under a "
+                                "logical registry needs a tag");
+    decision_free(&d);
+    cJSON_Delete(pod);
+
+    pod = make_pod(NULL, "cr.union.ai/team/tool:" TAG);
+    run_decide(LOCAL, pod, NULL, &d);
+    ck_assert_int_eq(d.outcome, OUTCOME_MUTATED);
+    ck_assert_str_eq(target_of(&d, "main"), "localhost:5000/union/team/tool:" TAG);
+    ck_assert(!d.targets[0].build);
+    decision_free(&d);
+    cJSON_Delete(pod);
+}
+END_TEST
+
+/* ---- convergence of the golden cases ------------------------------------ */
+
+#define GOLDEN_DIR "tests/golden" /* the tests run from the repository root */
+
+/* The whole file, NUL-terminated; NULL when it cannot be read. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            char *nb = realloc(buf, cap);
+            ck_assert_ptr_nonnull(nb);
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, cap - n - 1, f);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    ck_assert_msg(!ferror(f), "reading %s", path);
+    fclose(f);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* Decides one golden case; when mutated, applies the patch and decides
+ * again. Returns whether the case was mutated. */
+static bool converges(const char *dir)
+{
+    char path[1024];
+    size_t len;
+    snprintf(path, sizeof path, "%s/config.yaml", dir);
+    char *yaml = slurp(path, &len);
+    ck_assert_msg(yaml != NULL, "%s: cannot read", path);
+    config_errors_t errs = {0};
+    wh_config_t *cfg = config_load_buffer(path, yaml, len, &errs);
+    ck_assert_msg(cfg != NULL, "%s: invalid", path);
+    config_errors_free(&errs);
+    free(yaml);
+    policy_t *p = policy_new(&cfg->policy);
+    ck_assert_ptr_nonnull(p);
+
+    snprintf(path, sizeof path, "%s/review.json", dir);
+    char *body = slurp(path, &len);
+    ck_assert_msg(body != NULL, "%s: cannot read", path);
+    review_t rv;
+    char why[256] = "";
+    ck_assert_msg(admission_parse(body, len, &rv, why, sizeof why), "%s: %s", path, why);
+    free(body);
+
+    bool mutated = false;
+    decision_t d;
+    if (rv.pod) {
+        ck_assert(decide(p, rv.pod, NULL, &d));
+        mutated = d.outcome == OUTCOME_MUTATED;
+        if (mutated) {
+            cJSON *pod = cJSON_Duplicate(rv.pod, true);
+            ck_assert_msg(jsonpatch_apply(pod, d.patch, why, sizeof why), "%s: %s", dir, why);
+            decision_t again;
+            ck_assert(decide(p, pod, NULL, &again));
+            ck_assert_msg(again.outcome == OUTCOME_ALLOWED, "%s: patched pod %s", dir,
+                          outcome_name(again.outcome));
+            ck_assert_msg(again.patch == NULL && again.n_ops == 0, "%s: second patch", dir);
+            ck_assert_uint_eq(again.n_warnings, 0);
+            decision_free(&again);
+            cJSON_Delete(pod);
+        }
+        decision_free(&d);
+    }
+    review_free(&rv);
+    policy_free(p);
+    config_free(cfg);
+    return mutated;
+}
+
+START_TEST(every_golden_mutation_converges)
+{
+    DIR *dir = opendir(GOLDEN_DIR);
+    ck_assert_msg(dir != NULL, "%s not found: run the unit tests from the repository root",
+                  GOLDEN_DIR);
+    size_t cases = 0, mutated = 0;
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s/review.json", GOLDEN_DIR, e->d_name);
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            continue; /* not a case, or a case given as a bare pod */
+        fclose(f);
+        snprintf(path, sizeof path, "%s/%s", GOLDEN_DIR, e->d_name);
+        cases++;
+        mutated += converges(path);
+    }
+    closedir(dir);
+    /* every case with a review.json was read, and most of them mutate */
+    ck_assert_uint_ge(cases, 30);
+    ck_assert_uint_ge(mutated, 15);
+}
+END_TEST
+
 Suite *suite_decide(void)
 {
     Suite *s = suite_create("decide");
@@ -391,6 +546,11 @@ Suite *suite_decide(void)
     tcase_add_test(tc, malformed_pods_are_denied_not_crashed);
     tcase_add_test(tc, imagespec_reader);
     tcase_add_test(tc, injected_container_is_spliced_json);
+    tcase_add_test(tc, nothing_to_change_is_allowed_without_patch);
+    tcase_add_test(tc, logical_image_without_tag_denied);
     suite_add_tcase(s, tc);
+    TCase *golden = tcase_create("golden");
+    tcase_add_test(golden, every_golden_mutation_converges);
+    suite_add_tcase(s, golden);
     return s;
 }

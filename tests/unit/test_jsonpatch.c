@@ -59,6 +59,23 @@ START_TEST(apply_add_replace_remove)
 }
 END_TEST
 
+START_TEST(apply_inserts_anywhere_in_an_array)
+{
+    bool ok;
+    char why[128] = "";
+    char *s = apply("{\"l\":[10,20,30]}",
+                    "[{\"op\":\"add\",\"path\":\"/l/1\",\"value\":15},"
+                    "{\"op\":\"add\",\"path\":\"/l/0\",\"value\":5},"
+                    "{\"op\":\"add\",\"path\":\"/l/1\",\"value\":7},"
+                    "{\"op\":\"add\",\"path\":\"/l/5\",\"value\":25},"
+                    "{\"op\":\"add\",\"path\":\"/l/7\",\"value\":35}]",
+                    &ok, why, sizeof why);
+    ck_assert_msg(ok, "%s", why);
+    ck_assert_str_eq(s, "{\"l\":[5,7,10,15,20,25,30,35]}");
+    free(s);
+}
+END_TEST
+
 START_TEST(apply_never_creates_parents)
 {
     bool ok;
@@ -97,6 +114,7 @@ Suite *suite_jsonpatch(void)
     tcase_add_test(tc, escapes_tilde_and_slash);
     tcase_add_test(tc, append_builds_op_objects);
     tcase_add_test(tc, apply_add_replace_remove);
+    tcase_add_test(tc, apply_inserts_anywhere_in_an_array);
     tcase_add_test(tc, apply_never_creates_parents);
     tcase_add_test(tc, apply_rejects_bad_index_and_op);
     suite_add_tcase(s, tc);

@@ -1,0 +1,28 @@
+/* checks: names of the live-check answers and the look-up of one image's
+ * answer (see checks.h). */
+#include "checks.h"
+
+#include <string.h>
+
+const char *check_answer_name(check_answer_t a)
+{
+    switch (a) {
+    case CHECK_PRESENT:
+        return "present";
+    case CHECK_ABSENT:
+        return "absent";
+    case CHECK_FAILED:
+        return "failed";
+    case CHECK_NOT_RUN:
+        break;
+    }
+    return "not-run";
+}
+
+check_answer_t checks_image_answer(const wh_checks_t *c, const char *image)
+{
+    for (size_t i = 0; c && i < c->n_images; i++)
+        if (c->images[i].image && strcmp(c->images[i].image, image) == 0)
+            return c->images[i].answer;
+    return CHECK_NOT_RUN;
+}
