@@ -25,7 +25,7 @@ livecheck_t *livecheck_new_from(const livecheck_t *old, const policy_config_t *c
     lc->reg_timeout_ms = cfg->registry_check.timeout_ms ? cfg->registry_check.timeout_ms : 1500;
     if (cfg->registry_check.enabled) {
         ttlcache_t *cache = old && old->rc ? regcheck_cache(old->rc) : NULL;
-        if (!(lc->rc = regcheck_new(&cfg->registry_check, cache, err, errsz))) {
+        if (!(lc->rc = regcheck_new(&cfg->registry_check, cfg->auth, cache, err, errsz))) {
             livecheck_free(lc);
             return NULL;
         }

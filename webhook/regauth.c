@@ -18,12 +18,14 @@
 #define BASIC_AUTH_TTL_MS (5 * 60 * 1000)
 
 struct regauth {
-    httpc_t *http; /* borrowed */
+    httpc_t *http;      /* borrowed */
+    cloudcred_t *cloud; /* borrowed; NULL: no cloud identity */
     dockercfg_t dcfg;
     ttlcache_t *lines; /* "host/repo" -> full "Authorization: ..." header line */
 };
 
-regauth_t *regauth_new(const char *docker_config, httpc_t *http, char *err, size_t errsz)
+regauth_t *regauth_new(const char *docker_config, cloudcred_t *cloud, httpc_t *http, char *err,
+                       size_t errsz)
 {
     regauth_t *a = calloc(1, sizeof *a);
     if (!a) {
@@ -31,6 +33,7 @@ regauth_t *regauth_new(const char *docker_config, httpc_t *http, char *err, size
         return NULL;
     }
     a->http = http;
+    a->cloud = cloud;
     if (docker_config && docker_config[0] && !dockercfg_load(docker_config, &a->dcfg, err, errsz)) {
         free(a);
         return NULL;
@@ -76,9 +79,23 @@ void regauth_remember(regauth_t *a, const char *host, const char *repo, const ch
 
 /* ---- credentials and header lines ----------------------------------------------- */
 
-/* The Docker config's credentials for `host`: inline, or from a credential
- * helper given the time left. False when there are none, with a note
- * (starting with "; ") when a helper failed. */
+/* The credentials for `host`: the Docker config's (inline, or from a
+ * credential helper given the time left), else the cloud identity's. False
+ * when there are none, with a note (starting with "; ") when a helper or
+ * the cloud identity failed. */
+/* The cloud identity's credentials for `host`, when there is one. */
+static bool cloud_creds(regauth_t *a, const char *host, uint64_t deadline, dockercfg_cred_t *cred,
+                        char *note, size_t notesz)
+{
+    if (!a->cloud)
+        return false;
+    char source[64], why[200] = "";
+    if (cloudcred_get(a->cloud, host, deadline, cred, source, sizeof source, why, sizeof why))
+        return true;
+    errmsg_set(note, notesz, "; %s: %s", source[0] ? source : "cloud identity", why);
+    return false;
+}
+
 static bool get_creds(regauth_t *a, const char *host, uint64_t deadline, dockercfg_cred_t *cred,
                       char *note, size_t notesz)
 {
@@ -88,7 +105,7 @@ static bool get_creds(regauth_t *a, const char *host, uint64_t deadline, dockerc
     if (inline_auth)
         return dockercfg_cred_from_auth(inline_auth, cred);
     if (!helper)
-        return false;
+        return cloud_creds(a, host, deadline, cred, note, notesz);
     uint64_t now = clock_mono_ms();
     if (now >= deadline)
         return false;

@@ -15,15 +15,19 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "cloudcred.h"
 #include "httpc.h"
 #include "wwwauth.h"
 
 typedef struct regauth regauth_t;
 
-/* Reads the Docker config at `docker_config` (NULL or "": anonymous only).
- * `http` is borrowed and must outlive the result. NULL with a message in
+/* Reads the Docker config at `docker_config` (NULL or "": none). For a
+ * host the Docker config has nothing for, credentials come from `cloud`
+ * (the cloud identity of authenticationType; NULL: anonymous). `http` and
+ * `cloud` are borrowed and must outlive the result. NULL with a message in
  * err when the Docker config cannot be used or memory runs out. */
-regauth_t *regauth_new(const char *docker_config, httpc_t *http, char *err, size_t errsz);
+regauth_t *regauth_new(const char *docker_config, cloudcred_t *cloud, httpc_t *http, char *err,
+                       size_t errsz);
 void regauth_free(regauth_t *a);
 
 /* The cached "Authorization: ..." line for host/repo (the caller wipes and

@@ -28,6 +28,7 @@ struct regcheck {
     ttlcache_t *cache;
 
     httpc_t *http;
+    cloudcred_t *cloud;
     regauth_t *auth;
 
     atomic_ulong results[4]; /* by check_answer_t, network lookups */
@@ -267,7 +268,8 @@ check_answer_t regcheck_image(regcheck_t *rc, const char *image, uint64_t deadli
 
 /* ---- lifecycle ------------------------------------------------------------------- */
 
-regcheck_t *regcheck_new(const regcheck_config_t *cfg, ttlcache_t *cache, char *err, size_t errsz)
+regcheck_t *regcheck_new(const regcheck_config_t *cfg, auth_type_t auth, ttlcache_t *cache,
+                         char *err, size_t errsz)
 {
     regcheck_t *rc = calloc(1, sizeof *rc);
     if (!rc) {
@@ -284,7 +286,12 @@ regcheck_t *regcheck_new(const regcheck_config_t *cfg, ttlcache_t *cache, char *
         errmsg_set(err, errsz, "out of memory");
         goto fail;
     }
-    if (!(rc->auth = regauth_new(cfg->docker_config, rc->http, err, errsz)))
+    rc->cloud = cloudcred_new(auth, rc->http, NULL);
+    if ((auth == AUTH_AWS || auth == AUTH_GOOGLE || auth == AUTH_AZURE) && !rc->cloud) {
+        errmsg_set(err, errsz, "out of memory");
+        goto fail;
+    }
+    if (!(rc->auth = regauth_new(cfg->docker_config, rc->cloud, rc->http, err, errsz)))
         goto fail;
     rc->cache = cache ? ttlcache_ref(cache)
                       : ttlcache_new(cfg->cache_size ? cfg->cache_size : 4096, NULL, NULL);
@@ -303,6 +310,7 @@ void regcheck_free(regcheck_t *rc)
     if (!rc)
         return;
     regauth_free(rc->auth);
+    cloudcred_free(rc->cloud);
     httpc_free(rc->http);
     ttlcache_unref(rc->cache);
     strlist_free(&rc->insecure);

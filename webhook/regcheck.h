@@ -53,7 +53,10 @@ typedef struct regcheck regcheck_t;
 /* Reads the Docker config named in cfg (errors are returned: the operator
  * configured it). `cache` NULL: a new cache; otherwise that cache is shared
  * (a reference is taken), so answers survive a configuration reload. */
-regcheck_t *regcheck_new(const regcheck_config_t *cfg, ttlcache_t *cache, char *err, size_t errsz);
+/* `auth` (authenticationType) picks the cloud identity used for hosts the
+ * Docker config has no credentials for. */
+regcheck_t *regcheck_new(const regcheck_config_t *cfg, auth_type_t auth, ttlcache_t *cache,
+                         char *err, size_t errsz);
 void regcheck_free(regcheck_t *rc);
 ttlcache_t *regcheck_cache(regcheck_t *rc);
 

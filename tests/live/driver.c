@@ -141,7 +141,7 @@ int main(int argc, char **argv)
 
     if (strcmp(cmd, "reg") == 0) {
         cfg.registry_check.enabled = true;
-        regcheck_t *rc = regcheck_new(&cfg.registry_check, NULL, err, sizeof err);
+        regcheck_t *rc = regcheck_new(&cfg.registry_check, cfg.auth, NULL, err, sizeof err);
         if (!rc) {
             printf("error: %s\n", err);
             return 1;

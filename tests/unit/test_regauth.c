@@ -100,7 +100,7 @@ static void setup_auth(fixture_t *f, const char *docker_config_json)
     close(fd);
     f->http = httpc_new(NULL, err, sizeof err);
     ck_assert_msg(f->http != NULL, "%s", err);
-    f->auth = regauth_new(f->path, f->http, err, sizeof err);
+    f->auth = regauth_new(f->path, NULL, f->http, err, sizeof err);
     ck_assert_msg(f->auth != NULL, "%s", err);
 }
 
@@ -188,10 +188,10 @@ START_TEST(unreadable_docker_config_is_an_error)
     httpc_t *http = httpc_new(NULL, NULL, 0);
     ck_assert_ptr_nonnull(http);
     char err[200] = "";
-    ck_assert_ptr_null(regauth_new("/nonexistent/config.json", http, err, sizeof err));
+    ck_assert_ptr_null(regauth_new("/nonexistent/config.json", NULL, http, err, sizeof err));
     ck_assert_str_eq(err, "docker config /nonexistent/config.json: cannot open: No such file or "
                           "directory");
-    regauth_t *anon = regauth_new(NULL, http, err, sizeof err);
+    regauth_t *anon = regauth_new(NULL, NULL, http, err, sizeof err);
     ck_assert_ptr_nonnull(anon);
     regauth_free(anon);
     httpc_free(http);
