@@ -8,15 +8,19 @@
 //   node checks.mjs safety NAME FILE...      the webhook's safety properties
 //       over the whole set of objects (webhook configuration, Deployment,
 //       Service, PodDisruptionBudget, RBAC, ConfigMaps, certificates)
-//   node checks.mjs values NAME SCHEMA JSON  merged chart values against
-//       values.schema.json (ajv, draft-07); prints the errors
+//   node checks.mjs values NAME SCHEMA VALUES...  the chart's values files
+//       merged as Helm merges them, against values.schema.json (ajv, draft-07)
+//   node checks.mjs engines NAME LOCK VERSION  every locked package runs on
+//       Node.js VERSION
 //   node checks.mjs objects FILE...          "kind namespace/name" per object
+//       (Helm hooks left out)
 //   node checks.mjs config FILE...           the webhook's config.yaml from the
 //       config ConfigMap, on stdout
 import { readFileSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
 import { parseAllDocuments } from "yaml";
 import Ajv from "ajv";
+import semver from "semver";
 
 // The schema models are loaded only by the validate command (they are large).
 async function loadModels() {
@@ -298,12 +302,41 @@ function configText(objs) {
   return cm ? cm.data["config.yaml"] : null;
 }
 
-function cmdValues(label, schemaFile, valuesFile) {
+// Helm's merge of values files: maps merge key by key, anything else is
+// replaced, and a null in a later file deletes the key.
+function mergeValues(base, over) {
+  if (!isMap(base) || !isMap(over)) return over;
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === null) delete out[k];
+    else out[k] = k in out ? mergeValues(out[k], v) : v;
+  }
+  return out;
+}
+const isMap = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+
+// values NAME SCHEMA VALUES.yaml...: the chart's values.yaml merged with
+// each further file in order, against values.schema.json.
+function cmdValues(label, schemaFile, valuesFiles) {
   const ajv = new Ajv({ allErrors: true, strict: false });
   const validate = ajv.compile(JSON.parse(readFileSync(schemaFile, "utf8")));
-  const values = JSON.parse(readFileSync(valuesFile, "utf8"));
+  let values = {};
+  for (const f of valuesFiles) values = mergeValues(values, parseAllDocuments(readFileSync(f, "utf8"))[0]?.toJS() ?? {});
   if (validate(values)) pass(`${label}: values match values.schema.json`);
   else fail(`${label}: values match values.schema.json`, ajv.errorsText(validate.errors));
+}
+
+// engines NAME LOCK VERSION: every package of the lock file declares a Node
+// range that VERSION (the oldest Node.js the checks support) satisfies, so
+// npm ci installs without engine warnings.
+function cmdEngines(label, lockFile, version) {
+  const lock = JSON.parse(readFileSync(lockFile, "utf8"));
+  const bad = Object.entries(lock.packages || {})
+    .filter(([, p]) => p.engines?.node && !semver.satisfies(version, p.engines.node))
+    .map(([name, p]) => `${name || "(root)"} needs node ${p.engines.node}`);
+  check(`${label}: every locked package supports Node.js ${version}`, bad.length === 0, bad.join("; "));
+  check(`${label}: this Node.js (${process.version}) is at least ${version}`, semver.gte(process.version, version),
+    "the checks need a newer Node.js");
 }
 
 const [cmd, ...rest] = process.argv.slice(2);
@@ -311,9 +344,14 @@ try {
   switch (cmd) {
     case "validate": await cmdValidate(rest[0], rest.slice(1)); break;
     case "safety": cmdSafety(rest[0], rest.slice(1)); break;
-    case "values": cmdValues(rest[0], rest[1], rest[2]); break;
+    case "values": cmdValues(rest[0], rest[1], rest.slice(2)); break;
+    case "engines": cmdEngines(rest[0], rest[1], rest[2]); break;
     case "objects":
-      for (const { obj } of load(rest)) console.log(`${obj.kind} ${obj.metadata?.namespace || "-"}/${obj.metadata?.name}`);
+      // Installed objects only: Helm hooks (tests, certificate jobs) are not.
+      for (const { obj } of load(rest)) {
+        if (obj.metadata?.annotations?.["helm.sh/hook"]) continue;
+        console.log(`${obj.kind} ${obj.metadata?.namespace || "-"}/${obj.metadata?.name}`);
+      }
       break;
     case "config": {
       const text = configText(load(rest).map((d) => d.obj));
@@ -322,7 +360,7 @@ try {
       break;
     }
     default:
-      console.error("usage: node checks.mjs validate|safety|values|objects|config ...");
+      console.error("usage: node checks.mjs validate|safety|values|engines|objects|config ...");
       process.exit(2);
   }
 } catch (e) {
