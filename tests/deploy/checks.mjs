@@ -30,6 +30,10 @@ async function loadModels() {
   const rbac = await import("kubernetes-models/rbac.authorization.k8s.io/v1");
   const adm = await import("kubernetes-models/admissionregistration.k8s.io/v1");
   const cm = await import("@kubernetes-models/cert-manager/cert-manager.io/v1");
+  const autoscaling = await import("kubernetes-models/autoscaling/v2");
+  const net = await import("kubernetes-models/networking.k8s.io/v1");
+  const batch = await import("kubernetes-models/batch/v1");
+  const mon = await import("@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1");
   return {
     "v1/Namespace": core.Namespace,
     "v1/Pod": core.Pod,
@@ -47,6 +51,12 @@ async function loadModels() {
     "cert-manager.io/v1/Certificate": cm.Certificate,
     "cert-manager.io/v1/Issuer": cm.Issuer,
     "cert-manager.io/v1/ClusterIssuer": cm.ClusterIssuer,
+    "autoscaling/v2/HorizontalPodAutoscaler": autoscaling.HorizontalPodAutoscaler,
+    "networking.k8s.io/v1/NetworkPolicy": net.NetworkPolicy,
+    "batch/v1/Job": batch.Job,
+    "monitoring.coreos.com/v1/ServiceMonitor": mon.ServiceMonitor,
+    "monitoring.coreos.com/v1/PodMonitor": mon.PodMonitor,
+    "monitoring.coreos.com/v1/PrometheusRule": mon.PrometheusRule,
   };
 }
 
@@ -220,7 +230,11 @@ function cmdSafety(label, files) {
 
     // The webhook Deployment's own safety.
     const d = (n) => t(`Deployment ${dep.metadata.name}: ${n}`);
-    check(d("at least 2 replicas"), (dep.spec.replicas ?? 1) >= 2, `replicas ${dep.spec.replicas}`);
+    // With a HorizontalPodAutoscaler the lower bound is its minReplicas.
+    const hpa = byKind("HorizontalPodAutoscaler").find((h) => h.spec?.scaleTargetRef?.kind === "Deployment" &&
+      h.spec.scaleTargetRef.name === dep.metadata.name && (h.metadata?.namespace || "") === svcRef.namespace);
+    const minReplicas = hpa ? (hpa.spec.minReplicas ?? 1) : (dep.spec.replicas ?? 1);
+    check(d("at least 2 replicas"), minReplicas >= 2, hpa ? `HPA minReplicas ${hpa.spec.minReplicas}` : `replicas ${dep.spec.replicas}`);
     const aa = pod.affinity?.podAntiAffinity;
     const aaTerms = [...(aa?.requiredDuringSchedulingIgnoredDuringExecution || []),
       ...(aa?.preferredDuringSchedulingIgnoredDuringExecution || []).map((p) => p.podAffinityTerm)];

@@ -64,9 +64,12 @@ refuse() {
     if "$@" >/dev/null 2>&1; then ko "$name" "succeeded but should have failed"; else ok "$name"; fi
 }
 # Runs a checks.mjs command, counting its PASS/FAIL lines.
-node_checks() {
-    local out rc p f
-    out=$(cd "$NODE_DIR" && node checks.mjs "$@" 2>&1)
+node_checks() { node_script checks.mjs "$@"; }
+# Runs one of the Node scripts of tests/deploy, counting its PASS/FAIL lines.
+node_script() {
+    local script=$1 out rc p f
+    shift
+    out=$(cd "$NODE_DIR" && node "$script" "$@" 2>&1)
     rc=$?
     grep -E '^FAIL ' <<<"$out"
     p=$(grep -c '^PASS ' <<<"$out")
@@ -74,7 +77,7 @@ node_checks() {
     [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && { echo "$out" | tail -n 5; f=1; }
     pass=$((pass + p))
     fail=$((fail + f))
-    echo "  checks.mjs $1 ${2:-}: $p passed, $f failed"
+    echo "  $script $1 ${2:-}: $p passed, $f failed"
 }
 # node_refuses NAME PATTERN CMD...: checks.mjs must fail with a FAIL line matching PATTERN.
 node_refuses() {
@@ -390,6 +393,19 @@ grep -q -- '--dry-run=server' "$R/notes.txt" && ok "chart: NOTES.txt explains a 
 grep -q 'cert-manager.io/inject-ca-from: imagebuilder/imagebuilder-webhook-tls' "$R/cert-manager.yaml" && ! grep -q 'caBundle:' "$R/cert-manager.yaml" &&
     ok "chart: cert-manager mode injects the CA instead of rendering one" || ko "chart: cert-manager mode injects the CA instead of rendering one" "annotation or caBundle"
 
+# ---- what the chart's values do (tests/deploy/chart.mjs) -------------------
+V=$R/values
+node_script chart.mjs "$HELM" "$CHART" "$V"
+# Every render it made holds valid objects; those meant for production keep
+# the safety properties (the others have one replica on purpose).
+for f in "$V"/*.yaml; do
+    node_checks validate "values-$(basename "$f" .yaml)" "$f"
+done
+for v in host-network name-override fullname-override labels security-context topology-spread hpa image-digest \
+    build-image-security-context; do
+    node_checks safety "values-$v" "$V/$v.yaml"
+done
+
 # ---- check-config on every rendered config --------------------------------
 for v in "${variants[@]}"; do
     (cd "$NODE_DIR" && node checks.mjs config "$R/$v.yaml") >"$R/$v.config.yaml" 2>/dev/null
@@ -401,6 +417,15 @@ for v in "${variants[@]}"; do
         expect "check-config: the config rendered by the chart is valid ($v)" "$WEBHOOK_BIN" check-config --config "$R/$v.config.yaml"
     fi
 done
+
+# The ports of hostNetwork mode reach the webhook's config as listen addresses.
+(cd "$NODE_DIR" && node checks.mjs config "$V/host-network.yaml") >"$R/host-network.config.yaml" 2>/dev/null
+if [ -x "$WEBHOOK_BIN" ] && [ -s "$R/host-network.config.yaml" ]; then
+    expect "check-config: the config rendered with hostNetwork and other ports is valid" \
+        "$WEBHOOK_BIN" check-config --config "$R/host-network.config.yaml"
+else
+    ko "check-config: the config rendered with hostNetwork and other ports is valid" "no binary or no config"
+fi
 
 echo "deploy: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
