@@ -244,4 +244,34 @@ pdbCases.forEach(([name, values, want], i) => {
     { imageBuilder: { buildImage: { securityContext: { privileged: "yes" } } } }, /privileged/);
 }
 
+// ---- certificates: GitOps-safe modes render the same every time --------------
+{
+  const twice = (values) => {
+    const args = ["template", RELEASE, chart, "-n", NS, ...valuesArgs(values)];
+    return [run(args), run(args)];
+  };
+  for (const mode of ["job", "certManager"]) {
+    const [a, b] = twice({ certificates: { mode } });
+    check(`certificates.mode=${mode}: two helm template runs render identical output`,
+      a.ok && b.ok && a.out === b.out && a.out.length > 0, a.ok && b.ok ? "the renders differ" : "render failed");
+  }
+  const [a, b] = twice({ certificates: { mode: "helm" } });
+  check("certificates.mode=helm: two helm template runs differ (a new CA each time: not GitOps-safe)",
+    a.ok && b.ok && a.out !== b.out, "identical renders");
+  const objs = render("certgen", { certificates: { mode: "job" } });
+  const mwc = one(objs, "MutatingWebhookConfiguration");
+  check("certificates.mode=job: no Secret, no key material, no caBundle in the render",
+    objs && find(objs, "Secret").length === 0 && !/PRIVATE KEY|LS0tLS1CRUdJTi/.test(JSON.stringify(objs)) &&
+    mwc && mwc.webhooks.every((w) => !w.clientConfig.caBundle), "found certificate material");
+  const jobs = find(objs, "Job");
+  check("certificates.mode=job: the certgen Jobs run the webhook's own image",
+    jobs.length === 2 && jobs.every((j) => j.spec.template.spec.containers[0].image === webhookContainer(objs)?.image),
+    jobs.map((j) => j.spec.template.spec.containers[0].image));
+  const hooks = (objs || []).filter((o) => o.metadata.annotations?.["helm.sh/hook"]);
+  check("certificates.mode=job: the Jobs and their RBAC are hooks, removed once they succeed",
+    hooks.length === 7 && hooks.every((o) => o.metadata.annotations["helm.sh/hook-delete-policy"] === "before-hook-creation,hook-succeeded"),
+    hooks.map((o) => `${o.kind}/${o.metadata.name}`));
+  check("certificates.mode=helm (default): no certgen Job", find(render("certgen-off", {}), "Job").length === 0, "rendered");
+}
+
 process.exit(failed ? 1 : 0);

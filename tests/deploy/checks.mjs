@@ -207,6 +207,8 @@ function cmdSafety(label, files) {
           `${cert.spec?.secretName} vs ${secretName}`);
         check(h("the Certificate is for server auth"), (cert.spec?.usages || ["server auth"]).includes("server auth"), JSON.stringify(cert.spec?.usages));
       }
+    } else if (!w.clientConfig?.caBundle && certgenJobs(objs).length) {
+      checkCertgen(objs, h, mwc, svcRef, secretName);
     } else {
       let cas = [];
       try {
@@ -308,6 +310,53 @@ function cmdSafety(label, files) {
         check(t("a buildkitd Deployment backs the buildkit Service"), !!bdep, "no Deployment selected");
       }
     }
+  }
+}
+
+// The certgen hook Jobs of certificates.mode=job: "imagebuilder-webhook
+// certgen --namespace NS --secret NAME --service SVC [--webhook-configuration NAME]".
+function certgenJobs(objs) {
+  return objs.filter((o) => o.kind === "Job" && (o.spec?.template?.spec?.containers || [])
+    .some((c) => (c.args || [])[0] === "certgen"));
+}
+function flagsOf(args) {
+  const out = {};
+  for (let i = 1; i + 1 < args.length; i += 2) out[args[i]] = args[i + 1];
+  return out;
+}
+function checkCertgen(objs, h, mwc, svcRef, secretName) {
+  const jobs = certgenJobs(objs).map((j) => ({
+    job: j,
+    hooks: String(j.metadata?.annotations?.["helm.sh/hook"] || "").split(","),
+    flags: flagsOf(j.spec.template.spec.containers.find((c) => c.args[0] === "certgen").args),
+  }));
+  const want = { "--namespace": svcRef.namespace, "--secret": secretName, "--service": svcRef.name };
+  const agrees = (f) => Object.entries(want).every(([k, v]) => f[k] === v);
+  const create = jobs.find((j) => j.hooks.includes("pre-install") && j.hooks.includes("pre-upgrade"));
+  const patch = jobs.find((j) => j.hooks.includes("post-install") && j.hooks.includes("post-upgrade"));
+  check(h("a pre-install/pre-upgrade certgen Job makes the Secret the Deployment mounts for the Service"),
+    !!create && agrees(create.flags), JSON.stringify(create?.flags));
+  check(h("a post-install/post-upgrade certgen Job patches this webhook configuration's caBundle"),
+    !!patch && agrees(patch.flags) && patch.flags["--webhook-configuration"] === mwc.metadata.name, JSON.stringify(patch?.flags));
+  // Its ServiceAccount reaches only that Secret and that webhook configuration.
+  for (const { job } of jobs) {
+    const sa = job.spec.template.spec.serviceAccountName;
+    const ns = job.metadata.namespace;
+    const bindings = objs.filter((o) => (o.kind === "RoleBinding" || o.kind === "ClusterRoleBinding") &&
+      (o.subjects || []).some((s) => s.kind === "ServiceAccount" && s.name === sa && s.namespace === ns));
+    const rules = bindings.flatMap((b) => objs.find((o) => o.kind === b.roleRef.kind && o.metadata.name === b.roleRef.name)?.rules || []);
+    const allowed = (ru) => {
+      const g = JSON.stringify(ru.apiGroups), r = JSON.stringify(ru.resources), n = ru.resourceNames || [];
+      const v = ru.verbs || [];
+      if (g === '[""]' && r === '["secrets"]')
+        return JSON.stringify(v) === '["create"]' ? n.length === 0 : JSON.stringify(n) === JSON.stringify([secretName]) &&
+          v.every((x) => ["get", "update", "patch"].includes(x));
+      if (g === '["admissionregistration.k8s.io"]' && r === '["mutatingwebhookconfigurations"]')
+        return JSON.stringify(n) === JSON.stringify([mwc.metadata.name]) && v.every((x) => ["get", "patch"].includes(x));
+      return false;
+    };
+    check(h(`certgen Job ${job.metadata.name}: RBAC limited to the Secret and the webhook configuration`),
+      rules.length > 0 && rules.every(allowed), JSON.stringify(rules));
   }
 }
 

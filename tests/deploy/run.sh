@@ -402,7 +402,7 @@ for f in "$V"/*.yaml; do
     node_checks validate "values-$(basename "$f" .yaml)" "$f"
 done
 for v in host-network name-override fullname-override labels security-context topology-spread hpa image-digest \
-    build-image-security-context; do
+    build-image-security-context certgen; do
     node_checks safety "values-$v" "$V/$v.yaml"
 done
 

@@ -36,6 +36,12 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 {{ include "imagebuilder-webhook.commonLabels" . }}
 {{- end -}}
 
+{{- define "imagebuilder-webhook.certgenLabels" -}}
+{{ include "imagebuilder-webhook.selectorLabels" . }}
+app.kubernetes.io/component: certgen
+{{ include "imagebuilder-webhook.commonLabels" . }}
+{{- end -}}
+
 {{/* The webhook image: repository@digest when a digest is given (it wins
      over the tag), else repository:tag (the tag defaults to appVersion). */}}
 {{- define "imagebuilder-webhook.image" -}}
