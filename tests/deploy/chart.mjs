@@ -12,6 +12,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
+import { admits, podTarget } from "./netpol.mjs";
 
 const [helm, chart, outDir] = process.argv.slice(2);
 if (!helm || !chart || !outDir) {
@@ -272,6 +273,55 @@ pdbCases.forEach(([name, values, want], i) => {
     hooks.length === 7 && hooks.every((o) => o.metadata.annotations["helm.sh/hook-delete-policy"] === "before-hook-creation,hook-succeeded"),
     hooks.map((o) => `${o.kind}/${o.metadata.name}`));
   check("certificates.mode=helm (default): no certgen Job", find(render("certgen-off", {}), "Job").length === 0, "rendered");
+}
+
+// ---- NetworkPolicies and buildkitd ---------------------------------------------
+{
+  const objs = render("metrics-scraper", {
+    networkPolicy: { metrics: {
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } } },
+  });
+  const pols = find(objs, "NetworkPolicy");
+  const dep = webhookDeployment(objs);
+  const t = dep && podTarget(dep);
+  const metrics = { number: 9090, protocol: "TCP" };
+  const src = (ns, labels) => ({ namespace: { name: ns }, labels });
+  check("networkPolicy.metrics: the configured scraper reaches the metrics port",
+    t && admits(pols, t, src("monitoring", { "app.kubernetes.io/name": "prometheus" }), metrics), "refused");
+  check("networkPolicy.metrics: other pods of that namespace, and the release namespace, do not",
+    t && !admits(pols, t, src("monitoring", { "app.kubernetes.io/name": "grafana" }), metrics) &&
+    !admits(pols, t, src(NS, {}), metrics), "admitted");
+  check("networkPolicy.metrics: the admission port stays open to all",
+    t && admits(pols, t, src("anywhere", {}), { number: 8443, protocol: "TCP" }), "refused");
+  const off = render("network-policy-off", { networkPolicy: { enabled: false } });
+  check("networkPolicy.enabled=false: none rendered", off && find(off, "NetworkPolicy").length === 0, "rendered");
+  const ext = render("buildkit-external", { imageBuilder: { buildkitUri: "tcp://b.builds.svc:1234", buildkit: { enabled: false } } });
+  check("networkPolicy: only the webhook's when buildkitd is not the chart's",
+    ext && find(ext, "NetworkPolicy").map((p) => p.metadata.name).join() === "imagebuilder-webhook", find(ext, "NetworkPolicy").map((p) => p.metadata.name));
+
+  const bk = (objs) => one(objs, "Deployment", (d) => d.metadata.labels?.["app.kubernetes.io/component"] === "buildkit");
+  const rl = render("buildkit-rootless", { imageBuilder: { buildkit: { rootless: true } } });
+  const rpod = bk(rl)?.spec.template;
+  const rc = rpod?.spec.containers[0];
+  check("buildkit.rootless: the -rootless image, user 1000, not privileged",
+    rc?.image.endsWith(":buildx-stable-1-rootless") && rc.securityContext.runAsUser === 1000 &&
+    rc.securityContext.runAsNonRoot === true && rc.securityContext.privileged === false, rc?.securityContext);
+  check("buildkit.rootless: seccomp and AppArmor Unconfined (the appArmorProfile field on Kubernetes 1.30+)",
+    rc?.securityContext.seccompProfile?.type === "Unconfined" && rc.securityContext.appArmorProfile?.type === "Unconfined" &&
+    !rpod.metadata.annotations?.["container.apparmor.security.beta.kubernetes.io/buildkitd"], rc?.securityContext);
+  check("buildkit.rootless: --oci-worker-no-process-sandbox, state under the user's home",
+    rc?.args.includes("--oci-worker-no-process-sandbox") &&
+    rc.volumeMounts.some((m) => m.mountPath === "/home/user/.local/share/buildkit"), rc?.args);
+  const old = render("buildkit-rootless-1.29", { imageBuilder: { buildkit: { rootless: true } } }, ["--kube-version", "1.29.0"]);
+  const opod = bk(old)?.spec.template;
+  check("buildkit.rootless: the AppArmor annotation before Kubernetes 1.30",
+    opod?.metadata.annotations?.["container.apparmor.security.beta.kubernetes.io/buildkitd"] === "unconfined" &&
+    !opod.spec.containers[0].securityContext.appArmorProfile, opod?.metadata.annotations);
+  const rf = bk(render("buildkit-rootful", {}))?.spec.template.spec.containers[0];
+  check("buildkit: privileged by default, without the rootless flag",
+    rf?.securityContext.privileged === true && !rf.args.includes("--oci-worker-no-process-sandbox") && !rf.image.endsWith("-rootless"),
+    rf?.securityContext);
 }
 
 process.exit(failed ? 1 : 0);

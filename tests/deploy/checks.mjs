@@ -21,6 +21,7 @@ import { X509Certificate } from "node:crypto";
 import { parseAllDocuments } from "yaml";
 import Ajv from "ajv";
 import semver from "semver";
+import { admits, podTarget } from "./netpol.mjs";
 
 // The schema models are loaded only by the validate command (they are large).
 async function loadModels() {
@@ -232,6 +233,7 @@ function cmdSafety(label, files) {
 
     // The webhook Deployment's own safety.
     const d = (n) => t(`Deployment ${dep.metadata.name}: ${n}`);
+    checkNetwork(objs, d, dep, ctr, svcRef.namespace);
     // With a HorizontalPodAutoscaler the lower bound is its minReplicas.
     const hpa = byKind("HorizontalPodAutoscaler").find((h) => h.spec?.scaleTargetRef?.kind === "Deployment" &&
       h.spec.scaleTargetRef.name === dep.metadata.name && (h.metadata?.namespace || "") === svcRef.namespace);
@@ -310,6 +312,33 @@ function cmdSafety(label, files) {
         check(t("a buildkitd Deployment backs the buildkit Service"), !!bdep, "no Deployment selected");
       }
     }
+  }
+}
+
+// Who reaches the webhook's ports, and the buildkitd of the same namespace,
+// under the set's NetworkPolicies.
+function checkNetwork(objs, d, dep, ctr, ns) {
+  const pols = objs.filter((o) => o.kind === "NetworkPolicy");
+  const port = (name) => ({ number: (ctr.ports || []).find((p) => p.name === name)?.containerPort, protocol: "TCP" });
+  const pod = (nsName, labels = {}) => ({ namespace: { name: nsName }, labels });
+  const target = podTarget(dep);
+  check(d("any source reaches the admission port (kube-apiserver's address is unknown)"),
+    admits(pols, target, pod("elsewhere"), port("https")), "the HTTPS port is not open to all");
+  if (!dep.spec.template.spec.hostNetwork) {
+    check(d("a pod of another namespace cannot reach the metrics port"),
+      !admits(pols, target, pod("elsewhere", { "imagebuilder.union.ai/builder": "union" }), port("metrics")), "it can");
+  }
+  const bks = objs.filter((o) => o.kind === "Deployment" && o.metadata?.labels?.["app.kubernetes.io/component"] === "buildkit" &&
+    (o.metadata?.namespace || "") === ns);
+  for (const bk of bks) {
+    const b = (n) => d(`buildkitd ${bk.metadata.name}: ${n}`);
+    const bt = podTarget(bk);
+    const bport = { number: bt.ports[0]?.containerPort, protocol: "TCP" };
+    check(b("a pod with the builder label, in any namespace, reaches it"),
+      admits(pols, bt, pod("team-a-development", { "imagebuilder.union.ai/builder": "union" }), bport), "refused");
+    check(b("a pod without the builder label cannot, in its namespace or another"),
+      !admits(pols, bt, pod(ns, { app: "x" }), bport) && !admits(pols, bt, pod("team-a-development"), bport) &&
+      !admits(pols, bt, pod("team-a-development", { "imagebuilder.union.ai/builder": "other" }), bport), "admitted");
   }
 }
 

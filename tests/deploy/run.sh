@@ -402,7 +402,7 @@ for f in "$V"/*.yaml; do
     node_checks validate "values-$(basename "$f" .yaml)" "$f"
 done
 for v in host-network name-override fullname-override labels security-context topology-spread hpa image-digest \
-    build-image-security-context certgen; do
+    build-image-security-context certgen metrics-scraper buildkit-rootless; do
     node_checks safety "values-$v" "$V/$v.yaml"
 done
 
@@ -417,6 +417,12 @@ for v in "${variants[@]}"; do
         expect "check-config: the config rendered by the chart is valid ($v)" "$WEBHOOK_BIN" check-config --config "$R/$v.config.yaml"
     fi
 done
+
+node_refuses "safety: buildkitd without its NetworkPolicy is caught" "without the builder label cannot" \
+    safety neg "$V/network-policy-off.yaml"
+sed 's/imagebuilder.union.ai\/builder: union$/app: x/' "$ROOT/manifests/12-networkpolicy.yaml" >"$R/neg7.yaml"
+node_refuses "safety: a buildkit NetworkPolicy that admits other pods than the builders is caught" \
+    "without the builder label cannot" safety neg "${mfiles[@]/$ROOT\/manifests\/12-networkpolicy.yaml/$R/neg7.yaml}"
 
 # The ports of hostNetwork mode reach the webhook's config as listen addresses.
 (cd "$NODE_DIR" && node checks.mjs config "$V/host-network.yaml") >"$R/host-network.config.yaml" 2>/dev/null
