@@ -324,4 +324,40 @@ pdbCases.forEach(([name, values, want], i) => {
     rf?.securityContext);
 }
 
+// ---- monitoring ------------------------------------------------------------------
+{
+  const kinds = ["ServiceMonitor", "PrometheusRule"];
+  const def = render("monitoring-off", {});
+  check("metrics: no ServiceMonitor, PrometheusRule or dashboard by default",
+    def && kinds.every((k) => find(def, k).length === 0) && !one(def, "ConfigMap", (c) => c.metadata.labels?.grafana_dashboard), "rendered");
+  const objs = render("monitoring", {
+    metrics: {
+      serviceMonitor: { enabled: true, labels: { release: "kube-prometheus-stack" } },
+      prometheusRule: { enabled: true },
+      dashboard: { enabled: true, namespace: "grafana" },
+    },
+  });
+  const sm = one(objs, "ServiceMonitor");
+  const svc = one(objs, "Service", (s) => s.metadata.name === webhookDeployment(objs)?.metadata.name);
+  check("serviceMonitor: selects the webhook Service and scrapes its metrics port, with the extra labels",
+    sm && svc && Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => svc.metadata.labels[k] === v) &&
+    svc.spec.ports.some((p) => p.name === sm.spec.endpoints[0].port && p.name === "metrics") &&
+    sm.metadata.labels.release === "kube-prometheus-stack", sm?.spec);
+  const rule = one(objs, "PrometheusRule");
+  const alerts = rule?.spec.groups.flatMap((g) => g.rules.map((r) => r.alert)) || [];
+  const want = ["ImagebuilderWebhookDown", "ImagebuilderWebhookAdmissionErrors", "ImagebuilderWebhookDenialSpike",
+    "ImagebuilderWebhookRegistryCheckFailures", "ImagebuilderWebhookNamespaceCheckFailures",
+    "ImagebuilderWebhookConfigReloadFailed", "ImagebuilderWebhookCertificateReloadFailed", "ImagebuilderWebhookCertificateExpiresSoon"];
+  check("prometheusRule: every alert is there", same([...alerts].sort(), [...want].sort()), alerts);
+  const expiry = rule?.spec.groups[0].rules.find((r) => r.alert === "ImagebuilderWebhookCertificateExpiresSoon");
+  check("prometheusRule: the certificate alert fires within 7 days, on this release's series",
+    /< 7 \* 86400/.test(expiry?.expr) && expiry.expr.includes('job="imagebuilder-webhook",namespace="imagebuilder"'), expiry?.expr);
+  const dash = one(objs, "ConfigMap", (c) => c.metadata.labels?.grafana_dashboard === "1");
+  check("dashboard: a ConfigMap in the configured namespace", dash?.metadata.namespace === "grafana", dash?.metadata);
+  const sel = render("monitoring-selector", { metrics: { prometheusRule: { enabled: true, selector: 'service="ibw"' } } });
+  const rs = one(sel, "PrometheusRule")?.spec.groups[0].rules || [];
+  check("prometheusRule.selector: replaces the job/namespace selector in every rule",
+    rs.length > 0 && rs.every((r) => String(r.expr).includes('service="ibw"') && !String(r.expr).includes("job=")), rs.map((r) => r.expr));
+}
+
 process.exit(failed ? 1 : 0);

@@ -12,6 +12,9 @@
 //       merged as Helm merges them, against values.schema.json (ajv, draft-07)
 //   node checks.mjs engines NAME LOCK VERSION  every locked package runs on
 //       Node.js VERSION
+//   node checks.mjs monitoring NAME EXPOSITION README FILE...  alerts and
+//       dashboard use valid PromQL over the exported metrics; the README's
+//       metrics table lists exactly those
 //   node checks.mjs objects FILE...          "kind namespace/name" per object
 //       (Helm hooks left out)
 //   node checks.mjs config FILE...           the webhook's config.yaml from the
@@ -22,6 +25,7 @@ import { parseAllDocuments } from "yaml";
 import Ajv from "ajv";
 import semver from "semver";
 import { admits, podTarget } from "./netpol.mjs";
+import { parser as promql } from "@prometheus-io/lezer-promql";
 
 // The schema models are loaded only by the validate command (they are large).
 async function loadModels() {
@@ -342,6 +346,81 @@ function checkNetwork(objs, d, dep, ctr, ns) {
   }
 }
 
+// The metric families of a Prometheus text exposition: name -> type.
+function families(text) {
+  const out = new Map();
+  for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) out.set(m[1], m[2]);
+  return out;
+}
+
+// Parses a PromQL expression; returns {error, names} with the metric names
+// of its vector selectors.
+function promqlNames(expr) {
+  const tree = promql.parse(expr);
+  let error = false;
+  const names = [];
+  tree.iterate({
+    enter: (n) => {
+      if (n.type.isError) error = true;
+      if (n.name === "VectorSelector") {
+        const id = n.node.getChild("Identifier");
+        if (id) names.push(expr.slice(id.from, id.to));
+      }
+    },
+  });
+  return { error, names };
+}
+
+// A series name belongs to a family: itself, or a histogram's _bucket,
+// _sum, _count.
+function familyOf(name, fams) {
+  if (fams.has(name)) return name;
+  const m = /^(.*)_(bucket|sum|count)$/.exec(name);
+  return m && fams.get(m[1]) === "histogram" ? m[1] : null;
+}
+
+// monitoring NAME EXPOSITION README RENDER...: the alerts and the dashboard
+// use only metrics the webhook exports, in valid PromQL; the README's
+// metrics table lists exactly the exported families.
+function cmdMonitoring(label, expositionFile, readmeFile, files) {
+  const t = (n) => `${label}: ${n}`;
+  const fams = families(readFileSync(expositionFile, "utf8"));
+  check(t("the webhook exports metric families"), fams.size > 0, "empty exposition");
+  const objs = load(files).map((d) => d.obj);
+  const exprCheck = (where, expr) => {
+    const { error, names } = promqlNames(expr);
+    const unknown = names.filter((n) => n !== "up" && !familyOf(n, fams));
+    check(t(`${where}: valid PromQL over exported metrics`), !error && names.length > 0 && unknown.length === 0,
+      error ? `does not parse: ${expr}` : `unknown metrics ${unknown.join(", ")}`);
+  };
+  const rules = objs.filter((o) => o.kind === "PrometheusRule").flatMap((r) => r.spec.groups.flatMap((g) => g.rules));
+  check(t("PrometheusRule has alerts"), rules.length > 0, "no rules");
+  for (const r of rules) exprCheck(`alert ${r.alert}`, String(r.expr));
+  const dashCms = objs.filter((o) => o.kind === "ConfigMap" && o.metadata.labels?.grafana_dashboard === "1");
+  check(t("one dashboard ConfigMap labelled grafana_dashboard=1"), dashCms.length === 1, `${dashCms.length} found`);
+  for (const cm of dashCms) {
+    for (const [key, text] of Object.entries(cm.data || {})) {
+      let dash = null;
+      try {
+        dash = JSON.parse(text);
+      } catch (e) {
+        fail(t(`dashboard ${key} is JSON`), e.message);
+        continue;
+      }
+      check(t(`dashboard ${key} has a uid, a title and panels`), !!dash.uid && !!dash.title && (dash.panels || []).length > 0, "incomplete");
+      for (const p of dash.panels || [])
+        for (const tg of p.targets || [])
+          exprCheck(`dashboard panel "${p.title}" ${tg.refId}`, tg.expr.replaceAll("$__rate_interval", "5m"));
+    }
+  }
+  // The README's metrics reference: rows whose first cell is `imagebuilder_...`.
+  const documented = new Set([...readFileSync(readmeFile, "utf8").matchAll(/^\| `(imagebuilder_webhook_[a-z_]+)`/gm)].map((m) => m[1]));
+  const undocumented = [...fams.keys()].filter((f) => !documented.has(f));
+  const stale = [...documented].filter((f) => !fams.has(f));
+  check(t("the README's metrics table lists every exported family"), undocumented.length === 0, undocumented.join(", "));
+  check(t("the README's metrics table lists only exported families"), stale.length === 0, stale.join(", "));
+}
+
 // The certgen hook Jobs of certificates.mode=job: "imagebuilder-webhook
 // certgen --namespace NS --secret NAME --service SVC [--webhook-configuration NAME]".
 function certgenJobs(objs) {
@@ -438,6 +517,7 @@ try {
     case "safety": cmdSafety(rest[0], rest.slice(1)); break;
     case "values": cmdValues(rest[0], rest[1], rest.slice(2)); break;
     case "engines": cmdEngines(rest[0], rest[1], rest[2]); break;
+    case "monitoring": cmdMonitoring(rest[0], rest[1], rest[2], rest.slice(3)); break;
     case "objects":
       // Installed objects only: Helm hooks (tests, certificate jobs) are not.
       for (const { obj } of load(rest)) {
@@ -452,7 +532,7 @@ try {
       break;
     }
     default:
-      console.error("usage: node checks.mjs validate|safety|values|engines|objects|config ...");
+      console.error("usage: node checks.mjs validate|safety|values|engines|monitoring|objects|config ...");
       process.exit(2);
   }
 } catch (e) {

@@ -424,6 +424,50 @@ sed 's/imagebuilder.union.ai\/builder: union$/app: x/' "$ROOT/manifests/12-netwo
 node_refuses "safety: a buildkit NetworkPolicy that admits other pods than the builders is caught" \
     "without the builder label cannot" safety neg "${mfiles[@]/$ROOT\/manifests\/12-networkpolicy.yaml/$R/neg7.yaml}"
 
+# ---- monitoring: the alerts, the dashboard and the README against /metrics ----
+# The server with both live checks on exports every metric family (the API
+# server address is a closed local port: the namespace check just fails).
+cat >"$work/metrics-config.yaml" <<EOF
+imageBuilder:
+  enabled: true
+  buildkitUri: tcp://127.0.0.1:1234
+  defaultRepository: localhost:5000/union
+  authenticationType: noop
+  registryCheck:
+    enabled: true
+  productionDomainCheck:
+    enabled: true
+    apiServer: http://127.0.0.1:9
+webhook:
+  logLevel: warn
+  tls:
+    certFile: $P/tls.crt
+    keyFile: $P/tls.key
+EOF
+scraped=0
+if [ -x "$WEBHOOK_BIN" ] && port=$(free_port) && mport=$(free_port) && [ "$port" != "$mport" ]; then
+    printf '  listen: 127.0.0.1:%s\n  metricsListen: 127.0.0.1:%s\n' "$port" "$mport" >>"$work/metrics-config.yaml"
+    "$WEBHOOK_BIN" serve --config "$work/metrics-config.yaml" >"$work/metrics-server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 100); do
+        curl -fsS --max-time 2 "http://127.0.0.1:$mport/metrics" >"$R/exposition.txt" 2>/dev/null && { scraped=1; break; }
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill "$server_pid" 2>/dev/null
+    wait "$server_pid" 2>/dev/null
+    server_pid=""
+fi
+[ "$scraped" = 1 ] && ok "metrics: scraped the server's /metrics with both live checks on" ||
+    ko "metrics: scraped the server's /metrics with both live checks on" "$(tail -n 2 "$work/metrics-server.log" 2>/dev/null | tr '\n' ' ')"
+node_checks monitoring chart "$R/exposition.txt" "$ROOT/README.md" "$V/monitoring.yaml"
+sed 's/imagebuilder_webhook_config_reloads_total{/imagebuilder_webhook_config_reload_failures_total{/' "$V/monitoring.yaml" >"$R/neg8.yaml"
+node_refuses "monitoring: an alert on a metric the webhook does not export is caught" "unknown metrics" \
+    monitoring neg "$R/exposition.txt" "$ROOT/README.md" "$R/neg8.yaml"
+sed 's/^| `imagebuilder_webhook_ready` .*$//' "$ROOT/README.md" >"$R/neg9.md"
+node_refuses "monitoring: a metric missing from the README's table is caught" "lists every exported family" \
+    monitoring neg "$R/exposition.txt" "$R/neg9.md" "$V/monitoring.yaml"
+
 # The ports of hostNetwork mode reach the webhook's config as listen addresses.
 (cd "$NODE_DIR" && node checks.mjs config "$V/host-network.yaml") >"$R/host-network.config.yaml" 2>/dev/null
 if [ -x "$WEBHOOK_BIN" ] && [ -s "$R/host-network.config.yaml" ]; then
