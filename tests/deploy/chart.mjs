@@ -268,7 +268,7 @@ pdbCases.forEach(([name, values, want], i) => {
   check("certificates.mode=job: the certgen Jobs run the webhook's own image",
     jobs.length === 2 && jobs.every((j) => j.spec.template.spec.containers[0].image === webhookContainer(objs)?.image),
     jobs.map((j) => j.spec.template.spec.containers[0].image));
-  const hooks = (objs || []).filter((o) => o.metadata.annotations?.["helm.sh/hook"]);
+  const hooks = (objs || []).filter((o) => o.metadata.annotations?.["helm.sh/hook"] && o.metadata.annotations["helm.sh/hook"] !== "test");
   check("certificates.mode=job: the Jobs and their RBAC are hooks, removed once they succeed",
     hooks.length === 7 && hooks.every((o) => o.metadata.annotations["helm.sh/hook-delete-policy"] === "before-hook-creation,hook-succeeded"),
     hooks.map((o) => `${o.kind}/${o.metadata.name}`));
@@ -358,6 +358,23 @@ pdbCases.forEach(([name, values, want], i) => {
   const rs = one(sel, "PrometheusRule")?.spec.groups[0].rules || [];
   check("prometheusRule.selector: replaces the job/namespace selector in every rule",
     rs.length > 0 && rs.every((r) => String(r.expr).includes('service="ibw"') && !String(r.expr).includes("job=")), rs.map((r) => r.expr));
+}
+
+// ---- helm test ---------------------------------------------------------------------
+{
+  const testPod = (objs) => one(objs, "Pod", (p) => p.metadata.annotations?.["helm.sh/hook"] === "test");
+  for (const mode of ["helm", "job", "certManager"]) {
+    const objs = render(`helm-test-${mode}`, { certificates: { mode }, webhook: { path: "/admit/pods" } });
+    const pod = testPod(objs);
+    const env = Object.fromEntries((pod?.spec.containers[0].env || []).map((e) => [e.name, e.value]));
+    const secret = webhookDeployment(objs)?.spec.template.spec.volumes[0].projected.sources.find((x) => x.secret)?.secret.name;
+    check(`helm test (${mode}): a test pod sends a dry-run review to the Service's path, trusting the serving Secret's ca.crt`,
+      pod && env.URL === "https://imagebuilder-webhook.imagebuilder.svc:443/admit/pods" &&
+      JSON.parse(env.REVIEW).request.dryRun === true &&
+      pod.spec.volumes[0].secret.secretName === secret && pod.spec.volumes[0].secret.items[0].key === "ca.crt", { env, secret });
+  }
+  const img = testPod(render("helm-test-image", { tests: { image: { repository: "registry.example.com/tools/curl", tag: "1.0" } } }));
+  check("helm test: the image is configurable", img?.spec.containers[0].image === "registry.example.com/tools/curl:1.0", img?.spec.containers[0].image);
 }
 
 process.exit(failed ? 1 : 0);

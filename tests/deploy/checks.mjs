@@ -15,11 +15,14 @@
 //   node checks.mjs monitoring NAME EXPOSITION README FILE...  alerts and
 //       dashboard use valid PromQL over the exported metrics; the README's
 //       metrics table lists exactly those
+//   node checks.mjs helmtest NAME FILE CA PATH_PREFIX [union]  runs the helm
+//       test pod's command here against a local server
 //   node checks.mjs objects FILE...          "kind namespace/name" per object
 //       (Helm hooks left out)
 //   node checks.mjs config FILE...           the webhook's config.yaml from the
 //       config ConfigMap, on stdout
 import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { parseAllDocuments } from "yaml";
 import Ajv from "ajv";
@@ -421,6 +424,28 @@ function cmdMonitoring(label, expositionFile, readmeFile, files) {
   check(t("the README's metrics table lists only exported families"), stale.length === 0, stale.join(", "));
 }
 
+// helmtest NAME FILE CA_FILE PATH_PREFIX [union]: runs the command of the
+// chart's `helm test` pod here, with the pod's environment (CA_FILE
+// replaced) and PATH_PREFIX first in PATH (where a curl that connects the
+// Service's name to a local server is). With "union" the pod in the review
+// asks for the union builder instead, which the test must reject.
+function cmdHelmTest(label, file, caFile, pathPrefix, variant) {
+  const pod = load([file]).map((d) => d.obj).find((o) => o.kind === "Pod" && o.metadata?.annotations?.["helm.sh/hook"] === "test");
+  if (!check(`${label}: the chart renders a helm test pod`, !!pod, "none")) return;
+  const c = pod.spec.containers[0];
+  const env = Object.fromEntries((c.env || []).map((e) => [e.name, e.value]));
+  env.CA_FILE = caFile;
+  if (variant === "union") env.REVIEW = env.REVIEW.replace('\\"builder\\":\\"default\\"', '\\"builder\\":\\"union\\"');
+  const r = spawnSync(c.command[0], [...c.command.slice(1), ...(c.args || [])], {
+    env: { ...process.env, ...env, PATH: `${pathPrefix}:${process.env.PATH}` }, encoding: "utf8", timeout: 30000,
+  });
+  const out = `${r.stdout}${r.stderr}`.trim().split("\n").slice(-2).join(" ");
+  if (variant === "union")
+    check(`${label}: the test fails when the answer carries a patch`, r.status !== 0 && /FAIL/.test(out), out);
+  else
+    check(`${label}: the test pod's request through the Service is answered and accepted`, r.status === 0 && /PASS/.test(out), out);
+}
+
 // The certgen hook Jobs of certificates.mode=job: "imagebuilder-webhook
 // certgen --namespace NS --secret NAME --service SVC [--webhook-configuration NAME]".
 function certgenJobs(objs) {
@@ -518,6 +543,7 @@ try {
     case "values": cmdValues(rest[0], rest[1], rest.slice(2)); break;
     case "engines": cmdEngines(rest[0], rest[1], rest[2]); break;
     case "monitoring": cmdMonitoring(rest[0], rest[1], rest[2], rest.slice(3)); break;
+    case "helmtest": cmdHelmTest(rest[0], rest[1], rest[2], rest[3], rest[4]); break;
     case "objects":
       // Installed objects only: Helm hooks (tests, certificate jobs) are not.
       for (const { obj } of load(rest)) {
@@ -532,7 +558,7 @@ try {
       break;
     }
     default:
-      console.error("usage: node checks.mjs validate|safety|values|engines|monitoring|objects|config ...");
+      console.error("usage: node checks.mjs validate|safety|values|engines|monitoring|helmtest|objects|config ...");
       process.exit(2);
   }
 } catch (e) {
