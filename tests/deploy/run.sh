@@ -406,6 +406,41 @@ for v in host-network name-override fullname-override labels security-context to
     node_checks safety "values-$v" "$V/$v.yaml"
 done
 
+# ---- the image, the chart README, the install docs ------------------------------
+app_version=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$CHART/Chart.yaml")
+[ "$app_version" = "$(cat "$ROOT/VERSION")" ] && ok "chart: appVersion is VERSION, the tag make docker-image gives" ||
+    ko "chart: appVersion is VERSION, the tag make docker-image gives" "appVersion $app_version, VERSION $(cat "$ROOT/VERSION")"
+render --set deployment.image.repository=registry.example.com/x/imagebuilder-webhook >"$R/image.yaml" 2>/dev/null
+grep -qx "          image: \"registry.example.com/x/imagebuilder-webhook:$(cat "$ROOT/VERSION")\"" "$R/image.yaml" &&
+    ok "chart: one --set of the repository points it at the image make docker-image tags" ||
+    ko "chart: one --set of the repository points it at the image make docker-image tags" "image not rendered as repository:VERSION"
+dry=$(cd "$ROOT" && make -s -n docker-image IMAGE=registry.example.com/x/imagebuilder-webhook 2>&1)
+grep -q -- "docker build -t registry.example.com/x/imagebuilder-webhook:$(cat "$ROOT/VERSION")" <<<"$dry" &&
+    grep -q -- "--build-arg RUNTIME_BASE=\$runtime" <<<"$dry" && grep -q "RepoDigests" <<<"$dry" &&
+    grep -q -- "--set deployment.image.repository=registry.example.com/x/imagebuilder-webhook" <<<"$dry" &&
+    ok "make docker-image: tags IMAGE:VERSION from base images pinned by digest, prints the --set" ||
+    ko "make docker-image: tags IMAGE:VERSION from base images pinned by digest, prints the --set" "make -n output differs"
+from_lines=$(grep -c '^FROM \${\(BUILD\|RUNTIME\)_BASE}' "$ROOT/Dockerfile")
+labels=$(grep -o 'org\.opencontainers\.image\.[a-z.]*=' "$ROOT/Dockerfile" | sort -u | paste -sd' ' -)
+[ "$from_lines" = 2 ] && [[ "$labels" == *base.name=*created=*description=*licenses=*revision=*source=*title=*version=* ]] &&
+    ok "Dockerfile: both stages take their base by build argument, OCI labels set" ||
+    ko "Dockerfile: both stages take their base by build argument, OCI labels set" "FROM lines $from_lines, labels: $labels"
+readme=$("$HELM" show readme "$CHART" 2>/dev/null)
+missing=""
+for k in $(sed -n 's/^\([a-zA-Z][a-zA-Z]*\):.*/\1/p' "$CHART/values.yaml"); do
+    grep -q "\`$k\`" <<<"$readme" || missing="$missing $k"
+done
+[ -n "$readme" ] && [ -z "$missing" ] && ok "chart: helm show readme documents every top-level value" ||
+    ko "chart: helm show readme documents every top-level value" "missing:${missing:- the whole README}"
+install=$(awk '/^## Install/ {s = 1} /^## Troubleshooting/ {s = 0} s' "$ROOT/README.md")
+grep -q 'make docker-image IMAGE=' <<<"$install" && grep -q 'deployment.image.repository=' <<<"$install" &&
+    grep -q 'make docker-push' <<<"$install" &&
+    ok "README: the install section says how to build and push the image and point the chart at it" ||
+    ko "README: the install section says how to build and push the image and point the chart at it" "not found"
+grep -q 'Not GitOps-safe' <<<"$install" && grep -q 'recommended for Argo CD and Flux' <<<"$install" &&
+    ok "README: helm certificates are documented as not GitOps-safe, job mode recommended for Argo CD and Flux" ||
+    ko "README: helm certificates are documented as not GitOps-safe, job mode recommended for Argo CD and Flux" "not found"
+
 # ---- check-config on every rendered config --------------------------------
 for v in "${variants[@]}"; do
     (cd "$NODE_DIR" && node checks.mjs config "$R/$v.yaml") >"$R/$v.config.yaml" 2>/dev/null
