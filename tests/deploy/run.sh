@@ -71,7 +71,7 @@ node_script() {
     shift
     out=$(cd "$NODE_DIR" && node "$script" "$@" 2>&1)
     rc=$?
-    grep -E '^FAIL ' <<<"$out"
+    grep -E '^(FAIL|NOTE) ' <<<"$out"
     p=$(grep -c '^PASS ' <<<"$out")
     f=$(grep -c '^FAIL ' <<<"$out")
     [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && { echo "$out" | tail -n 5; f=1; }
@@ -404,6 +404,27 @@ done
 for v in host-network name-override fullname-override labels security-context topology-spread hpa image-digest \
     build-image-security-context certgen metrics-scraper buildkit-rootless; do
     node_checks safety "values-$v" "$V/$v.yaml"
+done
+
+# ---- Pod Security Standards (tests/deploy/pss-check.mjs) ------------------------
+node_script pss-check.mjs selftest
+# What the webhook adds never lowers a pod's level; a restricted pod stays
+# restricted once mutated. RESTRICTED_PENDING: the build container has no
+# securityContext of its own yet, so that last check is only reported.
+if [ -x "$WEBHOOK_BIN" ]; then
+    node_script pss-check.mjs golden "$WEBHOOK_BIN" "$ROOT/tests/golden" --record-restricted
+else
+    ko "pss: golden pods" "$WEBHOOK_BIN is missing"
+fi
+# The chart's and the manifests' own pods meet restricted (buildkitd aside,
+# and hostNetwork, which no level but privileged allows).
+node_script pss-check.mjs workloads manifests "$ROOT"/manifests/*.yaml
+for v in "${variants[@]}"; do
+    node_script pss-check.mjs workloads "chart-$v" "$R/$v.yaml"
+done
+for f in "$V"/*.yaml; do
+    case "$f" in */host-network.yaml) continue ;; esac
+    node_script pss-check.mjs workloads "values-$(basename "$f" .yaml)" "$f"
 done
 
 # ---- the image, the chart README, the install docs ------------------------------
