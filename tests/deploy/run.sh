@@ -5,8 +5,11 @@
 # the manifests and every rendered chart variant validated against the
 # Kubernetes schemas and the webhook's safety properties.
 #
+# The chart is linted and rendered with the real helm (HELM, default helm
+# from PATH; hack/install-helm.sh installs it).
+#
 # Last line: "deploy: N passed, M failed". Under QUICK=1 the parts that need
-# Go (the chart renderer) and Node (schemas) are skipped.
+# helm and Node (schemas) are skipped.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
@@ -16,7 +19,10 @@ CHART=$ROOT/charts/imagebuilder-webhook
 GEN=$ROOT/certs/gen-certs.sh
 FILL=$ROOT/hack/fill-cabundle.sh
 NODE_DIR=$ROOT/tests/deploy
-RENDER=${HELM_RENDER:-$ROOT/build/helm-render}
+HELM=${HELM:-helm}
+KUBECTL=${KUBECTL:-kubectl}
+RELEASE=imagebuilder-webhook
+NS=imagebuilder
 
 work=$(mktemp -d)
 server_pid=""
@@ -45,6 +51,12 @@ expect() {
     local out
     if out=$("$@" 2>&1); then ok "$name"; else ko "$name" "$(tail -n 3 <<<"$out" | tr '\n' ' ')"; fi
 }
+# expect_to FILE NAME CMD...: like expect, with CMD's standard output in FILE.
+expect_to() {
+    local file=$1 name=$2
+    shift 2
+    if "$@" >"$file" 2>"$file.err"; then ok "$name"; else ko "$name" "$(tail -n 3 "$file.err" | tr '\n' ' ')"; fi
+}
 # refuse NAME CMD...: passes when CMD fails.
 refuse() {
     local name=$1
@@ -52,17 +64,20 @@ refuse() {
     if "$@" >/dev/null 2>&1; then ko "$name" "succeeded but should have failed"; else ok "$name"; fi
 }
 # Runs a checks.mjs command, counting its PASS/FAIL lines.
-node_checks() {
-    local out rc p f
-    out=$(cd "$NODE_DIR" && node checks.mjs "$@" 2>&1)
+node_checks() { node_script checks.mjs "$@"; }
+# Runs one of the Node scripts of tests/deploy, counting its PASS/FAIL lines.
+node_script() {
+    local script=$1 out rc p f
+    shift
+    out=$(cd "$NODE_DIR" && node "$script" "$@" 2>&1)
     rc=$?
-    grep -E '^FAIL ' <<<"$out"
+    grep -E '^(FAIL|NOTE) ' <<<"$out"
     p=$(grep -c '^PASS ' <<<"$out")
     f=$(grep -c '^FAIL ' <<<"$out")
     [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && { echo "$out" | tail -n 5; f=1; }
     pass=$((pass + p))
     fail=$((fail + f))
-    echo "  checks.mjs $1 ${2:-}: $p passed, $f failed"
+    echo "  $script $1 ${2:-}: $p passed, $f failed"
 }
 # node_refuses NAME PATTERN CMD...: checks.mjs must fail with a FAIL line matching PATTERN.
 node_refuses() {
@@ -230,33 +245,53 @@ else
 fi
 
 if [ "$QUICK" = 1 ]; then
-    echo "QUICK=1: skipping the chart renderer (Go) and the schema checks (Node)"
+    echo "QUICK=1: skipping the chart (helm) and the schema checks (Node)"
     echo "deploy: $pass passed, $fail failed"
     [ "$fail" -eq 0 ]
     exit
 fi
 
-# ---- the chart renderer ---------------------------------------------------
-if [ -z "${HELM_RENDER:-}" ]; then
-    mkdir -p "$(dirname "$RENDER")"
-    expect "helm-render: builds (Go, GOPATH mode, sprig)" env GO111MODULE=off GOPATH=/usr/share/gocode \
-        GOCACHE="${GOCACHE:-$ROOT/build/go-cache}" go build -o "$RENDER" ./hack/helm-render
+# ---- helm, kubectl and the Node checks --------------------------------------
+# The real helm v4 and kubectl v1.35 (hack/install-helm.sh, run by
+# hack/install-deps.sh test).
+if "$HELM" version --template '{{ .Version }}' 2>/dev/null | grep -q '^v4\.'; then
+    ok "helm: $("$HELM" version --template '{{ .Version }}') is installed"
+else
+    ko "helm: v4 is installed" "'$HELM' is missing or not v4: run hack/install-deps.sh test"
 fi
-if [ ! -d "$NODE_DIR/node_modules/kubernetes-models" ]; then
-    (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1 ||
-        npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1)
+kubectl_version=$("$KUBECTL" version --client 2>/dev/null | sed -n 's/^Client Version: //p')
+[[ "$kubectl_version" == v1.35.* ]] && ok "kubectl: $kubectl_version is installed" ||
+    ko "kubectl: v1.35 is installed" "'$KUBECTL' is missing or ${kubectl_version:-unknown}: run hack/install-deps.sh test"
+# npm ci again whenever the lock changed since the last install; npm's own
+# output is shown when it fails.
+lock_sum=$(sha256sum "$NODE_DIR/package-lock.json" | cut -c1-64)
+if [ "$(cat "$NODE_DIR/node_modules/.lock-sha256" 2>/dev/null)" != "$lock_sum" ]; then
+    if (cd "$NODE_DIR" && npm ci --no-audit --no-fund >"$work/npm.log" 2>&1); then
+        echo "$lock_sum" >"$NODE_DIR/node_modules/.lock-sha256"
+    else
+        echo "npm ci failed in tests/deploy:"
+        sed 's/^/  /' "$work/npm.log"
+    fi
 fi
-[ -d "$NODE_DIR/node_modules/kubernetes-models" ] && ok "node: kubernetes-models installed" ||
-    ko "node: kubernetes-models installed" "npm install failed in tests/deploy"
+[ -d "$NODE_DIR/node_modules/kubernetes-models" ] && ok "node: the packages of tests/deploy/package-lock.json are installed" ||
+    ko "node: the packages of tests/deploy/package-lock.json are installed" "npm ci failed (its output is above)"
+node_checks engines lock "$NODE_DIR/package-lock.json" 18.19.0
 
 R=$work/render
 mkdir -p "$R"
-variants=(defaults aws google azure cert-manager)
+# Renders the chart as release imagebuilder-webhook in namespace imagebuilder.
+render() { "$HELM" template "$RELEASE" "$CHART" -n "$NS" "$@"; }
+# Every values file under ci/ is a variant, named by its file (aws-values.yaml: aws).
+variants=(defaults)
+for f in "$CHART"/ci/*-values.yaml; do
+    v=${f##*/}
+    variants+=("${v%-values.yaml}")
+done
+vargs() { [ "$1" = defaults ] || printf '%s\n' -f "$CHART/ci/$1-values.yaml"; }
 for v in "${variants[@]}"; do
-    args=()
-    [ "$v" = defaults ] || args=(-f "$CHART/ci/$v-values.yaml")
-    expect "chart: renders ($v)" bash -c '"$@" >"'"$R/$v.yaml"'"' _ "$RENDER" "${args[@]}" "$CHART"
-    "$RENDER" --dump-values "${args[@]}" "$CHART" >"$R/$v.values.json" 2>/dev/null
+    mapfile -t args < <(vargs "$v")
+    expect "chart: helm lint --strict ($v)" "$HELM" lint --strict "$CHART" -n "$NS" "${args[@]}"
+    expect_to "$R/$v.yaml" "chart: helm template renders ($v)" render "${args[@]}"
 done
 
 # ---- schemas ----------------------------------------------------------------
@@ -267,45 +302,53 @@ for f in "$ROOT"/manifests/*.yaml; do
 done
 node_checks validate manifests "$ROOT"/manifests/*.yaml "$P/secret.yaml"
 for v in "${variants[@]}"; do
+    mapfile -t args < <(vargs "$v")
     node_checks validate "chart-$v" "$R/$v.yaml"
-    node_checks values "chart-$v" "$CHART/values.schema.json" "$R/$v.values.json"
+    node_checks values "chart-$v" "$CHART/values.schema.json" "$CHART/values.yaml" "${args[@]:1}"
 done
 node_refuses "validate: a Deployment with replicas \"two\" is rejected" "replicas must be integer" validate broken \
     <(sed 's/^  replicas: 2$/  replicas: two/' "$ROOT/manifests/05-deployment.yaml")
 
-# values.schema.json rejects what the webhook would reject.
+# values.schema.json rejects what the webhook would reject: checked with ajv
+# over the merged values, and by helm itself (lint validates the schema).
 schema_refuses() {
-    local name=$1
-    shift
-    "$RENDER" --dump-values "$@" "$CHART" >"$R/neg.json" 2>/dev/null
-    node_refuses "values.schema.json rejects $name" "values match" values neg "$CHART/values.schema.json" "$R/neg.json"
+    local name=$1 out
+    printf '%s\n' "$2" >"$R/neg-values.yaml"
+    node_refuses "values.schema.json rejects $name" "values match" values neg "$CHART/values.schema.json" \
+        "$CHART/values.yaml" "$R/neg-values.yaml"
+    out=$("$HELM" lint --strict "$CHART" -n "$NS" -f "$R/neg-values.yaml" 2>&1)
+    if [ $? -ne 0 ] && grep -q "don't meet the specifications of the schema" <<<"$out"; then
+        ok "helm lint rejects $name"
+    else
+        ko "helm lint rejects $name" "lint passed or failed for another reason: $(grep -m1 ERROR <<<"$out")"
+    fi
 }
-schema_refuses "an unknown authenticationType" --set imageBuilder.authenticationType=github
-schema_refuses "an unknown key under imageBuilder" --set imageBuilder.defaultRepo=x
-schema_refuses "a chart-only key under webhook" --set webhook.replicas=3
-schema_refuses "timeoutSeconds above 10" --set admission.timeoutSeconds=30
-schema_refuses "a defaultRepository with a scheme" --set imageBuilder.defaultRepository=https://ghcr.io/org
-schema_refuses "an unknown certificates.mode" --set certificates.mode=manual
+schema_refuses "an unknown authenticationType" 'imageBuilder: {authenticationType: github}'
+schema_refuses "an unknown key under imageBuilder" 'imageBuilder: {defaultRepo: x}'
+schema_refuses "a chart-only key under webhook" 'webhook: {replicas: 3}'
+schema_refuses "timeoutSeconds above 10" 'admission: {timeoutSeconds: 30}'
+schema_refuses "a defaultRepository with a scheme" 'imageBuilder: {defaultRepository: "https://ghcr.io/org"}'
+schema_refuses "an unknown certificates.mode" 'certificates: {mode: manual}'
 
 # ---- safety properties ----------------------------------------------------
 node_checks safety manifests "${mfiles[@]}" "$P/secret.yaml"
 for v in "${variants[@]}"; do
     node_checks safety "chart-$v" "$R/$v.yaml"
 done
-"$RENDER" --set admission.failurePolicy=Ignore "$CHART" >"$R/neg1.yaml" 2>/dev/null
+render --set admission.failurePolicy=Ignore >"$R/neg1.yaml" 2>/dev/null
 node_refuses "safety: failurePolicy Ignore is caught" "failurePolicy is Fail" safety neg "$R/neg1.yaml"
-"$RENDER" --set admission.timeoutSeconds=30 "$CHART" >"$R/neg2.yaml" 2>/dev/null
+render --skip-schema-validation --set admission.timeoutSeconds=30 >"$R/neg2.yaml" 2>/dev/null
 node_refuses "safety: timeoutSeconds 30 is caught" "at most 10" safety neg "$R/neg2.yaml"
 printf 'admission:\n  excludeNamespaces: []\n' >"$R/neg3-values.yaml"
-"$RENDER" -f "$R/neg3-values.yaml" "$CHART" >"$R/neg3.yaml" 2>/dev/null
+render -f "$R/neg3-values.yaml" >"$R/neg3.yaml" 2>/dev/null
 node_refuses "safety: a namespaceSelector that lets kube-system in is caught" "excludes the webhook's namespace" safety neg "$R/neg3.yaml"
 sed 's/sideEffects: None/sideEffects: NoneOnDryRun/' "$R/manifests-mwc.yaml" >"$R/neg4.yaml"
 node_refuses "safety: sideEffects other than None is caught" "sideEffects is None" safety neg "${mfiles[@]/$R\/manifests-mwc.yaml/$R/neg4.yaml}"
 sed 's/readOnlyRootFilesystem: true/readOnlyRootFilesystem: false/' "$ROOT/manifests/05-deployment.yaml" >"$R/neg5.yaml"
 node_refuses "safety: a writable root filesystem is caught" "read-only root filesystem" safety neg \
     "${mfiles[@]/$ROOT\/manifests\/05-deployment.yaml/$R/neg5.yaml}"
-"$RENDER" --set certificates.mode=secret --set certificates.secret.name=imagebuilder-webhook-tls \
-    --set "certificates.secret.caBundle=$(base64 -w0 <"$D/ca.crt")" "$CHART" >"$R/neg6.yaml" 2>/dev/null
+render --set certificates.mode=secret --set certificates.secret.name=imagebuilder-webhook-tls \
+    --set "certificates.secret.caBundle=$(base64 -w0 <"$D/ca.crt")" >"$R/neg6.yaml" 2>/dev/null
 node_refuses "safety: a caBundle that did not sign the serving certificate is caught" "signed by the caBundle" safety neg \
     "$R/neg6.yaml" "$P/secret.yaml"
 
@@ -321,12 +364,12 @@ uri=tcp://imagebuilder-webhook-buildkit.imagebuilder.svc.cluster.local:1234
 grep -qx "  buildkit-uri: \"$uri\"" "$R/defaults.yaml" && grep -qx "      buildkitUri: $uri" "$R/defaults.yaml" &&
     ok "chart: empty buildkitUri with buildkit enabled renders the in-cluster URI into both ConfigMaps" ||
     ko "chart: empty buildkitUri with buildkit enabled renders the in-cluster URI into both ConfigMaps" "URI not found"
-"$RENDER" --release ib --namespace builds "$CHART" >"$R/other.yaml" 2>/dev/null
+"$HELM" template ib "$CHART" -n builds >"$R/other.yaml" 2>/dev/null
 uri=tcp://ib-buildkit.builds.svc.cluster.local:1234
 grep -qx "  buildkit-uri: \"$uri\"" "$R/other.yaml" && grep -qx "      buildkitUri: $uri" "$R/other.yaml" &&
     grep -q '^  name: ib-buildkit$' "$R/other.yaml" && ok "chart: the buildkit URI follows the release name and namespace" ||
     ko "chart: the buildkit URI follows the release name and namespace" "$uri not rendered"
-out=$("$RENDER" --set imageBuilder.buildkit.enabled=false "$CHART" 2>&1)
+out=$(render --skip-schema-validation --set imageBuilder.buildkit.enabled=false 2>&1)
 [ $? -ne 0 ] && grep -q "no builder" <<<"$out" && ok "chart: no buildkitUri and buildkit disabled is refused" ||
     ko "chart: no buildkitUri and buildkit disabled is refused" "rendered anyway"
 grep -qx '        dockerConfig: /etc/imagebuilder-webhook/docker/config.json' "$R/google.yaml" &&
@@ -341,14 +384,83 @@ grep -q 'buildkit-uri: "tcp://buildkitd.buildkit.svc.cluster.local:1234"' "$R/go
 [ "$(grep -c '^  name: build-image-config$' "$R/aws.yaml")" = 4 ] &&
     ok "chart: build-image-config is rendered into every listed namespace" ||
     ko "chart: build-image-config is rendered into every listed namespace" "$(grep -c '^  name: build-image-config$' "$R/aws.yaml") copies"
-out=$("$RENDER" --set certificates.mode=secret --set certificates.secret.name=x "$CHART" 2>&1)
+out=$(render --set certificates.mode=secret --set certificates.secret.name=x 2>&1)
 [ $? -ne 0 ] && grep -q caBundle <<<"$out" && ok "chart: certificates.mode=secret requires a caBundle" ||
     ko "chart: certificates.mode=secret requires a caBundle" "rendered without one"
-"$RENDER" --notes "$CHART" >"$R/notes.txt" 2>/dev/null
+"$HELM" install "$RELEASE" "$CHART" -n "$NS" --dry-run=client >"$R/notes.txt" 2>/dev/null
 grep -q -- '--dry-run=server' "$R/notes.txt" && ok "chart: NOTES.txt explains a server-side dry run" ||
     ko "chart: NOTES.txt explains a server-side dry run" "not in NOTES"
 grep -q 'cert-manager.io/inject-ca-from: imagebuilder/imagebuilder-webhook-tls' "$R/cert-manager.yaml" && ! grep -q 'caBundle:' "$R/cert-manager.yaml" &&
     ok "chart: cert-manager mode injects the CA instead of rendering one" || ko "chart: cert-manager mode injects the CA instead of rendering one" "annotation or caBundle"
+
+# ---- what the chart's values do (tests/deploy/chart.mjs) -------------------
+V=$R/values
+node_script chart.mjs "$HELM" "$CHART" "$V"
+# Every render it made holds valid objects; those meant for production keep
+# the safety properties (the others have one replica on purpose).
+for f in "$V"/*.yaml; do
+    node_checks validate "values-$(basename "$f" .yaml)" "$f"
+done
+for v in host-network name-override fullname-override labels security-context topology-spread hpa image-digest \
+    build-image-security-context certgen metrics-scraper buildkit-rootless; do
+    node_checks safety "values-$v" "$V/$v.yaml"
+done
+
+# ---- Pod Security Standards (tests/deploy/pss-check.mjs) ------------------------
+node_script pss-check.mjs selftest
+# What the webhook adds never lowers a pod's level; a restricted pod stays
+# restricted once mutated. RESTRICTED_PENDING: the build container has no
+# securityContext of its own yet, so that last check is only reported.
+if [ -x "$WEBHOOK_BIN" ]; then
+    node_script pss-check.mjs golden "$WEBHOOK_BIN" "$ROOT/tests/golden" --record-restricted
+else
+    ko "pss: golden pods" "$WEBHOOK_BIN is missing"
+fi
+# The chart's and the manifests' own pods meet restricted (buildkitd aside,
+# and hostNetwork, which no level but privileged allows).
+node_script pss-check.mjs workloads manifests "$ROOT"/manifests/*.yaml
+for v in "${variants[@]}"; do
+    node_script pss-check.mjs workloads "chart-$v" "$R/$v.yaml"
+done
+for f in "$V"/*.yaml; do
+    case "$f" in */host-network.yaml) continue ;; esac
+    node_script pss-check.mjs workloads "values-$(basename "$f" .yaml)" "$f"
+done
+
+# ---- the image, the chart README, the install docs ------------------------------
+app_version=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$CHART/Chart.yaml")
+[ "$app_version" = "$(cat "$ROOT/VERSION")" ] && ok "chart: appVersion is VERSION, the tag make docker-image gives" ||
+    ko "chart: appVersion is VERSION, the tag make docker-image gives" "appVersion $app_version, VERSION $(cat "$ROOT/VERSION")"
+render --set deployment.image.repository=registry.example.com/x/imagebuilder-webhook >"$R/image.yaml" 2>/dev/null
+grep -qx "          image: \"registry.example.com/x/imagebuilder-webhook:$(cat "$ROOT/VERSION")\"" "$R/image.yaml" &&
+    ok "chart: one --set of the repository points it at the image make docker-image tags" ||
+    ko "chart: one --set of the repository points it at the image make docker-image tags" "image not rendered as repository:VERSION"
+dry=$(cd "$ROOT" && make -s -n docker-image IMAGE=registry.example.com/x/imagebuilder-webhook 2>&1)
+grep -q -- "docker build -t registry.example.com/x/imagebuilder-webhook:$(cat "$ROOT/VERSION")" <<<"$dry" &&
+    grep -q -- "--build-arg RUNTIME_BASE=\$runtime" <<<"$dry" && grep -q "RepoDigests" <<<"$dry" &&
+    grep -q -- "--set deployment.image.repository=registry.example.com/x/imagebuilder-webhook" <<<"$dry" &&
+    ok "make docker-image: tags IMAGE:VERSION from base images pinned by digest, prints the --set" ||
+    ko "make docker-image: tags IMAGE:VERSION from base images pinned by digest, prints the --set" "make -n output differs"
+from_lines=$(grep -c '^FROM \${\(BUILD\|RUNTIME\)_BASE}' "$ROOT/Dockerfile")
+labels=$(grep -o 'org\.opencontainers\.image\.[a-z.]*=' "$ROOT/Dockerfile" | sort -u | paste -sd' ' -)
+[ "$from_lines" = 2 ] && [[ "$labels" == *base.name=*created=*description=*licenses=*revision=*source=*title=*version=* ]] &&
+    ok "Dockerfile: both stages take their base by build argument, OCI labels set" ||
+    ko "Dockerfile: both stages take their base by build argument, OCI labels set" "FROM lines $from_lines, labels: $labels"
+readme=$("$HELM" show readme "$CHART" 2>/dev/null)
+missing=""
+for k in $(sed -n 's/^\([a-zA-Z][a-zA-Z]*\):.*/\1/p' "$CHART/values.yaml"); do
+    grep -q "\`$k\`" <<<"$readme" || missing="$missing $k"
+done
+[ -n "$readme" ] && [ -z "$missing" ] && ok "chart: helm show readme documents every top-level value" ||
+    ko "chart: helm show readme documents every top-level value" "missing:${missing:- the whole README}"
+install=$(awk '/^## Install/ {s = 1} /^## Troubleshooting/ {s = 0} s' "$ROOT/README.md")
+grep -q 'make docker-image IMAGE=' <<<"$install" && grep -q 'deployment.image.repository=' <<<"$install" &&
+    grep -q 'make docker-push' <<<"$install" &&
+    ok "README: the install section says how to build and push the image and point the chart at it" ||
+    ko "README: the install section says how to build and push the image and point the chart at it" "not found"
+grep -q 'Not GitOps-safe' <<<"$install" && grep -q 'recommended for Argo CD and Flux' <<<"$install" &&
+    ok "README: helm certificates are documented as not GitOps-safe, job mode recommended for Argo CD and Flux" ||
+    ko "README: helm certificates are documented as not GitOps-safe, job mode recommended for Argo CD and Flux" "not found"
 
 # ---- check-config on every rendered config --------------------------------
 for v in "${variants[@]}"; do
@@ -361,6 +473,73 @@ for v in "${variants[@]}"; do
         expect "check-config: the config rendered by the chart is valid ($v)" "$WEBHOOK_BIN" check-config --config "$R/$v.config.yaml"
     fi
 done
+
+node_refuses "safety: buildkitd without its NetworkPolicy is caught" "without the builder label cannot" \
+    safety neg "$V/network-policy-off.yaml"
+sed 's/imagebuilder.union.ai\/builder: union$/app: x/' "$ROOT/manifests/12-networkpolicy.yaml" >"$R/neg7.yaml"
+node_refuses "safety: a buildkit NetworkPolicy that admits other pods than the builders is caught" \
+    "without the builder label cannot" safety neg "${mfiles[@]/$ROOT\/manifests\/12-networkpolicy.yaml/$R/neg7.yaml}"
+
+# ---- monitoring: the alerts, the dashboard and the README against /metrics ----
+# The server with both live checks on exports every metric family (the API
+# server address is a closed local port: the namespace check just fails).
+cat >"$work/metrics-config.yaml" <<EOF
+imageBuilder:
+  enabled: true
+  buildkitUri: tcp://127.0.0.1:1234
+  defaultRepository: localhost:5000/union
+  authenticationType: noop
+  registryCheck:
+    enabled: true
+  productionDomainCheck:
+    enabled: true
+    apiServer: http://127.0.0.1:9
+webhook:
+  logLevel: warn
+  tls:
+    certFile: $P/tls.crt
+    keyFile: $P/tls.key
+EOF
+scraped=0
+if [ -x "$WEBHOOK_BIN" ] && port=$(free_port) && mport=$(free_port) && [ "$port" != "$mport" ]; then
+    printf '  listen: 127.0.0.1:%s\n  metricsListen: 127.0.0.1:%s\n' "$port" "$mport" >>"$work/metrics-config.yaml"
+    "$WEBHOOK_BIN" serve --config "$work/metrics-config.yaml" >"$work/metrics-server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 100); do
+        curl -fsS --max-time 2 "http://127.0.0.1:$mport/metrics" >"$R/exposition.txt" 2>/dev/null && { scraped=1; break; }
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    # helm test: the test pod's own command, its Service name led to this
+    # server by a curl that adds --connect-to.
+    mkdir -p "$work/shim"
+    printf '#!/bin/sh\nexec %s --connect-to imagebuilder-webhook.imagebuilder.svc:443:127.0.0.1:%s "$@"\n' \
+        "$(command -v curl)" "$port" >"$work/shim/curl"
+    chmod +x "$work/shim/curl"
+    node_checks helmtest chart-defaults "$R/defaults.yaml" "$P/ca.crt" "$work/shim"
+    node_checks helmtest chart-defaults "$R/defaults.yaml" "$P/ca.crt" "$work/shim" union
+    kill "$server_pid" 2>/dev/null
+    wait "$server_pid" 2>/dev/null
+    server_pid=""
+fi
+[ "$scraped" = 1 ] && ok "metrics: scraped the server's /metrics with both live checks on" ||
+    ko "metrics: scraped the server's /metrics with both live checks on" "$(tail -n 2 "$work/metrics-server.log" 2>/dev/null | tr '\n' ' ')"
+node_checks monitoring chart "$R/exposition.txt" "$ROOT/README.md" "$V/monitoring.yaml"
+sed 's/imagebuilder_webhook_config_reloads_total{/imagebuilder_webhook_config_reload_failures_total{/' "$V/monitoring.yaml" >"$R/neg8.yaml"
+node_refuses "monitoring: an alert on a metric the webhook does not export is caught" "unknown metrics" \
+    monitoring neg "$R/exposition.txt" "$ROOT/README.md" "$R/neg8.yaml"
+sed 's/^| `imagebuilder_webhook_ready` .*$//' "$ROOT/README.md" >"$R/neg9.md"
+node_refuses "monitoring: a metric missing from the README's table is caught" "lists every exported family" \
+    monitoring neg "$R/exposition.txt" "$R/neg9.md" "$V/monitoring.yaml"
+
+# The ports of hostNetwork mode reach the webhook's config as listen addresses.
+(cd "$NODE_DIR" && node checks.mjs config "$V/host-network.yaml") >"$R/host-network.config.yaml" 2>/dev/null
+if [ -x "$WEBHOOK_BIN" ] && [ -s "$R/host-network.config.yaml" ]; then
+    expect "check-config: the config rendered with hostNetwork and other ports is valid" \
+        "$WEBHOOK_BIN" check-config --config "$R/host-network.config.yaml"
+else
+    ko "check-config: the config rendered with hostNetwork and other ports is valid" "no binary or no config"
+fi
 
 echo "deploy: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,26 +1,65 @@
 {{/* Names, labels and the webhook's configuration file, shared by the templates. */}}
 
+{{- define "imagebuilder-webhook.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
 {{- define "imagebuilder-webhook.fullname" -}}
+{{- $name := include "imagebuilder-webhook.name" . -}}
 {{- if .Values.fullnameOverride -}}
 {{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
-{{- else if contains .Chart.Name .Release.Name -}}
+{{- else if contains $name .Release.Name -}}
 {{- .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 {{- end -}}
 
 {{- define "imagebuilder-webhook.selectorLabels" -}}
-app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/name: {{ include "imagebuilder-webhook.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* commonLabels go on every object the chart renders (never into selectors). */}}
+{{- define "imagebuilder-webhook.commonLabels" -}}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{- define "imagebuilder-webhook.labels" -}}
 {{ include "imagebuilder-webhook.selectorLabels" . }}
 app.kubernetes.io/component: webhook
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 }}
+{{ include "imagebuilder-webhook.commonLabels" . }}
+{{- end -}}
+
+{{- define "imagebuilder-webhook.certgenLabels" -}}
+{{ include "imagebuilder-webhook.selectorLabels" . }}
+app.kubernetes.io/component: certgen
+{{ include "imagebuilder-webhook.commonLabels" . }}
+{{- end -}}
+
+{{/* The webhook image: repository@digest when a digest is given (it wins
+     over the tag), else repository:tag (the tag defaults to appVersion). */}}
+{{- define "imagebuilder-webhook.image" -}}
+{{- $img := .Values.deployment.image -}}
+{{- if $img.digest -}}
+{{- printf "%s@%s" $img.repository $img.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $img.repository (toString ($img.tag | default .Chart.AppVersion)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The container's ports: the HTTPS (admission) port and the plain HTTP
+     port of /metrics, /healthz and /readyz. */}}
+{{- define "imagebuilder-webhook.port" -}}
+{{- .Values.deployment.ports.webhook | default 8443 -}}
+{{- end -}}
+{{- define "imagebuilder-webhook.metricsPort" -}}
+{{- .Values.deployment.ports.metrics | default 9090 -}}
 {{- end -}}
 
 {{- define "imagebuilder-webhook.buildkitName" -}}
@@ -35,8 +74,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "imagebuilder-webhook.buildkitLabels" -}}
 {{ include "imagebuilder-webhook.buildkitSelectorLabels" . }}
 app.kubernetes.io/component: buildkit
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 }}
+{{ include "imagebuilder-webhook.commonLabels" . }}
 {{- end -}}
 
 {{- define "imagebuilder-webhook.buildkitEnabled" -}}
@@ -79,8 +117,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- $_ = set $ib "registryCheck" $rc -}}
 {{- end -}}
 {{- $wh := deepCopy (.Values.webhook | default dict) -}}
-{{- $_ = set $wh "listen" ":8443" -}}
-{{- $_ = set $wh "metricsListen" ":9090" -}}
+{{- $_ = set $wh "listen" (printf ":%s" (include "imagebuilder-webhook.port" .)) -}}
+{{- $_ = set $wh "metricsListen" (printf ":%s" (include "imagebuilder-webhook.metricsPort" .)) -}}
 {{- $_ = set $wh "tls" (dict "certFile" "/etc/imagebuilder-webhook/tls/tls.crt" "keyFile" "/etc/imagebuilder-webhook/tls/tls.key") -}}
 {{- toYaml (dict "imageBuilder" $ib "webhook" $wh) -}}
 {{- end -}}
