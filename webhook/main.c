@@ -190,35 +190,24 @@ static int explain(const review_t *rv, const admission_response_t *resp, const l
     return rc;
 }
 
-static int cmd_review(int argc, char **argv)
+typedef struct {
+    const char *config, *input;
+    bool explain, wrap_only, live;
+} review_opts_t;
+
+/* The review's body as JSON text (caller frees): an AdmissionReview as
+ * given, or a Pod (JSON or YAML) wrapped in a dry-run CREATE review. The
+ * server's path reads the review's bytes, so only what was not JSON text
+ * is re-encoded. NULL after printing why. */
+static char *review_body(const review_opts_t *o, const char *name, size_t *len)
 {
-    const char *config = NULL, *input = NULL;
-    bool want_explain = false, wrap_only = false, live = true;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-            config = argv[++i];
-        else if (strcmp(argv[i], "--explain") == 0)
-            want_explain = true;
-        else if (strcmp(argv[i], "--wrap-only") == 0)
-            wrap_only = true;
-        else if (strcmp(argv[i], "--no-live-checks") == 0)
-            live = false;
-        else if (argv[i][0] == '-' && argv[i][1])
-            return usage_error("review: unknown option '%s'", argv[i]);
-        else if (input)
-            return usage_error("review: more than one input ('%s')", argv[i]);
-        else
-            input = argv[i];
-    }
-    const char *name = input && strcmp(input, "-") ? input : "stdin";
-    size_t len = 0;
-    char *text = read_input(input, &len);
+    char *text = read_input(o->input, len);
     if (!text)
-        return 1;
-    cJSON *doc = parse_document(name, text, len);
+        return NULL;
+    cJSON *doc = parse_document(name, text, *len);
     if (!doc) {
         free(text);
-        return 1;
+        return NULL;
     }
     const char *kind = kind_of(doc);
     bool is_review = strcmp(kind, "AdmissionReview") == 0;
@@ -228,41 +217,30 @@ static int cmd_review(int argc, char **argv)
                 name, kind);
         cJSON_Delete(doc);
         free(text);
-        return 1;
+        return NULL;
     }
-    /* The server's path reads the review's bytes; re-encode only what was not JSON text. */
-    char *body = text;
-    if (!is_review || text[strspn(text, " \t\r\n")] != '{') {
-        if (!is_review) {
-            doc = admission_wrap_pod(doc, NULL, true);
-            if (!doc) {
-                free(text);
-                fprintf(stderr, "imagebuilder-webhook: out of memory\n");
-                return 1;
-            }
-        }
-        body = wrap_only ? cJSON_Print(doc) : cJSON_PrintUnformatted(doc);
-        free(text);
-        text = NULL;
-        if (!body) {
-            cJSON_Delete(doc);
-            fprintf(stderr, "imagebuilder-webhook: out of memory\n");
-            return 1;
-        }
-        len = strlen(body);
+    if (is_review && text[strspn(text, " \t\r\n")] == '{') {
+        cJSON_Delete(doc);
+        return text;
     }
+    free(text);
+    if (!is_review && !(doc = admission_wrap_pod(doc, NULL, true))) {
+        fprintf(stderr, "imagebuilder-webhook: out of memory\n");
+        return NULL;
+    }
+    char *body = o->wrap_only ? cJSON_Print(doc) : cJSON_PrintUnformatted(doc);
     cJSON_Delete(doc);
-    if (wrap_only) {
-        printf("%s\n", body);
-        free(body);
-        return 0;
-    }
+    if (!body)
+        fprintf(stderr, "imagebuilder-webhook: out of memory\n");
+    *len = body ? strlen(body) : 0;
+    return body;
+}
 
-    wh_config_t *cfg = load_config(config);
-    if (!cfg) {
-        free(body);
-        return 1;
-    }
+/* Answers the review `body` with the configuration and prints the answer
+ * (or, with --explain, the explanation). Returns the exit status. */
+static int review_answer(const review_opts_t *o, const wh_config_t *cfg, const char *name,
+                         const char *body, size_t len)
+{
     review_t rv;
     char why[256];
     int rc = 1;
@@ -270,14 +248,11 @@ static int cmd_review(int argc, char **argv)
     policy_t *policy = policy_new(&cfg->policy);
     if (!policy) {
         fprintf(stderr, "imagebuilder-webhook: out of memory\n");
-        goto out;
+        return 1;
     }
-    if (live) {
-        lc = livecheck_new(&cfg->policy, why, sizeof why);
-        if (!lc) {
-            fprintf(stderr, "imagebuilder-webhook: live checks: %s (use --no-live-checks)\n", why);
-            goto out;
-        }
+    if (o->live && !(lc = livecheck_new(&cfg->policy, why, sizeof why))) {
+        fprintf(stderr, "imagebuilder-webhook: live checks: %s (use --no-live-checks)\n", why);
+        goto out;
     }
     if (!admission_parse(body, len, &rv, why, sizeof why)) {
         fprintf(stderr, "imagebuilder-webhook: %s: %s\n", name, why);
@@ -291,7 +266,7 @@ static int cmd_review(int argc, char **argv)
         review_free(&rv);
         goto out;
     }
-    if (want_explain) {
+    if (o->explain) {
         rc = explain(&rv, &resp, lc, &scratch);
     } else {
         fwrite(resp.body, 1, resp.len, stdout);
@@ -304,6 +279,42 @@ static int cmd_review(int argc, char **argv)
 out:
     livecheck_free(lc);
     policy_free(policy);
+    return rc;
+}
+
+static int cmd_review(int argc, char **argv)
+{
+    review_opts_t o = {.live = true};
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            o.config = argv[++i];
+        else if (strcmp(argv[i], "--explain") == 0)
+            o.explain = true;
+        else if (strcmp(argv[i], "--wrap-only") == 0)
+            o.wrap_only = true;
+        else if (strcmp(argv[i], "--no-live-checks") == 0)
+            o.live = false;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return usage_error("review: unknown option '%s'", argv[i]);
+        else if (o.input)
+            return usage_error("review: more than one input ('%s')", argv[i]);
+        else
+            o.input = argv[i];
+    }
+    const char *name = o.input && strcmp(o.input, "-") ? o.input : "stdin";
+    size_t len = 0;
+    char *body = review_body(&o, name, &len);
+    if (!body)
+        return 1;
+    if (o.wrap_only) {
+        printf("%s\n", body);
+        free(body);
+        return fflush(stdout) != 0;
+    }
+    int rc = 1;
+    wh_config_t *cfg = load_config(o.config);
+    if (cfg)
+        rc = review_answer(&o, cfg, name, body, len);
     config_free(cfg);
     free(body);
     if (fflush(stdout) != 0)

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Style: every C file is formatted as .clang-format says (one check per file).
+# Style: every C file is formatted as .clang-format says (one check per
+# file), and webhook/ keeps its structure rules (tests/style/structure.py:
+# what each file owns, file and function sizes, include cycles, prototypes).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -16,4 +18,10 @@ for f in webhook/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] tests/live/*.c bench
         ko "$f is not clang-formatted (make format)"
     fi
 done
+while IFS= read -r line; do
+    case "$line" in
+    "ok "*) ok ;;
+    "ko "*) what=${line#ko }; ko "${what%%$'\t'*}" "${what#*$'\t'}" ;;
+    esac
+done < <(python3 tests/style/structure.py webhook || echo "ko structure.py did not run")
 finish
