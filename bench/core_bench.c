@@ -15,6 +15,10 @@
  * link-time --wrap would not see), and they forward to glibc's __libc_*.
  *
  * Usage: core-bench --config FILE [--seconds S] NAME=FILE:OUTCOME ...
+ *        core-bench --config FILE --count N NAME=FILE:OUTCOME ...
+ * With --count, each body is answered exactly N times and nothing is timed:
+ * the instruction-count mode (bench/instructions.sh) runs it under callgrind
+ * twice with different N and divides the difference.
  *        OUTCOME is allowed, mutated or denied. Output is Markdown. */
 #include <errno.h>
 #include <malloc.h>
@@ -251,11 +255,26 @@ static bool run_body(const policy_t *cfg, body_t *b, double seconds)
     return true;
 }
 
+/* Exactly `count` reviews of one body, untimed (for instruction counts). */
+static bool count_body(const policy_t *cfg, body_t *b, unsigned long count)
+{
+    uint64_t tp = 0, tr = 0, tf = 0;
+    for (unsigned long i = 0; i < count; i++)
+        if (!one_review(cfg, b, &tp, &tr, &tf, &b->outcome, &b->resp_len))
+            return false;
+    if (strcmp(b->outcome, b->want) != 0) {
+        fprintf(stderr, "core-bench: %s: outcome %s, expected %s\n", b->name, b->outcome, b->want);
+        return false;
+    }
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     jsonarena_install();
     const char *config_path = NULL;
     double seconds = 2.0;
+    unsigned long count = 0;
     body_t bodies[MAX_BODIES];
     size_t nb = 0;
     memset(bodies, 0, sizeof bodies);
@@ -267,6 +286,13 @@ int main(int argc, char **argv)
             seconds = strtod(argv[++i], &end);
             if (*end || seconds <= 0) {
                 fprintf(stderr, "core-bench: bad --seconds '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
+            char *end;
+            count = strtoul(argv[++i], &end, 10);
+            if (*end || count == 0) {
+                fprintf(stderr, "core-bench: bad --count '%s'\n", argv[i]);
                 return 2;
             }
         } else if (nb < MAX_BODIES && strchr(argv[i], '=') && strrchr(argv[i], ':')) {
@@ -310,10 +336,14 @@ int main(int argc, char **argv)
     int rc = 0;
     for (size_t i = 0; i < nb && rc == 0; i++) {
         bodies[i].data = read_all(bodies[i].path, &bodies[i].len);
-        if (!bodies[i].data || !run_body(policy, &bodies[i], seconds))
+        if (!bodies[i].data || !(count ? count_body(policy, &bodies[i], count)
+                                       : run_body(policy, &bodies[i], seconds)))
             rc = 1;
     }
-    if (rc == 0) {
+    if (rc == 0 && count) {
+        for (size_t i = 0; i < nb; i++)
+            printf("%s: %lu reviews, %s\n", bodies[i].name, count, bodies[i].outcome);
+    } else if (rc == 0) {
         printf("| body | size | outcome | µs/review | parse | respond | free | allocs/review "
                "| KiB malloc'd/review | peak heap KiB | response bytes | reviews timed |\n");
         printf("|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");

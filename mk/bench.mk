@@ -3,6 +3,7 @@
 #   make bench                               full run (~13 min): BENCH_REPEAT=3, BENCH_SECONDS=10
 #   make bench BENCH_QUICK=1                 smoke run: 2 s runs, one repetition
 #   make bench-build                         only build the benchmark's programs
+#   make bench-instructions                  instructions per request under callgrind
 #
 # The run script (bench/run.sh) loads `serve` and bench/floor.c side by side
 # with h2load, runs the decision-core micro-benchmark, and rewrites the
@@ -36,3 +37,9 @@ bench: bench-build
 	@hack/install-deps.sh build bench
 	BENCH_REPEAT=$(BENCH_REPEAT) BENCH_SECONDS=$(BENCH_SECONDS) BENCH_WARMUP=$(BENCH_WARMUP) \
 	  BENCH_QUICK=$(BENCH_QUICK) WEBHOOK_BIN=$(BIN) BENCH_BIN_DIR=$(BENCH_DIR) bench/run.sh
+
+# The instruction-count mode (callgrind): repeatable on a busy machine.
+.PHONY: bench-instructions
+bench-instructions: bench-build
+	@hack/install-deps.sh build test bench
+	WEBHOOK_BIN=$(BIN) BENCH_BIN_DIR=$(BENCH_DIR) bench/instructions.sh
