@@ -33,7 +33,7 @@ finish() {
 mkflags=()
 [ "$B" != build ] && mkflags=(BUILD="$B" SAN=1 OPT=-O1)
 if ! make -s "${mkflags[@]}" "$B/live-driver" >/tmp/live-make.$$ 2>&1; then
-    bad "build live-driver" "$(cat /tmp/live-make.$$)"
+    bad "build live-driver" "$(tail -n 30 /tmp/live-make.$$)"
     rm -f /tmp/live-make.$$
     finish
 fi
@@ -42,7 +42,7 @@ DRIVER=$BD/live-driver
 GO_OK=1
 [ -n "${QUICK:-}" ] && GO_OK=0
 if [ $GO_OK = 1 ] && ! make -s "${mkflags[@]}" "$B/live-fakes" >/tmp/live-make.$$ 2>&1; then
-    bad "build fake servers" "$(cat /tmp/live-make.$$)"
+    bad "build fake servers" "$(tail -n 30 /tmp/live-make.$$)"
     GO_OK=0
 fi
 rm -f /tmp/live-make.$$
