@@ -374,7 +374,7 @@ fi
 # ---- 6. make test ----------------------------------------------------------------------
 phase "make test"
 # In the background so that a signal to this script is handled at once.
-(inroot timeout "$test_timeout" bash -c "cd $clone && make test" 2>&1 | tee "$work/make-test.log") &
+(inroot timeout "$test_timeout" bash -c "cd $clone && make test" 2>&1 | tee "$work/make-test.log") 9>&- &
 wait $!
 rc=$?
 inner=$(tail -n 1 "$work/make-test.log")
