@@ -6,7 +6,7 @@
 # sends the dry-run review `make run` suggests, stops the server, then runs
 # `make test` there. Prints "fresh: N passed, M failed" for its own checks.
 #
-# Needs root (chroot, mounts) and ports 8443 and 9090 free (`make run`'s).
+# Needs root (chroot, mounts; sudo when not root) and ports 8443 and 9090 free (`make run`'s).
 # The machine's apt mirror, apt network settings (Acquire::*), CA bundle,
 # proxy and npm settings are carried into the root, so the package
 # registries are reached as the machine reaches them.
@@ -41,7 +41,9 @@ phase() { # phase NAME: ends the current phase (printing its time), starts NAME
     phase_name=$1 phase_t0=$SECONDS
     [ -n "$1" ] && echo "--- $1"
 }
+finished=""
 finish() { # cleans up first, so that the summary is the last line
+    finished=1
     phase "clean up"
     cleanup || ko "clean up the fresh root: processes or mounts left (see above)"
     phase ""
@@ -54,6 +56,7 @@ finish() { # cleans up first, so that the summary is the last line
 tail_log() { [ -f "$1" ] && tail -n "${2:-40}" "$1" | sed 's/^/     /'; }
 
 if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null && exec sudo -E "$0" "$@"
     ko "make test-fresh needs root (debootstrap, chroot, mounts)"
     finish
 fi
@@ -147,7 +150,12 @@ cleanup() {
     work=""
     [ -z "$w" ] || remove_run_dir "$w"
 }
-trap cleanup EXIT
+on_exit() {
+    [ -n "$finished" ] && { cleanup; return; }
+    ko "test-fresh stopped before its end (exit status $1)"
+    finish
+}
+trap 'on_exit $?' EXIT
 trap 'ko "interrupted by a signal"; finish' INT TERM HUP
 
 mkdir -p "$cache" || { ko "cache directory $cache"; finish; }
