@@ -6,7 +6,8 @@
 # sends the dry-run review `make run` suggests, stops the server, then runs
 # `make test` there. Prints "fresh: N passed, M failed" for its own checks.
 #
-# Needs root (chroot, mounts; sudo when not root) and ports 8443 and 9090 free (`make run`'s).
+# Needs root (chroot, mounts; through sudo when not root) and ports 8443
+# and 9090 free (`make run`'s).
 # The machine's apt mirror, apt network settings (Acquire::*), CA bundle,
 # proxy and npm settings are carried into the root, so the package
 # registries are reached as the machine reaches them.
