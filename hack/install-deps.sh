@@ -1,30 +1,42 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build and the tests need, and nothing else.
 # Idempotent: when every package is already present it only runs dpkg-query.
-# Usage: hack/install-deps.sh [build|test|bench|fuzz]...   (default: build test)
+# Usage: hack/install-deps.sh [build|run|test|bench|fuzz|fresh]...   (default: build test)
+#
+# Packages are installed without their recommendations, so every group names
+# all it needs on a minimal system (debootstrap --variant=minbase): gcc, for
+# one, only recommends the C library headers.
+#   build  compile the webhook and its unit tests; openssl makes certificates
+#   run    `make run` and the commands it suggests (hack/dry-run.sh, curl)
+#   test   `make test` (also what every area's script runs)
+#   fresh  `make test-fresh` on the host: debootstrap builds the minimal root
 set -euo pipefail
 
-build_pkgs=(make gcc pkg-config libh2o-evloop-dev libssl-dev libcjson-dev libyaml-dev
+build_pkgs=(make gcc libc6-dev pkg-config libh2o-evloop-dev libssl-dev libcjson-dev libyaml-dev
             libcurl4-openssl-dev check openssl)
+run_pkgs=(curl python3)
 test_pkgs=(python3 clang-format golang-go golang-github-evanphx-json-patch-dev golang-github-masterminds-sprig-dev
            nodejs npm curl docker-registry valgrind nghttp2-client iproute2)
 bench_pkgs=(nghttp2-client util-linux)
 fuzz_pkgs=(clang libclang-rt-14-dev)
+fresh_pkgs=(debootstrap git curl tar)
 
 want=()
 [ $# -eq 0 ] && set -- build test
 for group in "$@"; do
     case "$group" in
     build) want+=("${build_pkgs[@]}") ;;
+    run) want+=("${run_pkgs[@]}") ;;
     test) want+=("${test_pkgs[@]}") ;;
     bench) want+=("${bench_pkgs[@]}") ;;
     fuzz) want+=("${fuzz_pkgs[@]}") ;;
-    *) echo "install-deps: unknown group '$group' (build, test, bench, fuzz)" >&2; exit 2 ;;
+    fresh) want+=("${fresh_pkgs[@]}") ;;
+    *) echo "install-deps: unknown group '$group' (build, run, test, bench, fuzz, fresh)" >&2; exit 2 ;;
     esac
 done
 
 missing=()
-for p in "${want[@]}"; do
+for p in $(printf '%s\n' "${want[@]}" | sort -u); do
     # npm ships with the node.js of some images outside dpkg; accept the command.
     if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
     if [ "$p" = nodejs ] && command -v node >/dev/null 2>&1; then continue; fi

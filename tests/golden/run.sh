@@ -21,8 +21,14 @@ add_counts "$out" "$rc"
 
 if [ -z "${QUICK:-}" ] && ls build/golden-patched/*.json >/dev/null 2>&1; then
     if [ ! -d tests/deploy/node_modules/kubernetes-models ]; then
-        (cd tests/deploy && { npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1 ||
-            npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1; })
+        # npm's own words are shown when it fails (its warnings included).
+        npm_log=$(mktemp)
+        if ! (cd tests/deploy && { npm ci --no-audit --no-fund >"$npm_log" 2>&1 ||
+            npm install --no-audit --no-fund >>"$npm_log" 2>&1; }); then
+            echo "npm could not install the packages of tests/deploy:"
+            tail -n 30 "$npm_log" | sed 's/^/     /'
+        fi
+        rm -f "$npm_log"
     fi
     v=$(node tests/deploy/checks.mjs validate patched-pod build/golden-patched/*.json 2>&1)
     echo "$v" | grep '^FAIL' || true

@@ -23,7 +23,7 @@ B=$(dirname "$UNIT_BIN")
 mkflags=()
 [ "$B" != build ] && mkflags=(BUILD="$B" SAN=1 OPT=-O1)
 if ! make -s "${mkflags[@]}" "$B/live-driver" >"$work/make.log" 2>&1; then
-    ko "build live-driver" "$(cat "$work/make.log")"
+    ko "build live-driver" "$(tail -n 30 "$work/make.log")"
     finish
 fi
 case "$B" in /*) BD=$B ;; *) BD=$ROOT/$B ;; esac
@@ -31,7 +31,7 @@ DRIVER=$BD/live-driver
 GO_OK=1
 [ -n "${QUICK:-}" ] && GO_OK=0
 if [ $GO_OK = 1 ] && ! make -s "${mkflags[@]}" "$B/live-fakes" >"$work/make.log" 2>&1; then
-    ko "build fake servers" "$(cat "$work/make.log")"
+    ko "build fake servers" "$(tail -n 30 "$work/make.log")"
     GO_OK=0
 fi
 FAKES=$BD/live-fakes
