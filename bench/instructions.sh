@@ -19,6 +19,7 @@
 # kind (the floor's 49.9 k user instructions plus 139 k make its 189 k).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. tests/lib.sh # free_port
 
 N1=${BENCH_N1:-1000}
 N2=${BENCH_N2:-3000}
@@ -46,14 +47,6 @@ mkdir -p "$WORK/bodies"
 "$BIN_DIR/bodies" --golden "$GOLDEN/review.json" --out "$WORK/bodies" >/dev/null
 BODY=$WORK/bodies/mutated.json
 
-free_port() {
-    local p
-    for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 30000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-    done
-    return 1
-}
 
 # callgrind's total instruction count of a finished run's output file.
 total() { awk '/^(summary|totals):/ {print $2; exit}' "$1"; }

@@ -15,6 +15,7 @@
 #   WEBHOOK_BIN, BENCH_BIN_DIR (floor, core-bench, bodies), BENCH_RESULTS
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. tests/lib.sh # free_port
 
 REPEAT=${BENCH_REPEAT:-3}
 DUR=${BENCH_SECONDS:-10}
@@ -93,17 +94,6 @@ say "bench: decision core micro-benchmark"
 cat "$WORK/core.md"
 
 # ---- servers ------------------------------------------------------------------
-free_port() {
-    local p
-    for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 30000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
 
 # start NAME LOGFILE CMD... : sets STARTED_PID and STARTED_PORT
 start() {
