@@ -229,6 +229,7 @@ static void *refresh_loop(void *arg)
         }
         pthread_mutex_unlock(&n->mu);
     }
+    log_thread_cleanup();
     return NULL;
 }
 
