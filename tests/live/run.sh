@@ -617,7 +617,7 @@ YML
     if wait_until 5 _busy; then
         review_for "foo:g2queued$RANDOM" >"$work/r-g2-q.json"
         answered_late "serve: with every check thread stuck, the event loop answers at the deadline" \
-            "$(post_t "$work/r-g2-q.json" 2s)" 1300 1600 "no answer within 1500 ms"
+            "$(post_t "$work/r-g2-q.json" 2s)" 1300 2000 "no answer within 1500 ms"
         expect "serve: an answer without the checks is logged" "$(cat "$serve_log")" \
             '"msg":"live checks out of time; answered without them","uid":"u-[0-9]+","budgetMillis":1500'
     else
