@@ -1,17 +1,37 @@
 /* checkjob: a live-check job's trip from a loop to the check threads and
- * back (see checkjob.h). */
+ * back, and the deadline that answers for it when it is late (see
+ * checkjob.h).
+ *
+ * A job belongs to the loop that made it and is freed there, only when it
+ * is back from the check threads: whatever happened to the request
+ * meanwhile (answered at the deadline, or gone with its client), the
+ * thread still running the job never touches freed memory. Its timer is
+ * an h2o_timeout_t of its own (libh2o 2.2.5 keeps one duration per
+ * h2o_timeout_t), registered on the loop at submission and disposed of
+ * when the job is back: never from a timer callback, since libh2o walks
+ * its list of timeouts while it runs them. */
 #include "checkjob.h"
 
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
+#include "clock.h"
+#include "deadline.h"
 #include "livecheck.h"
+#include "log.h"
 #include "metrics.h"
+
+/* How long the loop waits past the checks' deadline for their own answer
+ * (which names what timed out) before it answers without them. */
+#define LATE_GRACE_MS 50
 
 typedef struct check_job {
     h2o_multithread_message_t msg; /* first: messages are jobs */
     worker_t *w;
-    h2o_req_t *req;          /* NULL once the request is gone */
+    h2o_req_t *req;          /* NULL once the request is answered or gone */
     struct check_link *link; /* the request pool's pointer back to this job */
     published_obj_t *held;   /* the cfg_bundle_t the request started with */
     checkjob_done_fn done;
@@ -20,6 +40,11 @@ typedef struct check_job {
     admission_response_t resp;
     bool ok;
     uint64_t t0;
+    uint64_t deadline_ms;  /* clock_mono_ms() by which the checks are done */
+    uint64_t budget_ms;    /* the time they were given from the request's arrival */
+    atomic_bool abandoned; /* answered without the checks, or the client is gone */
+    h2o_timeout_t timer;
+    h2o_timeout_entry_t timer_entry;
 } check_job_t;
 
 typedef struct check_link {
@@ -29,16 +54,21 @@ typedef struct check_link {
 static void check_link_dispose(void *p)
 {
     check_link_t *l = p;
-    if (l->job)
+    if (l->job) {
         l->job->req = NULL;
+        atomic_store(&l->job->abandoned, true);
+    }
 }
 
-/* On a check thread. */
+/* On a check thread. A job whose request was already answered (or left)
+ * asks nothing: it only goes back to be freed. */
 static void check_job_run(void *arg)
 {
     check_job_t *j = arg;
     const cfg_bundle_t *b = j->held->obj;
-    j->ok = livecheck_respond(b->lc, b->policy, &j->rv, &j->scratch, &j->resp);
+    if (!atomic_load(&j->abandoned))
+        j->ok =
+            livecheck_respond_by(b->lc, b->policy, &j->rv, j->deadline_ms, &j->scratch, &j->resp);
     h2o_multithread_send_message(&j->w->checked, &j->msg);
 }
 
@@ -61,12 +91,82 @@ void checkjob_on_back(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mess
         check_job_t *j = (check_job_t *)m;
         w->jobs_out--;
         metrics_in_flight(w->mx, -1);
+        h2o_timeout_unlink(&j->timer_entry);
+        h2o_timeout_dispose(w->ctx.loop, &j->timer);
         if (j->req) {
             j->link->job = NULL;
             j->done(w, j->req, &j->rv, j->ok ? &j->resp : NULL, j->t0);
         }
         check_job_free(j);
     }
+}
+
+/* The checks are late: the loop answers from the request's own body, read
+ * again here (the job's copy is the check thread's meanwhile), as for
+ * checks that failed: builds and warnings, never a denial because of them. */
+static void answer_without_checks(check_job_t *j, h2o_req_t *req)
+{
+    const cfg_bundle_t *b = j->held->obj;
+    char reason[64], why[256] = "";
+    snprintf(reason, sizeof reason, "no answer within %llu ms", (unsigned long long)j->budget_ms);
+    review_t rv;
+    admission_response_t resp;
+    livecheck_scratch_t scratch = LIVECHECK_SCRATCH_INIT;
+    const char *body = req->entity.base ? req->entity.base : "";
+    bool parsed = admission_parse(body, req->entity.len, &rv, why, sizeof why);
+    bool ok = parsed && livecheck_respond_unchecked(b->lc, b->policy, &rv, reason, &scratch, &resp);
+    log_line_t *l = log_begin(LOG_WARN, "live checks out of time; answered without them");
+    log_str(l, "uid", parsed ? rv.uid : NULL);
+    log_uint(l, "budgetMillis", j->budget_ms);
+    log_end(l);
+    j->done(j->w, req, parsed ? &rv : NULL, ok ? &resp : NULL, j->t0);
+    livecheck_scratch_free(&scratch);
+    if (parsed)
+        review_free(&rv);
+}
+
+/* The job's timer, on its loop. */
+static void on_deadline(h2o_timeout_entry_t *entry)
+{
+    check_job_t *j = H2O_STRUCT_FROM_MEMBER(check_job_t, timer_entry, entry);
+    atomic_store(&j->abandoned, true);
+    h2o_req_t *req = j->req;
+    if (!req)
+        return;
+    j->req = NULL;
+    j->link->job = NULL;
+    answer_without_checks(j, req);
+}
+
+/* How long ago the request started to arrive (libh2o stamps it with the
+ * wall clock), within [0, cap]. */
+static uint64_t request_age_ms(const h2o_req_t *req, uint64_t cap)
+{
+    const struct timeval *b = &req->timestamps.request_begin_at;
+    struct timeval now;
+    if ((b->tv_sec == 0 && b->tv_usec == 0) || gettimeofday(&now, NULL) != 0)
+        return 0;
+    int64_t ms = ((int64_t)now.tv_sec - b->tv_sec) * 1000 + (now.tv_usec - b->tv_usec) / 1000;
+    if (ms < 0)
+        return 0;
+    return (uint64_t)ms > cap ? cap : (uint64_t)ms;
+}
+
+/* The checks' deadline: from the request's arrival, the smallest of their
+ * own limit, kube-apiserver's ?timeout= less a margin (deadline.h) and
+ * webhook.requestTimeoutMs. */
+static void set_deadline(check_job_t *j, const cfg_bundle_t *b, h2o_req_t *req)
+{
+    uint64_t request_ms = b->cfg->server.request_timeout_ms;
+    uint64_t api_ms = 0;
+    if (req->query_at != SIZE_MAX && req->query_at < req->path.len &&
+        !deadline_query_timeout(req->path.base + req->query_at + 1,
+                                req->path.len - req->query_at - 1, &api_ms))
+        api_ms = 0;
+    j->budget_ms = deadline_budget_ms(livecheck_time_limit_ms(b->lc), api_ms, request_ms);
+    uint64_t now = clock_mono_ms();
+    uint64_t arrived = now - request_age_ms(req, request_ms ? request_ms : 60000);
+    j->deadline_ms = arrived + j->budget_ms;
 }
 
 bool checkjob_submit(worker_t *w, h2o_req_t *req, review_t *rv, uint64_t t0, checkjob_done_fn done)
@@ -80,6 +180,8 @@ bool checkjob_submit(worker_t *w, h2o_req_t *req, review_t *rv, uint64_t t0, che
     j->done = done;
     j->scratch = (livecheck_scratch_t)LIVECHECK_SCRATCH_INIT;
     j->held = published_hold(&w->config);
+    atomic_init(&j->abandoned, false);
+    set_deadline(j, j->held->obj, req);
     j->rv = *rv;
     if (!workpool_submit(w->srv->checks, check_job_run, j)) {
         published_drop(j->held);
@@ -89,6 +191,11 @@ bool checkjob_submit(worker_t *w, h2o_req_t *req, review_t *rv, uint64_t t0, che
     memset(rv, 0, sizeof *rv); /* the job owns the review now */
     j->link = h2o_mem_alloc_shared(&req->pool, sizeof *j->link, check_link_dispose);
     j->link->job = j;
+    uint64_t now = clock_mono_ms();
+    uint64_t fire = j->deadline_ms + LATE_GRACE_MS;
+    h2o_timeout_init(w->ctx.loop, &j->timer, fire > now ? fire - now : 0);
+    j->timer_entry.cb = on_deadline;
+    h2o_timeout_link(w->ctx.loop, &j->timer, &j->timer_entry);
     w->jobs_out++;
     metrics_in_flight(w->mx, 1);
     return true;

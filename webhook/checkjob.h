@@ -6,7 +6,16 @@
  * is sent from there. If the client goes away meanwhile, the request's pool
  * is cleared and the job finds the request gone when it is back: the
  * answer is dropped. A job keeps the configuration bundle the request
- * started with, whatever reloads happen meanwhile. */
+ * started with, whatever reloads happen meanwhile.
+ *
+ * Every job has a deadline counted from the request's arrival: the
+ * smallest of the checks' own timeoutMs, the `?timeout=` kube-apiserver
+ * sent less a safety margin (deadline.h), and webhook.requestTimeoutMs.
+ * The checks stop by then; and should the check threads still be busy
+ * (the job waiting in their queue, a check stuck), a timer on the loop
+ * answers 50 ms later without the checks, as for checks that failed: the
+ * builds are injected with a warning. The late job is then dropped when it
+ * comes back. */
 #ifndef WH_CHECKJOB_H
 #define WH_CHECKJOB_H
 

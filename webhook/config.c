@@ -151,10 +151,12 @@ wh_config_t *config_defaults(void)
     c->policy.buildkit_enabled = true;
     c->policy.layout = LAYOUT_AUTO;
     c->policy.production_domain_check.ttl_seconds = 60;
+    c->policy.production_domain_check.absent_ttl_seconds = 2;
     c->policy.production_domain_check.timeout_ms = 1000;
     c->policy.registry_check.timeout_ms = 1500;
-    c->policy.registry_check.positive_ttl_seconds = 86400;
+    c->policy.registry_check.positive_ttl_seconds = 600;
     c->policy.registry_check.negative_ttl_seconds = 10;
+    c->policy.registry_check.failure_backoff_seconds = 10;
     c->policy.registry_check.cache_size = 4096;
     c->server.threads = 0;
     c->server.max_request_bytes = 3u * 1024 * 1024;

@@ -22,25 +22,30 @@ typedef enum { LAYOUT_AUTO = 0, LAYOUT_PATH, LAYOUT_TAG } repo_layout_t;
 
 /* imageBuilder.productionDomainCheck: does the production namespace exist. */
 typedef struct {
-    bool enabled;         /* false */
-    char *api_server;     /* "" = in-cluster (KUBERNETES_SERVICE_HOST/PORT) */
-    char *kubeconfig;     /* "" */
-    char *token_file;     /* /var/run/secrets/kubernetes.io/serviceaccount/token */
-    char *ca_file;        /* /var/run/secrets/kubernetes.io/serviceaccount/ca.crt */
-    unsigned ttl_seconds; /* 60 */
-    unsigned timeout_ms;  /* 1000 */
+    bool enabled;                /* false */
+    char *api_server;            /* "" = in-cluster (KUBERNETES_SERVICE_HOST/PORT) */
+    char *kubeconfig;            /* "" */
+    char *token_file;            /* /var/run/secrets/kubernetes.io/serviceaccount/token */
+    char *ca_file;               /* /var/run/secrets/kubernetes.io/serviceaccount/ca.crt */
+    unsigned ttl_seconds;        /* 60 */
+    unsigned absent_ttl_seconds; /* 2: an absent or terminating namespace is asked again sooner */
+    unsigned timeout_ms;         /* 1000 */
 } nscheck_config_t;
+
+/* The longest registryCheck.positiveTtlSeconds accepted. */
+#define WH_POSITIVE_TTL_MAX 3600u
 
 /* imageBuilder.registryCheck: does a target image already exist. */
 typedef struct {
-    bool enabled;                  /* false */
-    unsigned timeout_ms;           /* 1500 */
-    unsigned positive_ttl_seconds; /* 86400 */
-    unsigned negative_ttl_seconds; /* 10 */
-    unsigned cache_size;           /* 4096 */
-    char *docker_config;           /* "" : path to a Docker config.json */
-    char *ca_file;                 /* "" : extra CA bundle for private registries */
-    strlist_t insecure_registries; /* hosts reached over plain HTTP */
+    bool enabled;                     /* false */
+    unsigned timeout_ms;              /* 1500 */
+    unsigned positive_ttl_seconds;    /* 600; at most 3600 */
+    unsigned negative_ttl_seconds;    /* 10 */
+    unsigned failure_backoff_seconds; /* 10: a host that failed is not asked again meanwhile */
+    unsigned cache_size;              /* 4096 */
+    char *docker_config;              /* "" : path to a Docker config.json */
+    char *ca_file;                    /* "" : extra CA bundle for private registries */
+    strlist_t insecure_registries;    /* hosts reached over plain HTTP */
 } regcheck_config_t;
 
 /* imageBuilder.buildImage: the injected build container. */

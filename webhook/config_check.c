@@ -413,6 +413,18 @@ void cfg_check_pull_policy(cfg_ctx_t *x, const ynode_t *v, const char *path, wh_
         CFG_ERR(x, v, "%s: %s is not one of Always, IfNotPresent, Never", path, cfg_shown(v).s);
 }
 
+/* An image a registry's lifecycle policy removes would still read as
+ * present for this long, get no build, and its pod would fail to pull it. */
+void cfg_check_positive_ttl(cfg_ctx_t *x, const ynode_t *v, const char *path, wh_config_t *c)
+{
+    unsigned ttl = c->policy.registry_check.positive_ttl_seconds;
+    if (ttl > WH_POSITIVE_TTL_MAX)
+        CFG_ERR(x, v,
+                "%s: %u is too long; use at most %u: an image removed from the registry (e.g. "
+                "by a lifecycle policy) would be taken as present for that long and get no build",
+                path, ttl, WH_POSITIVE_TTL_MAX);
+}
+
 void cfg_check_path(cfg_ctx_t *x, const ynode_t *v, const char *path, wh_config_t *c)
 {
     char *p = c->server.path;

@@ -67,7 +67,8 @@ typedef void cfg_check_fn(cfg_ctx_t *x, const ynode_t *v, const char *path, wh_c
 cfg_check_fn cfg_check_configmap, cfg_check_buildkit_uri, cfg_check_default_repo, cfg_check_logical,
     cfg_check_basic_regs, cfg_check_insecure, cfg_check_domains, cfg_check_prod_domain,
     cfg_check_project, cfg_check_template, cfg_check_http_url, cfg_check_image,
-    cfg_check_pull_policy, cfg_check_path, cfg_check_listen, cfg_check_metrics_listen;
+    cfg_check_pull_policy, cfg_check_path, cfg_check_listen, cfg_check_metrics_listen,
+    cfg_check_positive_ttl;
 
 /* The checks that span several keys, after the walk (in this order:
  * repository vs auth, production domain, namespace, builder, TLS pair,

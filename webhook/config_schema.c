@@ -588,6 +588,7 @@ static const field_t pdc_fields[] = {
     STR("tokenFile", policy.production_domain_check.token_file, NULL),
     STR("caFile", policy.production_domain_check.ca_file, NULL),
     UINT("ttlSeconds", policy.production_domain_check.ttl_seconds, 1, 86400),
+    UINT("absentTtlSeconds", policy.production_domain_check.absent_ttl_seconds, 1, 60),
     UINT("timeoutMs", policy.production_domain_check.timeout_ms, 50, 10000),
 };
 static const block_t pdc_block = BLK(pdc_fields);
@@ -595,8 +596,10 @@ static const block_t pdc_block = BLK(pdc_fields);
 static const field_t rc_fields[] = {
     BOOL("enabled", policy.registry_check.enabled),
     UINT("timeoutMs", policy.registry_check.timeout_ms, 50, 9000),
-    UINT("positiveTtlSeconds", policy.registry_check.positive_ttl_seconds, 0, 2592000),
+    {"positiveTtlSeconds", F_UINT, OFF(policy.registry_check.positive_ttl_seconds), 0, 2592000,
+     NULL, cfg_check_positive_ttl},
     UINT("negativeTtlSeconds", policy.registry_check.negative_ttl_seconds, 0, 86400),
+    UINT("failureBackoffSeconds", policy.registry_check.failure_backoff_seconds, 0, 300),
     UINT("cacheSize", policy.registry_check.cache_size, 1, 1000000),
     STR("dockerConfig", policy.registry_check.docker_config, NULL),
     STR("caFile", policy.registry_check.ca_file, NULL),

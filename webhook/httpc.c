@@ -13,6 +13,13 @@
 #include "clock.h"
 #include "errmsg.h"
 
+/* CURLOPT_QUICK_EXIT: without it, a transfer that runs out of time while
+ * the threaded resolver waits on the system's resolver is held until that
+ * gives up (10 s and more with search domains), whatever its time limit. */
+#if LIBCURL_VERSION_NUM < 0x075700
+#error "libcurl 7.87.0 or later is needed (CURLOPT_QUICK_EXIT)"
+#endif
+
 #ifndef WH_VERSION
 #define WH_VERSION "0.0.0"
 #endif
@@ -214,7 +221,67 @@ static void pool_put(httpc_t *c, CURL *h)
 typedef struct {
     const httpc_req_t *q;
     httpc_resp_t *r;
+    bool resolving; /* a name resolution was started (not a DNS cache hit) */
+    bool connected; /* a socket was made for a new connection */
 } xfer_t;
+
+static int on_resolver_start(void *resolver, void *reserved, void *u)
+{
+    (void)resolver;
+    (void)reserved;
+    ((xfer_t *)u)->resolving = true;
+    return 0;
+}
+
+static int on_socket(void *u, curl_socket_t fd, curlsocktype purpose)
+{
+    (void)fd;
+    if (purpose == CURLSOCKTYPE_IPCXN)
+        ((xfer_t *)u)->connected = true;
+    return CURL_SOCKOPT_OK;
+}
+
+const char *httpc_fail_words(httpc_fail_t f)
+{
+    switch (f) {
+    case HTTPC_FAIL_NONE:
+        return "";
+    case HTTPC_FAIL_TIMEOUT:
+        return "timed out";
+    case HTTPC_FAIL_DNS_TIMEOUT:
+        return "DNS lookup timed out";
+    case HTTPC_FAIL_DNS:
+        return "DNS lookup failed";
+    case HTTPC_FAIL_CONNECT:
+        return "connection failed";
+    case HTTPC_FAIL_TLS:
+        return "TLS failed";
+    case HTTPC_FAIL_OTHER:
+        break;
+    }
+    return "transfer failed";
+}
+
+static httpc_fail_t classify(CURLcode cc, const xfer_t *x)
+{
+    switch (cc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        return x->resolving && !x->connected ? HTTPC_FAIL_DNS_TIMEOUT : HTTPC_FAIL_TIMEOUT;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return HTTPC_FAIL_DNS;
+    case CURLE_COULDNT_CONNECT:
+        return HTTPC_FAIL_CONNECT;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+        return HTTPC_FAIL_TLS;
+    default:
+        return HTTPC_FAIL_OTHER;
+    }
+}
 
 static size_t on_header(char *p, size_t size, size_t nmemb, void *u)
 {
@@ -294,6 +361,12 @@ static CURLcode set_request_opts(const httpc_t *c, CURL *h, xfer_t *x, struct cu
     opt(&cc, curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L));
     opt(&cc, curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, left_ms));
     opt(&cc, curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, left_ms));
+    /* at the time limit, leave a pending name resolution to its thread */
+    opt(&cc, curl_easy_setopt(h, CURLOPT_QUICK_EXIT, 1L));
+    opt(&cc, curl_easy_setopt(h, CURLOPT_RESOLVER_START_FUNCTION, on_resolver_start));
+    opt(&cc, curl_easy_setopt(h, CURLOPT_RESOLVER_START_DATA, x));
+    opt(&cc, curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, on_socket));
+    opt(&cc, curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, x));
     opt(&cc, curl_easy_setopt(h, CURLOPT_SHARE, c->share));
     opt(&cc, curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, protos));
     opt(&cc, curl_easy_setopt(h, CURLOPT_USERAGENT, "imagebuilder-webhook/" WH_VERSION));
@@ -341,6 +414,7 @@ httpc_result_t httpc_perform(httpc_t *c, const httpc_req_t *q, httpc_resp_t *r, 
     uint64_t now = clock_mono_ms();
     if (now >= q->deadline_ms) {
         errmsg_set(err, errsz, "out of time before the request");
+        r->fail = HTTPC_FAIL_TIMEOUT;
         return HTTPC_ELOCAL;
     }
     uint64_t left = q->deadline_ms - now;
@@ -351,7 +425,7 @@ httpc_result_t httpc_perform(httpc_t *c, const httpc_req_t *q, httpc_resp_t *r, 
     }
     struct curl_slist *hdrs = NULL;
     char ebuf[CURL_ERROR_SIZE] = "";
-    xfer_t x = {q, r};
+    xfer_t x = {q, r, false, false};
     CURLcode cc = build_headers(q, &hdrs) ? CURLE_OK : CURLE_OUT_OF_MEMORY;
     if (cc == CURLE_OK)
         cc = set_request_opts(c, h, &x, hdrs, left > LONG_MAX ? LONG_MAX : (long)left, ebuf);
@@ -364,6 +438,7 @@ httpc_result_t httpc_perform(httpc_t *c, const httpc_req_t *q, httpc_resp_t *r, 
         cc = curl_easy_perform(h);
         if (cc != CURLE_OK) {
             errmsg_set(err, errsz, "%s", ebuf[0] ? ebuf : curl_easy_strerror(cc));
+            r->fail = classify(cc, &x);
             res = HTTPC_ETRANSFER;
         } else if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status) != CURLE_OK ||
                    r->status == 0) {

@@ -6,7 +6,9 @@
  * and client certificate), a response body kept up to a cap, the capture
  * of one response header, and the deadline: an absolute instant on
  * clock_mono_ms() (clock.h) from which each transfer's libcurl time limit
- * is computed. This is where a live check's time limit is applied.
+ * is computed. This is where a live check's time limit is applied, host
+ * name resolution included: a resolver that never answers costs the
+ * deadline, not the system resolver's own timeouts.
  *
  * Percent-encoding for URLs and forms is libcurl's too (httpc_escape). */
 #ifndef WH_HTTPC_H
@@ -65,9 +67,27 @@ typedef struct {
     uint64_t deadline_ms; /* clock_mono_ms() instant by which the transfer ends */
 } httpc_req_t;
 
+/* What went wrong with a transfer that failed (HTTPC_ETRANSFER, or
+ * HTTPC_ELOCAL out of time). */
+typedef enum {
+    HTTPC_FAIL_NONE = 0,
+    HTTPC_FAIL_TIMEOUT,     /* out of time (connecting, or waiting for the answer) */
+    HTTPC_FAIL_DNS_TIMEOUT, /* out of time while the host name was being resolved */
+    HTTPC_FAIL_DNS,         /* the host name did not resolve */
+    HTTPC_FAIL_CONNECT,     /* no connection (refused, unreachable) */
+    HTTPC_FAIL_TLS,         /* TLS handshake or certificate verification */
+    HTTPC_FAIL_OTHER,
+} httpc_fail_t;
+
+/* A few words for it: "timed out", "DNS lookup timed out", "DNS lookup
+ * failed", "connection failed", "TLS failed", "transfer failed" ("" for
+ * HTTPC_FAIL_NONE). */
+const char *httpc_fail_words(httpc_fail_t f);
+
 /* Zero-initialise; free with httpc_resp_free(). */
 typedef struct {
     long status;
+    httpc_fail_t fail;
     buf_t body;
     bool body_over;                /* the body was larger than body_max */
     char header[HTTPC_HEADER_MAX]; /* the captured header's value in the last response */

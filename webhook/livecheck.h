@@ -57,6 +57,12 @@ void livecheck_free(livecheck_t *lc);
 bool livecheck_registry_enabled(const livecheck_t *lc);
 bool livecheck_namespace_enabled(const livecheck_t *lc);
 
+/* The longest the checks of one request may take by their own settings:
+ * registryCheck.timeoutMs, or the namespace check's wait for its first
+ * answer (productionDomainCheck.timeoutMs + 250 ms), whichever is longer
+ * among the checks that are on (0 when both are off). */
+uint64_t livecheck_time_limit_ms(const livecheck_t *lc);
+
 /* Answers the checks `d` (a first decision, made with empty checks) calls
  * for: each distinct target with build == true when the registry check is
  * on (all lookups together bounded by registryCheck.timeoutMs), and the
@@ -66,6 +72,10 @@ bool livecheck_namespace_enabled(const livecheck_t *lc);
  * NULL (nothing is asked). */
 bool livecheck_answer(livecheck_t *lc, const decision_t *d, wh_checks_t *out,
                       livecheck_scratch_t *scratch);
+/* The same, all done by `deadline_ms` (clock_mono_ms) at the latest
+ * whatever the checks' own timeouts (0: by those alone). */
+bool livecheck_answer_by(livecheck_t *lc, const decision_t *d, uint64_t deadline_ms,
+                         wh_checks_t *out, livecheck_scratch_t *scratch);
 void livecheck_scratch_free(livecheck_scratch_t *scratch);
 
 /* The whole answer to a review with the live checks: a first decision
@@ -74,6 +84,18 @@ void livecheck_scratch_free(livecheck_scratch_t *scratch);
  * `scratch` keeps what was asked for livecheck_describe(); free it after. */
 bool livecheck_respond(livecheck_t *lc, const policy_t *policy, const review_t *rv,
                        livecheck_scratch_t *scratch, admission_response_t *out);
+/* The same, the checks done by `deadline_ms` at the latest (0: none). */
+bool livecheck_respond_by(livecheck_t *lc, const policy_t *policy, const review_t *rv,
+                          uint64_t deadline_ms, livecheck_scratch_t *scratch,
+                          admission_response_t *out);
+/* The answer when the checks ran out of time: every image the registry
+ * check would have asked about is FAILED with `reason` (a build and a
+ * warning, as for any failed check); the namespace check answers what it
+ * already knows, without waiting. Never blocks on the network: the server's
+ * event loops call it. */
+bool livecheck_respond_unchecked(livecheck_t *lc, const policy_t *policy, const review_t *rv,
+                                 const char *reason, livecheck_scratch_t *scratch,
+                                 admission_response_t *out);
 
 /* One line per check asked, e.g.
  * "registry: localhost:5000/union/foo:abc -> present (cache hit)". */

@@ -33,6 +33,7 @@ struct nscheck {
     char *url;
     unsigned timeout_ms;
     uint64_t ttl_ms;
+    uint64_t absent_ttl_ms; /* refresh interval while absent or terminating */
     /* how to authenticate */
     char *token_file;
     char *token; /* static token (kubeconfig) */
@@ -48,8 +49,10 @@ struct nscheck {
     bool have;
     check_answer_t answer;
     uint64_t answered_at; /* when `answer` was last confirmed */
+    bool terminating;
     long status;
     char detail[192];
+    char reason[64];
 
     atomic_ulong results[4];
     histogram_t hist;
@@ -94,9 +97,28 @@ static void wipe_free(char *s)
     }
 }
 
-/* One refresh: the answer, the HTTP status and a detail line. */
-static check_answer_t fetch(nscheck_t *n, long *status, char *detail, size_t dsz)
+/* Why the API could not be asked, in a few words. */
+static const char *transfer_reason(httpc_fail_t f)
 {
+    switch (f) {
+    case HTTPC_FAIL_TIMEOUT:
+        return "API timed out";
+    case HTTPC_FAIL_DNS_TIMEOUT:
+        return "DNS lookup timed out";
+    case HTTPC_FAIL_DNS:
+        return "DNS lookup failed for the API";
+    case HTTPC_FAIL_TLS:
+        return "TLS failed with the API";
+    default:
+        return "API unreachable";
+    }
+}
+
+/* One refresh: the answer, the HTTP status and a detail line. */
+static void fetch(nscheck_t *n, long *status, nsanswer_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->answer = CHECK_FAILED;
     *status = 0;
     char note[160] = "";
     char *token = read_token(n, note, sizeof note);
@@ -114,69 +136,76 @@ static check_answer_t fetch(nscheck_t *n, long *status, char *detail, size_t dsz
                      .deadline_ms = clock_mono_ms() + n->timeout_ms};
     httpc_resp_t r = {0};
     char err[256];
-    check_answer_t ans = CHECK_FAILED;
     switch (httpc_perform(n->http, &q, &r, err, sizeof err)) {
     case HTTPC_OK:
         *status = r.status;
-        ans = nsanswer_read(r.status, r.body.data, r.body.len, n->ns, note, detail, dsz);
+        nsanswer_parse(r.status, r.body.data, r.body.len, n->ns, note, out);
         break;
     case HTTPC_ETRANSFER:
-        errmsg_set(detail, dsz, "%s: %s", r.body_over ? "answer too large" : "API unreachable",
-                   err);
+        errmsg_set(out->detail, sizeof out->detail, "%s: %s",
+                   r.body_over ? "answer too large" : "API unreachable", err);
+        errmsg_set(out->reason, sizeof out->reason, "%s",
+                   r.body_over ? "API answer too large" : transfer_reason(r.fail));
         break;
     case HTTPC_ELOCAL:
     case HTTPC_ENOSTATUS:
-        errmsg_set(detail, dsz, "%s", err);
+        errmsg_set(out->detail, sizeof out->detail, "%s", err);
+        errmsg_set(out->reason, sizeof out->reason, "API check failed");
         break;
     }
     wipe_free(authz);
     wipe_free(token);
     httpc_resp_free(&r);
-    return ans;
+}
+
+static void log_refresh(const nscheck_t *n, const nsanswer_t *a, long status, uint64_t millis)
+{
+    log_line_t *l = log_begin(a->answer == CHECK_FAILED ? LOG_WARN : LOG_INFO,
+                              a->answer == CHECK_FAILED ? "production namespace check failed"
+                                                        : "production namespace state");
+    log_str(l, "namespace", n->ns);
+    log_str(l, "answer", check_answer_name(a->answer));
+    log_bool(l, "terminating", a->terminating);
+    log_int(l, "status", status);
+    log_str(l, "detail", a->detail);
+    log_uint(l, "millis", millis);
+    log_end(l);
 }
 
 static void refresh_once(nscheck_t *n)
 {
     long status = 0;
-    char detail[192];
+    nsanswer_t a;
     uint64_t t0 = clock_mono_ms();
-    check_answer_t a = fetch(n, &status, detail, sizeof detail);
+    fetch(n, &status, &a);
     uint64_t t1 = clock_mono_ms();
     histogram_observe(&n->hist, (double)(t1 - t0) / 1000.0);
-    atomic_fetch_add(&n->results[a], 1);
+    atomic_fetch_add(&n->results[a.answer], 1);
     pthread_mutex_lock(&n->mu);
-    bool changed = !n->have || n->answer != a;
+    bool changed = !n->have || n->answer != a.answer || n->terminating != a.terminating;
     n->status = status;
-    if (a != CHECK_FAILED) {
-        n->answer = a;
+    if (a.answer != CHECK_FAILED) {
+        n->answer = a.answer;
+        n->terminating = a.terminating;
         n->answered_at = t1;
-        snprintf(n->detail, sizeof n->detail, "%s", detail);
+        snprintf(n->detail, sizeof n->detail, "%s", a.detail);
+        n->reason[0] = '\0';
     } else if (n->have && n->answer != CHECK_FAILED && t1 - n->answered_at < 3 * n->ttl_ms) {
         /* keep the last definite answer for a while; say why it is not fresh */
         snprintf(n->detail, sizeof n->detail, "refresh failed (%.150s); kept the last answer",
-                 detail);
+                 a.detail);
     } else {
         n->answer = CHECK_FAILED;
+        n->terminating = false;
         n->answered_at = t1;
-        snprintf(n->detail, sizeof n->detail, "%s", detail);
+        snprintf(n->detail, sizeof n->detail, "%s", a.detail);
+        snprintf(n->reason, sizeof n->reason, "%s", a.reason);
     }
     n->have = true;
     pthread_cond_broadcast(&n->cv);
     pthread_mutex_unlock(&n->mu);
-    if (changed || a == CHECK_FAILED) {
-        log_line_t *l = log_begin(a == CHECK_FAILED ? LOG_WARN : LOG_INFO,
-                                  a == CHECK_FAILED ? "production namespace check failed"
-                                                    : "production namespace state");
-        log_str(l, "namespace", n->ns);
-        log_str(l, "answer",
-                a == CHECK_PRESENT  ? "present"
-                : a == CHECK_ABSENT ? "absent"
-                                    : "failed");
-        log_int(l, "status", status);
-        log_str(l, "detail", detail);
-        log_uint(l, "millis", t1 - t0);
-        log_end(l);
-    }
+    if (changed || a.answer == CHECK_FAILED)
+        log_refresh(n, &a, status, t1 - t0);
 }
 
 static void *refresh_loop(void *arg)
@@ -193,11 +222,14 @@ static void *refresh_loop(void *arg)
         uint64_t wait = n->ttl_ms;
         if (n->answer == CHECK_FAILED && wait > RETRY_MS)
             wait = RETRY_MS;
+        if ((n->answer == CHECK_ABSENT || n->terminating) && wait > n->absent_ttl_ms)
+            wait = n->absent_ttl_ms;
         struct timespec dl = clock_mono_timespec(clock_mono_ms() + wait);
         while (!n->stop && pthread_cond_timedwait(&n->cv, &n->mu, &dl) != ETIMEDOUT) {
         }
         pthread_mutex_unlock(&n->mu);
     }
+    log_thread_cleanup();
     return NULL;
 }
 
@@ -332,8 +364,10 @@ static void take_seed(nscheck_t *n, const nscheck_t *seed)
     n->have = s->have;
     n->answer = s->answer;
     n->answered_at = s->answered_at;
+    n->terminating = s->terminating;
     n->status = s->status;
     snprintf(n->detail, sizeof n->detail, "%s", s->detail);
+    snprintf(n->reason, sizeof n->reason, "%s", s->reason);
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -360,6 +394,7 @@ nscheck_t *nscheck_new(const nscheck_config_t *cfg, const char *ns, const nschec
     }
     n->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 1000;
     n->ttl_ms = (uint64_t)(cfg->ttl_seconds ? cfg->ttl_seconds : 60) * 1000u;
+    n->absent_ttl_ms = (uint64_t)(cfg->absent_ttl_seconds ? cfg->absent_ttl_seconds : 2) * 1000u;
     n->started_at = clock_mono_ms();
     char *kc_server = NULL;
     if (!(n->ns = strdup(ns))) {
@@ -410,6 +445,11 @@ void nscheck_free(nscheck_t *n)
 
 check_answer_t nscheck_get(nscheck_t *n, nscheck_info_t *info)
 {
+    return nscheck_get_by(n, 0, info);
+}
+
+check_answer_t nscheck_get_by(nscheck_t *n, uint64_t deadline_ms, nscheck_info_t *info)
+{
     nscheck_info_t tmp;
     if (!info)
         info = &tmp;
@@ -419,6 +459,8 @@ check_answer_t nscheck_get(nscheck_t *n, nscheck_info_t *info)
         /* only until the first answer: bounded from the checker's start */
         uint64_t now = clock_mono_ms();
         uint64_t end = n->started_at + n->timeout_ms + 250;
+        if (deadline_ms && deadline_ms < end)
+            end = deadline_ms;
         if (now < end) {
             info->waited = true;
             struct timespec dl = clock_mono_timespec(end);
@@ -428,12 +470,16 @@ check_answer_t nscheck_get(nscheck_t *n, nscheck_info_t *info)
     }
     if (n->have) {
         info->answer = n->answer;
+        info->terminating = n->terminating;
         info->age_seconds = (double)(clock_mono_ms() - n->answered_at) / 1000.0;
         info->http_status = n->status;
         snprintf(info->detail, sizeof info->detail, "%s", n->detail);
+        if (n->answer == CHECK_FAILED)
+            snprintf(info->reason, sizeof info->reason, "%s", n->reason);
     } else {
         info->answer = CHECK_FAILED;
         snprintf(info->detail, sizeof info->detail, "no answer from the API yet");
+        snprintf(info->reason, sizeof info->reason, "no answer from the API yet");
     }
     pthread_mutex_unlock(&n->mu);
     return info->answer;

@@ -1,19 +1,24 @@
 /* nscheck: does the production namespace exist? Asks the Kubernetes API
  * (`GET /api/v1/namespaces/<name>`) from a background thread every
- * ttlSeconds, with the in-cluster service account (token re-read on every
- * refresh, since it rotates) or a kubeconfig (kubeconfig.c) for
+ * ttlSeconds, and every absentTtlSeconds while the namespace is absent or
+ * being deleted (so that a namespace created after a denial unblocks pods
+ * within seconds), with the in-cluster service account (token re-read on
+ * every refresh, since it rotates) or a kubeconfig (kubeconfig.c) for
  * development, through httpc; nsanswer.c reads the answer. The request
  * path only reads the cached state; it waits (bounded by timeoutMs from the
- * start) only while the very first answer is not in yet.
+ * start, and by the request's deadline) only while the very first answer
+ * is not in yet.
  *
- * 200 with the namespace object is PRESENT, 404 is ABSENT, anything else
- * (other statuses, timeouts, malformed answers) is FAILED. A failed refresh
- * keeps the previous definite answer for up to three TTLs. */
+ * 200 with the namespace object is PRESENT (terminating when its phase is
+ * Terminating), 404 is ABSENT, anything else (other statuses, timeouts,
+ * malformed answers) is FAILED. A failed refresh keeps the previous
+ * definite answer for up to three TTLs. */
 #ifndef WH_NSCHECK_H
 #define WH_NSCHECK_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "config.h"
@@ -21,6 +26,8 @@
 
 typedef struct {
     check_answer_t answer;
+    bool terminating;   /* PRESENT, but being deleted */
+    char reason[64];    /* FAILED: why in a few words ("API timed out"), else "" */
     bool waited;        /* this call waited for the first answer */
     double age_seconds; /* how old the answer is (0 when none) */
     long http_status;   /* of the last refresh */
@@ -41,6 +48,10 @@ void nscheck_free(nscheck_t *n);
 
 /* The cached answer. Thread-safe. */
 check_answer_t nscheck_get(nscheck_t *n, nscheck_info_t *info);
+/* The same, waiting for a first answer no later than `deadline_ms`
+ * (clock_mono_ms; 0: no bound but the checker's own; a past instant: no
+ * wait at all). */
+check_answer_t nscheck_get_by(nscheck_t *n, uint64_t deadline_ms, nscheck_info_t *info);
 const char *nscheck_namespace(const nscheck_t *n);
 const char *nscheck_url(const nscheck_t *n);
 /* Refreshes done so far (for tests and logs). */

@@ -21,18 +21,22 @@ static const char accept_hdr[] = "Accept: application/vnd.oci.image.index.v1+jso
                                  "application/vnd.docker.distribution.manifest.list.v2+json, "
                                  "application/vnd.docker.distribution.manifest.v2+json, */*";
 
+#define DOWN_HOSTS_MAX 256
+
 struct regcheck {
     unsigned timeout_ms;
     uint64_t pos_ttl_ms, neg_ttl_ms;
+    uint64_t backoff_ms; /* registryCheck.failureBackoffSeconds (0: off) */
     strlist_t insecure;
     ttlcache_t *cache;
+    ttlcache_t *down; /* host -> "<failed at, clock_mono_ms> <reason>", for backoff_ms */
 
     httpc_t *http;
     cloudcred_t *cloud;
     regauth_t *auth;
 
     atomic_ulong results[4]; /* by check_answer_t, network lookups */
-    atomic_ulong cache_hit, cache_miss, cache_shared, cache_busy;
+    atomic_ulong cache_hit, cache_miss, cache_shared, cache_busy, not_asked;
     histogram_t hist;
 };
 
@@ -54,10 +58,33 @@ const char *regcheck_source_name(regcheck_source_t s)
         return "cache hit";
     case REGCHECK_FROM_SHARED:
         return "shared lookup";
+    case REGCHECK_FROM_BACKOFF:
+        return "not asked";
     case REGCHECK_FROM_NONE:
         break;
     }
     return "no lookup";
+}
+
+void regcheck_auth_reason(const char *why, const char *host, bool timed_out, char *out,
+                          size_t outsz)
+{
+    long st = 0;
+    if (timed_out)
+        errmsg_set(out, outsz, "token request timed out");
+    else if (strstr(why, "; credential helper:"))
+        errmsg_set(out, outsz, "credential helper failed for %.60s", host);
+    else if (strstr(why, "none are configured"))
+        errmsg_set(out, outsz, "no credentials for %.60s", host);
+    else if (sscanf(why, "token endpoint answered HTTP %ld", &st) == 1)
+        errmsg_set(out, outsz, "registry answered %ld to the token request", st);
+    else if (strncmp(why, "malformed WWW-Authenticate", 26) == 0 ||
+             strncmp(why, "unsupported authentication scheme", 33) == 0)
+        errmsg_set(out, outsz, "unusable challenge from the registry");
+    else if (strncmp(why, "token endpoint", 14) == 0 || strncmp(why, "token realm", 11) == 0)
+        errmsg_set(out, outsz, "token request failed");
+    else
+        errmsg_set(out, outsz, "authentication failed");
 }
 
 /* ---- target --------------------------------------------------------------- */
@@ -132,6 +159,47 @@ toolong:
     return false;
 }
 
+/* ---- hosts that failed ----------------------------------------------------------- */
+
+/* True when `host` failed less than backoff_ms ago: the result is filled
+ * (FAILED, not asked). */
+static bool host_down(regcheck_t *rc, const char *host, regcheck_result_t *res)
+{
+    char *text = rc->down ? ttlcache_get_text(rc->down, host) : NULL;
+    if (!text)
+        return false;
+    char *sp = NULL;
+    unsigned long long at = strtoull(text, &sp, 10);
+    uint64_t now = clock_mono_ms();
+    unsigned long long ago = now > at ? (now - at + 500) / 1000 : 0;
+    const char *why = sp && *sp == ' ' ? sp + 1 : "";
+    errmsg_set(res->reason, sizeof res->reason, "not asked: %.60s failed %llu s ago", host, ago);
+    errmsg_set(res->detail, sizeof res->detail,
+               "not asked: %.60s failed %llu s ago (%.80s); registryCheck.failureBackoffSeconds",
+               host, ago, why);
+    free(text);
+    return true;
+}
+
+/* The reason of a concurrent lookup that FAILED: its host's, when the host
+ * was marked as failed, else a generic one. */
+static void shared_reason(regcheck_t *rc, const char *host, regcheck_result_t *res)
+{
+    char *text = rc->down ? ttlcache_get_text(rc->down, host) : NULL;
+    const char *sp = text ? strchr(text, ' ') : NULL;
+    errmsg_set(res->reason, sizeof res->reason, "%s", sp ? sp + 1 : "registry check failed");
+    free(text);
+}
+
+static void mark_down(regcheck_t *rc, const char *host, const char *reason)
+{
+    if (!rc->down)
+        return;
+    char text[160];
+    snprintf(text, sizeof text, "%llu %.100s", (unsigned long long)clock_mono_ms(), reason);
+    ttlcache_put_text(rc->down, host, text, rc->backoff_ms);
+}
+
 /* ---- the lookup ------------------------------------------------------------------ */
 
 static void wipe_free(char *s)
@@ -142,11 +210,44 @@ static void wipe_free(char *s)
     }
 }
 
+/* How a lookup that FAILED reflects on its host. */
+typedef enum {
+    HOST_OK = 0,    /* the host answered (an HTTP status, a challenge) */
+    HOST_FAILED,    /* it could not be reached (DNS, connection, TLS) */
+    HOST_TIMED_OUT, /* it, or its token endpoint, did not answer in time */
+} host_state_t;
+
+/* A HEAD that got no HTTP status: the detail, the reason, and what it says
+ * about the host (nothing when the request never started). */
+static void transfer_failed(const regcheck_target_t *t, httpc_result_t hr, const httpc_resp_t *r,
+                            const char *err, regcheck_result_t *res, host_state_t *host)
+{
+    errmsg_set(res->detail, sizeof res->detail, "%s: %s", t->host, err);
+    switch (r->fail) {
+    case HTTPC_FAIL_TIMEOUT:
+        errmsg_set(res->reason, sizeof res->reason, "registry timed out");
+        break;
+    case HTTPC_FAIL_DNS_TIMEOUT:
+        errmsg_set(res->reason, sizeof res->reason, "DNS lookup timed out");
+        break;
+    case HTTPC_FAIL_NONE:
+        errmsg_set(res->reason, sizeof res->reason, "registry check failed");
+        break;
+    default:
+        errmsg_set(res->reason, sizeof res->reason, "%s for %.60s", httpc_fail_words(r->fail),
+                   t->host);
+        break;
+    }
+    if (hr == HTTPC_ETRANSFER)
+        *host = r->fail == HTTPC_FAIL_TIMEOUT || r->fail == HTTPC_FAIL_DNS_TIMEOUT ? HOST_TIMED_OUT
+                                                                                   : HOST_FAILED;
+}
+
 /* HEAD of the manifest; on a 401, the challenge is answered (regauth) and
  * the HEAD asked again with the Authorization line, which is cached when
- * the registry accepts it. */
+ * the registry accepts it. *host: what a failure says about the host. */
 static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_t deadline,
-                             regcheck_result_t *res)
+                             regcheck_result_t *res, host_state_t *host)
 {
     bool insecure = strcmp(t->scheme, "http") == 0;
     char *authz = regauth_cached(rc->auth, t->host, t->repo);
@@ -160,8 +261,9 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
     httpc_resp_t r = {0};
     char err[200] = "";
     check_answer_t ans = CHECK_FAILED;
-    if (httpc_perform(rc->http, &q, &r, err, sizeof err) != HTTPC_OK) {
-        errmsg_set(res->detail, sizeof res->detail, "%s: %s", t->host, err);
+    httpc_result_t hr = httpc_perform(rc->http, &q, &r, err, sizeof err);
+    if (hr != HTTPC_OK) {
+        transfer_failed(t, hr, &r, err, res, host);
         goto done;
     }
     if (r.status == 401) {
@@ -173,17 +275,22 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
         if (!r.header_seen || r.header_trunc) {
             errmsg_set(res->detail, sizeof res->detail, "HTTP 401 %s WWW-Authenticate header",
                        r.header_trunc ? "with an oversized" : "without a");
+            errmsg_set(res->reason, sizeof res->reason, "unusable challenge from the registry");
             goto done;
         }
         uint64_t ttl = 0;
         if (!regauth_answer(rc->auth, t->host, t->repo, r.header, insecure, deadline, &authz, &ttl,
-                            res->detail, sizeof res->detail))
+                            res->detail, sizeof res->detail)) {
+            bool late = clock_mono_ms() >= deadline;
+            *host = late ? HOST_TIMED_OUT : HOST_OK;
+            regcheck_auth_reason(res->detail, t->host, late, res->reason, sizeof res->reason);
             goto done;
+        }
         httpc_resp_free(&r);
         memset(&r, 0, sizeof r);
         q.headers[1] = authz;
-        if (httpc_perform(rc->http, &q, &r, err, sizeof err) != HTTPC_OK) {
-            errmsg_set(res->detail, sizeof res->detail, "%s: %s", t->host, err);
+        if ((hr = httpc_perform(rc->http, &q, &r, err, sizeof err)) != HTTPC_OK) {
+            transfer_failed(t, hr, &r, err, res, host);
             goto done;
         }
         if (r.status == 200 || r.status == 404)
@@ -198,11 +305,52 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
         errmsg_set(res->detail, sizeof res->detail, "HTTP 404");
     } else {
         errmsg_set(res->detail, sizeof res->detail, "registry answered HTTP %ld", r.status);
+        errmsg_set(res->reason, sizeof res->reason, "registry answered %ld", r.status);
     }
 done:
     wipe_free(authz);
     httpc_resp_free(&r);
     return ans;
+}
+
+/* This thread owns the lookup of `image` (TTLC_FETCH): asks the registry,
+ * unless its host failed a short while ago, and hands the answer to the
+ * cache and to the threads waiting for it. */
+static void fetch(regcheck_t *rc, const char *image, const regcheck_target_t *t,
+                  uint64_t deadline_ms, uint64_t t0, regcheck_result_t *res)
+{
+    if (host_down(rc, t->host, res)) {
+        atomic_fetch_add(&rc->not_asked, 1);
+        res->source = REGCHECK_FROM_BACKOFF;
+        res->answer = CHECK_FAILED;
+        ttlcache_complete(rc->cache, image, (int)CHECK_FAILED, 0);
+        return;
+    }
+    atomic_fetch_add(&rc->cache_miss, 1);
+    res->source = REGCHECK_FROM_NETWORK;
+    host_state_t host = HOST_OK;
+    check_answer_t a = lookup(rc, t, deadline_ms, res, &host);
+    res->answer = a;
+    uint64_t ttl = a == CHECK_PRESENT ? rc->pos_ttl_ms : a == CHECK_ABSENT ? rc->neg_ttl_ms : 0;
+    ttlcache_complete(rc->cache, image, (int)a, ttl);
+    atomic_fetch_add(&rc->results[a], 1);
+    uint64_t took = clock_mono_ms() - t0;
+    /* A lookup cut short by a request's own small budget says little about
+     * the host: only a timeout after half the registry's timeoutMs counts. */
+    if (host == HOST_FAILED || (host == HOST_TIMED_OUT && took * 2 >= rc->timeout_ms))
+        mark_down(rc, t->host, res->reason);
+    histogram_observe(&rc->hist, (double)took / 1000.0);
+    log_line_t *l = log_begin(a == CHECK_FAILED ? LOG_WARN : LOG_DEBUG,
+                              a == CHECK_FAILED ? "registry check failed; the build is injected"
+                                                : "registry check");
+    log_str(l, "image", image);
+    log_str(l, "answer", regcheck_answer_name(a));
+    log_int(l, "status", res->http_status);
+    log_str(l, "detail", res->detail);
+    if (a == CHECK_FAILED)
+        log_str(l, "reason", res->reason);
+    log_uint(l, "millis", took);
+    log_end(l);
 }
 
 check_answer_t regcheck_image(regcheck_t *rc, const char *image, uint64_t deadline_ms,
@@ -216,6 +364,7 @@ check_answer_t regcheck_image(regcheck_t *rc, const char *image, uint64_t deadli
     const char *why = NULL;
     if (!regcheck_target(image, &rc->insecure, &t, &why)) {
         errmsg_set(res->detail, sizeof res->detail, "cannot check %.80s: %s", image, why);
+        errmsg_set(res->reason, sizeof res->reason, "invalid image reference");
         atomic_fetch_add(&rc->results[CHECK_FAILED], 1);
         return res->answer;
     }
@@ -233,34 +382,19 @@ check_answer_t regcheck_image(regcheck_t *rc, const char *image, uint64_t deadli
         res->answer = (check_answer_t)v;
         res->source = REGCHECK_FROM_SHARED;
         errmsg_set(res->detail, sizeof res->detail, "answer of a concurrent lookup");
+        if (res->answer == CHECK_FAILED)
+            shared_reason(rc, t.host, res);
         break;
     case TTLC_BUSY:
         atomic_fetch_add(&rc->cache_busy, 1);
         atomic_fetch_add(&rc->results[CHECK_FAILED], 1);
         errmsg_set(res->detail, sizeof res->detail,
                    "a concurrent lookup of the same image did not finish in time");
+        errmsg_set(res->reason, sizeof res->reason, "registry timed out");
         break;
-    case TTLC_FETCH: {
-        atomic_fetch_add(&rc->cache_miss, 1);
-        res->source = REGCHECK_FROM_NETWORK;
-        check_answer_t a = lookup(rc, &t, deadline_ms, res);
-        res->answer = a;
-        uint64_t ttl = a == CHECK_PRESENT ? rc->pos_ttl_ms : a == CHECK_ABSENT ? rc->neg_ttl_ms : 0;
-        ttlcache_complete(rc->cache, image, (int)a, ttl);
-        atomic_fetch_add(&rc->results[a], 1);
-        uint64_t took = clock_mono_ms() - t0;
-        histogram_observe(&rc->hist, (double)took / 1000.0);
-        log_line_t *l = log_begin(a == CHECK_FAILED ? LOG_WARN : LOG_DEBUG,
-                                  a == CHECK_FAILED ? "registry check failed; the build is injected"
-                                                    : "registry check");
-        log_str(l, "image", image);
-        log_str(l, "answer", regcheck_answer_name(a));
-        log_int(l, "status", res->http_status);
-        log_str(l, "detail", res->detail);
-        log_uint(l, "millis", took);
-        log_end(l);
+    case TTLC_FETCH:
+        fetch(rc, image, &t, deadline_ms, t0, res);
         break;
-    }
     }
     res->seconds = (double)(clock_mono_ms() - t0) / 1000.0;
     return res->answer;
@@ -279,6 +413,11 @@ regcheck_t *regcheck_new(const regcheck_config_t *cfg, auth_type_t auth, ttlcach
     rc->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 1500;
     rc->pos_ttl_ms = (uint64_t)cfg->positive_ttl_seconds * 1000u;
     rc->neg_ttl_ms = (uint64_t)cfg->negative_ttl_seconds * 1000u;
+    rc->backoff_ms = (uint64_t)cfg->failure_backoff_seconds * 1000u;
+    if (rc->backoff_ms && !(rc->down = ttlcache_new(DOWN_HOSTS_MAX, NULL, NULL))) {
+        errmsg_set(err, errsz, "out of memory");
+        goto fail;
+    }
     httpc_tls_t tls = {.ca_file = cfg->ca_file};
     if (!(rc->http = httpc_new(&tls, err, errsz)))
         goto fail;
@@ -313,6 +452,7 @@ void regcheck_free(regcheck_t *rc)
     cloudcred_free(rc->cloud);
     httpc_free(rc->http);
     ttlcache_unref(rc->cache);
+    ttlcache_unref(rc->down);
     strlist_free(&rc->insecure);
     free(rc);
 }
@@ -343,6 +483,7 @@ void regcheck_metrics(const regcheck_t *rc, buf_t *out)
     buf_printf(out, "%s{result=\"miss\"} %lu\n", c, atomic_load(&rc->cache_miss));
     buf_printf(out, "%s{result=\"shared\"} %lu\n", c, atomic_load(&rc->cache_shared));
     buf_printf(out, "%s{result=\"busy\"} %lu\n", c, atomic_load(&rc->cache_busy));
+    buf_printf(out, "%s{result=\"backoff\"} %lu\n", c, atomic_load(&rc->not_asked));
     static const char *q = "imagebuilder_webhook_registry_http_requests_total";
     buf_printf(out, "# HELP %s HTTP requests sent to registries and token endpoints.\n", q);
     buf_printf(out, "# TYPE %s counter\n%s %lu\n", q, q, httpc_requests(rc->http));

@@ -5,7 +5,11 @@
  *
  * 200 is PRESENT, 404 is ABSENT, everything else (other statuses, a
  * timeout, a malformed challenge, no credentials for a challenge) is
- * FAILED: the caller injects the build and never denies on it. */
+ * FAILED: the caller injects the build and never denies on it.
+ *
+ * A host that could not be reached or did not answer in time is not asked
+ * again for registryCheck.failureBackoffSeconds: its images are FAILED at
+ * once meanwhile, so that an outage costs one timeout, not one per pod. */
 #ifndef WH_REGCHECK_H
 #define WH_REGCHECK_H
 
@@ -38,6 +42,7 @@ typedef enum {
     REGCHECK_FROM_CACHE,       /* a cached answer */
     REGCHECK_FROM_SHARED,      /* another thread's concurrent lookup of the same image */
     REGCHECK_FROM_NONE,        /* no lookup happened (bad image, out of time) */
+    REGCHECK_FROM_BACKOFF,     /* not asked: the host failed a short while ago */
 } regcheck_source_t;
 
 typedef struct {
@@ -46,6 +51,7 @@ typedef struct {
     long http_status; /* the last status seen (0: none) */
     double seconds;   /* time spent in this call */
     char detail[192]; /* one line: why FAILED, or what was seen */
+    char reason[96];  /* FAILED: why in a few words, for the user's warning ("" otherwise) */
 } regcheck_result_t;
 
 typedef struct regcheck regcheck_t;
@@ -72,6 +78,13 @@ void regcheck_metrics(const regcheck_t *rc, buf_t *out);
 unsigned long regcheck_requests(const regcheck_t *rc);
 
 const char *regcheck_source_name(regcheck_source_t s);
+
+/* Pure: the few words a user sees for a failed answer to a registry's
+ * challenge, from regauth's one-line `why` ("token endpoint answered HTTP
+ * 401" -> "registry answered 401 to the token request"). `timed_out`: the
+ * lookup ran out of time meanwhile. */
+void regcheck_auth_reason(const char *why, const char *host, bool timed_out, char *out,
+                          size_t outsz);
 /* "not-run", "present", "absent", "failed" */
 const char *regcheck_answer_name(check_answer_t a);
 

@@ -501,11 +501,13 @@ static rule_result_t rule_label_without_spec(ctx_t *x)
 }
 
 /* Denied 403 when the production namespace does not exist; warned when the
- * check failed ("What is denied, what is warned"). Golden: none (live
- * check); tests/unit/test_decide.c, tests/integration. */
+ * check failed (with the check's reason, when it gave one) or the namespace
+ * is being deleted ("What is denied, what is warned"). Golden: none (live
+ * check); tests/unit/test_decide.c, tests/integration, tests/live. */
 static rule_result_t rule_production_namespace(ctx_t *x)
 {
-    check_answer_t ns = x->checks ? x->checks->production_namespace : CHECK_NOT_RUN;
+    const wh_checks_t *c = x->checks;
+    check_answer_t ns = c ? c->production_namespace : CHECK_NOT_RUN;
     const char *name = decide_production_namespace(x->cfg);
     if (x->n_union && ns == CHECK_ABSENT)
         return deny(x, 403,
@@ -513,8 +515,16 @@ static rule_result_t rule_production_namespace(ctx_t *x)
                     "create namespace %s) or fix imageBuilder.productionDomain and "
                     "namespaceTemplate",
                     name, name);
-    if (x->n_union && ns == CHECK_FAILED)
+    if (x->n_union && ns == CHECK_FAILED && c->namespace_reason && c->namespace_reason[0])
+        warn(x, "could not verify that namespace %s exists (%.*s); allowed", name,
+             CLIP(c->namespace_reason, 80));
+    else if (x->n_union && ns == CHECK_FAILED)
         warn(x, "could not verify that namespace %s exists; allowed", name);
+    if (x->n_union && ns == CHECK_PRESENT && c->namespace_terminating)
+        warn(x,
+             "namespace %s is being deleted (Terminating); builds will fail until it is created "
+             "again; allowed",
+             name);
     return RULE_NEXT;
 }
 
@@ -551,7 +561,11 @@ static rule_result_t rule_build_needed(ctx_t *x)
         bool build = ct->spec >= 0 && ex != CHECK_PRESENT;
         if (!record_target(x, ct, build, ex))
             return out_of_memory(x);
-        if (ex == CHECK_FAILED)
+        const char *why = checks_image_reason(x->checks, ct->target);
+        if (ex == CHECK_FAILED && why)
+            warn(x, "could not check whether %.*s exists (%.*s); building it",
+                 CLIP(ct->target, 120), CLIP(why, 80));
+        else if (ex == CHECK_FAILED)
             warn(x, "could not check whether %.*s exists; building it", CLIP(ct->target, 160));
         reason(x, "%s \"%s\": %s -> %s%s", ct->init ? "init container" : "container", ct->name,
                ct->image, ct->target,

@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "log.h"
+
 typedef struct job {
     struct job *next;
     void (*run)(void *);
@@ -40,6 +42,7 @@ static void *worker(void *arg)
         pthread_mutex_lock(&p->lock);
     }
     pthread_mutex_unlock(&p->lock);
+    log_thread_cleanup(); /* the jobs' log lines */
     return NULL;
 }
 

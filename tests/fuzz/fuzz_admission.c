@@ -127,10 +127,13 @@ static void one(const policy_t *cfg, const review_t *rv)
             for (size_t i = 0; i < out.decision.n_targets; i++) {
                 ans[i].image = out.decision.targets[i].target;
                 ans[i].answer = a;
+                ans[i].reason = a == CHECK_FAILED ? "registry timed out" : NULL;
             }
             checks.images = ans;
             checks.n_images = out.decision.n_targets;
             checks.production_namespace = a;
+            checks.namespace_reason = a == CHECK_FAILED ? "API unreachable" : NULL;
+            checks.namespace_terminating = a == CHECK_PRESENT;
             admission_response_t out2;
             FUZZ_CHECK(admission_respond(cfg, rv, &checks, &out2));
             admission_response_free(&out2);

@@ -25,7 +25,7 @@ static int usage(void)
     fprintf(stderr,
             "usage: live-driver reg|ns|facade [options] [IMAGE...]\n"
             "  reg:    --insecure HOST --ca FILE --docker-config FILE --timeout MS --pos-ttl S\n"
-            "          --neg-ttl S --cache N --repeat N --pause-ms MS --parallel N\n"
+            "          --neg-ttl S --cache N --repeat N --pause-ms MS --parallel N --backoff S\n"
             "  ns:     --api URL --token-file F --ca FILE --kubeconfig F --namespace NS\n"
             "          --timeout MS --ttl S --gets N --interval-ms MS\n"
             "  facade: both option sets; IMAGE... are build targets; --reload\n");
@@ -46,9 +46,9 @@ static void lookup_all(regcheck_t *rc, unsigned timeout_ms)
         uint64_t deadline = clock_mono_ms() + timeout_ms;
         check_answer_t a = regcheck_image(rc, images[i], deadline, &r);
         pthread_mutex_lock(&out_mu);
-        printf("answer=%s source=%s status=%ld ms=%.0f image=%s detail=%s\n",
+        printf("answer=%s source=%s status=%ld ms=%.0f image=%s detail=%s reason=%s\n",
                regcheck_answer_name(a), regcheck_source_name(r.source), r.http_status,
-               r.seconds * 1000.0, images[i], r.detail);
+               r.seconds * 1000.0, images[i], r.detail, r.reason);
         fflush(stdout);
         pthread_mutex_unlock(&out_mu);
     }
@@ -104,6 +104,8 @@ int main(int argc, char **argv)
             cfg.registry_check.positive_ttl_seconds = (unsigned)atoi(v);
         else if (strcmp(a, "--neg-ttl") == 0 && v)
             cfg.registry_check.negative_ttl_seconds = (unsigned)atoi(v);
+        else if (strcmp(a, "--backoff") == 0 && v)
+            cfg.registry_check.failure_backoff_seconds = (unsigned)atoi(v);
         else if (strcmp(a, "--cache") == 0 && v)
             cfg.registry_check.cache_size = (unsigned)atoi(v);
         else if (strcmp(a, "--repeat") == 0 && v)

@@ -226,6 +226,8 @@ $out"
     out=$("$DRIVER" reg --insecure "$R2" "$R2/union/bar:t1")
     expect "token auth: no credentials -> failed, never absent" "$out" \
         "^answer=failed .*token endpoint answered HTTP 401"
+    expect "token auth: the short reason names the token request's 401" "$out" \
+        "^answer=failed .* reason=registry answered 401 to the token request$"
 
     printf '{"credHelpers":{"%s":"livetest-slow"}}' "$R2" >"$work/slow.json"
     out=$("$DRIVER" reg --insecure "$R2" --docker-config "$work/slow.json" --timeout 800 "$R2/union/bar:t1")
@@ -249,6 +251,7 @@ start fakereg "$FAKES" registry -addr 127.0.0.1:0 -tls-addr 127.0.0.1:0 -cert "$
 if F=$(listening fakereg registry) && FT=$(listening fakereg registry-tls) && wait_http "http://$F/_count"; then
     out=$("$DRIVER" reg --insecure "$F" --repeat 2 "$F/err500/a:1")
     expect "fake registry: 500 -> failed" "$out" "^answer=failed source=registry status=500"
+    expect "fake registry: the short reason of a 500" "$out" " reason=registry answered 500$"
     c=$(curl -s "http://$F/_count?key=err500")
     if [ "$c" = 2 ]; then ok "fake registry: failures are not cached"; else
         ko "fake registry: failures are not cached" "server saw $c requests"
@@ -272,6 +275,34 @@ if F=$(listening fakereg registry) && FT=$(listening fakereg registry-tls) && wa
     else
         ko "fake registry: concurrent lookups of a hanging image share one request" "$out"
     fi
+    # failureBackoffSeconds: a host that timed out is not asked again meanwhile
+    hangs=$(curl -s "http://$F/_count?key=hang")
+    out=$("$DRIVER" reg --insecure "$F" --timeout 700 --backoff 10 "$F/hang/c:1" "$F/hang/d:1" "$F/hang/e:1")
+    after=$(curl -s "http://$F/_count?key=hang")
+    first=$(grep '^answer=' <<<"$out" | head -n 1)
+    rest=$(grep '^answer=' <<<"$out" | tail -n 2)
+    if [ "$((after - hangs))" = 1 ] && grep -q 'source=registry .* reason=registry timed out$' <<<"$first" &&
+        [ "$(nlines "$rest" "^answer=failed source=not asked .* reason=not asked: $F failed [01] s ago\$")" = 2 ] &&
+        grep -q 'registry_check_cache_total{result="backoff"} 2' <<<"$out"; then
+        ok "fake registry: after a timeout the host is not asked again for failureBackoffSeconds"
+    else
+        ko "fake registry: after a timeout the host is not asked again for failureBackoffSeconds" \
+            "registry saw $((after - hangs)) requests
+$out"
+    fi
+    slow=$(grep '^answer=.*source=not asked' <<<"$out" | sed -nE 's/.* ms=([0-9]+) .*/\1/p' |
+        awk '$1 >= 50')
+    if [ -z "$slow" ] && grep -q 'source=not asked' <<<"$out"; then
+        ok "fake registry: the answers not asked come at once"
+    else
+        ko "fake registry: the answers not asked come at once" "$out"
+    fi
+    out=$("$DRIVER" reg --insecure "$F" --timeout 500 --backoff 0 "$F/hang/f:1" "$F/hang/g:1")
+    if [ "$(($(curl -s "http://$F/_count?key=hang") - after))" = 2 ]; then
+        ok "fake registry: failureBackoffSeconds 0 asks every time"
+    else
+        ko "fake registry: failureBackoffSeconds 0 asks every time" "$out"
+    fi
 
     out=$("$DRIVER" reg --insecure "$F" "$F/badauth/a:1" "$F/noauthhdr/a:1")
     expect "fake registry: malformed or missing WWW-Authenticate -> failed" "$out" \
@@ -289,6 +320,8 @@ if F=$(listening fakereg registry) && FT=$(listening fakereg registry-tls) && wa
     out=$("$DRIVER" reg --insecure "$F" "$F/basic/a:1")
     expect "fake registry: Basic challenge without credentials -> failed" "$out" \
         "^answer=failed .*Basic credentials"
+    expect "fake registry: the short reason says no credentials for the host" "$out" \
+        "^answer=failed .* reason=no credentials for $F$"
 
     out=$("$DRIVER" reg --ca "$work/ca.crt" "$FT/present/a:1" "$FT/absent/a:1")
     expect "fake registry over TLS with the CA file: verified" "$out" \
@@ -501,5 +534,223 @@ if [ -x "$BIN" ] && serve_with srv3 "$F/hang" ok; then
     fi
 else
     ko "serve: starts against a hanging registry" "$(tail -n 5 "$work/srv3.log" 2>/dev/null)"
+fi
+
+# ---- G: time that holds ------------------------------------------------------------------
+# The checks' deadline runs from the request's arrival and is the smallest of
+# timeoutMs, kube-apiserver's ?timeout= less a margin and requestTimeoutMs;
+# past it the event loop answers without the checks (build + warning).
+# serve_yaml NAME: starts the webhook with the configuration read from stdin
+# (the TLS block added), sets WP.
+serve_yaml() {
+    { cat; printf 'webhook:\n  threads: 1\n  tls: {certFile: "%s", keyFile: "%s"}\n' \
+        "$work/server.crt" "$work/server.key"; } >"$work/$1.yaml"
+    serve_start "$1" "$work/$1.yaml" && WP=$serve_port
+}
+burst() { "$FAKES" burst -ca "$work/ca.crt" -url "https://127.0.0.1:$WP/mutate?timeout=10s" "$@"; }
+field() { sed -nE "s/.*(^| )$1=([0-9]+).*/\\2/p" <<<"$2" | head -n 1; }
+# burst_ok NAME OUTPUT BOUND_MS: all 100 answered, allowed, with a build and
+# a warning, valid for kube-apiserver, each within BOUND_MS.
+burst_ok() {
+    local mx
+    mx=$(field max_ms "$2")
+    if grep -q '^answers=100 allowed=100 builds=100 warned=100 invalid=0 errors=0 ' <<<"$2" &&
+        [ -n "$mx" ] && [ "$mx" -le "$3" ]; then
+        ok "$1 (slowest ${mx} ms, bound $3 ms)"
+    else
+        ko "$1" "$2"
+    fi
+}
+if [ -x "$BIN" ] && [ -n "${F:-}" ] && serve_yaml g1 <<YML; then
+imageBuilder:
+  defaultRepository: $F/hang
+  registryCheck: {enabled: true, timeoutMs: 1000, failureBackoffSeconds: 0, insecureRegistries: ["$F"]}
+YML
+    out=$(burst -n 100 -name g1)
+    burst_ok "serve: 100 concurrent reviews against a registry that never answers, each within timeoutMs + 100 ms" \
+        "$out" 1100
+    expect "serve: a late check's warning says why" "$out" \
+        "^warning: could not check whether $F/hang/g1-[0-9]+:t1 exists \((registry timed out|no answer within 1000 ms)\); building it$"
+    serve_stop >/dev/null
+else
+    ko "serve: starts against a hanging registry (burst)" "$(tail -n 5 "$work/g1.log" 2>/dev/null)"
+fi
+
+# ?timeout= honoured: kube-apiserver's 2 s leaves 1.5 s, less than timeoutMs 5000
+if [ -x "$BIN" ] && [ -n "${F:-}" ] && serve_yaml g2 <<YML; then
+imageBuilder:
+  defaultRepository: $F/hang
+  registryCheck: {enabled: true, timeoutMs: 5000, failureBackoffSeconds: 0, insecureRegistries: ["$F"]}
+YML
+    # post_t FILE TIMEOUT: the answer to FILE sent with ?timeout=TIMEOUT, then the time in ms
+    post_t() {
+        curl -s --cacert "$work/ca.crt" -H 'Content-Type: application/json' --data-binary @"$1" \
+            -w '\n%{time_total}\n' "https://127.0.0.1:$WP/mutate?timeout=$2" |
+            awk 'NR==1{print; next} {printf "%d\n", $1 * 1000}'
+    }
+    # answered_late NAME OUTPUT LOW HIGH REASON: allowed, with the build and
+    # a warning giving REASON (an ERE), in [LOW, HIGH) ms
+    answered_late() {
+        local ms
+        ms=$(tail -n 1 <<<"$2")
+        if grep -q '"allowed":true' <<<"$2" && decoded "$2" | grep -q '"name":"build-image"' &&
+            grep -qE "exists \\(($5)\\); building it" <<<"$2" && [ "$ms" -ge "$3" ] && [ "$ms" -lt "$4" ]; then
+            ok "$1 (${ms} ms, build and warning)"
+        else
+            ko "$1" "$2"
+        fi
+    }
+    review_for "foo:g2t$RANDOM" >"$work/r-g2.json"
+    answered_late "serve: ?timeout=2s is honoured with timeoutMs 5000" "$(post_t "$work/r-g2.json" 2s)" \
+        1300 2000 "registry timed out|no answer within 1500 ms"
+    # The 4 check threads (one loop) busy with reviews sent with ?timeout=10s
+    # (5 s each): one sent with ?timeout=2s waits in their queue, and the
+    # event loop answers it at its deadline without the check.
+    hangs=$(curl -s "http://$F/_count?key=hang")
+    busy=()
+    for k in 1 2 3 4; do
+        review_for "foo:g2busy$k$RANDOM" >"$work/r-g2-$k.json"
+        post_t "$work/r-g2-$k.json" 10s >"$work/g2-$k.out" &
+        busy+=($!)
+    done
+    _busy() { [ "$(curl -s "http://$F/_count?key=hang")" -ge $((hangs + 4)) ]; }
+    if wait_until 5 _busy; then
+        review_for "foo:g2queued$RANDOM" >"$work/r-g2-q.json"
+        answered_late "serve: with every check thread stuck, the event loop answers at the deadline" \
+            "$(post_t "$work/r-g2-q.json" 2s)" 1300 2000 "no answer within 1500 ms"
+        expect "serve: an answer without the checks is logged" "$(cat "$serve_log")" \
+            '"msg":"live checks out of time; answered without them","uid":"u-[0-9]+","budgetMillis":1500'
+    else
+        ko "serve: the check threads are all busy with the hanging registry" \
+            "$(curl -s "http://$F/_count?key=hang") requests, expected $((hangs + 4))"
+    fi
+    wait "${busy[@]}"
+    for k in 1 2 3 4; do
+        answered_late "serve: a review sent with ?timeout=10s gets timeoutMs 5000 ($k)" \
+            "$(cat "$work/g2-$k.out")" 4800 5200 "registry timed out|no answer within 5000 ms"
+    done
+    serve_stop >/dev/null
+else
+    ko "serve: starts for ?timeout=" "$(tail -n 5 "$work/g2.log" 2>/dev/null)"
+fi
+
+# failureBackoffSeconds (default 10): an outage costs one timeout per check
+# thread, not one per pod
+if [ -x "$BIN" ] && [ -n "${F:-}" ] && serve_yaml g3 <<YML; then
+imageBuilder:
+  defaultRepository: $F/hang
+  registryCheck: {enabled: true, timeoutMs: 1000, insecureRegistries: ["$F"]}
+YML
+    hangs=$(curl -s "http://$F/_count?key=hang")
+    out=$(burst -n 100 -name g3a)
+    burst_ok "serve: 100 reviews while the registry starts hanging" "$out" 1100
+    mid=$(curl -s "http://$F/_count?key=hang")
+    # one loop thread: 4 check threads, each asked the hanging host once
+    if [ "$((mid - hangs))" -ge 1 ] && [ "$((mid - hangs))" -le 4 ]; then
+        ok "serve: the hanging registry was asked $((mid - hangs)) times for 100 reviews"
+    else
+        ko "serve: the hanging registry was asked once per check thread at most" "$((mid - hangs)) requests"
+    fi
+    out=$(burst -n 100 -name g3b)
+    burst_ok "serve: 100 more reviews answered at once while the host is backed off" "$out" 300
+    expect "serve: the warning says the host was not asked and why" "$out" \
+        "^warning: could not check whether $F/hang/g3b-[0-9]+:t1 exists \(not asked: $F failed [0-9]+ s ago\); building it$"
+    if [ "$(curl -s "http://$F/_count?key=hang")" = "$mid" ]; then
+        ok "serve: no request reached the backed-off registry"
+    else
+        ko "serve: no request reached the backed-off registry" "$(curl -s "http://$F/_count?key=hang") > $mid"
+    fi
+    serve_stop >/dev/null
+else
+    ko "serve: starts for failureBackoffSeconds" "$(tail -n 5 "$work/g3.log" 2>/dev/null)"
+fi
+
+# ---- H: the production namespace: terminating, created after a denial ------------------
+# post_to FILE: the answer of the running webhook (WP) to FILE
+post_to() {
+    curl -s --cacert "$work/ca.crt" -H 'Content-Type: application/json' --data-binary @"$1" \
+        "https://127.0.0.1:$WP/mutate?timeout=10s"
+}
+ns_serve() { # ns_serve NAME PROJECT
+    serve_yaml "$1" <<YML
+imageBuilder:
+  defaultRepository: localhost:5000/union
+  buildProject: $2
+  productionDomainCheck: {enabled: true, apiServer: "$API", tokenFile: "$work/sa-token", caFile: "$work/ca.crt", timeoutMs: 1000}
+YML
+}
+review_for "foo:abc" >"$work/r-ns.json"
+if [ -x "$BIN" ] && [ -n "${API:-}" ] && ns_serve h1 terminating; then
+    out=$(post_to "$work/r-ns.json")
+    if grep -q '"allowed":true' <<<"$out" &&
+        grep -q 'namespace terminating-production is being deleted (Terminating)' <<<"$out"; then
+        ok "serve: a Terminating production namespace allows with a warning"
+    else
+        ko "serve: a Terminating production namespace allows with a warning" "$out"
+    fi
+    serve_stop >/dev/null
+else
+    ko "serve: starts for the terminating namespace" "$(tail -n 5 "$work/h1.log" 2>/dev/null)"
+fi
+if [ -x "$BIN" ] && [ -n "${API:-}" ] && ns_serve h2 dyn1; then
+    out=$(post_to "$work/r-ns.json")
+    if grep -q '"allowed":false' <<<"$out" && grep -q 'dyn1-production' <<<"$out"; then
+        ok "serve: denied while the production namespace does not exist"
+    else
+        ko "serve: denied while the production namespace does not exist" "$out"
+    fi
+    curl -s --cacert "$work/ca.crt" "$API/_state?ns=dyn1-production&phase=Active" >/dev/null
+    t0=$(now_ms)
+    _allowed() { post_to "$work/r-ns.json" | grep -q '"allowed":true'; }
+    if wait_until 6 _allowed && [ $(($(now_ms) - t0)) -lt 5000 ]; then
+        ok "serve: a namespace created after a denial unblocks pods within 5 s ($(($(now_ms) - t0)) ms)"
+    else
+        ko "serve: a namespace created after a denial unblocks pods within 5 s" \
+            "$(($(now_ms) - t0)) ms; $(post_to "$work/r-ns.json")"
+    fi
+    serve_stop >/dev/null
+else
+    ko "serve: starts for the namespace created late" "$(tail -n 5 "$work/h2.log" 2>/dev/null)"
+fi
+
+# ---- I: DNS that never answers --------------------------------------------------------------
+# A network namespace of this test's own, whose resolv.conf (bind-mounted by
+# `ip netns exec`) names a local DNS server that reads queries and never
+# answers, with a Kubernetes pod's search domains and ndots:5: the system
+# resolver alone would take 20 s. `review` runs in it with timeoutMs 1500.
+NETNS=whlive-$$
+netns_cleanup() {
+    ip netns del "$NETNS" 2>/dev/null
+    rm -rf "/etc/netns/$NETNS"
+}
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && [ -x "$BIN" ] && ip netns add "$NETNS" 2>/dev/null; then
+    trap 'netns_cleanup; t_cleanup' EXIT
+    mkdir -p "/etc/netns/$NETNS"
+    printf 'nameserver 127.0.0.1\nsearch t.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n' \
+        >"/etc/netns/$NETNS/resolv.conf"
+    ip netns exec "$NETNS" ip link set lo up
+    start dns ip netns exec "$NETNS" "$FAKES" dns -addr 127.0.0.1:53
+    if listening dns dns >/dev/null; then
+        cat >"$work/dns.yaml" <<YML
+imageBuilder:
+  defaultRepository: registry.example.test/union
+  registryCheck: {enabled: true, timeoutMs: 1500}
+YML
+        review_for "foo:dns1" >"$work/r-dns.json"
+        t0=$(now_ms)
+        out=$(ip netns exec "$NETNS" "$BIN" review --config "$work/dns.yaml" --explain "$work/r-dns.json" 2>&1)
+        ms=$(($(now_ms) - t0))
+        if [ "$ms" -le 1900 ] && grep -q 'exists (DNS lookup timed out); building it' <<<"$out" &&
+            grep -q '^query ' "$work/dns.log"; then
+            ok "review: a DNS server that never answers costs timeoutMs, not the resolver's timeouts (${ms} ms)"
+        else
+            ko "review: a DNS server that never answers costs timeoutMs" "${ms} ms, $(grep -c '^query' "$work/dns.log") queries
+$out"
+        fi
+    else
+        ko "DNS server in the test's network namespace starts" "$(cat "$work/dns.log")"
+    fi
+else
+    skipped "DNS that never answers: needs root and ip netns"
 fi
 finish

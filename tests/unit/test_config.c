@@ -119,11 +119,13 @@ static void assert_defaults(const wh_config_t *c)
     ck_assert_str_eq(c->policy.production_domain_check.ca_file,
                      "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt");
     ck_assert_uint_eq(c->policy.production_domain_check.ttl_seconds, 60);
+    ck_assert_uint_eq(c->policy.production_domain_check.absent_ttl_seconds, 2);
     ck_assert_uint_eq(c->policy.production_domain_check.timeout_ms, 1000);
     ck_assert(!c->policy.registry_check.enabled);
     ck_assert_uint_eq(c->policy.registry_check.timeout_ms, 1500);
-    ck_assert_uint_eq(c->policy.registry_check.positive_ttl_seconds, 86400);
+    ck_assert_uint_eq(c->policy.registry_check.positive_ttl_seconds, 600);
     ck_assert_uint_eq(c->policy.registry_check.negative_ttl_seconds, 10);
+    ck_assert_uint_eq(c->policy.registry_check.failure_backoff_seconds, 10);
     ck_assert_uint_eq(c->policy.registry_check.cache_size, 4096);
     ck_assert_str_eq(c->policy.registry_check.docker_config, "");
     ck_assert_str_eq(c->policy.registry_check.ca_file, "");
@@ -206,11 +208,13 @@ START_TEST(every_key_is_read)
     ck_assert_str_eq(c->policy.production_domain_check.token_file, "/var/run/token");
     ck_assert_str_eq(c->policy.production_domain_check.ca_file, "/var/run/ca.crt");
     ck_assert_uint_eq(c->policy.production_domain_check.ttl_seconds, 30);
+    ck_assert_uint_eq(c->policy.production_domain_check.absent_ttl_seconds, 5);
     ck_assert_uint_eq(c->policy.production_domain_check.timeout_ms, 500);
     ck_assert(c->policy.registry_check.enabled);
     ck_assert_uint_eq(c->policy.registry_check.timeout_ms, 800);
     ck_assert_uint_eq(c->policy.registry_check.positive_ttl_seconds, 3600);
     ck_assert_uint_eq(c->policy.registry_check.negative_ttl_seconds, 5);
+    ck_assert_uint_eq(c->policy.registry_check.failure_backoff_seconds, 30);
     ck_assert_uint_eq(c->policy.registry_check.cache_size, 100);
     ck_assert_str_eq(c->policy.registry_check.docker_config, "/etc/docker/config.json");
     ck_assert_str_eq(c->policy.registry_check.ca_file, "/etc/ssl/registry-ca.pem");
@@ -343,6 +347,20 @@ START_TEST(type_errors)
     expect_error("imageBuilder:\n  registryCheck:\n    cacheSize: 0\n", 3, 16, "out of range");
     expect_error("imageBuilder:\n  productionDomainCheck:\n    ttlSeconds: 0\n", 3, 17,
                  "out of range");
+    expect_error("imageBuilder:\n  productionDomainCheck:\n    absentTtlSeconds: 0\n", 3, 23,
+                 "imageBuilder.productionDomainCheck.absentTtlSeconds: 0 is out of range; use a "
+                 "number from 1 to 60");
+    expect_error("imageBuilder:\n  productionDomainCheck:\n    absentTtlSeconds: 61\n", 3, 23,
+                 "out of range");
+    expect_error("imageBuilder:\n  registryCheck:\n    failureBackoffSeconds: 301\n", 3, 28,
+                 "imageBuilder.registryCheck.failureBackoffSeconds: 301 is out of range; use a "
+                 "number from 0 to 300");
+    expect_error("imageBuilder:\n  registryCheck:\n    positiveTtlSeconds: 86400\n", 3, 25,
+                 "imageBuilder.registryCheck.positiveTtlSeconds: 86400 is too long; use at most "
+                 "3600: an image removed from the registry (e.g. by a lifecycle policy) would be "
+                 "taken as present for that long and get no build");
+    expect_error("imageBuilder:\n  registryCheck:\n    positiveTtlSeconds: 3601\n", 3, 25,
+                 "is too long; use at most 3600");
     expect_error("imageBuilder: [a]\n", 1, 15, "imageBuilder: expected a map of settings");
     expect_error("webhook: ':8443'\n", 1, 10, "webhook: expected a map of settings");
 }

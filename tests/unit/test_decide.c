@@ -138,7 +138,7 @@ END_TEST
 START_TEST(existing_image_is_only_rewritten)
 {
     cJSON *pod = make_pod("{\"name\":\"hello\",\"builder\":\"union\"}", "hello:" TAG);
-    image_answer_t a = {"localhost:5000/union/hello:" TAG, CHECK_PRESENT};
+    image_answer_t a = {"localhost:5000/union/hello:" TAG, CHECK_PRESENT, NULL};
     wh_checks_t checks = {.images = &a, .n_images = 1};
     decision_t d;
     run_decide(LOCAL, pod, &checks, &d);
@@ -155,7 +155,7 @@ END_TEST
 START_TEST(failed_check_still_builds_with_warning)
 {
     cJSON *pod = make_pod("{\"name\":\"hello\",\"builder\":\"union\"}", "hello:" TAG);
-    image_answer_t a = {"localhost:5000/union/hello:" TAG, CHECK_FAILED};
+    image_answer_t a = {"localhost:5000/union/hello:" TAG, CHECK_FAILED, NULL};
     wh_checks_t checks = {.images = &a, .n_images = 1, .production_namespace = CHECK_FAILED};
     decision_t d;
     run_decide(LOCAL, pod, &checks, &d);
@@ -163,6 +163,57 @@ START_TEST(failed_check_still_builds_with_warning)
     ck_assert(d.targets[0].build);
     ck_assert(warned(&d, "could not check"));
     ck_assert(warned(&d, "could not verify that namespace system-production"));
+    decision_free(&d);
+    cJSON_Delete(pod);
+}
+END_TEST
+
+START_TEST(failed_checks_warn_with_their_reason)
+{
+    cJSON *pod = make_pod("{\"name\":\"hello\",\"builder\":\"union\"}", "hello:" TAG);
+    image_answer_t a = {"localhost:5000/union/hello:" TAG, CHECK_FAILED, "DNS lookup timed out"};
+    wh_checks_t checks = {.images = &a,
+                          .n_images = 1,
+                          .production_namespace = CHECK_FAILED,
+                          .namespace_reason = "API answered 403"};
+    decision_t d;
+    run_decide(LOCAL, pod, &checks, &d);
+    ck_assert_int_eq(d.outcome, OUTCOME_MUTATED);
+    ck_assert(d.targets[0].build);
+    ck_assert(warned(&d, "could not check whether localhost:5000/union/hello:" TAG
+                         " exists (DNS lookup timed out); building it"));
+    ck_assert(warned(&d, "could not verify that namespace system-production exists (API answered "
+                         "403); allowed"));
+    decision_free(&d);
+    /* no reason, or an empty one: the plain warnings */
+    a.reason = "";
+    checks.namespace_reason = NULL;
+    run_decide(LOCAL, pod, &checks, &d);
+    ck_assert(warned(&d, "could not check whether localhost:5000/union/hello:" TAG
+                         " exists; building it"));
+    ck_assert(warned(&d, "could not verify that namespace system-production exists; allowed"));
+    decision_free(&d);
+    /* a reason with an answer other than FAILED says nothing */
+    a.answer = CHECK_PRESENT;
+    a.reason = "registry timed out";
+    checks.production_namespace = CHECK_PRESENT;
+    checks.namespace_reason = "ignored";
+    run_decide(LOCAL, pod, &checks, &d);
+    ck_assert_uint_eq(d.n_warnings, 0);
+    decision_free(&d);
+    cJSON_Delete(pod);
+}
+END_TEST
+
+START_TEST(terminating_production_namespace_warns)
+{
+    cJSON *pod = make_pod("{\"name\":\"hello\",\"builder\":\"union\"}", "hello:" TAG);
+    wh_checks_t checks = {.production_namespace = CHECK_PRESENT, .namespace_terminating = true};
+    decision_t d;
+    run_decide(LOCAL, pod, &checks, &d);
+    ck_assert_int_eq(d.outcome, OUTCOME_MUTATED);
+    ck_assert_uint_eq(d.n_warnings, 1);
+    ck_assert(warned(&d, "namespace system-production is being deleted (Terminating)"));
     decision_free(&d);
     cJSON_Delete(pod);
 }
@@ -384,7 +435,7 @@ START_TEST(nothing_to_change_is_allowed_without_patch)
     /* the image already is its target, and the registry check found it */
     cJSON *pod = make_pod("{\"name\":\"hello\",\"builder\":\"union\",\"registry\":\"quay.io/x\"}",
                           "quay.io/x/hello:" TAG);
-    image_answer_t a = {"quay.io/x/hello:" TAG, CHECK_PRESENT};
+    image_answer_t a = {"quay.io/x/hello:" TAG, CHECK_PRESENT, NULL};
     wh_checks_t checks = {.images = &a, .n_images = 1};
     decision_t d;
     run_decide(LOCAL, pod, &checks, &d);
@@ -539,6 +590,8 @@ Suite *suite_decide(void)
     tcase_add_test(tc, existing_image_is_only_rewritten);
     tcase_add_test(tc, failed_check_still_builds_with_warning);
     tcase_add_test(tc, absent_production_namespace_denies);
+    tcase_add_test(tc, failed_checks_warn_with_their_reason);
+    tcase_add_test(tc, terminating_production_namespace_warns);
     tcase_add_test(tc, auth_mismatch_denies_and_pull_secret_warns);
     tcase_add_test(tc, noop_reaches_any_host);
     tcase_add_test(tc, control_characters_never_reach_warnings);

@@ -198,6 +198,9 @@ START_TEST(deadline_bounds_a_hanging_server)
     ck_assert_int_eq(httpc_perform(c, &q, &r, err, sizeof err), HTTPC_ETRANSFER);
     uint64_t took = clock_mono_ms() - t0;
     ck_assert_msg(took >= 250 && took < 3000, "took %llu ms", (unsigned long long)took);
+    /* connected (a numeric host: nothing to resolve), then no answer */
+    ck_assert_int_eq(r.fail, HTTPC_FAIL_TIMEOUT);
+    ck_assert_str_eq(httpc_fail_words(r.fail), "timed out");
     httpc_resp_free(&r);
     httpc_free(c);
     srv_stop(&s);
@@ -212,7 +215,29 @@ START_TEST(out_of_time_sends_nothing)
     httpc_resp_t r = {0};
     ck_assert_int_eq(httpc_perform(c, &q, &r, err, sizeof err), HTTPC_ELOCAL);
     ck_assert_str_eq(err, "out of time before the request");
+    ck_assert_int_eq(r.fail, HTTPC_FAIL_TIMEOUT);
     ck_assert_uint_eq(httpc_requests(c), 0);
+    httpc_free(c);
+}
+END_TEST
+
+START_TEST(failures_are_named)
+{
+    ck_assert_str_eq(httpc_fail_words(HTTPC_FAIL_NONE), "");
+    ck_assert_str_eq(httpc_fail_words(HTTPC_FAIL_DNS_TIMEOUT), "DNS lookup timed out");
+    ck_assert_str_eq(httpc_fail_words(HTTPC_FAIL_DNS), "DNS lookup failed");
+    ck_assert_str_eq(httpc_fail_words(HTTPC_FAIL_CONNECT), "connection failed");
+    ck_assert_str_eq(httpc_fail_words(HTTPC_FAIL_TLS), "TLS failed");
+    ck_assert_str_eq(httpc_fail_words(HTTPC_FAIL_OTHER), "transfer failed");
+    /* a port nobody listens on: refused at once */
+    httpc_t *c = client();
+    char err[200] = "";
+    httpc_req_t q = {
+        .url = "http://127.0.0.1:1/", .allow_http = true, .deadline_ms = clock_mono_ms() + 2000};
+    httpc_resp_t r = {0};
+    ck_assert_int_eq(httpc_perform(c, &q, &r, err, sizeof err), HTTPC_ETRANSFER);
+    ck_assert_int_eq(r.fail, HTTPC_FAIL_CONNECT);
+    httpc_resp_free(&r);
     httpc_free(c);
 }
 END_TEST
@@ -325,6 +350,7 @@ Suite *suite_httpc(void)
     tcase_add_test(tc, body_over_the_cap_aborts);
     tcase_add_test(tc, deadline_bounds_a_hanging_server);
     tcase_add_test(tc, out_of_time_sends_nothing);
+    tcase_add_test(tc, failures_are_named);
     tcase_add_test(tc, plain_http_only_when_allowed);
     tcase_add_test(tc, redirects_only_when_asked);
     tcase_add_test(tc, headers_credentials_and_post_do_not_linger);

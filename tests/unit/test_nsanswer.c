@@ -79,6 +79,44 @@ START_TEST(detail_cut_to_the_buffer)
 }
 END_TEST
 
+START_TEST(terminating_and_reasons)
+{
+    nsanswer_t a;
+    const char *active = "{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"ok-production\"},"
+                         "\"status\":{\"phase\":\"Active\"}}";
+    nsanswer_parse(200, active, strlen(active), "ok-production", "", &a);
+    ck_assert_int_eq(a.answer, CHECK_PRESENT);
+    ck_assert(!a.terminating);
+    ck_assert_str_eq(a.reason, "");
+    const char *term = "{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"ok-production\","
+                       "\"deletionTimestamp\":\"2024-01-01T00:00:00Z\"},"
+                       "\"status\":{\"phase\":\"Terminating\"}}";
+    nsanswer_parse(200, term, strlen(term), "ok-production", NULL, &a);
+    ck_assert_int_eq(a.answer, CHECK_PRESENT);
+    ck_assert(a.terminating);
+    ck_assert_str_eq(a.detail, "HTTP 200, namespace ok-production (terminating)");
+    const char *odd = "{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"ok-production\"},"
+                      "\"status\":{\"phase\":7}}";
+    nsanswer_parse(200, odd, strlen(odd), "ok-production", NULL, &a);
+    ck_assert_int_eq(a.answer, CHECK_PRESENT);
+    ck_assert(!a.terminating);
+
+    nsanswer_parse(404, NULL, 0, "ok-production", NULL, &a);
+    ck_assert_int_eq(a.answer, CHECK_ABSENT);
+    ck_assert_str_eq(a.reason, "");
+    nsanswer_parse(403, "{}", 2, "ok-production", "", &a);
+    ck_assert_int_eq(a.answer, CHECK_FAILED);
+    ck_assert_str_eq(a.reason, "API answered 403 (RBAC)");
+    nsanswer_parse(401, NULL, 0, "ok-production", "token file /t: cannot open", &a);
+    ck_assert_str_eq(a.reason, "API answered 401 (RBAC)");
+    nsanswer_parse(503, NULL, 0, "ok-production", NULL, &a);
+    ck_assert_str_eq(a.reason, "API answered 503");
+    nsanswer_parse(200, "[]", 2, "ok-production", NULL, &a);
+    ck_assert_int_eq(a.answer, CHECK_FAILED);
+    ck_assert_str_eq(a.reason, "unexpected API answer");
+}
+END_TEST
+
 Suite *suite_nsanswer(void)
 {
     Suite *s = suite_create("nsanswer");
@@ -88,6 +126,7 @@ Suite *suite_nsanswer(void)
     tcase_add_test(tc, a_200_that_is_not_the_namespace_fails);
     tcase_add_test(tc, other_statuses_fail_with_hints);
     tcase_add_test(tc, detail_cut_to_the_buffer);
+    tcase_add_test(tc, terminating_and_reasons);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -45,11 +45,46 @@ START_TEST(target_urls)
 }
 END_TEST
 
+/* ---- the few words of a failed challenge --------------------------------------- */
+
+static const char *auth_reason(const char *why, bool timed_out)
+{
+    static char out[96];
+    regcheck_auth_reason(why, "reg.example", timed_out, out, sizeof out);
+    return out;
+}
+
+START_TEST(auth_reasons)
+{
+    ck_assert_str_eq(auth_reason("token endpoint answered HTTP 401", false),
+                     "registry answered 401 to the token request");
+    ck_assert_str_eq(auth_reason("token endpoint answered HTTP 403; aws: no role", false),
+                     "registry answered 403 to the token request");
+    ck_assert_str_eq(
+        auth_reason("token endpoint answered HTTP 401; credential helper: exit 1", false),
+        "credential helper failed for reg.example");
+    ck_assert_str_eq(auth_reason("registry asks for Basic credentials and none are configured "
+                                 "for reg.example",
+                                 false),
+                     "no credentials for reg.example");
+    ck_assert_str_eq(auth_reason("malformed WWW-Authenticate: unterminated quote", false),
+                     "unusable challenge from the registry");
+    ck_assert_str_eq(auth_reason("unsupported authentication scheme in 'Negotiate'", false),
+                     "unusable challenge from the registry");
+    ck_assert_str_eq(auth_reason("token endpoint: Failed to connect", false),
+                     "token request failed");
+    ck_assert_str_eq(auth_reason("token endpoint: Operation timed out", true),
+                     "token request timed out");
+    ck_assert_str_eq(auth_reason("out of memory", false), "authentication failed");
+}
+END_TEST
+
 Suite *suite_regcheck(void)
 {
     Suite *s = suite_create("regcheck");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, target_urls);
+    tcase_add_test(tc, auth_reasons);
     suite_add_tcase(s, tc);
     return s;
 }

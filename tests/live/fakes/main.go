@@ -1,15 +1,18 @@
 // Local stand-ins for the live-check tests: a Kubernetes namespaces API, a
-// registry that fails in the ways a real one rarely does on demand, and a
-// token server for the distribution registry's token authentication.
-// Every server counts the requests it serves, so the tests can tell whether
-// a cached answer really left the network alone. Each listens on port 0 by
-// default and prints "listening NAME HOST:PORT" for every listener it bound
-// (NAME: k8s, registry, registry-tls, token).
+// registry that fails in the ways a real one rarely does on demand, a
+// token server for the distribution registry's token authentication, and
+// a DNS server that never answers. Every server counts the requests it
+// serves, so the tests can tell whether a cached answer really left the
+// network alone. Each listens on port 0 by default and prints "listening
+// NAME HOST:PORT" for every listener it bound (NAME: k8s, registry,
+// registry-tls, token, dns). One client too: burst (burst.go).
 //
 //	fakes k8s      -addr A -cert C -key K -token-file F
 //	fakes registry -addr A [-tls-addr B -cert C -key K]
 //	fakes token    -addr A -sign-key K -sign-cert C -issuer I -user U -pass P
+//	fakes dns      -addr A  (UDP; prints "query N" for each datagram, answers none)
 //	fakes certs    -dir D   (CA, server cert for 127.0.0.1/localhost, token signing cert)
+//	fakes burst    -url U -ca C -n N -name NAME [-same]
 package main
 
 import (
@@ -137,10 +140,50 @@ func listen(name, addr string) net.Listener {
 
 // ---- Kubernetes namespaces API ---------------------------------------------------
 
+// Namespaces named dyn-*: absent until the test sets their phase with
+// /_state?ns=NAME&phase=Active|Terminating|absent.
+type nsStates struct {
+	mu    sync.Mutex
+	phase map[string]string
+}
+
+func (s *nsStates) handler(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	s.mu.Lock()
+	if p := q.Get("phase"); p == "absent" {
+		delete(s.phase, q.Get("ns"))
+	} else {
+		s.phase[q.Get("ns")] = p
+	}
+	s.mu.Unlock()
+	fmt.Fprintln(w, "ok")
+}
+
+func (s *nsStates) get(ns string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.phase[ns]
+}
+
+func writeNamespace(w http.ResponseWriter, ns, phase string) {
+	extra := ""
+	if phase == "Terminating" {
+		extra = `,"deletionTimestamp":"2024-05-01T10:00:00Z"`
+	}
+	fmt.Fprintf(w, `{"kind":"Namespace","apiVersion":"v1","metadata":{"name":%q%s},"spec":{"finalizers":["kubernetes"]},"status":{"phase":%q}}`, ns, extra, phase)
+}
+
+func notFound(w http.ResponseWriter, ns string) {
+	w.WriteHeader(404)
+	fmt.Fprintf(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"namespaces %q not found","reason":"NotFound","code":404}`, ns)
+}
+
 func k8s(addr, cert, key, tokenFile string) {
 	cnt := newCounter()
+	states := &nsStates{phase: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/_count", cnt.handler)
+	mux.HandleFunc("/_state", states.handler)
 	mux.HandleFunc("/api/v1/namespaces/", func(w http.ResponseWriter, r *http.Request) {
 		ns := strings.TrimPrefix(r.URL.Path, "/api/v1/namespaces/")
 		cnt.add(ns)
@@ -153,8 +196,15 @@ func k8s(addr, cert, key, tokenFile string) {
 		w.Header().Set("Content-Type", "application/json")
 		switch {
 		case strings.HasPrefix(ns, "missing"):
-			w.WriteHeader(404)
-			fmt.Fprintf(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"namespaces %q not found","reason":"NotFound","code":404}`, ns)
+			notFound(w, ns)
+		case strings.HasPrefix(ns, "terminating"):
+			writeNamespace(w, ns, "Terminating")
+		case strings.HasPrefix(ns, "dyn"):
+			if p := states.get(ns); p != "" {
+				writeNamespace(w, ns, p)
+			} else {
+				notFound(w, ns)
+			}
 		case strings.HasPrefix(ns, "forbidden"):
 			w.WriteHeader(403)
 			fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","code":403}`)
@@ -250,6 +300,23 @@ func registry(addr, tlsAddr, cert, key, user, pass string) {
 	log.Fatal(http.Serve(l, mux))
 }
 
+// ---- a DNS server that never answers -------------------------------------------------
+
+func blackholeDNS(addr string) {
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("listening dns %s\n", pc.LocalAddr())
+	buf := make([]byte, 4096)
+	for n := 1; ; n++ {
+		if _, _, err := pc.ReadFrom(buf); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("query %d\n", n)
+	}
+}
+
 // ---- token server (distribution's token auth) -------------------------------------------
 
 func b64url(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
@@ -314,7 +381,7 @@ func token(addr, signKey, signCert, issuer, user, pass string) {
 func main() {
 	log.SetFlags(0)
 	if len(os.Args) < 2 {
-		log.Fatal("usage: fakes k8s|registry|token|certs [flags]")
+		log.Fatal("usage: fakes k8s|registry|token|dns|certs|burst [flags]")
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
@@ -328,6 +395,11 @@ func main() {
 	issuer := fs.String("issuer", "live-test", "token issuer")
 	user := fs.String("user", "builder", "user name accepted")
 	pass := fs.String("pass", "s3cret", "password accepted")
+	target := fs.String("url", "", "admission URL (burst)")
+	ca := fs.String("ca", "", "CA of the webhook's certificate (burst)")
+	n := fs.Int("n", 100, "reviews at once (burst)")
+	name := fs.String("name", "burst", "ImageSpec name prefix (burst)")
+	same := fs.Bool("same", false, "every review the same image (burst)")
 	fs.Parse(os.Args[2:])
 	switch os.Args[1] {
 	case "certs":
@@ -338,6 +410,10 @@ func main() {
 		registry(*addr, *tlsAddr, *cert, *key, *user, *pass)
 	case "token":
 		token(*addr, *signKey, *signCert, *issuer, *user, *pass)
+	case "dns":
+		blackholeDNS(*addr)
+	case "burst":
+		burst(*target, *ca, *name, *n, *same)
 	default:
 		log.Fatalf("unknown command %q", os.Args[1])
 	}
