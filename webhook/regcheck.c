@@ -150,6 +150,9 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
 {
     bool insecure = strcmp(t->scheme, "http") == 0;
     char *authz = regauth_cached(rc->auth, t->host, t->repo);
+    if (authz)
+        regauth_cached_source(rc->auth, t->host, t->repo, res->cred_source,
+                              sizeof res->cred_source);
     httpc_req_t q = {.url = t->url,
                      .method = HTTPC_HEAD,
                      .headers = {accept_hdr, authz},
@@ -177,7 +180,8 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
         }
         uint64_t ttl = 0;
         if (!regauth_answer(rc->auth, t->host, t->repo, r.header, insecure, deadline, &authz, &ttl,
-                            res->detail, sizeof res->detail))
+                            res->cred_source, sizeof res->cred_source, res->detail,
+                            sizeof res->detail))
             goto done;
         httpc_resp_free(&r);
         memset(&r, 0, sizeof r);
@@ -257,6 +261,8 @@ check_answer_t regcheck_image(regcheck_t *rc, const char *image, uint64_t deadli
         log_str(l, "answer", regcheck_answer_name(a));
         log_int(l, "status", res->http_status);
         log_str(l, "detail", res->detail);
+        if (res->cred_source[0])
+            log_str(l, "credentials", res->cred_source);
         log_uint(l, "millis", took);
         log_end(l);
         break;
@@ -348,4 +354,5 @@ void regcheck_metrics(const regcheck_t *rc, buf_t *out)
     buf_printf(out, "# TYPE %s counter\n%s %lu\n", q, q, httpc_requests(rc->http));
     histogram_print(&rc->hist, "imagebuilder_webhook_registry_check_duration_seconds",
                     "Time taken by registry existence lookups that reached the network.", out);
+    regauth_metrics(rc->auth, out);
 }

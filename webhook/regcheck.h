@@ -45,7 +45,11 @@ typedef struct {
     regcheck_source_t source;
     long http_status; /* the last status seen (0: none) */
     double seconds;   /* time spent in this call */
-    char detail[192]; /* one line: why FAILED, or what was seen */
+    char detail[384]; /* one line: why FAILED, or what was seen */
+    /* Where the registry credentials came from (regauth_answer's source:
+     * "docker-config", "credential-helper:<name>", "aws:web-identity", ...),
+     * "" when none were used. */
+    char cred_source[64];
 } regcheck_result_t;
 
 typedef struct regcheck regcheck_t;
