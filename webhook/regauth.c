@@ -375,7 +375,10 @@ bool regauth_answer(regauth_t *a, const char *host, const char *repo, const char
     bool have = get_creds(a, host, deadline_ms, &cred, src, sizeof src, note, sizeof note);
     errmsg_set(source, sourcesz, "%s", src);
     bool ok = false;
-    if (ch.scheme == WWWAUTH_BASIC) {
+    if (!have && note[0] && clock_mono_ms() >= deadline_ms) {
+        /* the credential lookup took all the time: its failure is the reason */
+        errmsg_set(why, whysz, "%s", note + 2);
+    } else if (ch.scheme == WWWAUTH_BASIC) {
         if (!have || cred.identity_token) {
             errmsg_set(why, whysz,
                        "registry asks for Basic credentials and none are configured for %s%s", host,

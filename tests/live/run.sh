@@ -502,4 +502,11 @@ if [ -x "$BIN" ] && serve_with srv3 "$F/hang" ok; then
 else
     ko "serve: starts against a hanging registry" "$(tail -n 5 "$work/srv3.log" 2>/dev/null)"
 fi
+
+# ---- G: authenticationType aws (tests/live/aws.sh) -----------------------------------
+if [ -x "$BIN" ]; then
+    . tests/live/aws.sh
+else
+    ko "aws: the webhook binary is built"
+fi
 finish
