@@ -28,6 +28,7 @@ struct regcheck {
     ttlcache_t *cache;
 
     httpc_t *http;
+    httpc_t *cloud_http; /* the cloud's own APIs: the system trust store, not caFile */
     cloudcred_t *cloud;
     regauth_t *auth;
 
@@ -292,8 +293,11 @@ regcheck_t *regcheck_new(const regcheck_config_t *cfg, auth_type_t auth, ttlcach
         errmsg_set(err, errsz, "out of memory");
         goto fail;
     }
-    rc->cloud = cloudcred_new(auth, rc->http, NULL);
-    if ((auth == AUTH_AWS || auth == AUTH_GOOGLE || auth == AUTH_AZURE) && !rc->cloud) {
+    if ((auth == AUTH_AWS || auth == AUTH_GOOGLE || auth == AUTH_AZURE) &&
+        !(rc->cloud_http = httpc_new(NULL, err, errsz)))
+        goto fail;
+    rc->cloud = rc->cloud_http ? cloudcred_new(auth, rc->cloud_http, NULL) : NULL;
+    if (rc->cloud_http && !rc->cloud) {
         errmsg_set(err, errsz, "out of memory");
         goto fail;
     }
@@ -317,6 +321,7 @@ void regcheck_free(regcheck_t *rc)
         return;
     regauth_free(rc->auth);
     cloudcred_free(rc->cloud);
+    httpc_free(rc->cloud_http);
     httpc_free(rc->http);
     ttlcache_unref(rc->cache);
     strlist_free(&rc->insecure);
