@@ -35,9 +35,9 @@ CFLAGS     = $(CFLAGS_BASE) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 # cJSON, libyaml and libcrypto only, never libcurl or libh2o, and whose
 # objects reference no I/O, clock or thread symbol (tests/purity checks
 # both). Every other file but main.c is the shell, libwebhook-shell.a.
-CORE_NAMES := admission base64 buf checks config config_schema config_check decide errmsg imageref \
+CORE_NAMES := admission awsproto awsxml base64 buf checks config config_schema config_check decide errmsg imageref \
               imagespec inject jsonpatch k8sname kubeconfig nsanswer patch podscan policy registry \
-              rules strlist target wwwauth yamldoc yamlout deadline
+              rules sigv4 strlist target wwwauth yamldoc yamlout deadline
 CORE_SRCS  := $(wildcard $(patsubst %,webhook/%.c,$(CORE_NAMES)))
 SHELL_SRCS := $(filter-out webhook/main.c $(CORE_SRCS),$(wildcard webhook/*.c))
 CORE_OBJS  := $(patsubst webhook/%.c,$(BUILD)/obj/%.o,$(CORE_SRCS))

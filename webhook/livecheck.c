@@ -183,6 +183,10 @@ void livecheck_describe(const livecheck_t *lc, const livecheck_scratch_t *s, buf
             buf_puts(out, ", ");
             buf_put_oneline(out, r->detail, strlen(r->detail));
         }
+        if (r->cred_source[0]) {
+            buf_puts(out, ", credentials: ");
+            buf_put_oneline(out, r->cred_source, strlen(r->cred_source));
+        }
         buf_printf(out, ", %.0f ms)\n", r->seconds * 1000.0);
     }
     if (lc->rc && s->n_images == 0)

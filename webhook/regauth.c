@@ -1,6 +1,7 @@
 /* regauth: registry challenges, credentials, tokens and their cache (see regauth.h). */
 #include "regauth.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,24 @@
 #define TOKEN_BODY_MAX    (64 * 1024)
 #define TOKEN_MAX         16384
 #define BASIC_AUTH_TTL_MS (5 * 60 * 1000)
+#define SOURCES_MAX       16 /* distinct credential sources counted */
+#define SOURCE_MAX        64
+
+typedef struct {
+    char source[SOURCE_MAX];
+    unsigned long ok, error;
+} source_count_t;
 
 struct regauth {
     httpc_t *http;      /* borrowed */
     cloudcred_t *cloud; /* borrowed; NULL: no cloud identity */
     dockercfg_t dcfg;
-    ttlcache_t *lines; /* "host/repo" -> full "Authorization: ..." header line */
+    ttlcache_t *lines;   /* "host/repo" -> full "Authorization: ..." header line */
+    ttlcache_t *sources; /* "host/repo" -> the source of that line's credentials */
+    pthread_mutex_t mu;  /* counts */
+    bool mu_ok;
+    source_count_t counts[SOURCES_MAX];
+    size_t n_counts;
 };
 
 regauth_t *regauth_new(const char *docker_config, cloudcred_t *cloud, httpc_t *http, char *err,
@@ -38,7 +51,9 @@ regauth_t *regauth_new(const char *docker_config, cloudcred_t *cloud, httpc_t *h
         free(a);
         return NULL;
     }
-    if (!(a->lines = ttlcache_new(LINES_MAX, NULL, NULL))) {
+    a->mu_ok = pthread_mutex_init(&a->mu, NULL) == 0;
+    if (!a->mu_ok || !(a->lines = ttlcache_new(LINES_MAX, NULL, NULL)) ||
+        !(a->sources = ttlcache_new(LINES_MAX, NULL, NULL))) {
         errmsg_set(err, errsz, "out of memory");
         regauth_free(a);
         return NULL;
@@ -51,6 +66,9 @@ void regauth_free(regauth_t *a)
     if (!a)
         return;
     ttlcache_unref(a->lines);
+    ttlcache_unref(a->sources);
+    if (a->mu_ok)
+        pthread_mutex_destroy(&a->mu);
     dockercfg_free(&a->dcfg);
     free(a);
 }
@@ -77,45 +95,108 @@ void regauth_remember(regauth_t *a, const char *host, const char *repo, const ch
     ttlcache_put_text(a->lines, key, line, ttl_ms);
 }
 
+void regauth_cached_source(regauth_t *a, const char *host, const char *repo, char *out,
+                           size_t outsz)
+{
+    char key[520];
+    cache_key(host, repo, key, sizeof key);
+    char *s = ttlcache_get_text(a->sources, key);
+    errmsg_set(out, outsz, "%s", s ? s : "");
+    free(s);
+}
+
+/* ---- counts by source -------------------------------------------------------------- */
+
+static void count(regauth_t *a, const char *source, bool ok)
+{
+    pthread_mutex_lock(&a->mu);
+    source_count_t *c = NULL;
+    for (size_t i = 0; i < a->n_counts && !c; i++)
+        if (strcmp(a->counts[i].source, source) == 0)
+            c = &a->counts[i];
+    if (!c && a->n_counts < SOURCES_MAX) {
+        c = &a->counts[a->n_counts++];
+        snprintf(c->source, sizeof c->source, "%s", source);
+    }
+    if (!c) /* more distinct sources than slots: the last slot takes the rest */
+        c = &a->counts[SOURCES_MAX - 1];
+    if (ok)
+        c->ok++;
+    else
+        c->error++;
+    pthread_mutex_unlock(&a->mu);
+}
+
+void regauth_metrics(regauth_t *a, buf_t *out)
+{
+    static const char *m = "imagebuilder_webhook_registry_credentials_total";
+    buf_printf(out,
+               "# HELP %s Registry credential lookups by source (docker-config, "
+               "credential-helper:<name>, <cloud>:<source>) and result.\n",
+               m);
+    buf_printf(out, "# TYPE %s counter\n", m);
+    pthread_mutex_lock(&a->mu);
+    for (size_t i = 0; i < a->n_counts; i++) {
+        const source_count_t *c = &a->counts[i];
+        buf_printf(out, "%s{source=\"%s\",result=\"ok\"} %lu\n", m, c->source, c->ok);
+        buf_printf(out, "%s{source=\"%s\",result=\"error\"} %lu\n", m, c->source, c->error);
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
 /* ---- credentials and header lines ----------------------------------------------- */
+
+/* The cloud identity's credentials for `host`, when there is one. A lookup
+ * that names no source (the host is another cloud's registry) is not
+ * counted. */
+static bool cloud_creds(regauth_t *a, const char *host, uint64_t deadline, dockercfg_cred_t *cred,
+                        char *source, size_t sourcesz, char *note, size_t notesz)
+{
+    if (!a->cloud)
+        return false;
+    char why[256] = "";
+    bool ok = cloudcred_get(a->cloud, host, deadline, cred, source, sourcesz, why, sizeof why);
+    if (source[0])
+        count(a, source, ok);
+    if (!ok)
+        errmsg_set(note, notesz, "; %s: %s", source[0] ? source : "cloud identity", why);
+    return ok;
+}
 
 /* The credentials for `host`: the Docker config's (inline, or from a
  * credential helper given the time left), else the cloud identity's. False
  * when there are none, with a note (starting with "; ") when a helper or
- * the cloud identity failed. */
-/* The cloud identity's credentials for `host`, when there is one. */
-static bool cloud_creds(regauth_t *a, const char *host, uint64_t deadline, dockercfg_cred_t *cred,
-                        char *note, size_t notesz)
-{
-    if (!a->cloud)
-        return false;
-    char source[64], why[200] = "";
-    if (cloudcred_get(a->cloud, host, deadline, cred, source, sizeof source, why, sizeof why))
-        return true;
-    errmsg_set(note, notesz, "; %s: %s", source[0] ? source : "cloud identity", why);
-    return false;
-}
-
+ * the cloud identity failed. `source` names where they came from. */
 static bool get_creds(regauth_t *a, const char *host, uint64_t deadline, dockercfg_cred_t *cred,
-                      char *note, size_t notesz)
+                      char *source, size_t sourcesz, char *note, size_t notesz)
 {
     const dockercfg_auth_t *inline_auth;
     const char *helper;
+    source[0] = '\0';
     dockercfg_lookup(&a->dcfg, host, &inline_auth, &helper);
-    if (inline_auth)
-        return dockercfg_cred_from_auth(inline_auth, cred);
+    if (inline_auth) {
+        errmsg_set(source, sourcesz, "docker-config");
+        bool ok = dockercfg_cred_from_auth(inline_auth, cred);
+        count(a, source, ok);
+        return ok;
+    }
     if (!helper)
-        return cloud_creds(a, host, deadline, cred, note, notesz);
+        return cloud_creds(a, host, deadline, cred, source, sourcesz, note, notesz);
+    errmsg_set(source, sourcesz, "credential-helper:%s", helper);
     uint64_t now = clock_mono_ms();
-    if (now >= deadline)
+    if (now >= deadline) {
+        count(a, source, false);
         return false;
+    }
     char sbuf[300];
     const char *server = dockercfg_helper_server(host, sbuf, sizeof sbuf);
     char err[160] = "";
-    if (dockercfg_run_helper(helper, server, (unsigned)(deadline - now), cred, err, sizeof err))
-        return true;
-    errmsg_set(note, notesz, "; credential helper: %s", err);
-    return false;
+    bool ok =
+        dockercfg_run_helper(helper, server, (unsigned)(deadline - now), cred, err, sizeof err);
+    count(a, source, ok);
+    if (!ok)
+        errmsg_set(note, notesz, "; credential helper: %s", err);
+    return ok;
 }
 
 static void wipe_free(char *s)
@@ -278,9 +359,11 @@ static bool ask_token(regauth_t *a, const wwwauth_t *ch, const char *repo,
 }
 
 bool regauth_answer(regauth_t *a, const char *host, const char *repo, const char *www,
-                    bool insecure, uint64_t deadline_ms, char **line, uint64_t *ttl_ms, char *why,
-                    size_t whysz)
+                    bool insecure, uint64_t deadline_ms, char **line, uint64_t *ttl_ms,
+                    char *source, size_t sourcesz, char *why, size_t whysz)
 {
+    char src[SOURCE_MAX] = "";
+    errmsg_set(source, sourcesz, "%s", "");
     wwwauth_t ch;
     const char *reason = NULL;
     if (!wwwauth_parse(www, strlen(www), &ch, &reason)) {
@@ -288,10 +371,14 @@ bool regauth_answer(regauth_t *a, const char *host, const char *repo, const char
         return false;
     }
     dockercfg_cred_t cred = {0};
-    char note[200] = "";
-    bool have = get_creds(a, host, deadline_ms, &cred, note, sizeof note);
+    char note[320] = "";
+    bool have = get_creds(a, host, deadline_ms, &cred, src, sizeof src, note, sizeof note);
+    errmsg_set(source, sourcesz, "%s", src);
     bool ok = false;
-    if (ch.scheme == WWWAUTH_BASIC) {
+    if (!have && note[0] && clock_mono_ms() >= deadline_ms) {
+        /* the credential lookup took all the time: its failure is the reason */
+        errmsg_set(why, whysz, "%s", note + 2);
+    } else if (ch.scheme == WWWAUTH_BASIC) {
         if (!have || cred.identity_token) {
             errmsg_set(why, whysz,
                        "registry asks for Basic credentials and none are configured for %s%s", host,
@@ -309,5 +396,10 @@ bool regauth_answer(regauth_t *a, const char *host, const char *repo, const char
         errmsg_set(why, whysz, "unsupported authentication scheme in '%.60s'", www);
     }
     dockercfg_cred_free(&cred);
+    if (ok) {
+        char key[520];
+        cache_key(host, repo, key, sizeof key);
+        ttlcache_put_text(a->sources, key, have ? src : NULL, *ttl_ms);
+    }
     return ok;
 }

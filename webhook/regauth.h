@@ -3,8 +3,11 @@
  * the credentials of the Docker config (inline `auths` or a credential
  * helper), Bearer by asking the challenge's token endpoint (anonymously,
  * with Basic credentials, or with an identity token through the OAuth2
- * refresh-token grant). The Authorization header lines that worked are
- * kept per repository in a ttlcache for their lifetime.
+ * refresh-token grant). Hosts the Docker config has nothing for get the
+ * credentials of the cloud identity (cloudcred.h), when there is one. The
+ * Authorization header lines that worked are kept per repository in a
+ * ttlcache for their lifetime, with the name of their credentials' source;
+ * credential lookups are counted by source and result for the metrics.
  *
  * Requests go through the registry check's httpc client. */
 #ifndef WH_REGAUTH_H
@@ -41,10 +44,22 @@ void regauth_remember(regauth_t *a, const char *host, const char *repo, const ch
  * finishing by `deadline_ms` (clock_mono_ms). `insecure`: the registry is
  * reached over plain HTTP, so its token realm may be too. True with *line
  * ("Authorization: ...", the caller wipes and frees it) and how long it
- * may be cached; false with the reason in `why`. */
+ * may be cached; false with the reason in `why`. Either way `source` names
+ * where the credentials came from, or were looked for: "docker-config",
+ * "credential-helper:<name>", a cloud identity source ("aws:web-identity",
+ * ...; cloudcred.h), or "" when none was used (anonymous). */
 bool regauth_answer(regauth_t *a, const char *host, const char *repo, const char *www,
-                    bool insecure, uint64_t deadline_ms, char **line, uint64_t *ttl_ms, char *why,
-                    size_t whysz);
+                    bool insecure, uint64_t deadline_ms, char **line, uint64_t *ttl_ms,
+                    char *source, size_t sourcesz, char *why, size_t whysz);
+
+/* The source of the credentials behind the line cached for host/repo (as
+ * regauth_answer named it), into out; "" when unknown. */
+void regauth_cached_source(regauth_t *a, const char *host, const char *repo, char *out,
+                           size_t outsz);
+
+/* Prometheus text: credential lookups by source and result
+ * (imagebuilder_webhook_registry_credentials_total). */
+void regauth_metrics(regauth_t *a, buf_t *out);
 
 /* The token request URL of a Bearer challenge: realm, then `service=` and
  * one `scope=` per space-separated scope (percent-encoded by libcurl).

@@ -32,6 +32,7 @@ struct regcheck {
     ttlcache_t *down; /* host -> "<failed at, clock_mono_ms> <reason>", for backoff_ms */
 
     httpc_t *http;
+    httpc_t *cloud_http; /* the cloud's own APIs: the system trust store, not caFile */
     cloudcred_t *cloud;
     regauth_t *auth;
 
@@ -251,6 +252,9 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
 {
     bool insecure = strcmp(t->scheme, "http") == 0;
     char *authz = regauth_cached(rc->auth, t->host, t->repo);
+    if (authz)
+        regauth_cached_source(rc->auth, t->host, t->repo, res->cred_source,
+                              sizeof res->cred_source);
     httpc_req_t q = {.url = t->url,
                      .method = HTTPC_HEAD,
                      .headers = {accept_hdr, authz},
@@ -280,7 +284,8 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
         }
         uint64_t ttl = 0;
         if (!regauth_answer(rc->auth, t->host, t->repo, r.header, insecure, deadline, &authz, &ttl,
-                            res->detail, sizeof res->detail)) {
+                            res->cred_source, sizeof res->cred_source, res->detail,
+                            sizeof res->detail)) {
             bool late = clock_mono_ms() >= deadline;
             *host = late ? HOST_TIMED_OUT : HOST_OK;
             regcheck_auth_reason(res->detail, t->host, late, res->reason, sizeof res->reason);
@@ -349,6 +354,8 @@ static void fetch(regcheck_t *rc, const char *image, const regcheck_target_t *t,
     log_str(l, "detail", res->detail);
     if (a == CHECK_FAILED)
         log_str(l, "reason", res->reason);
+    if (res->cred_source[0])
+        log_str(l, "credentials", res->cred_source);
     log_uint(l, "millis", took);
     log_end(l);
 }
@@ -425,8 +432,11 @@ regcheck_t *regcheck_new(const regcheck_config_t *cfg, auth_type_t auth, ttlcach
         errmsg_set(err, errsz, "out of memory");
         goto fail;
     }
-    rc->cloud = cloudcred_new(auth, rc->http, NULL);
-    if ((auth == AUTH_AWS || auth == AUTH_GOOGLE || auth == AUTH_AZURE) && !rc->cloud) {
+    if ((auth == AUTH_AWS || auth == AUTH_GOOGLE || auth == AUTH_AZURE) &&
+        !(rc->cloud_http = httpc_new(NULL, err, errsz)))
+        goto fail;
+    rc->cloud = rc->cloud_http ? cloudcred_new(auth, rc->cloud_http, NULL) : NULL;
+    if (rc->cloud_http && !rc->cloud) {
         errmsg_set(err, errsz, "out of memory");
         goto fail;
     }
@@ -450,6 +460,7 @@ void regcheck_free(regcheck_t *rc)
         return;
     regauth_free(rc->auth);
     cloudcred_free(rc->cloud);
+    httpc_free(rc->cloud_http);
     httpc_free(rc->http);
     ttlcache_unref(rc->cache);
     ttlcache_unref(rc->down);
@@ -489,4 +500,5 @@ void regcheck_metrics(const regcheck_t *rc, buf_t *out)
     buf_printf(out, "# TYPE %s counter\n%s %lu\n", q, q, httpc_requests(rc->http));
     histogram_print(&rc->hist, "imagebuilder_webhook_registry_check_duration_seconds",
                     "Time taken by registry existence lookups that reached the network.", out);
+    regauth_metrics(rc->auth, out);
 }

@@ -50,8 +50,12 @@ typedef struct {
     regcheck_source_t source;
     long http_status; /* the last status seen (0: none) */
     double seconds;   /* time spent in this call */
-    char detail[192]; /* one line: why FAILED, or what was seen */
+    char detail[384]; /* one line: why FAILED, or what was seen */
     char reason[96];  /* FAILED: why in a few words, for the user's warning ("" otherwise) */
+    /* Where the registry credentials came from (regauth_answer's source:
+     * "docker-config", "credential-helper:<name>", "aws:web-identity", ...),
+     * "" when none were used. */
+    char cred_source[64];
 } regcheck_result_t;
 
 typedef struct regcheck regcheck_t;

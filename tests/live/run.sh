@@ -753,4 +753,11 @@ $out"
 else
     skipped "DNS that never answers: needs root and ip netns"
 fi
+
+# ---- J: authenticationType aws (tests/live/aws.sh) -----------------------------------
+if [ -x "$BIN" ]; then
+    . tests/live/aws.sh
+else
+    ko "aws: the webhook binary is built"
+fi
 finish

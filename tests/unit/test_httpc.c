@@ -326,6 +326,42 @@ START_TEST(headers_credentials_and_post_do_not_linger)
 }
 END_TEST
 
+START_TEST(put_with_eight_headers_then_get)
+{
+    const char *ok[] = {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\ntok"};
+    srv_t s;
+    srv_start(&s, ok, 1);
+    httpc_t *c = client();
+    char url[100], err[200] = "";
+    httpc_req_t q = {.url = url_of(&s, "/latest/api/token", url, sizeof url),
+                     .method = HTTPC_PUT,
+                     .headers = {"H1: 1", "H2: 2", "H3: 3", "H4: 4", "H5: 5", "H6: 6", "H7: 7",
+                                 "X-aws-ec2-metadata-token-ttl-seconds: 21600"},
+                     .allow_http = true,
+                     .body_max = 16,
+                     .deadline_ms = clock_mono_ms() + 5000};
+    httpc_resp_t r = {0};
+    ck_assert_int_eq(httpc_perform(c, &q, &r, err, sizeof err), HTTPC_OK);
+    ck_assert_str_eq(r.body.data, "tok");
+    const char *req = s.requests[0];
+    ck_assert_ptr_nonnull(strstr(req, "PUT /latest/api/token HTTP/1.1\r\n"));
+    ck_assert_ptr_nonnull(strstr(req, "H1: 1\r\n"));
+    ck_assert_ptr_nonnull(strstr(req, "X-aws-ec2-metadata-token-ttl-seconds: 21600\r\n"));
+    ck_assert_ptr_nonnull(strstr(req, "Content-Length: 0\r\n"));
+    httpc_resp_free(&r);
+    memset(&r, 0, sizeof r);
+    /* the pooled handle sends a plain GET next */
+    httpc_req_t get = {
+        .url = url, .allow_http = true, .body_max = 16, .deadline_ms = clock_mono_ms() + 5000};
+    ck_assert_int_eq(httpc_perform(c, &get, &r, err, sizeof err), HTTPC_OK);
+    ck_assert_ptr_nonnull(strstr(s.requests[1], "GET /latest/api/token HTTP/1.1\r\n"));
+    ck_assert_ptr_null(strstr(s.requests[1], "H7"));
+    httpc_resp_free(&r);
+    httpc_free(c);
+    srv_stop(&s);
+}
+END_TEST
+
 START_TEST(escape_by_libcurl)
 {
     buf_t b = BUF_INIT;
@@ -354,6 +390,7 @@ Suite *suite_httpc(void)
     tcase_add_test(tc, plain_http_only_when_allowed);
     tcase_add_test(tc, redirects_only_when_asked);
     tcase_add_test(tc, headers_credentials_and_post_do_not_linger);
+    tcase_add_test(tc, put_with_eight_headers_then_get);
     tcase_add_test(tc, escape_by_libcurl);
     suite_add_tcase(s, tc);
     return s;

@@ -119,24 +119,37 @@ START_TEST(basic_challenge_answered_from_the_docker_config)
 {
     fixture_t f;
     setup_auth(&f, docker_config);
-    char *line = NULL, why[192] = "";
+    char *line = NULL, why[192] = "", src[64] = "";
     uint64_t ttl = 0, deadline = clock_mono_ms() + 5000;
     ck_assert_msg(regauth_answer(f.auth, "reg.example", "a/b", "Basic realm=\"r\"", false, deadline,
-                                 &line, &ttl, why, sizeof why),
+                                 &line, &ttl, src, sizeof src, why, sizeof why),
                   "%s", why);
     ck_assert_str_eq(line, "Authorization: Basic dXNlcjpwYXNz");
     ck_assert_uint_eq(ttl, 5 * 60 * 1000);
+    ck_assert_str_eq(src, "docker-config");
     free(line);
     line = NULL;
+    char cached[64];
+    regauth_cached_source(f.auth, "reg.example", "a/b", cached, sizeof cached);
+    ck_assert_str_eq(cached, "docker-config");
     /* no credentials, or only an identity token: no Basic answer */
     ck_assert(!regauth_answer(f.auth, "other.example", "a/b", "Basic realm=\"r\"", false, deadline,
-                              &line, &ttl, why, sizeof why));
+                              &line, &ttl, src, sizeof src, why, sizeof why));
     ck_assert_str_eq(
         why, "registry asks for Basic credentials and none are configured for other.example");
+    ck_assert_str_eq(src, ""); /* nothing in the Docker config, no cloud identity */
     ck_assert(!regauth_answer(f.auth, "tok.example", "a/b", "Basic realm=\"r\"", false, deadline,
-                              &line, &ttl, why, sizeof why));
+                              &line, &ttl, src, sizeof src, why, sizeof why));
     ck_assert_ptr_null(line);
+    ck_assert_str_eq(src, "docker-config");
     ck_assert_uint_eq(httpc_requests(f.http), 0);
+    buf_t m = BUF_INIT;
+    regauth_metrics(f.auth, &m);
+    ck_assert_ptr_nonnull(strstr(m.data, "imagebuilder_webhook_registry_credentials_total{"
+                                         "source=\"docker-config\",result=\"ok\"} 2\n"));
+    ck_assert_ptr_nonnull(strstr(m.data, "imagebuilder_webhook_registry_credentials_total{"
+                                         "source=\"docker-config\",result=\"error\"} 0\n"));
+    buf_free(&m);
     teardown_auth(&f);
 }
 END_TEST
@@ -145,20 +158,21 @@ START_TEST(challenges_refused_before_any_request)
 {
     fixture_t f;
     setup_auth(&f, docker_config);
-    char *line = NULL, why[192] = "";
+    char *line = NULL, why[192] = "", src[64] = "";
     uint64_t ttl = 0, deadline = clock_mono_ms() + 5000;
     ck_assert(!regauth_answer(f.auth, "reg.example", "a/b", "Bearer service=\"s\"", false, deadline,
-                              &line, &ttl, why, sizeof why));
+                              &line, &ttl, src, sizeof src, why, sizeof why));
     ck_assert_str_eq(why, "malformed WWW-Authenticate: bearer challenge without a realm");
     ck_assert(!regauth_answer(f.auth, "reg.example", "a/b", "Negotiate", false, deadline, &line,
-                              &ttl, why, sizeof why));
+                              &ttl, src, sizeof src, why, sizeof why));
     ck_assert_str_eq(why, "unsupported authentication scheme in 'Negotiate'");
     ck_assert(!regauth_answer(f.auth, "reg.example", "a/b", "Bearer realm=\"http://auth/t\"", false,
-                              deadline, &line, &ttl, why, sizeof why));
+                              deadline, &line, &ttl, src, sizeof src, why, sizeof why));
     ck_assert_str_eq(
         why, "token realm http://auth/t is plain HTTP for a registry not listed as insecure");
     ck_assert(!regauth_answer(f.auth, "reg.example", "a/b", "Bearer realm=\"https://auth/t\"",
-                              false, 1, &line, &ttl, why, sizeof why)); /* out of time */
+                              false, 1, &line, &ttl, src, sizeof src, why,
+                              sizeof why)); /* out of time */
     ck_assert_str_eq(why, "token endpoint: out of time before the request");
     ck_assert_ptr_null(line);
     ck_assert_uint_eq(httpc_requests(f.http), 0);

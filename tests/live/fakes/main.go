@@ -1,16 +1,19 @@
 // Local stand-ins for the live-check tests: a Kubernetes namespaces API, a
 // registry that fails in the ways a real one rarely does on demand, a
 // token server for the distribution registry's token authentication, and
-// a DNS server that never answers. Every server counts the requests it
-// serves, so the tests can tell whether a cached answer really left the
-// network alone. Each listens on port 0 by default and prints "listening
-// NAME HOST:PORT" for every listener it bound (NAME: k8s, registry,
-// registry-tls, token, dns). One client too: burst (burst.go).
+// a DNS server that never answers, and the AWS services behind ECR
+// credentials (aws.go). Every server counts the requests it serves, so the
+// tests can tell whether a cached answer really left the network alone. Each
+// listens on port 0 by default and prints "listening NAME HOST:PORT" for
+// every listener it bound (NAME: k8s, registry, registry-tls, token, dns, sts,
+// ecr, pod, imds). One client too: burst (burst.go).
 //
 //	fakes k8s      -addr A -cert C -key K -token-file F
 //	fakes registry -addr A [-tls-addr B -cert C -key K]
 //	fakes token    -addr A -sign-key K -sign-cert C -issuer I -user U -pass P
 //	fakes dns      -addr A  (UDP; prints "query N" for each datagram, answers none)
+//	fakes aws      -addr A -ecr-addr B -pod-addr C -imds-addr D -role-arn R -web-token-file F
+//	               -pod-token-file G -region REGION -static-key K -static-secret S -user U -pass P
 //	fakes certs    -dir D   (CA, server cert for 127.0.0.1/localhost, token signing cert)
 //	fakes burst    -url U -ca C -n N -name NAME [-same]
 package main
@@ -381,7 +384,7 @@ func token(addr, signKey, signCert, issuer, user, pass string) {
 func main() {
 	log.SetFlags(0)
 	if len(os.Args) < 2 {
-		log.Fatal("usage: fakes k8s|registry|token|dns|certs|burst [flags]")
+		log.Fatal("usage: fakes k8s|registry|token|dns|aws|certs|burst [flags]")
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
@@ -400,6 +403,15 @@ func main() {
 	n := fs.Int("n", 100, "reviews at once (burst)")
 	name := fs.String("name", "burst", "ImageSpec name prefix (burst)")
 	same := fs.Bool("same", false, "every review the same image (burst)")
+	ecrAddr := fs.String("ecr-addr", "127.0.0.1:0", "ECR API listen address (aws)")
+	podAddr := fs.String("pod-addr", "127.0.0.1:0", "Pod Identity agent listen address (aws)")
+	imdsAddr := fs.String("imds-addr", "127.0.0.1:0", "IMDS listen address (aws)")
+	roleArn := fs.String("role-arn", "", "role STS lets the web identity assume (aws)")
+	webTokenFile := fs.String("web-token-file", "", "web identity token STS accepts (aws)")
+	podTokenFile := fs.String("pod-token-file", "", "authorization token the agent accepts (aws)")
+	region := fs.String("region", "us-east-1", "region ECR requests must be signed for (aws)")
+	staticKey := fs.String("static-key", "", "a long-term access key id ECR accepts (aws)")
+	staticSecret := fs.String("static-secret", "", "its secret access key (aws)")
 	fs.Parse(os.Args[2:])
 	switch os.Args[1] {
 	case "certs":
@@ -414,6 +426,9 @@ func main() {
 		blackholeDNS(*addr)
 	case "burst":
 		burst(*target, *ca, *name, *n, *same)
+	case "aws":
+		awsFakes(*addr, *ecrAddr, *podAddr, *imdsAddr, *roleArn, *webTokenFile, *podTokenFile,
+			*region, *staticKey, *staticSecret, *user, *pass)
 	default:
 		log.Fatalf("unknown command %q", os.Args[1])
 	}
