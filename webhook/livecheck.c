@@ -75,6 +75,14 @@ void livecheck_scratch_free(livecheck_scratch_t *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Whether the registry is asked about a target: one to build (it may exist
+ * already), or one under a logical registry that nothing builds (a missing
+ * one is denied). */
+static bool asks_registry(const target_t *t)
+{
+    return t->target && (t->build || t->logical);
+}
+
 bool livecheck_answer(livecheck_t *lc, const decision_t *d, wh_checks_t *out,
                       livecheck_scratch_t *s)
 {
@@ -85,7 +93,7 @@ bool livecheck_answer(livecheck_t *lc, const decision_t *d, wh_checks_t *out,
     if (lc->rc) {
         size_t want = 0;
         for (size_t i = 0; i < d->n_targets; i++)
-            want += d->targets[i].build && d->targets[i].target;
+            want += asks_registry(&d->targets[i]);
         if (want) {
             s->images = calloc(want, sizeof *s->images);
             s->results = calloc(want, sizeof *s->results);
@@ -96,7 +104,7 @@ bool livecheck_answer(livecheck_t *lc, const decision_t *d, wh_checks_t *out,
             uint64_t deadline = clock_mono_ms() + lc->reg_timeout_ms;
             for (size_t i = 0; i < d->n_targets; i++) {
                 const target_t *t = &d->targets[i];
-                if (!t->build || !t->target)
+                if (!asks_registry(t))
                     continue;
                 bool dup = false;
                 for (size_t j = 0; j < s->n_images && !dup; j++)
