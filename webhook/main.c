@@ -333,10 +333,11 @@ static int cmd_check_config(int argc, char **argv)
     wh_config_t *cfg = load_config(config);
     if (!cfg)
         return 1;
-    printf("%s: valid (defaultRepository \"%s\", authenticationType %s, layout %s, production "
-           "namespace \"%s\")\n",
+    printf("%s: valid (defaultRepository \"%s\", authenticationType %s, layout %s, pod "
+           "selection %s, production namespace \"%s\")\n",
            config, cfg->policy.default_repository, auth_type_name(cfg->policy.auth),
-           repo_layout_name(cfg->policy.layout), cfg->policy.production_namespace);
+           repo_layout_name(cfg->policy.layout), pod_select_name(cfg->policy.pod_select),
+           cfg->policy.production_namespace);
     config_free(cfg);
     return 0;
 }
