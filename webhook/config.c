@@ -150,6 +150,7 @@ wh_config_t *config_defaults(void)
     c->policy.auth = AUTH_NOOP;
     c->policy.buildkit_enabled = true;
     c->policy.layout = LAYOUT_AUTO;
+    c->policy.pod_select = POD_SELECT_LABEL;
     c->policy.production_domain_check.ttl_seconds = 60;
     c->policy.production_domain_check.absent_ttl_seconds = 2;
     c->policy.production_domain_check.timeout_ms = 1000;
@@ -331,4 +332,32 @@ const char *repo_layout_name(repo_layout_t l)
         return "tag";
     }
     return "unknown";
+}
+
+bool repo_layout_parse(const char *s, repo_layout_t *out)
+{
+    static const repo_layout_t all[] = {LAYOUT_AUTO, LAYOUT_PATH, LAYOUT_TAG};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (strcmp(s, repo_layout_name(all[i])) == 0) {
+            *out = all[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *pod_select_name(pod_select_t p)
+{
+    return p == POD_SELECT_LOGICAL ? "logicalRegistry" : "label";
+}
+
+bool pod_select_parse(const char *s, pod_select_t *out)
+{
+    if (strcmp(s, "label") == 0)
+        *out = POD_SELECT_LABEL;
+    else if (strcmp(s, "logicalRegistry") == 0)
+        *out = POD_SELECT_LOGICAL;
+    else
+        return false;
+    return true;
 }

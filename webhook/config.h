@@ -20,6 +20,12 @@
 
 typedef enum { LAYOUT_AUTO = 0, LAYOUT_PATH, LAYOUT_TAG } repo_layout_t;
 
+/* imageBuilder.podSelection: which pods the webhook acts on. */
+typedef enum {
+    POD_SELECT_LABEL = 0, /* only pods labelled imagebuilder.union.ai/builder=union */
+    POD_SELECT_LOGICAL    /* those, and unlabelled pods with a logical-registry image */
+} pod_select_t;
+
 /* imageBuilder.productionDomainCheck: does the production namespace exist. */
 typedef struct {
     bool enabled;                /* false */
@@ -64,6 +70,7 @@ typedef struct {
     auth_type_t auth;             /* noop */
     bool buildkit_enabled;        /* true */
     repo_layout_t layout;         /* auto */
+    pod_select_t pod_select;      /* label (podSelection) */
     strlist_t logical_registries; /* [cr.union.ai] */
     strlist_t domains;            /* [development, staging, production] */
     char *production_domain;      /* "production" */
@@ -129,5 +136,10 @@ bool config_errors_format(const config_errors_t *errs, buf_t *out);
 void config_errors_free(config_errors_t *errs);
 
 const char *repo_layout_name(repo_layout_t l);
+/* The enumerations by name ("auto", "path", "tag"; "label",
+ * "logicalRegistry"); false when `s` is none of them. */
+bool repo_layout_parse(const char *s, repo_layout_t *out);
+const char *pod_select_name(pod_select_t p);
+bool pod_select_parse(const char *s, pod_select_t *out);
 
 #endif

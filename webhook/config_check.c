@@ -650,6 +650,17 @@ static void cross_builder_exists(cfg_ctx_t *x, const ynode_t *root, wh_config_t 
             "tcp://buildkitd.buildkit.svc.cluster.local:1234) or enable buildkit");
 }
 
+/* Selecting pods by logical registry needs a logical registry. */
+static void cross_pod_selection(cfg_ctx_t *x, const ynode_t *root, wh_config_t *c)
+{
+    if (c->policy.pod_select != POD_SELECT_LOGICAL || c->policy.logical_registries.n > 0)
+        return;
+    CFG_ERR(x, find(root, "imageBuilder", "podSelection", NULL),
+            "imageBuilder.podSelection is logicalRegistry but imageBuilder.logicalRegistries is "
+            "empty, so no pod would be selected by its image; list a registry such as "
+            "cr.union.ai or use podSelection: label");
+}
+
 /* TLS files come in pairs. */
 static void cross_tls_pair(cfg_ctx_t *x, const ynode_t *root, wh_config_t *c)
 {
@@ -677,6 +688,7 @@ void cfg_cross_checks(cfg_ctx_t *x, const ynode_t *root, wh_config_t *c)
     cross_production_domain(x, root, c);
     cross_namespace_template(x, root, c);
     cross_builder_exists(x, root, c);
+    cross_pod_selection(x, root, c);
     cross_tls_pair(x, root, c);
     cross_metrics_port(x, root, c);
 }

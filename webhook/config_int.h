@@ -71,7 +71,7 @@ cfg_check_fn cfg_check_configmap, cfg_check_buildkit_uri, cfg_check_default_repo
     cfg_check_positive_ttl;
 
 /* The checks that span several keys, after the walk (in this order:
- * repository vs auth, production domain, namespace, builder, TLS pair,
+ * repository vs auth, production domain, namespace, builder, pod selection, TLS pair,
  * metrics port). */
 void cfg_cross_checks(cfg_ctx_t *x, const ynode_t *root, wh_config_t *c);
 

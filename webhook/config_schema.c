@@ -399,16 +399,14 @@ static void read_auth(cfg_ctx_t *x, const ynode_t *v, const char *path, wh_confi
 
 static void read_layout(cfg_ctx_t *x, const ynode_t *v, const char *path, wh_config_t *c)
 {
-    if (!read_string(x, v, path))
-        return;
-    if (strcmp(v->str, "auto") == 0)
-        c->policy.layout = LAYOUT_AUTO;
-    else if (strcmp(v->str, "path") == 0)
-        c->policy.layout = LAYOUT_PATH;
-    else if (strcmp(v->str, "tag") == 0)
-        c->policy.layout = LAYOUT_TAG;
-    else
+    if (read_string(x, v, path) && !repo_layout_parse(v->str, &c->policy.layout))
         CFG_ERR(x, v, "%s: %s is not one of auto, path, tag", path, cfg_shown(v).s);
+}
+
+static void read_selection(cfg_ctx_t *x, const ynode_t *v, const char *path, wh_config_t *c)
+{
+    if (read_string(x, v, path) && !pod_select_parse(v->str, &c->policy.pod_select))
+        CFG_ERR(x, v, "%s: %s is not one of label, logicalRegistry", path, cfg_shown(v).s);
 }
 
 static void read_log_level(cfg_ctx_t *x, const ynode_t *v, const char *path, wh_config_t *c)
@@ -630,6 +628,7 @@ static const field_t ib_fields[] = {
     CUSTOM("authenticationType", read_auth),
     CUSTOM("buildkit", read_buildkit),
     CUSTOM("repositoryLayout", read_layout),
+    CUSTOM("podSelection", read_selection),
     LIST("logicalRegistries", policy.logical_registries, cfg_check_logical),
     LIST("domains", policy.domains, cfg_check_domains),
     STR("productionDomain", policy.production_domain, cfg_check_prod_domain),

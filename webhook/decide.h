@@ -40,6 +40,7 @@ typedef struct {
     char *original;  /* image as it was */
     char *target;    /* image after the rewrite */
     bool build;      /* a build-image init container builds it */
+    bool logical;    /* under a logical registry and no ImageSpec names it: nothing builds it */
     check_answer_t exists;
 } target_t;
 

@@ -89,13 +89,21 @@ uint64_t livecheck_time_limit_ms(const livecheck_t *lc)
     return t;
 }
 
-/* The distinct targets `d` builds, in scratch (images and results
+/* Whether the registry is asked about a target: one to build (it may exist
+ * already), or one under a logical registry that nothing builds (a missing
+ * one is denied). */
+static bool asks_registry(const target_t *t)
+{
+    return t->target && (t->build || t->logical);
+}
+
+/* The distinct targets `d` asks the registry about, in scratch (images and results
  * allocated); false when out of memory (scratch is then empty). */
 static bool collect_targets(const decision_t *d, livecheck_scratch_t *s)
 {
     size_t want = 0;
     for (size_t i = 0; i < d->n_targets; i++)
-        want += d->targets[i].build && d->targets[i].target;
+        want += asks_registry(&d->targets[i]);
     if (!want)
         return true;
     s->images = calloc(want, sizeof *s->images);
@@ -106,7 +114,7 @@ static bool collect_targets(const decision_t *d, livecheck_scratch_t *s)
     }
     for (size_t i = 0; i < d->n_targets; i++) {
         const target_t *t = &d->targets[i];
-        if (!t->build || !t->target)
+        if (!asks_registry(t))
             continue;
         bool dup = false;
         for (size_t j = 0; j < s->n_images && !dup; j++)

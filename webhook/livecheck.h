@@ -64,8 +64,8 @@ bool livecheck_namespace_enabled(const livecheck_t *lc);
 uint64_t livecheck_time_limit_ms(const livecheck_t *lc);
 
 /* Answers the checks `d` (a first decision, made with empty checks) calls
- * for: each distinct target with build == true when the registry check is
- * on (all lookups together bounded by registryCheck.timeoutMs), and the
+ * for: each distinct target with build or logical set when the registry
+ * check is on (all lookups together bounded by registryCheck.timeoutMs), and the
  * production namespace when that check is on and the pod has targets.
  * Fills `out` with storage owned by `scratch`. Thread-safe. Returns true
  * when anything was asked (the caller then decides again). `lc` may be

@@ -1,4 +1,5 @@
-/* main: the command line — serve, review, check-config, --version, --help. */
+/* main: the command line — serve, review, check-config, imagespec-annotation,
+ * --version, --help. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "jsonpatch.h"
 #include "livecheck.h"
 #include "server.h"
+#include "specannot.h"
 #include "yamldoc.h"
 #include "yamlout.h"
 
@@ -32,6 +34,10 @@ static const char usage[] =
     "        print the dry-run CREATE AdmissionReview for a Pod, without deciding\n"
     "  check-config --config FILE\n"
     "        validate a configuration file; exit 0 when it is valid\n"
+    "  imagespec-annotation [--yaml | --python] [FILE]\n"
+    "        print the pod label and annotation that attach the ImageSpec in FILE (YAML\n"
+    "        or JSON, flytekit field names) or standard input: a YAML metadata snippet\n"
+    "        and Python dicts for flytekit (--yaml or --python: only that one)\n"
     "  --version, --help\n";
 
 static int usage_error(const char *fmt, const char *arg)
@@ -338,12 +344,49 @@ static int cmd_check_config(int argc, char **argv)
     wh_config_t *cfg = load_config(config);
     if (!cfg)
         return 1;
-    printf("%s: valid (defaultRepository \"%s\", authenticationType %s, layout %s, production "
-           "namespace \"%s\")\n",
+    printf("%s: valid (defaultRepository \"%s\", authenticationType %s, layout %s, pod "
+           "selection %s, production namespace \"%s\")\n",
            config, cfg->policy.default_repository, auth_type_name(cfg->policy.auth),
-           repo_layout_name(cfg->policy.layout), cfg->policy.production_namespace);
+           repo_layout_name(cfg->policy.layout), pod_select_name(cfg->policy.pod_select),
+           cfg->policy.production_namespace);
     config_free(cfg);
     return 0;
+}
+
+static int cmd_imagespec_annotation(int argc, char **argv)
+{
+    const char *input = NULL;
+    unsigned parts = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--yaml") == 0)
+            parts |= SPECANNOT_YAML;
+        else if (strcmp(argv[i], "--python") == 0)
+            parts |= SPECANNOT_PYTHON;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return usage_error("imagespec-annotation: unknown option '%s'", argv[i]);
+        else if (input)
+            return usage_error("imagespec-annotation: more than one input ('%s')", argv[i]);
+        else
+            input = argv[i];
+    }
+    size_t len = 0;
+    char *text = read_input(input, &len);
+    if (!text)
+        return 1;
+    buf_t out = BUF_INIT;
+    char why[512];
+    bool ok = specannot_render(text, len, parts ? parts : SPECANNOT_YAML | SPECANNOT_PYTHON, &out,
+                               why, sizeof why);
+    free(text);
+    if (ok)
+        fwrite(out.data, 1, out.len, stdout);
+    else
+        fprintf(stderr, "imagebuilder-webhook: %s: %s\n",
+                input && strcmp(input, "-") ? input : "stdin", why);
+    buf_free(&out);
+    if (fflush(stdout) != 0)
+        ok = false;
+    return ok ? 0 : 1;
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -389,5 +432,7 @@ int main(int argc, char **argv)
         return cmd_review(argc - 2, argv + 2);
     if (strcmp(cmd, "check-config") == 0)
         return cmd_check_config(argc - 2, argv + 2);
+    if (strcmp(cmd, "imagespec-annotation") == 0)
+        return cmd_imagespec_annotation(argc - 2, argv + 2);
     return usage_error("unknown command '%s'", cmd);
 }

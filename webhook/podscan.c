@@ -113,6 +113,28 @@ void podscan_match(podscan_t *ps, const imagespec_list_t *specs,
         match_container(&ps->cs[i], specs, logical_registries);
 }
 
+bool podscan_uses_logical(const cJSON *spec, const strlist_t *logical_registries)
+{
+    static const char *const keys[] = {"initContainers", "containers"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        const cJSON *arr = cJSON_GetObjectItemCaseSensitive(spec, keys[k]), *c;
+        if (!cJSON_IsArray(arr))
+            continue;
+        cJSON_ArrayForEach(c, arr)
+        {
+            const char *img = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "image"));
+            imageref_t ref;
+            strview_t rest;
+            if (!cJSON_IsObject(c) || !img || imageref_parse(img, strlen(img), &ref) != IMAGEREF_OK)
+                continue;
+            for (size_t l = 0; l < logical_registries->n; l++)
+                if (sv_has_prefix_slash(ref.name, logical_registries->items[l], &rest))
+                    return true;
+        }
+    }
+    return false;
+}
+
 bool podscan_name_taken(const podscan_t *ps, const char *name)
 {
     for (size_t i = 0; i < ps->n; i++)

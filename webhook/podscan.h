@@ -54,6 +54,11 @@ podscan_status_t podscan_read(const cJSON *spec, podscan_t *out, char *why, size
 void podscan_match(podscan_t *ps, const imagespec_list_t *specs,
                    const strlist_t *logical_registries);
 
+/* Whether any container or init container of the pod spec object `spec`
+ * runs an image under one of `logical_registries`, as podscan_match()
+ * would find it; tolerant: malformed parts are skipped, not reported. */
+bool podscan_uses_logical(const cJSON *spec, const strlist_t *logical_registries);
+
 /* Whether a container or init container is called `name`. */
 bool podscan_name_taken(const podscan_t *ps, const char *name);
 

@@ -44,7 +44,8 @@ typedef struct {
     bool oom;
     /* the pod's parts, once rule_pod_well_formed and rule_containers_well_formed passed */
     const cJSON *meta, *labels, *annots, *spec;
-    bool have_annotation; /* the image-spec annotation is present */
+    bool labelled;        /* labelled builder=union (rule_selected) */
+    bool have_annotation; /* the image-spec annotation is present (and read: labelled) */
     imagespec_list_t specs;
     size_t n_union; /* specs with builder union */
     podscan_t cs;   /* the containers and what each matched */
@@ -196,14 +197,28 @@ static rule_result_t rule_pod_well_formed(ctx_t *x)
     return RULE_NEXT;
 }
 
-/* Only pods labelled builder=union are acted on ("The pod contract",
- * imagebuilder.union.ai/builder). Golden: allow-unlabelled-pod. */
+/* Pods labelled builder=union are acted on ("The pod contract",
+ * imagebuilder.union.ai/builder); with podSelection logicalRegistry, so are
+ * unlabelled pods with an image under a logical registry, as
+ * podscan_match() finds it ("Which pods"). Golden: allow-unlabelled-pod,
+ * allow-flyte-unlabelled-label-mode, mutate-flyte-unlabelled-logical-registry,
+ * allow-unlabelled-lookalike-registry. */
 static rule_result_t rule_selected(ctx_t *x)
 {
     const char *builder = str_member(x->labels, WH_LABEL_BUILDER);
-    if (!builder || strcmp(builder, "union") != 0)
+    x->labelled = builder && strcmp(builder, "union") == 0;
+    if (x->labelled)
+        return RULE_NEXT;
+    if (x->cfg->pod_select != POD_SELECT_LOGICAL)
         return allow_unchanged(x,
                                "the pod is not labelled " WH_LABEL_BUILDER "=union: nothing to do");
+    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(x->pod, "spec");
+    if (!podscan_uses_logical(spec, &x->cfg->logical_registries))
+        return allow_unchanged(x, "the pod is not labelled " WH_LABEL_BUILDER
+                                  "=union and runs no image under a logical registry: nothing "
+                                  "to do");
+    reason(x, "not labelled " WH_LABEL_BUILDER "=union; selected by an image under a logical "
+              "registry (podSelection logicalRegistry): rewritten, never built");
     return RULE_NEXT;
 }
 
@@ -219,11 +234,18 @@ static rule_result_t rule_already_mutated(ctx_t *x)
 }
 
 /* Denied 400: malformed annotation, spec without name ("What is denied").
- * Golden: deny-bad-spec-json, deny-spec-without-name. */
+ * Without the label the annotation is not read, with a warning ("Which
+ * pods"). Golden: deny-bad-spec-json, deny-spec-without-name,
+ * warn-annotation-without-label. */
 static rule_result_t rule_annotation_parses(ctx_t *x)
 {
     const cJSON *ann = cJSON_GetObjectItemCaseSensitive(x->annots, WH_ANNOT_SPEC);
     x->have_annotation = ann && !cJSON_IsNull(ann);
+    if (x->have_annotation && !x->labelled) {
+        warn(x, "annotation " WH_ANNOT_SPEC " is ignored without the label " WH_LABEL_BUILDER
+                "=union: nothing is built");
+        x->have_annotation = false;
+    }
     if (!x->have_annotation)
         return RULE_NEXT;
     if (!cJSON_IsString(ann))
@@ -490,6 +512,8 @@ static rule_result_t rule_place_images(ctx_t *x)
  * image ("What is denied"). Golden: deny-label-without-spec. */
 static rule_result_t rule_label_without_spec(ctx_t *x)
 {
+    if (!x->labelled)
+        return RULE_NEXT;
     for (size_t i = 0; i < x->cs.n; i++)
         if (x->cs.cs[i].target)
             return RULE_NEXT;
@@ -542,9 +566,34 @@ static bool record_target(ctx_t *x, const container_t *ct, bool build, check_ans
     t->target = strdup(ct->target);
     t->init = ct->init;
     t->build = build;
+    t->logical = ct->spec == PODSCAN_SPEC_LOGICAL;
     t->exists = exists;
     d->n_targets++;
     return t->container && t->original && t->target;
+}
+
+/* Denied 403 when the registry check found that an image under a logical
+ * registry that no ImageSpec names does not exist: nothing would build it
+ * and the pod could never start ("What is denied"). Golden: none (needs
+ * the registry check); tests/unit/test_podselect.c, tests/live. */
+static rule_result_t rule_logical_image_exists(ctx_t *x)
+{
+    for (size_t i = 0; i < x->cs.n; i++) {
+        const container_t *ct = &x->cs.cs[i];
+        if (!ct->target || ct->spec != PODSCAN_SPEC_LOGICAL ||
+            checks_image_answer(x->checks, ct->target) != CHECK_ABSENT)
+            continue;
+        return deny(x, 403,
+                    "%s \"%.*s\": image \"%.*s\" does not exist in the default repository "
+                    "(%.*s) and nothing can build it, as no ImageSpec names it; push the image, "
+                    "or attach its ImageSpec: label the pod " WH_LABEL_BUILDER
+                    "=union and put the ImageSpec JSON (flytekit field names, builder union) "
+                    "in the annotation " WH_ANNOT_SPEC " (hack/imagespec-annotation.sh prints "
+                    "both)",
+                    ct->init ? "init container" : "container", CLIP(ct->name, 63),
+                    CLIP(ct->image, 200), CLIP(ct->target, 300));
+    }
+    return RULE_NEXT;
 }
 
 /* A spec image is built unless the registry check found it; a failed check
@@ -562,11 +611,12 @@ static rule_result_t rule_build_needed(ctx_t *x)
         if (!record_target(x, ct, build, ex))
             return out_of_memory(x);
         const char *why = checks_image_reason(x->checks, ct->target);
+        const char *then = build ? "building it" : "nothing builds it";
         if (ex == CHECK_FAILED && why)
-            warn(x, "could not check whether %.*s exists (%.*s); building it",
-                 CLIP(ct->target, 120), CLIP(why, 80));
+            warn(x, "could not check whether %.*s exists (%.*s); %s", CLIP(ct->target, 120),
+                 CLIP(why, 80), then);
         else if (ex == CHECK_FAILED)
-            warn(x, "could not check whether %.*s exists; building it", CLIP(ct->target, 160));
+            warn(x, "could not check whether %.*s exists; %s", CLIP(ct->target, 160), then);
         reason(x, "%s \"%s\": %s -> %s%s", ct->init ? "init container" : "container", ct->name,
                ct->image, ct->target,
                ct->spec == PODSCAN_SPEC_LOGICAL ? " (logical registry, no build)"
@@ -618,7 +668,7 @@ static rule_result_t rule_mutate(ctx_t *x)
 
 static rule_fn *const POLICY[] = {
     rule_pod_well_formed,        /* 400 on a malformed pod */
-    rule_selected,               /* not labelled builder=union: allowed */
+    rule_selected,               /* not selected (label, podSelection): allowed */
     rule_already_mutated,        /* mutated=true: allowed, no second patch */
     rule_annotation_parses,      /* 400 on a malformed ImageSpec */
     rule_has_union_specs,        /* no union spec: allowed with a warning */
@@ -628,6 +678,7 @@ static rule_fn *const POLICY[] = {
     rule_place_images,           /* targets, registry reach, cross-account warnings */
     rule_label_without_spec,     /* 400 when the label has nothing to act on */
     rule_production_namespace,   /* 403 when the production namespace is missing */
+    rule_logical_image_exists,   /* 403 when a logical image is missing, nothing builds it */
     rule_build_needed,           /* which targets need a build */
     rule_something_to_change,    /* nothing to change: allowed */
     rule_mutate,                 /* the patch */

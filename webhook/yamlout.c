@@ -59,6 +59,12 @@ static bool emit(yaml_emitter_t *em, const cJSON *v, int depth)
                 return false;
         return yaml_sequence_end_event_initialize(&ev) && yaml_emitter_emit(em, &ev);
     }
+    if (cJSON_IsRaw(v)) { /* JSON text spliced in as it is (inject.c): its value */
+        cJSON *parsed = cJSON_Parse(v->valuestring);
+        bool ok = parsed && emit(em, parsed, depth + 1);
+        cJSON_Delete(parsed);
+        return ok;
+    }
     if (cJSON_IsString(v))
         return scalar(em, v->valuestring,
                       needs_quotes(v->valuestring) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE

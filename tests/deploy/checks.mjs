@@ -28,6 +28,7 @@ import { parseAllDocuments } from "yaml";
 import Ajv from "ajv";
 import semver from "semver";
 import { admits, podTarget } from "./netpol.mjs";
+import { compileCondition, conditionMatches } from "./cel.mjs";
 import { parser as promql } from "@prometheus-io/lezer-promql";
 
 // The schema models are loaded only by the validate command (they are large).
@@ -167,8 +168,29 @@ function cmdSafety(label, files) {
         JSON.stringify(r.operations) === '["CREATE"]' && JSON.stringify(r.resources) === '["pods"]' &&
         JSON.stringify(r.apiGroups) === '[""]' && JSON.stringify(r.apiVersions) === '["v1"]' &&
         (r.scope === undefined || r.scope === "Namespaced")), JSON.stringify(rules));
-    check(h("objectSelector requires imagebuilder.union.ai/builder=union"),
-      w.objectSelector?.matchLabels?.["imagebuilder.union.ai/builder"] === "union", JSON.stringify(w.objectSelector));
+    if (w.matchConditions) {
+      // podSelection logicalRegistry: the CEL conditions select instead
+      // (tests/deploy/cel.mjs checks them in detail). They must compile,
+      // send a labelled pod and keep a plain pod away.
+      const fns = w.matchConditions.map((c) => compileCondition(c.expression || ""));
+      const bad = fns.find((f) => !f.fn);
+      if (check(h("matchConditions compile with CEL's standard functions"), w.matchConditions.length > 0 && !bad,
+        bad ? bad.error : "no conditions")) {
+        const podOf = (labels, image) => ({ metadata: { name: "p", labels }, spec: { containers: [{ name: "c", image }] } });
+        const sent = (p) => fns.map((f) => conditionMatches(f.fn, p));
+        const plain = sent(podOf({ app: "x" }, "python:3.11"));
+        check(h("matchConditions keep a pod neither labelled nor running a logical-registry image away"),
+          plain.includes(false) && plain.every((r) => typeof r === "boolean"), JSON.stringify(plain));
+        const labelled = sent(podOf({ "imagebuilder.union.ai/builder": "union" }, "python:3.11"));
+        check(h("matchConditions send pods labelled imagebuilder.union.ai/builder=union"),
+          labelled.every((r) => r === true), JSON.stringify(labelled));
+      }
+      check(h("no objectSelector besides the matchConditions"),
+        !w.objectSelector || Object.keys(w.objectSelector).length === 0, JSON.stringify(w.objectSelector));
+    } else {
+      check(h("objectSelector requires imagebuilder.union.ai/builder=union"),
+        w.objectSelector?.matchLabels?.["imagebuilder.union.ai/builder"] === "union", JSON.stringify(w.objectSelector));
+    }
 
     const svcRef = w.clientConfig?.service;
     if (!check(h("calls a Service (not a URL)"), !!svcRef && !w.clientConfig?.url, JSON.stringify(w.clientConfig))) continue;

@@ -406,6 +406,30 @@ for v in host-network name-override fullname-override labels security-context to
     node_checks safety "values-$v" "$V/$v.yaml"
 done
 
+# ---- pod selection by image: the matchConditions (tests/deploy/cel.mjs) ------------
+# The CEL of podSelection logicalRegistry, from the chart and the manifests,
+# compiled and evaluated with @bufbuild/cel; the manifests' alternative file
+# is a valid, safe registration, and the config change it asks for is valid.
+node_script cel.mjs "$HELM" "$CHART" "$ROOT/manifests" "$ROOT/tests/golden"
+LR_MWC=$ROOT/manifests/logical-registry/08-mutatingwebhookconfiguration.yaml
+"$FILL" --certs "$P" --stdout "$LR_MWC" >"$R/manifests-mwc-lr.yaml" 2>/dev/null
+node_checks validate manifests-logical-registry "$LR_MWC"
+node_checks safety manifests-logical-registry "${mfiles[@]/$R\/manifests-mwc.yaml/$R/manifests-mwc-lr.yaml}" "$P/secret.yaml"
+sed 's/^  podSelection: label$/  podSelection: logicalRegistry/' "$work/manifests-config.yaml" >"$R/manifests-config-lr.yaml"
+if [ -x "$WEBHOOK_BIN" ] && grep -q 'podSelection: logicalRegistry' "$R/manifests-config-lr.yaml"; then
+    expect "check-config: manifests/03-config.yaml with podSelection: logicalRegistry is valid" \
+        "$WEBHOOK_BIN" check-config --config "$R/manifests-config-lr.yaml"
+else
+    ko "check-config: manifests/03-config.yaml with podSelection: logicalRegistry is valid" "no binary or no podSelection line"
+fi
+
+# ---- attaching an ImageSpec from flytekit (tests/deploy/imagespec.mjs) ------------
+if [ -x "$WEBHOOK_BIN" ]; then
+    node_script imagespec.mjs "$ROOT" "$WEBHOOK_BIN"
+else
+    ko "imagespec: hack/imagespec-annotation.sh and the README's snippets" "$WEBHOOK_BIN is missing"
+fi
+
 # ---- Pod Security Standards (tests/deploy/pss-check.mjs) ------------------------
 node_script pss-check.mjs selftest
 # What the webhook adds never lowers a pod's level; a restricted pod stays

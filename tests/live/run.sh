@@ -453,11 +453,18 @@ review_for() { # review_for IMAGE [LABELLED]: an AdmissionReview for a pod runni
     [ "${2:-1}" = 1 ] && label='"labels":{"imagebuilder.union.ai/builder":"union"},'
     printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-%s","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"operation":"CREATE","namespace":"t","object":{"metadata":{"name":"p",%s"annotations":{"imagebuilder.union.ai/image-spec":"{\\"name\\":\\"foo\\",\\"builder\\":\\"union\\"}"}},"spec":{"containers":[{"name":"main","image":"%s"}]}},"dryRun":true}}\n' "$RANDOM" "$label" "$1"
 }
-serve_with() { # serve_with NAME DEFAULT_REPO BUILD_PROJECT: starts the webhook, sets WP
+# logical_for IMAGE [LABELLED]: an AdmissionReview for a pod running IMAGE, no ImageSpec
+logical_for() {
+    local label=""
+    [ "${2:-0}" = 1 ] && label='"labels":{"imagebuilder.union.ai/builder":"union"},'
+    printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-%s","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"operation":"CREATE","namespace":"t","object":{"metadata":{"name":"p",%s"annotations":{}},"spec":{"containers":[{"name":"main","image":"%s"}]}},"dryRun":true}}\n' "$RANDOM" "$label" "$1"
+}
+serve_with() { # serve_with NAME DEFAULT_REPO BUILD_PROJECT [POD_SELECTION]: starts the webhook, sets WP
     cat >"$work/$1.yaml" <<YML
 imageBuilder:
   defaultRepository: $2
   buildProject: $3
+  podSelection: ${4:-label}
   registryCheck: {enabled: true, timeoutMs: 600, insecureRegistries: ["$R", "$F"]}
   productionDomainCheck: {enabled: true, apiServer: "$API", tokenFile: "$work/sa-token", caFile: "$work/ca.crt", timeoutMs: 1000}
 webhook:
@@ -490,6 +497,15 @@ if [ -x "$BIN" ] && serve_with srv1 "$R/union" ok; then
     else
         ko "serve: an image missing from the registry gets the build" "$out"
     fi
+    # label mode: a labelled pod's logical-registry image without a spec is checked too
+    logical_for "cr.union.ai/foo:notbuilt" 1 >"$work/r-lmissing-labelled.json"
+    out=$(post "$work/r-lmissing-labelled.json")
+    if grep -q '"allowed":false' <<<"$out" && grep -q '"code":403' <<<"$out" &&
+        grep -qF "foo:notbuilt\\\" does not exist in the default repository ($R/union/foo:notbuilt) and nothing can build it" <<<"$out"; then
+        ok "serve: label mode: a missing logical-registry image without a spec is denied with the fix"
+    else
+        ko "serve: label mode: a missing logical-registry image without a spec is denied with the fix" "$out"
+    fi
     m=$(curl -s --cacert "$work/ca.crt" "https://127.0.0.1:$WP/metrics")
     expect "serve: /metrics carries the live-check series" "$m" \
         'registry_checks_total\{result="present"\} 1' 'namespace_checks_total\{result="present"\}'
@@ -506,6 +522,34 @@ if [ -x "$BIN" ] && serve_with srv2 "$R/union" missing; then
     fi
 else
     ko "serve: starts for the namespace denial" "$(tail -n 5 "$work/srv2.log" 2>/dev/null)"
+fi
+
+# podSelection logicalRegistry: unlabelled pods' logical images, checked in the real registry.
+if [ -x "$BIN" ] && serve_with srv4 "$R/union" ok logicalRegistry; then
+    logical_for "cr.union.ai/foo:abc123" >"$work/r-lpresent.json"
+    logical_for "cr.union.ai/foo:notbuilt" >"$work/r-lmissing.json"
+    out=$(post "$work/r-lpresent.json")
+    if grep -q '"allowed":true' <<<"$out" && ! decoded "$out" | grep -q build-image &&
+        decoded "$out" | grep -q "\"value\":\"$R/union/foo:abc123\""; then
+        ok "serve: logicalRegistry: an unlabelled pod's logical image that exists is rewritten, not built"
+    else
+        ko "serve: logicalRegistry: an unlabelled pod's logical image that exists is rewritten, not built" "$out"
+    fi
+    out=$(post "$work/r-lmissing.json")
+    if grep -q '"allowed":false' <<<"$out" && grep -q 'nothing can build it' <<<"$out" &&
+        grep -q 'imagebuilder.union.ai/builder=union' <<<"$out" && grep -q 'imagebuilder.union.ai/image-spec' <<<"$out"; then
+        ok "serve: logicalRegistry: an unlabelled pod whose logical image is missing is denied with the fix"
+    else
+        ko "serve: logicalRegistry: an unlabelled pod whose logical image is missing is denied with the fix" "$out"
+    fi
+    m=$(curl -s --cacert "$work/ca.crt" "https://127.0.0.1:$WP/metrics")
+    expect "serve: logicalRegistry: both logical images were looked up in the registry" "$m" \
+        'registry_checks_total\{result="present"\} 1' 'registry_checks_total\{result="absent"\} 1'
+    out=$("$BIN" review --config "$work/srv4.yaml" --explain "$work/r-lmissing.json" 2>&1)
+    expect "review: logicalRegistry: the same denial, the registry's answer explained" "$out" \
+        '^decision: denied \(403\)' "^  - registry: $R/union/foo:notbuilt -> absent"
+else
+    ko "serve: starts with podSelection logicalRegistry" "$(tail -n 5 "$work/srv4.log" 2>/dev/null)"
 fi
 
 if [ -x "$BIN" ] && serve_with srv3 "$F/hang" ok; then
