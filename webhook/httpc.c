@@ -396,6 +396,7 @@ httpc_result_t httpc_perform(httpc_t *c, const httpc_req_t *q, httpc_resp_t *r, 
         atomic_fetch_add(&c->requests, 1);
         cc = curl_easy_perform(h);
         if (cc != CURLE_OK) {
+            r->timed_out = cc == CURLE_OPERATION_TIMEDOUT;
             errmsg_set(err, errsz, "%s", ebuf[0] ? ebuf : curl_easy_strerror(cc));
             res = HTTPC_ETRANSFER;
         } else if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status) != CURLE_OK ||

@@ -82,6 +82,7 @@ typedef struct {
     bool body_over;                /* the body was larger than body_max */
     char header[HTTPC_HEADER_MAX]; /* the captured header's value in the last response */
     bool header_seen, header_trunc;
+    bool timed_out; /* the transfer failed because its time ran out */
 } httpc_resp_t;
 
 typedef enum {
