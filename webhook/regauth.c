@@ -260,7 +260,7 @@ static bool ask_token(regauth_t *a, const wwwauth_t *ch, const char *repo,
     else if (form.oom || url.oom)
         errmsg_set(why, whysz, "out of memory");
     else if ((res = httpc_perform(a->http, &q, &r, err, sizeof err)) != HTTPC_OK)
-        errmsg_set(why, whysz, "token endpoint: %s", err);
+        errmsg_set(why, whysz, "token endpoint: %s%s", err, note);
     else if (r.status != 200)
         errmsg_set(why, whysz, "token endpoint answered HTTP %ld%s", r.status, note);
     else
