@@ -9,7 +9,7 @@ LIVE_FAKES  := $(BUILD)/live-fakes
 $(LIVE_DRIVER): tests/live/driver.c $(WEBHOOK_LIBS)
 	$(CC) $(CFLAGS) -o $@ tests/live/driver.c $(WEBHOOK_LIBS) $(LDFLAGS) $(PKG_LIBS)
 
-$(LIVE_FAKES): tests/live/fakes/main.go $(wildcard tests/internal/testkit/*.go)
+$(LIVE_FAKES): $(wildcard tests/live/fakes/*.go tests/internal/testkit/*.go)
 	tests/go-build.sh $@ live/fakes
 
 .PHONY: test-live live-tools

@@ -502,4 +502,5 @@ if [ -x "$BIN" ] && serve_with srv3 "$F/hang" ok; then
 else
     ko "serve: starts against a hanging registry" "$(tail -n 5 "$work/srv3.log" 2>/dev/null)"
 fi
+. tests/live/gcpaz.sh
 finish
