@@ -31,6 +31,16 @@ bool cloudtok_token_ok(const char *s, size_t n)
     return true;
 }
 
+/* The first `max` bytes of s as one line (controls become spaces) in out. */
+static const char *oneline(char *out, size_t outsz, const char *s, size_t max)
+{
+    buf_t b = BUF_INIT;
+    buf_put_oneline(&b, s, strnlen(s, max));
+    errmsg_set(out, outsz, "%s", b.data && !b.oom ? b.data : "");
+    buf_free(&b);
+    return out;
+}
+
 static cJSON *parse_object(const char *json, size_t len, char *err, size_t errsz)
 {
     if (len == 0 || len > ANSWER_MAX) {
@@ -83,8 +93,9 @@ bool cloudtok_parse_sakey(const char *json, size_t len, cloudtok_sakey_t *out, c
     const char *type = string_of(o, "type");
     bool ok = false;
     if (!type || strcmp(type, "service_account") != 0) {
-        errmsg_set(err, errsz, "the key file's type is \"%.40s\", not \"service_account\"",
-                   type ? type : "");
+        char t[48];
+        oneline(t, sizeof t, type ? type : "", 40);
+        errmsg_set(err, errsz, "the key file's type is \"%s\", not \"service_account\"", t);
     } else if (dup_field(o, "client_email", true, &out->client_email, err, errsz) &&
                dup_field(o, "private_key", true, &out->private_key, err, errsz) &&
                dup_field(o, "private_key_id", false, &out->private_key_id, err, errsz) &&
@@ -178,8 +189,9 @@ bool cloudtok_parse_access(const char *json, size_t len, char **token, int64_t *
         return false;
     const char *type = string_of(o, "token_type");
     bool ok = false;
+    char t[32];
     if (type && strcasecmp(type, "Bearer") != 0)
-        errmsg_set(err, errsz, "token_type is \"%.20s\", not Bearer", type);
+        errmsg_set(err, errsz, "token_type is \"%s\", not Bearer", oneline(t, sizeof t, type, 20));
     else if (!read_expires_in(o, expires_in))
         errmsg_set(err, errsz, "expires_in is not a number of seconds");
     else

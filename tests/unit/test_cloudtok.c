@@ -70,6 +70,7 @@ START_TEST(key_files_that_are_not_service_account_keys)
         {"{\"type\":\"service_account\",\"private_key\":\"SECRETKEY\",\"client_email\":\"e\","
          "\"token_uri\":\"https://a b/\"}",
          "not an https:// URL"},
+        {"{\"type\":\"a\\u0001b\\r\\nX\"}", "type is \"a b  X\", not"}, /* one line */
         {"[1]", "not a JSON object"},
         {"{\"type\":", "not a JSON object"},
     };
