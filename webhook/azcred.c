@@ -301,3 +301,13 @@ static bool get(void *state, const char *host, uint64_t deadline_ms, dockercfg_c
 }
 
 const cloudprov_t azcred_provider = {"azure", create, destroy, get};
+
+/* The registry refused its refresh token: exchange again next time (the
+ * Entra token stays; the exchange drops it when refused in turn). */
+void azcred_refused(void *state, const char *host)
+{
+    az_t *a = state;
+    char key[300];
+    snprintf(key, sizeof key, "acr:%s", host);
+    tokcache_drop(a->tokens, key);
+}

@@ -190,6 +190,16 @@ static bool google_registry(const char *host)
     return ri.kind == REGISTRY_GCR || ri.kind == REGISTRY_GAR;
 }
 
+/* The cache key of the source the environment names (false: too long). */
+static bool source_key(const gcp_t *g, char *key, size_t keysz, bool *use_key)
+{
+    const char *keyfile = g->env("GOOGLE_APPLICATION_CREDENTIALS");
+    *use_key = keyfile && keyfile[0];
+    int n = *use_key ? snprintf(key, keysz, "key:%s", keyfile)
+                     : snprintf(key, keysz, "metadata:%s", metadata_host(g));
+    return n >= 0 && (size_t)n < keysz;
+}
+
 static bool get(void *state, const char *host, uint64_t deadline_ms, dockercfg_cred_t *out,
                 char *source, size_t sourcesz, char *why, size_t whysz)
 {
@@ -200,13 +210,11 @@ static bool get(void *state, const char *host, uint64_t deadline_ms, dockercfg_c
                    "%.100s is not a Google registry (gcr.io, *.gcr.io, *-docker.pkg.dev)", host);
         return false;
     }
-    const char *keyfile = g->env("GOOGLE_APPLICATION_CREDENTIALS");
-    bool use_key = keyfile && keyfile[0];
+    char key[1000];
+    bool use_key;
+    bool fits = source_key(g, key, sizeof key, &use_key);
     errmsg_set(source, sourcesz, "%s", use_key ? SRC_KEY : SRC_METADATA);
-    char key[300];
-    int n = use_key ? snprintf(key, sizeof key, "key:%s", keyfile)
-                    : snprintf(key, sizeof key, "metadata:%s", metadata_host(g));
-    if (n < 0 || (size_t)n >= sizeof key) {
+    if (!fits) {
         errmsg_set(why, whysz, "%s is too long",
                    use_key ? "GOOGLE_APPLICATION_CREDENTIALS" : "GCE_METADATA_HOST");
         return false;
@@ -224,3 +232,13 @@ static bool get(void *state, const char *host, uint64_t deadline_ms, dockercfg_c
 }
 
 const cloudprov_t gcpcred_provider = {"google", create, destroy, get};
+
+/* One token serves every Google registry: a refusal drops it. */
+void gcpcred_refused(void *state, const char *host)
+{
+    gcp_t *g = state;
+    char key[1000];
+    bool use_key;
+    if (google_registry(host) && source_key(g, key, sizeof key, &use_key))
+        tokcache_drop(g->tokens, key);
+}

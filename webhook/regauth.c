@@ -97,7 +97,7 @@ static bool cloud_creds(regauth_t *a, const char *host, uint64_t deadline, docke
 }
 
 static bool get_creds(regauth_t *a, const char *host, uint64_t deadline, dockercfg_cred_t *cred,
-                      char *note, size_t notesz)
+                      bool *from_cloud, char *note, size_t notesz)
 {
     const dockercfg_auth_t *inline_auth;
     const char *helper;
@@ -105,7 +105,7 @@ static bool get_creds(regauth_t *a, const char *host, uint64_t deadline, dockerc
     if (inline_auth)
         return dockercfg_cred_from_auth(inline_auth, cred);
     if (!helper)
-        return cloud_creds(a, host, deadline, cred, note, notesz);
+        return (*from_cloud = cloud_creds(a, host, deadline, cred, note, notesz));
     uint64_t now = clock_mono_ms();
     if (now >= deadline)
         return false;
@@ -221,10 +221,11 @@ static bool read_token(const httpc_resp_t *r, char **line, uint64_t *ttl_ms, cha
 /* Asks the token endpoint of a Bearer challenge: with an identity token
  * through the OAuth2 refresh-token grant (a POSTed form), otherwise a GET,
  * with Basic credentials when there are some. `note` explains missing
- * credentials. */
+ * credentials; *status is the endpoint's HTTP status (0: none). */
 static bool ask_token(regauth_t *a, const wwwauth_t *ch, const char *repo,
                       const dockercfg_cred_t *cred, const char *note, bool insecure,
-                      uint64_t deadline, char **line, uint64_t *ttl_ms, char *why, size_t whysz)
+                      uint64_t deadline, char **line, uint64_t *ttl_ms, long *status, char *why,
+                      size_t whysz)
 {
     char default_scope[320];
     snprintf(default_scope, sizeof default_scope, "repository:%s:pull", repo);
@@ -267,6 +268,7 @@ static bool ask_token(regauth_t *a, const wwwauth_t *ch, const char *repo,
         ok = read_token(&r, line, ttl_ms, why, whysz);
     if (res == HTTPC_ETRANSFER && r.body_over)
         errmsg_set(why, whysz, "token endpoint: answer larger than %d bytes", TOKEN_BODY_MAX);
+    *status = res == HTTPC_OK ? r.status : 0;
     buf_free(&url);
     if (form.data)
         memset(form.data, 0, form.len);
@@ -289,7 +291,8 @@ bool regauth_answer(regauth_t *a, const char *host, const char *repo, const char
     }
     dockercfg_cred_t cred = {0};
     char note[200] = "";
-    bool have = get_creds(a, host, deadline_ms, &cred, note, sizeof note);
+    bool from_cloud = false;
+    bool have = get_creds(a, host, deadline_ms, &cred, &from_cloud, note, sizeof note);
     bool ok = false;
     if (ch.scheme == WWWAUTH_BASIC) {
         if (!have || cred.identity_token) {
@@ -303,8 +306,11 @@ bool regauth_answer(regauth_t *a, const char *host, const char *repo, const char
             ok = true;
         }
     } else if (ch.scheme == WWWAUTH_BEARER) {
+        long status = 0;
         ok = ask_token(a, &ch, repo, have ? &cred : NULL, note, insecure, deadline_ms, line, ttl_ms,
-                       why, whysz);
+                       &status, why, whysz);
+        if (!ok && from_cloud && status == 401) /* refused: the next check asks the cloud anew */
+            cloudcred_refused(a->cloud, host);
     } else {
         errmsg_set(why, whysz, "unsupported authentication scheme in '%.60s'", www);
     }

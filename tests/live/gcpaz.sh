@@ -226,8 +226,13 @@ cloud_serve() { # cloud_serve NAME CONFIG [VAR=VALUE...]: starts serve, sets WP
     serve_wrap=()
     return $rc
 }
+review_named() { # review_named NAME TAG: a review whose ImageSpec is NAME, image NAME:TAG
+    review_for "$1:$2" | sed 's/\\"name\\":\\"foo\\"/\\"name\\":\\"'"$1"'\\"/'
+}
 review_for "foo:abc123" >"$work/c-present.json"
-review_for "bar:other1" | sed 's/\\"name\\":\\"foo\\"/\\"name\\":\\"bar\\"/' >"$work/c-other.json"
+review_named bar other1 >"$work/c-other.json"
+review_named baz one >"$work/c-baz.json"
+review_named qux one >"$work/c-qux.json"
 curl -s "http://$GC/_count?reset=1" >/dev/null
 if cloud_serve gserve gcp GCE_METADATA_HOST="$GC"; then
     a=$(post "$work/c-present.json")
@@ -240,6 +245,16 @@ if cloud_serve gserve gcp GCE_METADATA_HOST="$GC"; then
             "metadata $(ccount "$GC" metadata) regtoken $(ccount "$GC" regtoken)
 $a
 $b"
+    fi
+    cmode "$GC" regtoken 401 # the registry refuses the token (revoked)
+    a=$(post "$work/c-baz.json")
+    cmode "$GC" regtoken ok
+    b=$(post "$work/c-qux.json")
+    if decoded "$a" | grep -q build-image && [ "$(ccount "$GC" metadata)" = 2 ]; then
+        ok "google serve: a token the registry refuses is not offered again"
+    else
+        ko "google serve: a token the registry refuses is not offered again" \
+            "metadata $(ccount "$GC" metadata)"
     fi
 else
     ko "google serve starts" "$(tail -n 5 "$work/gserve.log")"
@@ -257,6 +272,17 @@ if cloud_serve aserve az "${az_env[@]}"; then
             "entra $(ccount "$AC" entra) exchange $(ccount "$AC" exchange) acrtoken $(ccount "$AC" acrtoken)
 $a
 $b"
+    fi
+    cmode "$AC" acrtoken 401 # the registry refuses the refresh token (revoked)
+    a=$(post "$work/c-baz.json")
+    cmode "$AC" acrtoken ok
+    b=$(post "$work/c-qux.json")
+    if decoded "$a" | grep -q build-image && [ "$(ccount "$AC" exchange)" = 2 ] &&
+        [ "$(ccount "$AC" entra)" = 1 ]; then
+        ok "azure serve: a refresh token the registry refuses is exchanged anew"
+    else
+        ko "azure serve: a refresh token the registry refuses is exchanged anew" \
+            "entra $(ccount "$AC" entra) exchange $(ccount "$AC" exchange)"
     fi
 else
     ko "azure serve starts" "$(tail -n 5 "$work/aserve.log")"
