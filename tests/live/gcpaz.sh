@@ -62,7 +62,8 @@ cloud_review() {
     shift 2
     review_for "$img" >"$work/cloud-review.json"
     env "${cloud_env_clean[@]}" IMAGEBUILDER_WEBHOOK_TEST_CONNECT_TO="$CONNECT_TO" "$@" \
-        "$BIN" review --config "$work/$cfg.yaml" --explain "$work/cloud-review.json" 2>/dev/null
+        "$BIN" review --config "$work/$cfg.yaml" --explain "$work/cloud-review.json" \
+        2>>"$work/cloud-review.err"
 }
 ccount() { curl -s "http://$1/_count?key=$2"; }
 cmode() { curl -s "http://$1/_mode?target=$2&mode=$3" >/dev/null; }
@@ -286,4 +287,8 @@ $b"
     fi
 else
     ko "azure serve starts" "$(tail -n 5 "$work/aserve.log")"
+fi
+# the log of every review (under a sanitizer build too: WEBHOOK_BIN)
+if grep -qE 'Sanitizer|runtime error' "$work/cloud-review.err"; then
+    ko "cloud reviews: no sanitizer report" "$(grep -E -A5 'Sanitizer|runtime error' "$work/cloud-review.err")"
 fi
