@@ -9,6 +9,7 @@
 
 struct cloudcred {
     const cloudprov_t *prov;
+    cloudprov_refused_fn refused; /* NULL: the provider keeps nothing to drop */
     void *state;
 };
 
@@ -21,6 +22,18 @@ static const cloudprov_t *provider_for(auth_type_t type)
         return &gcpcred_provider;
     case AUTH_AZURE:
         return &azcred_provider;
+    default:
+        return NULL;
+    }
+}
+
+static cloudprov_refused_fn refused_for(auth_type_t type)
+{
+    switch (type) {
+    case AUTH_GOOGLE:
+        return gcpcred_refused;
+    case AUTH_AZURE:
+        return azcred_refused;
     default:
         return NULL;
     }
@@ -40,6 +53,7 @@ cloudcred_t *cloudcred_new(auth_type_t type, httpc_t *http, cloudcred_getenv_fn 
     if (!c)
         return NULL;
     c->prov = p;
+    c->refused = refused_for(type);
     if (!(c->state = p->create(http, getenv_fn ? getenv_fn : env))) {
         free(c);
         return NULL;
@@ -65,4 +79,10 @@ bool cloudcred_get(cloudcred_t *c, const char *host, uint64_t deadline_ms, docke
         return false;
     }
     return c->prov->get(c->state, host, deadline_ms, out, source, sourcesz, why, whysz);
+}
+
+void cloudcred_refused(cloudcred_t *c, const char *host)
+{
+    if (c && c->refused)
+        c->refused(c->state, host);
 }

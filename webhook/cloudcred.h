@@ -41,4 +41,10 @@ void cloudcred_free(cloudcred_t *c);
 bool cloudcred_get(cloudcred_t *c, const char *host, uint64_t deadline_ms, dockercfg_cred_t *out,
                    char *source, size_t sourcesz, char *why, size_t whysz);
 
+/* The credentials cloudcred_get() gave for `host` were refused (the
+ * registry's token endpoint answered 401 with them): the provider forgets
+ * what it kept for the host, so the next cloudcred_get() asks the cloud
+ * again instead of offering them until they expire. `c` NULL: nothing. */
+void cloudcred_refused(cloudcred_t *c, const char *host);
+
 #endif

@@ -19,4 +19,10 @@ extern const cloudprov_t awscred_provider;
 extern const cloudprov_t gcpcred_provider;
 extern const cloudprov_t azcred_provider;
 
+/* As cloudcred_refused(), for the providers that keep credentials a
+ * registry may refuse before they expire (`state` is the provider's). */
+typedef void (*cloudprov_refused_fn)(void *state, const char *host);
+void gcpcred_refused(void *state, const char *host);
+void azcred_refused(void *state, const char *host);
+
 #endif

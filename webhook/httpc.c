@@ -37,6 +37,7 @@ struct httpc {
     char *ca_file, *cert_file, *key_file;
     struct curl_blob ca, cert, key; /* owned copies (data NULL: unset) */
     bool insecure;
+    struct curl_slist *connect_to; /* the test hook's host:port:addr:port list, or NULL */
     atomic_ulong requests;
 };
 
@@ -131,6 +132,35 @@ static bool make_share(httpc_t *c, char *err, size_t errsz)
     return true;
 }
 
+/* The test hook (see httpc.h): HTTPC_TEST_CONNECT_TO_ENV, when set, is a
+ * list of "host:port:addr:port" entries separated by commas or spaces,
+ * handed to libcurl's CURLOPT_CONNECT_TO. */
+static bool read_connect_to(httpc_t *c, char *err, size_t errsz)
+{
+    const char *v = getenv(HTTPC_TEST_CONNECT_TO_ENV);
+    while (v && *v) {
+        v += strspn(v, ", ");
+        size_t n = strcspn(v, ", ");
+        if (n == 0)
+            break;
+        char entry[512];
+        if (n >= sizeof entry) {
+            errmsg_set(err, errsz, "%s: an entry is too long", HTTPC_TEST_CONNECT_TO_ENV);
+            return false;
+        }
+        memcpy(entry, v, n);
+        entry[n] = '\0';
+        struct curl_slist *t = curl_slist_append(c->connect_to, entry);
+        if (!t) {
+            errmsg_set(err, errsz, "out of memory");
+            return false;
+        }
+        c->connect_to = t;
+        v += n;
+    }
+    return true;
+}
+
 httpc_t *httpc_new(const httpc_tls_t *tls, char *err, size_t errsz)
 {
     if (!httpc_global_init()) {
@@ -147,7 +177,7 @@ httpc_t *httpc_new(const httpc_tls_t *tls, char *err, size_t errsz)
         httpc_free(c);
         return NULL;
     }
-    if (!make_share(c, err, errsz)) {
+    if (!make_share(c, err, errsz) || !read_connect_to(c, err, errsz)) {
         httpc_free(c);
         return NULL;
     }
@@ -173,6 +203,7 @@ void httpc_free(httpc_t *c)
         pthread_mutex_destroy(&c->share_mu[i]);
     if (c->pool_mu_ok)
         pthread_mutex_destroy(&c->pool_mu);
+    curl_slist_free_all(c->connect_to);
     free(c->ca_file);
     free(c->cert_file);
     free(c->key_file);
@@ -382,6 +413,8 @@ static CURLcode set_request_opts(const httpc_t *c, CURL *h, xfer_t *x, struct cu
     }
     if (hdrs)
         opt(&cc, curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs));
+    if (c->connect_to)
+        opt(&cc, curl_easy_setopt(h, CURLOPT_CONNECT_TO, c->connect_to));
     if (q->method == HTTPC_HEAD)
         opt(&cc, curl_easy_setopt(h, CURLOPT_NOBODY, 1L));
     if (q->method == HTTPC_POST || q->method == HTTPC_PUT)
@@ -439,6 +472,7 @@ httpc_result_t httpc_perform(httpc_t *c, const httpc_req_t *q, httpc_resp_t *r, 
         atomic_fetch_add(&c->requests, 1);
         cc = curl_easy_perform(h);
         if (cc != CURLE_OK) {
+            r->timed_out = cc == CURLE_OPERATION_TIMEDOUT;
             errmsg_set(err, errsz, "%s", ebuf[0] ? ebuf : curl_easy_strerror(cc));
             r->fail = classify(cc, &x);
             res = HTTPC_ETRANSFER;

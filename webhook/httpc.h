@@ -42,8 +42,18 @@ typedef struct {
 
 typedef struct httpc httpc_t;
 
+/* A test hook, off unless this variable is set: a list of
+ * "host:port:addr:port" entries (separated by commas or spaces) saying that
+ * a connection to host:port goes to addr:port instead (libcurl's
+ * CURLOPT_CONNECT_TO; the Host header, TLS name and certificate check stay
+ * those of host). It lets tests serve names such as gcr.io or
+ * x.azurecr.io from loopback without touching the system resolver. Read
+ * once, when a client is made. Not for production use. */
+#define HTTPC_TEST_CONNECT_TO_ENV "IMAGEBUILDER_WEBHOOK_TEST_CONNECT_TO"
+
 /* A client with these TLS settings (`tls` may be NULL). NULL with a message
- * in err when libcurl cannot be initialised or memory runs out. */
+ * in err when libcurl cannot be initialised, memory runs out, or the test
+ * hook's list is malformed. */
 httpc_t *httpc_new(const httpc_tls_t *tls, char *err, size_t errsz);
 void httpc_free(httpc_t *c);
 /* Transfers started so far (for metrics, tests and logs). */
@@ -93,6 +103,7 @@ typedef struct {
     bool body_over;                /* the body was larger than body_max */
     char header[HTTPC_HEADER_MAX]; /* the captured header's value in the last response */
     bool header_seen, header_trunc;
+    bool timed_out; /* the transfer failed because its time ran out */
 } httpc_resp_t;
 
 typedef enum {

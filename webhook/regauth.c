@@ -168,7 +168,7 @@ static bool cloud_creds(regauth_t *a, const char *host, uint64_t deadline, docke
  * when there are none, with a note (starting with "; ") when a helper or
  * the cloud identity failed. `source` names where they came from. */
 static bool get_creds(regauth_t *a, const char *host, uint64_t deadline, dockercfg_cred_t *cred,
-                      char *source, size_t sourcesz, char *note, size_t notesz)
+                      char *source, size_t sourcesz, bool *from_cloud, char *note, size_t notesz)
 {
     const dockercfg_auth_t *inline_auth;
     const char *helper;
@@ -181,7 +181,7 @@ static bool get_creds(regauth_t *a, const char *host, uint64_t deadline, dockerc
         return ok;
     }
     if (!helper)
-        return cloud_creds(a, host, deadline, cred, source, sourcesz, note, notesz);
+        return (*from_cloud = cloud_creds(a, host, deadline, cred, source, sourcesz, note, notesz));
     errmsg_set(source, sourcesz, "credential-helper:%s", helper);
     uint64_t now = clock_mono_ms();
     if (now >= deadline) {
@@ -302,10 +302,11 @@ static bool read_token(const httpc_resp_t *r, char **line, uint64_t *ttl_ms, cha
 /* Asks the token endpoint of a Bearer challenge: with an identity token
  * through the OAuth2 refresh-token grant (a POSTed form), otherwise a GET,
  * with Basic credentials when there are some. `note` explains missing
- * credentials. */
+ * credentials; *status is the endpoint's HTTP status (0: none). */
 static bool ask_token(regauth_t *a, const wwwauth_t *ch, const char *repo,
                       const dockercfg_cred_t *cred, const char *note, bool insecure,
-                      uint64_t deadline, char **line, uint64_t *ttl_ms, char *why, size_t whysz)
+                      uint64_t deadline, char **line, uint64_t *ttl_ms, long *status, char *why,
+                      size_t whysz)
 {
     char default_scope[320];
     snprintf(default_scope, sizeof default_scope, "repository:%s:pull", repo);
@@ -341,13 +342,14 @@ static bool ask_token(regauth_t *a, const wwwauth_t *ch, const char *repo,
     else if (form.oom || url.oom)
         errmsg_set(why, whysz, "out of memory");
     else if ((res = httpc_perform(a->http, &q, &r, err, sizeof err)) != HTTPC_OK)
-        errmsg_set(why, whysz, "token endpoint: %s", err);
+        errmsg_set(why, whysz, "token endpoint: %s%s", err, note);
     else if (r.status != 200)
         errmsg_set(why, whysz, "token endpoint answered HTTP %ld%s", r.status, note);
     else
         ok = read_token(&r, line, ttl_ms, why, whysz);
     if (res == HTTPC_ETRANSFER && r.body_over)
         errmsg_set(why, whysz, "token endpoint: answer larger than %d bytes", TOKEN_BODY_MAX);
+    *status = res == HTTPC_OK ? r.status : 0;
     buf_free(&url);
     if (form.data)
         memset(form.data, 0, form.len);
@@ -372,7 +374,9 @@ bool regauth_answer(regauth_t *a, const char *host, const char *repo, const char
     }
     dockercfg_cred_t cred = {0};
     char note[320] = "";
-    bool have = get_creds(a, host, deadline_ms, &cred, src, sizeof src, note, sizeof note);
+    bool from_cloud = false;
+    bool have =
+        get_creds(a, host, deadline_ms, &cred, src, sizeof src, &from_cloud, note, sizeof note);
     errmsg_set(source, sourcesz, "%s", src);
     bool ok = false;
     if (!have && note[0] && clock_mono_ms() >= deadline_ms) {
@@ -390,8 +394,11 @@ bool regauth_answer(regauth_t *a, const char *host, const char *repo, const char
             ok = true;
         }
     } else if (ch.scheme == WWWAUTH_BEARER) {
+        long status = 0;
         ok = ask_token(a, &ch, repo, have ? &cred : NULL, note, insecure, deadline_ms, line, ttl_ms,
-                       why, whysz);
+                       &status, why, whysz);
+        if (!ok && from_cloud && status == 401) /* refused: the next check asks the cloud anew */
+            cloudcred_refused(a->cloud, host);
     } else {
         errmsg_set(why, whysz, "unsupported authentication scheme in '%.60s'", www);
     }

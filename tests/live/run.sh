@@ -804,4 +804,7 @@ if [ -x "$BIN" ]; then
 else
     ko "aws: the webhook binary is built"
 fi
+
+# ---- K: authenticationType google and azure (tests/live/gcpaz.sh) --------------------
+. tests/live/gcpaz.sh
 finish

@@ -92,6 +92,51 @@ START_TEST(encode_round_trip)
 }
 END_TEST
 
+START_TEST(url_safe_round_trip)
+{
+    /* RFC 7515's example header, and bytes that use the two URL-safe letters */
+    static const char hdr[] = "{\"typ\":\"JWT\",\r\n \"alg\":\"HS256\"}";
+    char *e = base64url_encode(hdr, strlen(hdr));
+    ck_assert_ptr_nonnull(e);
+    ck_assert_str_eq(e, "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9");
+    size_t len = 0;
+    unsigned char *d = base64url_decode(e, strlen(e), &len);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_uint_eq(len, strlen(hdr));
+    ck_assert(memcmp(d, hdr, len) == 0);
+    free(d);
+    free(e);
+    static const unsigned char bin[] = {0xfb, 0xff, 0xbf, 0xfe};
+    e = base64url_encode(bin, sizeof bin);
+    ck_assert_str_eq(e, "-_-__g");
+    d = base64url_decode(e, strlen(e), &len);
+    ck_assert_uint_eq(len, sizeof bin);
+    ck_assert(memcmp(d, bin, len) == 0);
+    free(d);
+    free(e);
+}
+END_TEST
+
+START_TEST(url_safe_malformed_refused)
+{
+    static const char *bad[] = {
+        "",         /* nothing */
+        "Y",        /* an impossible length */
+        "YQ==",     /* padding */
+        "+/8",      /* the standard alphabet's letters */
+        "YW Jj",    /* a space */
+        "YW\nJj",   /* a line break */
+        "eyJ0.eXA", /* a dot */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t len = 99;
+        ck_assert_msg(base64url_decode(bad[i], strlen(bad[i]), &len) == NULL, "accepted '%s'",
+                      bad[i]);
+        ck_assert_uint_eq(len, 0);
+    }
+}
+END_TEST
+
 Suite *suite_base64(void)
 {
     Suite *s = suite_create("base64");
@@ -101,6 +146,8 @@ Suite *suite_base64(void)
     tcase_add_test(tc, whitespace_only_when_asked);
     tcase_add_test(tc, malformed_refused);
     tcase_add_test(tc, encode_round_trip);
+    tcase_add_test(tc, url_safe_round_trip);
+    tcase_add_test(tc, url_safe_malformed_refused);
     suite_add_tcase(s, tc);
     return s;
 }

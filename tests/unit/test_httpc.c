@@ -196,6 +196,7 @@ START_TEST(deadline_bounds_a_hanging_server)
         .url = url_of(&s, "/", url, sizeof url), .allow_http = true, .deadline_ms = t0 + 300};
     httpc_resp_t r = {0};
     ck_assert_int_eq(httpc_perform(c, &q, &r, err, sizeof err), HTTPC_ETRANSFER);
+    ck_assert(r.timed_out);
     uint64_t took = clock_mono_ms() - t0;
     ck_assert_msg(took >= 250 && took < 3000, "took %llu ms", (unsigned long long)took);
     /* connected (a numeric host: nothing to resolve), then no answer */
@@ -362,6 +363,31 @@ START_TEST(put_with_eight_headers_then_get)
 }
 END_TEST
 
+START_TEST(test_hook_connects_a_name_to_loopback)
+{
+    const char *ok[] = {"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"};
+    srv_t s;
+    srv_start(&s, ok, 1);
+    char list[200], err[200] = "";
+    snprintf(list, sizeof list,
+             " other.test:443:127.0.0.1:1 ,registry.example.test:80:127.0.0.1:%d", s.port);
+    ck_assert_int_eq(setenv(HTTPC_TEST_CONNECT_TO_ENV, list, 1), 0);
+    httpc_t *c = client();
+    ck_assert_int_eq(unsetenv(HTTPC_TEST_CONNECT_TO_ENV), 0);
+    httpc_req_t q = {.url = "http://registry.example.test/v2/",
+                     .allow_http = true,
+                     .deadline_ms = clock_mono_ms() + 5000};
+    httpc_resp_t r = {0};
+    ck_assert_int_eq(httpc_perform(c, &q, &r, err, sizeof err), HTTPC_OK);
+    ck_assert_int_eq(r.status, 200);
+    /* the name stays the request's: only the connection goes elsewhere */
+    ck_assert_ptr_nonnull(strstr(s.requests[0], "Host: registry.example.test\r\n"));
+    httpc_resp_free(&r);
+    httpc_free(c);
+    srv_stop(&s);
+}
+END_TEST
+
 START_TEST(escape_by_libcurl)
 {
     buf_t b = BUF_INIT;
@@ -391,6 +417,7 @@ Suite *suite_httpc(void)
     tcase_add_test(tc, redirects_only_when_asked);
     tcase_add_test(tc, headers_credentials_and_post_do_not_linger);
     tcase_add_test(tc, put_with_eight_headers_then_get);
+    tcase_add_test(tc, test_hook_connects_a_name_to_loopback);
     tcase_add_test(tc, escape_by_libcurl);
     suite_add_tcase(s, tc);
     return s;

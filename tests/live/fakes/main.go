@@ -381,10 +381,18 @@ func token(addr, signKey, signCert, issuer, user, pass string) {
 	log.Fatal(http.Serve(listen("token", addr), mux))
 }
 
+// commands: fakes defined in files of their own (name -> run with the
+// arguments after the name), registered by those files' init functions.
+var commands = map[string]func(args []string){}
+
 func main() {
 	log.SetFlags(0)
 	if len(os.Args) < 2 {
-		log.Fatal("usage: fakes k8s|registry|token|dns|aws|certs|burst [flags]")
+		log.Fatal("usage: fakes k8s|registry|token|dns|aws|certs|burst|<other command> [flags]")
+	}
+	if run, ok := commands[os.Args[1]]; ok {
+		run(os.Args[2:])
+		return
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
