@@ -32,7 +32,6 @@ struct regcheck {
     ttlcache_t *down; /* host -> "<failed at, clock_mono_ms> <reason>", for backoff_ms */
 
     httpc_t *http;
-    httpc_t *cloud_http; /* the cloud's own APIs: the system trust store, not caFile */
     cloudcred_t *cloud;
     regauth_t *auth;
 
@@ -432,11 +431,11 @@ regcheck_t *regcheck_new(const regcheck_config_t *cfg, auth_type_t auth, ttlcach
         errmsg_set(err, errsz, "out of memory");
         goto fail;
     }
-    if ((auth == AUTH_AWS || auth == AUTH_GOOGLE || auth == AUTH_AZURE) &&
-        !(rc->cloud_http = httpc_new(NULL, err, errsz)))
-        goto fail;
-    rc->cloud = rc->cloud_http ? cloudcred_new(auth, rc->cloud_http, NULL) : NULL;
-    if (rc->cloud_http && !rc->cloud) {
+    /* The cloud's own APIs go through the same client: caFile adds a
+     * private CA, while libcurl keeps the system's CA directory
+     * (/etc/ssl/certs) for the public endpoints. */
+    rc->cloud = cloudcred_new(auth, rc->http, NULL);
+    if ((auth == AUTH_AWS || auth == AUTH_GOOGLE || auth == AUTH_AZURE) && !rc->cloud) {
         errmsg_set(err, errsz, "out of memory");
         goto fail;
     }
@@ -460,7 +459,6 @@ void regcheck_free(regcheck_t *rc)
         return;
     regauth_free(rc->auth);
     cloudcred_free(rc->cloud);
-    httpc_free(rc->cloud_http);
     httpc_free(rc->http);
     ttlcache_unref(rc->cache);
     ttlcache_unref(rc->down);

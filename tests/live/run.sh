@@ -671,7 +671,7 @@ YML
     wait "${busy[@]}"
     for k in 1 2 3 4; do
         answered_late "serve: a review sent with ?timeout=10s gets timeoutMs 5000 ($k)" \
-            "$(cat "$work/g2-$k.out")" 4800 5200 "registry timed out|no answer within 5000 ms"
+            "$(cat "$work/g2-$k.out")" 4800 5400 "registry timed out|no answer within 5000 ms"
     done
     serve_stop >/dev/null
 else
