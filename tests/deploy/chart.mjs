@@ -377,4 +377,37 @@ pdbCases.forEach(([name, values, want], i) => {
   check("helm test: the image is configurable", img?.spec.containers[0].image === "registry.example.com/tools/curl:1.0", img?.spec.containers[0].image);
 }
 
+// ---- cloud identity for registryCheck ----------------------------------------------
+{
+  const sa = (objs) => one(objs, "ServiceAccount", (a) => a.metadata.name === RELEASE);
+  const role = "arn:aws:iam::123456789012:role/imagebuilder-webhook";
+  const irsa = render("cloud-aws-irsa", { cloudIdentity: { aws: { roleArn: role, region: "us-east-2" } } });
+  const env = (objs) => Object.fromEntries((webhookContainer(objs)?.env || []).map((e) => [e.name, e.value]));
+  check("cloud identity (aws): the ServiceAccount carries the IRSA role annotation",
+    sa(irsa)?.metadata.annotations?.["eks.amazonaws.com/role-arn"] === role, sa(irsa)?.metadata);
+  check("cloud identity (aws): AWS_REGION is set; EKS's webhook injects the token (nothing projected by default)",
+    env(irsa).AWS_REGION === "us-east-2" && !env(irsa).AWS_ROLE_ARN &&
+    !webhookDeployment(irsa)?.spec.template.spec.volumes.some((v) => v.name === "aws-iam-token"), env(irsa));
+  const proj = render("cloud-aws-projected", { cloudIdentity: { aws: { roleArn: role, projectToken: true } } });
+  const vol = webhookDeployment(proj)?.spec.template.spec.volumes.find((v) => v.name === "aws-iam-token");
+  const mnt = webhookContainer(proj)?.volumeMounts.find((m) => m.name === "aws-iam-token");
+  const tok = vol?.projected.sources[0].serviceAccountToken;
+  check("cloud identity (aws, projectToken): an STS-audience token at the path AWS_WEB_IDENTITY_TOKEN_FILE names",
+    tok?.audience === "sts.amazonaws.com" && env(proj).AWS_ROLE_ARN === role &&
+    env(proj).AWS_WEB_IDENTITY_TOKEN_FILE === `${mnt?.mountPath}/${tok?.path}` && mnt?.readOnly === true, { tok, mnt, env: env(proj) });
+  const gke = render("cloud-google", { cloudIdentity: { google: { serviceAccount: "wh@proj-1.iam.gserviceaccount.com" } } });
+  check("cloud identity (google): the ServiceAccount carries the GKE Workload Identity annotation",
+    sa(gke)?.metadata.annotations?.["iam.gke.io/gcp-service-account"] === "wh@proj-1.iam.gserviceaccount.com", sa(gke)?.metadata);
+  const cid = "00000000-1111-2222-3333-444444444444";
+  const az = render("cloud-azure", { cloudIdentity: { azure: { clientId: cid } }, serviceAccount: { annotations: { team: "builds" } } });
+  check("cloud identity (azure): client-id annotation (next to the user's own) and the pod's workload-identity label",
+    sa(az)?.metadata.annotations?.["azure.workload.identity/client-id"] === cid && sa(az)?.metadata.annotations?.team === "builds" &&
+    webhookDeployment(az)?.spec.template.metadata.labels?.["azure.workload.identity/use"] === "true", sa(az)?.metadata);
+  const none = render("cloud-none", {});
+  check("cloud identity: none by default (no annotation, label, env or token)",
+    !sa(none)?.metadata.annotations && !webhookDeployment(none)?.spec.template.metadata.labels?.["azure.workload.identity/use"] &&
+    !webhookContainer(none)?.env, sa(none)?.metadata);
+  lintRefuses("lint: a malformed IRSA role ARN is refused", { cloudIdentity: { aws: { roleArn: "my-role" } } }, /roleArn/);
+}
+
 process.exit(failed ? 1 : 0);
