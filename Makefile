@@ -38,7 +38,7 @@ CFLAGS     = $(CFLAGS_BASE) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 CORE_NAMES := admission base64 buf checks config config_schema config_check decide errmsg imageref \
               imagespec inject jsonpatch k8sname kubeconfig nsanswer patch podscan policy registry \
               rules strlist target wwwauth yamldoc yamlout
-CORE_NAMES += config_build
+CORE_NAMES += config_build certplan
 CORE_SRCS  := $(wildcard $(patsubst %,webhook/%.c,$(CORE_NAMES)))
 SHELL_SRCS := $(filter-out webhook/main.c $(CORE_SRCS),$(wildcard webhook/*.c))
 CORE_OBJS  := $(patsubst webhook/%.c,$(BUILD)/obj/%.o,$(CORE_SRCS))

@@ -47,7 +47,9 @@ void httpc_free(httpc_t *c);
 /* Transfers started so far (for metrics, tests and logs). */
 unsigned long httpc_requests(const httpc_t *c);
 
-typedef enum { HTTPC_GET = 0, HTTPC_HEAD, HTTPC_POST } httpc_method_t;
+/* POST, PUT and PATCH send `post` as the body (a form unless a
+ * Content-Type header says otherwise). */
+typedef enum { HTTPC_GET = 0, HTTPC_HEAD, HTTPC_POST, HTTPC_PUT, HTTPC_PATCH } httpc_method_t;
 
 #define HTTPC_MAX_HEADERS 4
 #define HTTPC_HEADER_MAX  4096
@@ -57,7 +59,7 @@ typedef struct {
     httpc_method_t method;
     const char *headers[HTTPC_MAX_HEADERS]; /* "Name: value" lines; NULL entries are skipped */
     const char *user, *pass;                /* HTTP Basic credentials, or NULL */
-    const char *post;                       /* HTTPC_POST body (a form), or NULL: empty */
+    const char *post;                       /* POST, PUT or PATCH body, or NULL: empty */
     bool allow_http;                        /* plain http:// too (else https:// only) */
     bool follow_redirects;                  /* up to 3, with the same protocols */
     size_t body_max;      /* body bytes kept; a larger body aborts the transfer (0: none kept) */

@@ -1,4 +1,5 @@
-/* main: the command line — serve, review, check-config, --version, --help. */
+/* main: the command line — serve, review, check-config, certgen (certgen.c),
+ * --version, --help. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 
 #include "admission.h"
 #include "buf.h"
+#include "certgen.h"
 #include "config.h"
 #include "config_file.h"
 #include "jsonpatch.h"
@@ -34,6 +36,14 @@ static const char usage_review[] =
 static const char usage_check_config[] =
     "  check-config --config FILE\n"
     "        validate a configuration file; exit 0 when it is valid\n";
+static const char usage_certgen[] =
+    "  certgen --namespace NS --secret NAME --service SVC [--webhook-configuration NAME]\n"
+    "          [--kubeconfig FILE] [--api-server URL] [--token-file FILE] [--ca-file FILE]\n"
+    "          [--timeout-ms N]\n"
+    "        in the cluster: keep a CA and a serving certificate for SVC in the\n"
+    "        kubernetes.io/tls Secret NAME (made when absent, expiring within 30 days or\n"
+    "        not naming SVC), and write its CA into the caBundle of every webhook of\n"
+    "        the MutatingWebhookConfiguration NAME\n";
 
 static void print_usage(FILE *f, const char *only)
 {
@@ -45,6 +55,7 @@ static void print_usage(FILE *f, const char *only)
     fputs(usage_serve, f);
     fputs(usage_review, f);
     fputs(usage_check_config, f);
+    fputs(usage_certgen, f);
     fputs("  --version, --help\n", f);
 }
 
@@ -429,5 +440,7 @@ int main(int argc, char **argv)
         return cmd_review(argc - 2, argv + 2);
     if (strcmp(cmd, "check-config") == 0)
         return cmd_check_config(argc - 2, argv + 2);
+    if (strcmp(cmd, "certgen") == 0)
+        return certgen_main(argc - 2, argv + 2);
     return usage_error("unknown command '%s'", cmd);
 }

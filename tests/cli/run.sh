@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The command line: --help for the program and for each command (exit 0),
-# usage errors (exit 2), `review --fail-on-deny` and `--explain` exit
+# usage errors (exit 2, certgen's among them; tests/certgen runs it against
+# a fake API), `review --fail-on-deny` and `--explain` exit
 # codes, and hack/dry-run.sh against a running server (allowed, denied,
 # --fail-on-deny, no server). The golden area checks --fail-on-deny and
 # --explain on every golden case.
@@ -34,12 +35,12 @@ has() {
 
 # ---- help and usage errors ---------------------------------------------------------
 run "--help exits 0" 0 "$bin" --help
-for c in serve review check-config; do
+for c in serve review check-config certgen; do
     has "--help lists $c" "$work/out" "^  $c "
 done
-for c in serve review check-config; do
+for c in serve review check-config certgen; do
     if run "$c --help exits 0" 0 "$bin" "$c" --help; then
-        has "$c --help shows its usage" "$work/out" "^  $c "
+        has "$c --help shows its usage" "$work/out" "(^  |^usage: imagebuilder-webhook )$c "
         [ -s "$work/err" ] && ko "$c --help writes nothing to stderr" "$(cat "$work/err")" || ok
     fi
 done
@@ -47,6 +48,12 @@ run "review -h exits 0" 0 "$bin" review --config x.yaml -h
 has "review -h shows --fail-on-deny" "$work/out" "--fail-on-deny exits 3"
 run "review: an unknown option is a usage error" 2 "$bin" review --fail-on-denial x.yaml
 has "review: the unknown option is named" "$work/err" "review: unknown option '--fail-on-denial'"
+run "certgen: the required flags are required" 2 "$bin" certgen --namespace ns --secret s
+has "certgen: the missing flags are named" "$work/err" "--namespace, --secret and --service are required"
+run "certgen: a namespace that is not a DNS label is a usage error" 2 "$bin" certgen --namespace Bad_NS --secret s --service svc
+has "certgen: the bad namespace is named" "$work/err" "--namespace 'Bad_NS' is not a namespace name"
+run "certgen: a flag without its value is a usage error" 2 "$bin" certgen --namespace ns --secret s --service
+run "certgen: --timeout-ms out of range is a usage error" 2 "$bin" certgen --namespace ns --secret s --service svc --timeout-ms 5
 run "no command is a usage error" 2 "$bin"
 run "an unknown command is a usage error" 2 "$bin" reveiw
 
