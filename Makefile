@@ -38,7 +38,7 @@ CFLAGS     = $(CFLAGS_BASE) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 CORE_NAMES := admission awsproto awsxml base64 buf checks config config_schema config_check decide errmsg imageref \
               imagespec inject jsonpatch k8sname kubeconfig nsanswer patch podscan policy registry \
               rules sigv4 specannot strlist target wwwauth yamldoc yamlout deadline
-CORE_NAMES += jwt cloudtok
+CORE_NAMES += jwt cloudtok config_build certplan
 CORE_SRCS  := $(wildcard $(patsubst %,webhook/%.c,$(CORE_NAMES)))
 SHELL_SRCS := $(filter-out webhook/main.c $(CORE_SRCS),$(wildcard webhook/*.c))
 CORE_OBJS  := $(patsubst webhook/%.c,$(BUILD)/obj/%.o,$(CORE_SRCS))

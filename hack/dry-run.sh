@@ -2,19 +2,32 @@
 # dry-run.sh: sends a pod to a running webhook as a dry-run CREATE
 # AdmissionReview and prints the decision and the decoded JSON Patch.
 #
-# Usage: hack/dry-run.sh POD.yaml|POD.json [URL]
+# Usage: hack/dry-run.sh [--fail-on-deny] POD.yaml|POD.json [URL]
+#   --fail-on-deny  exit 3 when the webhook denies the pod (for CI)
 #   URL     default https://localhost:8443/mutate (the `make run` server)
 #   CACERT  CA certificate to trust (default certs/dev/ca.crt)
 #   WEBHOOK_BIN  the webhook binary used to wrap the pod (default bin/imagebuilder-webhook)
+# Exit status: 0 answered, 1 no answer, 2 usage, 3 denied with --fail-on-deny.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ $# -lt 1 ] || [ $# -gt 2 ] || [ "$1" = "-h" ] || [ "$1" = "--help" ]; then
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+fail_on_deny=0
+args=()
+for a in "$@"; do
+    case "$a" in
+    -h | --help) usage; exit 0 ;;
+    --fail-on-deny) fail_on_deny=1 ;;
+    -?*) echo "dry-run: unknown option $a" >&2; usage >&2; exit 2 ;;
+    *) args+=("$a") ;;
+    esac
+done
+if [ ${#args[@]} -lt 1 ] || [ ${#args[@]} -gt 2 ]; then
+    usage >&2
     exit 2
 fi
-pod=$1
-url=${2:-https://localhost:8443/mutate}
+pod=${args[0]}
+url=${args[1]:-https://localhost:8443/mutate}
 cacert=${CACERT:-certs/dev/ca.crt}
 bin=${WEBHOOK_BIN:-bin/imagebuilder-webhook}
 
@@ -26,20 +39,21 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$bin" review --wrap-only "$pod" >"$tmp/review.json"
 
-code=$(curl -sS --cacert "$cacert" -o "$tmp/response.json" -w '%{http_code}' \
-    -H 'Content-Type: application/json' --data-binary @"$tmp/review.json" "$url?timeout=10s")
+code=$(curl -sS --max-time 15 --cacert "$cacert" -o "$tmp/response.json" -w '%{http_code}' \
+    -H 'Content-Type: application/json' --data-binary @"$tmp/review.json" "$url?timeout=10s") || code=000
 if [ "$code" != 200 ]; then
     echo "dry-run: the webhook answered HTTP $code:" >&2
-    cat "$tmp/response.json" >&2
+    cat "$tmp/response.json" >&2 2>/dev/null || true
     exit 1
 fi
 
-python3 - "$tmp/response.json" <<'PY'
+python3 - "$tmp/response.json" "$fail_on_deny" <<'PY'
 import base64, json, sys
 review = json.load(open(sys.argv[1]))
 r = review.get("response", {})
 status = r.get("status", {})
-if r.get("allowed"):
+denied = not r.get("allowed")
+if not denied:
     print("allowed" + (" (with a patch)" if r.get("patch") else " (unchanged)"))
 else:
     print("denied (%s): %s" % (status.get("code", "?"), status.get("message", "")))
@@ -50,4 +64,5 @@ for k, v in (r.get("auditAnnotations") or {}).items():
 if r.get("patch"):
     print("patch (%s):" % r.get("patchType", "?"))
     print(json.dumps(json.loads(base64.b64decode(r["patch"])), indent=2))
+sys.exit(3 if denied and sys.argv[2] == "1" else 0)
 PY

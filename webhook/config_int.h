@@ -1,8 +1,9 @@
-/* config_int: what the three files of the configuration loader share and
+/* config_int: what the files of the configuration loader share and
  * nobody else may use: the loading context, errors with their positions,
  * values quoted for messages, and the entry points each file offers the
  * others (config.c loads, config_schema.c walks the keys, config_check.c
- * judges values and combinations). The public interface is config.h. */
+ * judges values and combinations, config_build.c reads the build
+ * container's Kubernetes objects). The public interface is config.h. */
 #ifndef WH_CONFIG_INT_H
 #define WH_CONFIG_INT_H
 
@@ -59,6 +60,27 @@ char *cfg_dup(cfg_ctx_t *x, const char *s, size_t n);
  * read into `c` by type and checked by its validator. */
 void cfg_walk_root(cfg_ctx_t *x, const ynode_t *root, wh_config_t *c);
 
+/* Typed readers. Each reports what is wrong at the node's position, with
+ * `path` naming the key. The value readers return false when the value is
+ * null (absent: no error) or wrong (error reported). */
+bool cfg_is_null(const ynode_t *v);
+/* A scalar that is not an alias, a map or a list (`what`: the expected kind, for the message). */
+bool cfg_want_scalar(cfg_ctx_t *x, const ynode_t *v, const char *path, const char *what);
+bool cfg_read_string(cfg_ctx_t *x, const ynode_t *v, const char *path);
+bool cfg_read_bool(cfg_ctx_t *x, const ynode_t *v, const char *path, bool *out);
+bool cfg_read_uint(cfg_ctx_t *x, const ynode_t *v, const char *path, unsigned long long min,
+                   unsigned long long max, unsigned long long *out);
+/* A list of strings; *out (freed by the caller) points into the tree. */
+bool cfg_read_list(cfg_ctx_t *x, const ynode_t *v, const char *path, const char ***out);
+/* A map (false for null, quietly, or anything else, with an error). */
+bool cfg_check_map(cfg_ctx_t *x, const ynode_t *map, const char *path);
+/* A map key that is a plain name (no alias, no merge key). */
+bool cfg_check_key(cfg_ctx_t *x, const ynode_t *k, const char *path);
+/* An unknown key `k` in a map whose known keys are keys[0..n): the nearest
+ * one as a suggestion, or the list of them. */
+void cfg_unknown_key(cfg_ctx_t *x, const ynode_t *k, const char *path, const char *const *keys,
+                     size_t n);
+
 /* ---- config_check.c: values, then combinations ------------------------------- */
 
 /* Validators: called with a value already read into `c` at `path`; they
@@ -74,5 +96,11 @@ cfg_check_fn cfg_check_configmap, cfg_check_buildkit_uri, cfg_check_default_repo
  * repository vs auth, production domain, namespace, builder, pod selection, TLS pair,
  * metrics port). */
 void cfg_cross_checks(cfg_ctx_t *x, const ynode_t *root, wh_config_t *c);
+
+/* ---- config_build.c: buildImage values kept as Kubernetes JSON ---------------- */
+
+/* buildImage.resources and buildImage.securityContext: each, when given,
+ * replaces the default whole (F_CUSTOM readers of the schema). */
+cfg_check_fn cfg_read_resources, cfg_read_security_context;
 
 #endif

@@ -2,19 +2,17 @@
  * imageBuilder: and webhook: blocks, the walker that reads each key by its
  * type (strings, booleans, whole numbers, lists, nested blocks) and hands
  * it to its validator, the values read by hand (enumerations,
- * buildkit.enabled, buildImage.resources), and unknown keys with their
- * "did you mean" suggestion. */
+ * buildkit.enabled), and unknown keys with their "did you mean"
+ * suggestion. The typed readers serve config_build.c too, which reads the
+ * buildImage values kept as Kubernetes JSON (resources, securityContext). */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <cjson/cJSON.h>
-
 #include "buf.h"
 #include "config.h"
 #include "config_int.h"
-#include "k8sname.h"
 #include "strlist.h"
 #include "yamldoc.h"
 
@@ -74,7 +72,7 @@ static size_t edit_distance(const char *a, const char *b)
 /* ---- typed readers --------------------------------------------------------- */
 
 /* Accepts a scalar that is not an alias, not a map or list. */
-static bool want_scalar(cfg_ctx_t *x, const ynode_t *v, const char *path, const char *what)
+bool cfg_want_scalar(cfg_ctx_t *x, const ynode_t *v, const char *path, const char *what)
 {
     if (v->kind == YNODE_ALIAS) {
         CFG_ERR(x, v, "%s: " CFG_ALIAS_MSG, path);
@@ -87,15 +85,15 @@ static bool want_scalar(cfg_ctx_t *x, const ynode_t *v, const char *path, const 
     return true;
 }
 
-static bool is_null(const ynode_t *v)
+bool cfg_is_null(const ynode_t *v)
 {
     return v->kind == YNODE_SCALAR && ydoc_scalar_kind(v, NULL, NULL, NULL) == YSCALAR_NULL;
 }
 
 /* A string value; false when absent (null) or wrong (error reported). */
-static bool read_string(cfg_ctx_t *x, const ynode_t *v, const char *path)
+bool cfg_read_string(cfg_ctx_t *x, const ynode_t *v, const char *path)
 {
-    if (!want_scalar(x, v, path, "a string"))
+    if (!cfg_want_scalar(x, v, path, "a string"))
         return false;
     yscalar_kind_t k = ydoc_scalar_kind(v, NULL, NULL, NULL);
     if (k == YSCALAR_NULL)
@@ -112,9 +110,9 @@ static bool read_string(cfg_ctx_t *x, const ynode_t *v, const char *path)
     return true;
 }
 
-static bool read_bool(cfg_ctx_t *x, const ynode_t *v, const char *path, bool *out)
+bool cfg_read_bool(cfg_ctx_t *x, const ynode_t *v, const char *path, bool *out)
 {
-    if (!want_scalar(x, v, path, "true or false"))
+    if (!cfg_want_scalar(x, v, path, "true or false"))
         return false;
     bool b = false;
     yscalar_kind_t k = ydoc_scalar_kind(v, &b, NULL, NULL);
@@ -129,10 +127,10 @@ static bool read_bool(cfg_ctx_t *x, const ynode_t *v, const char *path, bool *ou
     return true;
 }
 
-static bool read_uint(cfg_ctx_t *x, const ynode_t *v, const char *path, unsigned long long min,
-                      unsigned long long max, unsigned long long *out)
+bool cfg_read_uint(cfg_ctx_t *x, const ynode_t *v, const char *path, unsigned long long min,
+                   unsigned long long max, unsigned long long *out)
 {
-    if (!want_scalar(x, v, path, "a whole number"))
+    if (!cfg_want_scalar(x, v, path, "a whole number"))
         return false;
     long long i = 0;
     yscalar_kind_t k = ydoc_scalar_kind(v, NULL, &i, NULL);
@@ -154,14 +152,14 @@ static bool read_uint(cfg_ctx_t *x, const ynode_t *v, const char *path, unsigned
 
 /* A list of strings. Returns false when absent or wrong. The caller owns
  * nothing: items point into the tree. */
-static bool read_list(cfg_ctx_t *x, const ynode_t *v, const char *path, const char ***out)
+bool cfg_read_list(cfg_ctx_t *x, const ynode_t *v, const char *path, const char ***out)
 {
     *out = NULL;
     if (v->kind == YNODE_ALIAS) {
         CFG_ERR(x, v, "%s: " CFG_ALIAS_MSG, path);
         return false;
     }
-    if (is_null(v))
+    if (cfg_is_null(v))
         return false;
     if (v->kind != YNODE_SEQ) {
         CFG_ERR(x, v,
@@ -179,8 +177,8 @@ static bool read_list(cfg_ctx_t *x, const ynode_t *v, const char *path, const ch
         char ipath[CFG_KEYPATH_MAX];
         cfg_path(ipath, sizeof ipath, "%s[%zu]", path, i);
         const ynode_t *it = v->items[i];
-        if (!read_string(x, it, ipath)) {
-            if (it->kind == YNODE_SCALAR && is_null(it))
+        if (!cfg_read_string(x, it, ipath)) {
+            if (it->kind == YNODE_SCALAR && cfg_is_null(it))
                 CFG_ERR(x, it, "%s: empty list item; remove it or write a value", ipath);
             ok = false;
         }
@@ -235,7 +233,7 @@ static void apply_field(cfg_ctx_t *x, const field_t *f, const ynode_t *v, const 
     switch (f->type) {
     case F_BOOL: {
         bool b;
-        if (read_bool(x, v, path, &b)) {
+        if (cfg_read_bool(x, v, path, &b)) {
             *FIELD_AT(c, f, bool) = b;
             if (f->fn)
                 f->fn(x, v, path, c);
@@ -243,19 +241,19 @@ static void apply_field(cfg_ctx_t *x, const field_t *f, const ynode_t *v, const 
         return;
     }
     case F_STR:
-        if (read_string(x, v, path)) {
+        if (cfg_read_string(x, v, path)) {
             set_str(x, FIELD_AT(c, f, char *), v->str, v->len);
             if (f->fn)
                 f->fn(x, v, path, c);
         }
         return;
     case F_IGNORED_STR:
-        (void)read_string(x, v, path);
+        (void)cfg_read_string(x, v, path);
         return;
     case F_UINT:
     case F_SIZE: {
         unsigned long long u;
-        if (read_uint(x, v, path, f->min, f->max, &u)) {
+        if (cfg_read_uint(x, v, path, f->min, f->max, &u)) {
             if (f->type == F_UINT)
                 *FIELD_AT(c, f, unsigned) = (unsigned)u;
             else
@@ -267,7 +265,7 @@ static void apply_field(cfg_ctx_t *x, const field_t *f, const ynode_t *v, const 
     }
     case F_LIST: {
         const char **items;
-        if (read_list(x, v, path, &items)) {
+        if (cfg_read_list(x, v, path, &items)) {
             if (!strlist_set(FIELD_AT(c, f, strlist_t), items, v->n))
                 x->oom = true;
             else if (f->fn)
@@ -285,7 +283,8 @@ static void apply_field(cfg_ctx_t *x, const field_t *f, const ynode_t *v, const 
     }
 }
 
-static void unknown_key(cfg_ctx_t *x, const ynode_t *k, const char *path, const block_t *blk)
+void cfg_unknown_key(cfg_ctx_t *x, const ynode_t *k, const char *path, const char *const *keys,
+                     size_t n)
 {
     if (x->errs->n >= CFG_MAX_ERRORS) { /* no room left: skip the suggestion */
         x->dropped++;
@@ -293,23 +292,23 @@ static void unknown_key(cfg_ctx_t *x, const ynode_t *k, const char *path, const 
     }
     const char *best = NULL;
     size_t best_d = 3;
-    for (size_t i = 0; i < blk->n; i++) {
+    for (size_t i = 0; i < n; i++) {
         /* the length difference is a lower bound of the distance */
-        size_t kl = strlen(blk->fields[i].key);
+        size_t kl = strlen(keys[i]);
         if ((kl > k->len ? kl - k->len : k->len - kl) >= best_d)
             continue;
-        size_t d = edit_distance(k->str, blk->fields[i].key);
+        size_t d = edit_distance(k->str, keys[i]);
         if (d < best_d) {
             best_d = d;
-            best = blk->fields[i].key;
+            best = keys[i];
         }
     }
     if (best)
         CFG_ERR(x, k, "%s: unknown key %s; did you mean %s?", path, cfg_shown(k).s, best);
     else {
         buf_t b = BUF_INIT;
-        for (size_t i = 0; i < blk->n; i++)
-            buf_printf(&b, "%s%s", i ? ", " : "", blk->fields[i].key);
+        for (size_t i = 0; i < n; i++)
+            buf_printf(&b, "%s%s", i ? ", " : "", keys[i]);
         CFG_ERR(x, k, "%s: unknown key %s; the keys allowed here are: %s", path, cfg_shown(k).s,
                 b.data ? b.data : "");
         if (b.oom)
@@ -318,15 +317,26 @@ static void unknown_key(cfg_ctx_t *x, const ynode_t *k, const char *path, const 
     }
 }
 
+#define BLOCK_MAX_FIELDS 32 /* the most keys a block has (walk_block's duplicate check) */
+
+static void unknown_key(cfg_ctx_t *x, const ynode_t *k, const char *path, const block_t *blk)
+{
+    const char *keys[BLOCK_MAX_FIELDS];
+    size_t n = blk->n < BLOCK_MAX_FIELDS ? blk->n : BLOCK_MAX_FIELDS;
+    for (size_t i = 0; i < n; i++)
+        keys[i] = blk->fields[i].key;
+    cfg_unknown_key(x, k, path, keys, n);
+}
+
 /* Checks that `map` is a map (null: nothing to do) and reports problems
  * with its keys. Calls `each` for every well-formed key/value pair. */
-static bool check_map(cfg_ctx_t *x, const ynode_t *map, const char *path)
+bool cfg_check_map(cfg_ctx_t *x, const ynode_t *map, const char *path)
 {
     if (map->kind == YNODE_ALIAS) {
         CFG_ERR(x, map, "%s: " CFG_ALIAS_MSG, path);
         return false;
     }
-    if (is_null(map))
+    if (cfg_is_null(map))
         return false;
     if (map->kind != YNODE_MAP) {
         CFG_ERR(x, map, "%s: expected a map of settings, got %s", path, cfg_shown(map).s);
@@ -335,7 +345,7 @@ static bool check_map(cfg_ctx_t *x, const ynode_t *map, const char *path)
     return true;
 }
 
-static bool check_key(cfg_ctx_t *x, const ynode_t *k, const char *path)
+bool cfg_check_key(cfg_ctx_t *x, const ynode_t *k, const char *path)
 {
     if (k->kind == YNODE_ALIAS) {
         CFG_ERR(x, k, "%s: " CFG_ALIAS_MSG, path);
@@ -355,12 +365,12 @@ static bool check_key(cfg_ctx_t *x, const ynode_t *k, const char *path)
 static void walk_block(cfg_ctx_t *x, const ynode_t *map, const char *path, const block_t *blk,
                        wh_config_t *c)
 {
-    if (!check_map(x, map, path))
+    if (!cfg_check_map(x, map, path))
         return;
-    const ynode_t *seen[32] = {0};
+    const ynode_t *seen[BLOCK_MAX_FIELDS] = {0};
     for (size_t i = 0; i < map->n; i++) {
         const ynode_t *k = map->items[2 * i], *v = map->items[2 * i + 1];
-        if (!check_key(x, k, path))
+        if (!cfg_check_key(x, k, path))
             continue;
         size_t fi = blk->n;
         for (size_t j = 0; j < blk->n; j++) {
@@ -376,7 +386,7 @@ static void walk_block(cfg_ctx_t *x, const ynode_t *map, const char *path, const
         }
         char sub[CFG_KEYPATH_MAX];
         cfg_path(sub, sizeof sub, "%s.%s", path, blk->fields[fi].key);
-        if (fi < 32) {
+        if (fi < BLOCK_MAX_FIELDS) {
             if (seen[fi])
                 CFG_ERR(x, k, "%s is set twice (first at line %zu); remove one of them", sub,
                         seen[fi]->line);
@@ -391,7 +401,7 @@ static void walk_block(cfg_ctx_t *x, const ynode_t *map, const char *path, const
 /* Enumerations. */
 static void read_auth(cfg_ctx_t *x, const ynode_t *v, const char *path, wh_config_t *c)
 {
-    if (!read_string(x, v, path))
+    if (!cfg_read_string(x, v, path))
         return;
     if (!auth_type_parse(v->str, &c->policy.auth))
         CFG_ERR(x, v, "%s: %s is not one of noop, google, aws, azure, basic", path, cfg_shown(v).s);
@@ -399,19 +409,19 @@ static void read_auth(cfg_ctx_t *x, const ynode_t *v, const char *path, wh_confi
 
 static void read_layout(cfg_ctx_t *x, const ynode_t *v, const char *path, wh_config_t *c)
 {
-    if (read_string(x, v, path) && !repo_layout_parse(v->str, &c->policy.layout))
+    if (cfg_read_string(x, v, path) && !repo_layout_parse(v->str, &c->policy.layout))
         CFG_ERR(x, v, "%s: %s is not one of auto, path, tag", path, cfg_shown(v).s);
 }
 
 static void read_selection(cfg_ctx_t *x, const ynode_t *v, const char *path, wh_config_t *c)
 {
-    if (read_string(x, v, path) && !pod_select_parse(v->str, &c->policy.pod_select))
+    if (cfg_read_string(x, v, path) && !pod_select_parse(v->str, &c->policy.pod_select))
         CFG_ERR(x, v, "%s: %s is not one of label, logicalRegistry", path, cfg_shown(v).s);
 }
 
 static void read_log_level(cfg_ctx_t *x, const ynode_t *v, const char *path, wh_config_t *c)
 {
-    if (!read_string(x, v, path))
+    if (!cfg_read_string(x, v, path))
         return;
     static const char *const names[] = {"debug", "info", "warn", "error"};
     for (size_t i = 0; i < 4; i++) {
@@ -426,7 +436,7 @@ static void read_log_level(cfg_ctx_t *x, const ynode_t *v, const char *path, wh_
 /* imageBuilder.buildkit: the chart's block; only `enabled` is read. */
 static void read_buildkit(cfg_ctx_t *x, const ynode_t *v, const char *path, wh_config_t *c)
 {
-    if (!check_map(x, v, path))
+    if (!cfg_check_map(x, v, path))
         return;
     const ynode_t *first = NULL;
     for (size_t i = 0; i < v->n; i++) {
@@ -444,105 +454,9 @@ static void read_buildkit(cfg_ctx_t *x, const ynode_t *v, const char *path, wh_c
             continue;
         }
         bool b;
-        if (read_bool(x, val, sub, &b))
+        if (cfg_read_bool(x, val, sub, &b))
             c->policy.buildkit_enabled = b;
     }
-}
-
-/* One group of buildImage.resources (requests or limits): resource names
- * to quantities, added to `group`. False when any entry is wrong. */
-static bool read_resource_group(cfg_ctx_t *x, const ynode_t *m, const char *sub, cJSON *group)
-{
-    bool ok = true;
-    for (size_t j = 0; j < m->n; j++) {
-        const ynode_t *rk = m->items[2 * j], *q = m->items[2 * j + 1];
-        if (!check_key(x, rk, sub)) {
-            ok = false;
-            continue;
-        }
-        char rpath[CFG_KEYPATH_MAX];
-        cfg_path(rpath, sizeof rpath, "%s.%s", sub, rk->str);
-        if (!k8s_resource_name(rk->str, rk->len)) {
-            CFG_ERR(x, rk,
-                    "%s: %s is not a resource name; use names such as cpu, memory, "
-                    "ephemeral-storage or example.com/gpu",
-                    sub, cfg_shown(rk).s);
-            ok = false;
-            continue;
-        }
-        if (!want_scalar(x, q, rpath, "a quantity such as 500m or 1Gi")) {
-            ok = false;
-            continue;
-        }
-        yscalar_kind_t qk = ydoc_scalar_kind(q, NULL, NULL, NULL);
-        if (qk == YSCALAR_NULL || qk == YSCALAR_BOOL || !k8s_quantity(q->str, q->len)) {
-            CFG_ERR(x, q,
-                    "%s: %s is not a Kubernetes quantity; write a number with an optional "
-                    "suffix, such as 500m, 2, 1.5, 512Mi or 4Gi",
-                    rpath, cfg_shown(q).s);
-            ok = false;
-            continue;
-        }
-        cJSON *qs = cJSON_CreateString(q->str);
-        bool added = qs && (cJSON_GetObjectItemCaseSensitive(group, rk->str)
-                                ? cJSON_ReplaceItemInObjectCaseSensitive(group, rk->str, qs)
-                                : cJSON_AddItemToObject(group, rk->str, qs));
-        if (!added) {
-            cJSON_Delete(qs);
-            x->oom = true;
-            ok = false;
-        }
-    }
-    return ok;
-}
-
-static void read_resources(cfg_ctx_t *x, const ynode_t *v, const char *path, wh_config_t *c)
-{
-    if (!check_map(x, v, path))
-        return;
-    cJSON *res = cJSON_CreateObject();
-    if (!res) {
-        x->oom = true;
-        return;
-    }
-    bool ok = true;
-    static const field_t rl_fields[] = {{"requests", F_CUSTOM, 0, 0, 0, NULL, NULL},
-                                        {"limits", F_CUSTOM, 0, 0, 0, NULL, NULL}};
-    static const block_t rl = {rl_fields, 2};
-    for (size_t i = 0; i < v->n; i++) {
-        const ynode_t *k = v->items[2 * i], *m = v->items[2 * i + 1];
-        if (!check_key(x, k, path)) {
-            ok = false;
-            continue;
-        }
-        if (strcmp(k->str, "requests") != 0 && strcmp(k->str, "limits") != 0) {
-            unknown_key(x, k, path, &rl);
-            ok = false;
-            continue;
-        }
-        char sub[CFG_KEYPATH_MAX];
-        cfg_path(sub, sizeof sub, "%s.%s", path, k->str);
-        if (!check_map(x, m, sub)) {
-            if (m->kind != YNODE_SCALAR || !is_null(m))
-                ok = false;
-            continue;
-        }
-        cJSON *group = cJSON_CreateObject();
-        if (!group || !cJSON_AddItemToObject(res, k->str, group)) {
-            cJSON_Delete(group);
-            x->oom = true;
-            ok = false;
-            continue;
-        }
-        if (!read_resource_group(x, m, sub, group))
-            ok = false;
-    }
-    if (!ok) {
-        cJSON_Delete(res);
-        return;
-    }
-    cJSON_Delete(c->policy.build_image.resources);
-    c->policy.build_image.resources = res;
 }
 
 #define OFF(m) offsetof(wh_config_t, m)
@@ -608,7 +522,8 @@ static const block_t rc_block = BLK(rc_fields);
 static const field_t bi_fields[] = {
     STR("image", policy.build_image.image, cfg_check_image),
     STR("imagePullPolicy", policy.build_image.pull_policy, cfg_check_pull_policy),
-    CUSTOM("resources", read_resources),
+    CUSTOM("resources", cfg_read_resources),
+    CUSTOM("securityContext", cfg_read_security_context),
 };
 static const block_t bi_block = BLK(bi_fields);
 
@@ -666,7 +581,7 @@ static const block_t wh_block = BLK(wh_fields);
 
 void cfg_walk_root(cfg_ctx_t *x, const ynode_t *root, wh_config_t *c)
 {
-    if (root->kind == YNODE_SCALAR && is_null(root))
+    if (root->kind == YNODE_SCALAR && cfg_is_null(root))
         return;
     if (root->kind != YNODE_MAP) {
         CFG_ERR(x, root,

@@ -417,10 +417,11 @@ static CURLcode set_request_opts(const httpc_t *c, CURL *h, xfer_t *x, struct cu
         opt(&cc, curl_easy_setopt(h, CURLOPT_CONNECT_TO, c->connect_to));
     if (q->method == HTTPC_HEAD)
         opt(&cc, curl_easy_setopt(h, CURLOPT_NOBODY, 1L));
-    if (q->method == HTTPC_POST || q->method == HTTPC_PUT)
+    if (q->method == HTTPC_POST || q->method == HTTPC_PUT || q->method == HTTPC_PATCH)
         opt(&cc, curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, q->post ? q->post : ""));
-    if (q->method == HTTPC_PUT)
-        opt(&cc, curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT"));
+    if (q->method == HTTPC_PUT || q->method == HTTPC_PATCH) /* a body sent as for POST */
+        opt(&cc,
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method == HTTPC_PUT ? "PUT" : "PATCH"));
     if (q->user && q->pass) {
         opt(&cc, curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC));
         opt(&cc, curl_easy_setopt(h, CURLOPT_USERNAME, q->user));

@@ -59,7 +59,9 @@ void httpc_free(httpc_t *c);
 /* Transfers started so far (for metrics, tests and logs). */
 unsigned long httpc_requests(const httpc_t *c);
 
-typedef enum { HTTPC_GET = 0, HTTPC_HEAD, HTTPC_POST, HTTPC_PUT } httpc_method_t;
+/* POST, PUT and PATCH send `post` as the body (a form unless a
+ * Content-Type header says otherwise). */
+typedef enum { HTTPC_GET = 0, HTTPC_HEAD, HTTPC_POST, HTTPC_PUT, HTTPC_PATCH } httpc_method_t;
 
 #define HTTPC_MAX_HEADERS 8
 #define HTTPC_HEADER_MAX  4096
@@ -69,13 +71,12 @@ typedef struct {
     httpc_method_t method;
     const char *headers[HTTPC_MAX_HEADERS]; /* "Name: value" lines; NULL entries are skipped */
     const char *user, *pass;                /* HTTP Basic credentials, or NULL */
-    const char *post;      /* HTTPC_POST/HTTPC_PUT body (a form unless a Content-Type header says
-                              otherwise), or NULL: empty */
-    bool allow_http;       /* plain http:// too (else https:// only) */
-    bool follow_redirects; /* up to 3, with the same protocols */
-    size_t body_max;       /* body bytes kept; a larger body aborts the transfer (0: none kept) */
-    const char *capture;   /* a response header whose value is kept ("WWW-Authenticate"), or NULL */
-    uint64_t deadline_ms;  /* clock_mono_ms() instant by which the transfer ends */
+    const char *post;                       /* POST, PUT or PATCH body, or NULL: empty */
+    bool allow_http;                        /* plain http:// too (else https:// only) */
+    bool follow_redirects;                  /* up to 3, with the same protocols */
+    size_t body_max;      /* body bytes kept; a larger body aborts the transfer (0: none kept) */
+    const char *capture;  /* a response header whose value is kept ("WWW-Authenticate"), or NULL */
+    uint64_t deadline_ms; /* clock_mono_ms() instant by which the transfer ends */
 } httpc_req_t;
 
 /* What went wrong with a transfer that failed (HTTPC_ETRANSFER, or

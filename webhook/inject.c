@@ -64,6 +64,9 @@ static cJSON *container_template(const policy_config_t *cfg)
     cJSON_AddItemToArray(env, env_value("TARGET_IMAGE", holes[2]));
     if (cfg->build_image.resources)
         cJSON_AddItemToObject(c, "resources", cJSON_Duplicate(cfg->build_image.resources, true));
+    if (cfg->build_image.security_context)
+        cJSON_AddItemToObject(c, "securityContext",
+                              cJSON_Duplicate(cfg->build_image.security_context, true));
     cJSON *mounts = cJSON_AddArrayToObject(c, "volumeMounts");
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "name", WH_VOL_TOKEN);

@@ -1,5 +1,5 @@
-/* main: the command line — serve, review, check-config, imagespec-annotation,
- * --version, --help. */
+/* main: the command line — serve, review, check-config, certgen (certgen.c),
+ * imagespec-annotation, --version, --help. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 
 #include "admission.h"
 #include "buf.h"
+#include "certgen.h"
 #include "config.h"
 #include "config_file.h"
 #include "jsonpatch.h"
@@ -19,26 +20,56 @@
 
 #define INPUT_MAX (64u << 20)
 
-static const char usage[] =
-    "usage: imagebuilder-webhook <command> [options]\n"
-    "\n"
-    "commands:\n"
+#define EXIT_DENIED 3 /* review --fail-on-deny: the request was denied */
+
+static const char usage_serve[] =
     "  serve --config FILE [--listen ADDR:PORT] [--tls-cert FILE] [--tls-key FILE]\n"
-    "        run the admission webhook over TLS\n"
-    "  review [--config FILE] [--explain] [--no-live-checks] [INPUT]\n"
+    "        run the admission webhook over TLS\n";
+static const char usage_review[] =
+    "  review [--config FILE] [--explain] [--no-live-checks] [--fail-on-deny] [INPUT]\n"
     "        decide offline: read an AdmissionReview or a Pod (JSON or YAML) from INPUT\n"
     "        or standard input and print the AdmissionReview response; --explain prints\n"
     "        the decision, reasons, warnings, live checks, decoded patch and mutated pod\n"
-    "        instead; --no-live-checks skips the registry and namespace checks\n"
+    "        instead; --no-live-checks skips the registry and namespace checks;\n"
+    "        --fail-on-deny exits 3 when the request is denied (for CI)\n"
     "  review --wrap-only [INPUT]\n"
-    "        print the dry-run CREATE AdmissionReview for a Pod, without deciding\n"
+    "        print the dry-run CREATE AdmissionReview for a Pod, without deciding\n";
+static const char usage_check_config[] =
     "  check-config --config FILE\n"
-    "        validate a configuration file; exit 0 when it is valid\n"
+    "        validate a configuration file; exit 0 when it is valid\n";
+static const char usage_certgen[] =
+    "  certgen --namespace NS --secret NAME --service SVC [--webhook-configuration NAME]\n"
+    "          [--kubeconfig FILE] [--api-server URL] [--token-file FILE] [--ca-file FILE]\n"
+    "          [--timeout-ms N]\n"
+    "        in the cluster: keep a CA and a serving certificate for SVC in the\n"
+    "        kubernetes.io/tls Secret NAME (made when absent, expiring within 30 days or\n"
+    "        not naming SVC), and write its CA into the caBundle of every webhook of\n"
+    "        the MutatingWebhookConfiguration NAME\n";
+static const char usage_imagespec_annotation[] =
     "  imagespec-annotation [--yaml | --python] [FILE]\n"
     "        print the pod label and annotation that attach the ImageSpec in FILE (YAML\n"
     "        or JSON, flytekit field names) or standard input: a YAML metadata snippet\n"
-    "        and Python dicts for flytekit (--yaml or --python: only that one)\n"
-    "  --version, --help\n";
+    "        and Python dicts for flytekit (--yaml or --python: only that one)\n";
+
+static void print_usage(FILE *f, const char *only)
+{
+    fputs("usage: imagebuilder-webhook <command> [options]\n\ncommands:\n", f);
+    if (only) {
+        fputs(only, f);
+        return;
+    }
+    fputs(usage_serve, f);
+    fputs(usage_review, f);
+    fputs(usage_check_config, f);
+    fputs(usage_certgen, f);
+    fputs(usage_imagespec_annotation, f);
+    fputs("  --version, --help\n", f);
+}
+
+static bool is_help(const char *a)
+{
+    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -147,6 +178,8 @@ static void print_list(buf_t *o, const char *title, char *const *items, size_t n
         buf_printf(o, "  - %s\n", items[i]);
 }
 
+/* Prints the decision for a person. 0, or 1 when the patch does not
+ * apply or memory runs out. */
 static int explain(const review_t *rv, const admission_response_t *resp, const livecheck_t *lc,
                    const livecheck_scratch_t *scratch)
 {
@@ -174,7 +207,10 @@ static int explain(const review_t *rv, const admission_response_t *resp, const l
     int rc = 0;
     if (d->patch && d->n_ops) {
         buf_printf(&o, "patch (%zu operations):\n", d->n_ops);
-        yamlout_write(d->patch, &o);
+        if (!yamlout_write(d->patch, &o) && !o.oom) {
+            buf_puts(&o, "the patch cannot be shown\n");
+            rc = 1;
+        }
         cJSON *pod = cJSON_Duplicate(rv->pod, true);
         char why[256];
         if (pod && jsonpatch_apply(pod, d->patch, why, sizeof why)) {
@@ -198,7 +234,7 @@ static int explain(const review_t *rv, const admission_response_t *resp, const l
 
 typedef struct {
     const char *config, *input;
-    bool explain, wrap_only, live;
+    bool explain, wrap_only, live, fail_on_deny;
 } review_opts_t;
 
 /* The review's body as JSON text (caller frees): an AdmissionReview as
@@ -279,6 +315,8 @@ static int review_answer(const review_opts_t *o, const wh_config_t *cfg, const c
         fputc('\n', stdout);
         rc = 0;
     }
+    if (rc == 0 && o->fail_on_deny && resp.decision.outcome == OUTCOME_DENIED)
+        rc = EXIT_DENIED;
     livecheck_scratch_free(&scratch);
     admission_response_free(&resp);
     review_free(&rv);
@@ -292,10 +330,16 @@ static int cmd_review(int argc, char **argv)
 {
     review_opts_t o = {.live = true};
     for (int i = 0; i < argc; i++) {
+        if (is_help(argv[i])) {
+            print_usage(stdout, usage_review);
+            return 0;
+        }
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
             o.config = argv[++i];
         else if (strcmp(argv[i], "--explain") == 0)
             o.explain = true;
+        else if (strcmp(argv[i], "--fail-on-deny") == 0)
+            o.fail_on_deny = true;
         else if (strcmp(argv[i], "--wrap-only") == 0)
             o.wrap_only = true;
         else if (strcmp(argv[i], "--no-live-checks") == 0)
@@ -332,6 +376,10 @@ static int cmd_check_config(int argc, char **argv)
 {
     const char *config = NULL;
     for (int i = 0; i < argc; i++) {
+        if (is_help(argv[i])) {
+            print_usage(stdout, usage_check_config);
+            return 0;
+        }
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
             config = argv[++i];
         else if (!config && argv[i][0] != '-')
@@ -394,6 +442,10 @@ static int cmd_serve(int argc, char **argv)
     server_options_t opts = {0};
     for (int i = 0; i < argc; i++) {
         const char **slot = NULL;
+        if (is_help(argv[i])) {
+            print_usage(stdout, usage_serve);
+            return 0;
+        }
         if (strcmp(argv[i], "--config") == 0)
             slot = &opts.config_path;
         else if (strcmp(argv[i], "--listen") == 0)
@@ -418,8 +470,8 @@ int main(int argc, char **argv)
     if (argc < 2)
         return usage_error("%s", "missing command");
     const char *cmd = argv[1];
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-        fputs(usage, stdout);
+    if (is_help(cmd) || strcmp(cmd, "help") == 0) {
+        print_usage(stdout, NULL);
         return 0;
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
@@ -434,5 +486,7 @@ int main(int argc, char **argv)
         return cmd_check_config(argc - 2, argv + 2);
     if (strcmp(cmd, "imagespec-annotation") == 0)
         return cmd_imagespec_annotation(argc - 2, argv + 2);
+    if (strcmp(cmd, "certgen") == 0)
+        return certgen_main(argc - 2, argv + 2);
     return usage_error("unknown command '%s'", cmd);
 }

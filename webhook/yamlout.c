@@ -36,11 +36,24 @@ static bool needs_quotes(const char *s)
     return *end == '\0';
 }
 
+static bool emit(yaml_emitter_t *em, const cJSON *v, int depth);
+
+/* A raw node: the JSON text it holds, as the value it stands for. */
+static bool emit_raw(yaml_emitter_t *em, const cJSON *v, int depth)
+{
+    cJSON *parsed = v->valuestring ? cJSON_Parse(v->valuestring) : NULL;
+    bool ok = parsed && emit(em, parsed, depth);
+    cJSON_Delete(parsed);
+    return ok;
+}
+
 static bool emit(yaml_emitter_t *em, const cJSON *v, int depth)
 {
     yaml_event_t ev;
     if (depth > 256)
         return false;
+    if (cJSON_IsRaw(v))
+        return emit_raw(em, v, depth);
     if (cJSON_IsObject(v)) {
         if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE) ||
             !yaml_emitter_emit(em, &ev))
@@ -58,12 +71,6 @@ static bool emit(yaml_emitter_t *em, const cJSON *v, int depth)
             if (!emit(em, c, depth + 1))
                 return false;
         return yaml_sequence_end_event_initialize(&ev) && yaml_emitter_emit(em, &ev);
-    }
-    if (cJSON_IsRaw(v)) { /* JSON text spliced in as it is (inject.c): its value */
-        cJSON *parsed = cJSON_Parse(v->valuestring);
-        bool ok = parsed && emit(em, parsed, depth + 1);
-        cJSON_Delete(parsed);
-        return ok;
     }
     if (cJSON_IsString(v))
         return scalar(em, v->valuestring,

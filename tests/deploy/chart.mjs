@@ -237,6 +237,10 @@ pdbCases.forEach(([name, values, want], i) => {
 
 // ---- the build container's securityContext reaches the webhook config --------
 {
+  const restricted = { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } };
+  const def = config(render("build-image-default", {}));
+  check("imageBuilder.buildImage.securityContext: the restricted one by default, in the webhook's config",
+    same(def?.imageBuilder.buildImage?.securityContext, restricted), def?.imageBuilder.buildImage);
   const sc = { runAsNonRoot: true, runAsUser: 1001, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } };
   const objs = render("build-image-security-context", { imageBuilder: { buildImage: { securityContext: sc } } });
   check("imageBuilder.buildImage.securityContext: passed into the webhook's config",

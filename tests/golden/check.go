@@ -3,7 +3,8 @@
 // the answer the way kube-apiserver validates it, checks the case's `expect`
 // lines, applies the patch with evanphx/json-patch (the library kube-apiserver
 // uses) and sends the patched pod again: the second answer must be allowed
-// with no patch.
+// with no patch. With --fail-on-deny, `review` prints the same answer and
+// exits 3 exactly when it denies.
 //
 // Usage: golden-check [-update] [-patched DIR] BIN GOLDEN_DIR
 package main
@@ -108,6 +109,31 @@ func checkExpect(dir string, out []byte, r *testkit.Response, ops []map[string]i
 	return errs
 }
 
+// checkFailOnDeny: `review --fail-on-deny` answers as `review` does, and exits 3
+// for a denial, 0 otherwise.
+func checkFailOnDeny(bin, cfg, input string, want []byte, r *testkit.Response) []string {
+	cmd := exec.Command(bin, "review", "--fail-on-deny", "--config", cfg, input)
+	out, err := cmd.Output()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		return []string{"review --fail-on-deny: " + err.Error()}
+	}
+	wantCode := 0
+	if r.Allowed != nil && !*r.Allowed {
+		wantCode = 3
+	}
+	var errs []string
+	if code != wantCode {
+		errs = append(errs, fmt.Sprintf("review --fail-on-deny exited %d, want %d", code, wantCode))
+	}
+	if !bytes.Equal(out, want) {
+		errs = append(errs, "review --fail-on-deny printed another answer: "+string(out))
+	}
+	return errs
+}
+
 func checkCase(bin, dir string, update bool, patchedDir string) []string {
 	name := filepath.Base(dir)
 	cfg := filepath.Join(dir, "config.yaml")
@@ -145,6 +171,7 @@ func checkCase(bin, dir string, update bool, patchedDir string) []string {
 	if r == nil {
 		return errs
 	}
+	errs = append(errs, checkFailOnDeny(bin, cfg, input, out, r)...)
 	raw, ops, err := r.PatchJSON()
 	if err != nil {
 		return append(errs, err.Error())

@@ -3,7 +3,9 @@
 # kube-apiserver would check it, patch applied with evanphx/json-patch and
 # the patched pod sent again (it must come back allowed with no patch).
 # Every patched pod is then validated against the Kubernetes Pod schema
-# (kubernetes-models, installed by tests/deploy); skipped under QUICK=1.
+# (kubernetes-models, installed by tests/deploy), and `review --explain` must
+# show each case's answer, patch and mutated pod (explain.mjs); both are
+# skipped under QUICK=1.
 # UPDATE_GOLDEN=1 rewrites the response.json files (review the diff!).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,6 +38,13 @@ if [ -z "${QUICK:-}" ] && ls build/golden-patched/*.json >/dev/null 2>&1; then
     f=$(grep -c '^FAIL' <<<"$v")
     [ "$p" -eq 0 ] && f=$((f + 1))
     echo "patched pods valid against the Pod schema: $p passed, $f failed"
+    pass=$((pass + p)) fail=$((fail + f))
+    v=$(node tests/golden/explain.mjs "$bin" tests/golden build/golden-patched 2>&1)
+    echo "$v" | grep -v '^PASS' || true
+    p=$(grep -c '^PASS' <<<"$v")
+    f=$(grep -c '^FAIL' <<<"$v")
+    [ "$p" -eq 0 ] && f=$((f + 1))
+    echo "review --explain shows the answer, its patch and the mutated pod: $p passed, $f failed"
     pass=$((pass + p)) fail=$((fail + f))
 fi
 finish

@@ -388,6 +388,48 @@ START_TEST(test_hook_connects_a_name_to_loopback)
 }
 END_TEST
 
+/* PUT and PATCH carry their body and Content-Type; the next request on
+ * the pooled handle is a plain GET again. */
+START_TEST(put_and_patch_with_a_body)
+{
+    const char *ok[] = {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"};
+    srv_t s;
+    srv_start(&s, ok, 1);
+    httpc_t *c = client();
+    char url[100], err[200] = "";
+    static const httpc_method_t methods[] = {HTTPC_PUT, HTTPC_PATCH};
+    static const char *const names[] = {"PUT", "PATCH"};
+    httpc_resp_t r = {0};
+    for (size_t i = 0; i < 2; i++) {
+        httpc_req_t q = {.url = url_of(&s, "/obj", url, sizeof url),
+                         .method = methods[i],
+                         .headers = {"Content-Type: application/json-patch+json"},
+                         .post = "[{\"op\":\"test\"}]",
+                         .allow_http = true,
+                         .body_max = 64,
+                         .deadline_ms = clock_mono_ms() + 5000};
+        ck_assert_int_eq(httpc_perform(c, &q, &r, err, sizeof err), HTTPC_OK);
+        ck_assert_int_eq(r.status, 200);
+        const char *req = s.requests[i];
+        char line[32];
+        snprintf(line, sizeof line, "%s /obj HTTP/1.1\r\n", names[i]);
+        ck_assert_msg(strncmp(req, line, strlen(line)) == 0, "%s", req);
+        ck_assert_ptr_nonnull(strstr(req, "Content-Type: application/json-patch+json\r\n"));
+        ck_assert_ptr_nonnull(strstr(req, "Content-Length: 15\r\n"));
+        ck_assert_ptr_nonnull(strstr(req, "\r\n\r\n[{\"op\":\"test\"}]"));
+        buf_free(&r.body);
+    }
+    httpc_req_t get = {
+        .url = url, .allow_http = true, .body_max = 64, .deadline_ms = clock_mono_ms() + 5000};
+    ck_assert_int_eq(httpc_perform(c, &get, &r, err, sizeof err), HTTPC_OK);
+    ck_assert_ptr_nonnull(strstr(s.requests[2], "GET /obj HTTP/1.1\r\n"));
+    ck_assert_ptr_null(strstr(s.requests[2], "Content-Type"));
+    httpc_resp_free(&r);
+    httpc_free(c);
+    srv_stop(&s);
+}
+END_TEST
+
 START_TEST(escape_by_libcurl)
 {
     buf_t b = BUF_INIT;
@@ -418,6 +460,7 @@ Suite *suite_httpc(void)
     tcase_add_test(tc, headers_credentials_and_post_do_not_linger);
     tcase_add_test(tc, put_with_eight_headers_then_get);
     tcase_add_test(tc, test_hook_connects_a_name_to_loopback);
+    tcase_add_test(tc, put_and_patch_with_a_body);
     tcase_add_test(tc, escape_by_libcurl);
     suite_add_tcase(s, tc);
     return s;
