@@ -35,7 +35,7 @@ CFLAGS     = $(CFLAGS_BASE) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 # cJSON, libyaml and libcrypto only, never libcurl or libh2o, and whose
 # objects reference no I/O, clock or thread symbol (tests/purity checks
 # both). Every other file but main.c is the shell, libwebhook-shell.a.
-CORE_NAMES := admission base64 buf checks config config_schema config_check decide errmsg imageref \
+CORE_NAMES := admission base64 buf checks config config_schema config_check decide errmsg h2scan imageref \
               imagespec inject jsonpatch k8sname kubeconfig nsanswer patch podscan policy registry \
               rules strlist target wwwauth yamldoc yamlout
 CORE_SRCS  := $(wildcard $(patsubst %,webhook/%.c,$(CORE_NAMES)))
