@@ -374,6 +374,11 @@ static void start_http(guard_t *c, bool h2)
             return;
         }
         h2scan_init(c->h2, (h2scan_stream_t *)(c->h2 + 1), h2o_now(c->w->ctx.loop));
+        /* what came with the handshake is parsed by h2o_http2_accept: read it first */
+        if (scan_h2(c)) {
+            h2o_socket_close(c->sock);
+            return;
+        }
     }
     c->state = G_HTTP;
     c->in_relay++;
