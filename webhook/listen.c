@@ -243,8 +243,10 @@ void listen_close(h2o_socket_t **sock)
 {
     if (!*sock)
         return;
+    worker_t *w = (*sock)->data;
+    w->accept_paused &= ~(*sock == w->plain_listener ? PAUSED_PLAIN : PAUSED_TLS);
     h2o_socket_read_stop(*sock);
-    on_accept(*sock, NULL);
+    on_accept(*sock, NULL); /* what waits in the backlog, within the caps */
     h2o_socket_close(*sock);
     *sock = NULL;
 }

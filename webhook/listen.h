@@ -4,7 +4,12 @@
  * Addresses are "HOST:PORT", "[V6]:PORT", or ":PORT" (every address: the
  * IPv6 wildcard with IPv4 mapped when the host has IPv6, else 0.0.0.0).
  * Port 0 asks the kernel for a free port; the address actually bound is
- * reported back so that it can be logged. */
+ * reported back so that it can be logged.
+ *
+ * Accepting stops for LISTEN_RETRY_MS, or until a connection of the loop
+ * closes, when the connection cap is reached (netguard_may_accept) or
+ * accept() runs out of descriptors or memory: a pending connection would
+ * otherwise wake the loop again at once, forever. */
 #ifndef WH_LISTEN_H
 #define WH_LISTEN_H
 
