@@ -161,9 +161,13 @@ func checkSigtermDelay() (string, error) {
 	var lastOK time.Duration
 	answered := 0
 	deadline := t0.Add(3*time.Second + 5*time.Second + 5*time.Second)
+	var lastErr string
 	for time.Now().Before(deadline) {
-		code, _, err := s.post(kubeClient(5*time.Second), review)
+		c := kubeClient(5 * time.Second)
+		code, _, err := s.post(c, review)
+		c.CloseIdleConnections()
 		if err != nil || code != 200 {
+			lastErr = fmt.Sprintf("HTTP %d %v", code, err)
 			break
 		}
 		answered++
@@ -179,7 +183,8 @@ func checkSigtermDelay() (string, error) {
 		return "", fmt.Errorf("exit: %v", s.ExitErr)
 	}
 	if took < 3*time.Second || lastOK < 2500*time.Millisecond {
-		return "", fmt.Errorf("exited %v after SIGTERM, last new connection answered at %v; delay 3 s", took, lastOK)
+		return "", fmt.Errorf("exited %v after SIGTERM, last new connection answered at %v (then %s); delay 3 s",
+			took, lastOK, lastErr)
 	}
 	return fmt.Sprintf("not ready after %v, %d new connections answered (the last at %v), exit after %v",
 		notReady.Round(10*time.Millisecond), answered, lastOK.Round(10*time.Millisecond),

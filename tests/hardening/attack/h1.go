@@ -215,7 +215,7 @@ func checkStalledBodies() (string, error) {
 		if err := s.waitMetric(closedBy("buffer_budget"), 1, 5*time.Second); err != nil {
 			return "", err
 		}
-		if err := peakBelow(s, 80, "100 stalled 2.5 MiB bodies, budget 32 MiB"); err != nil {
+		if err := peakBelow(s, 72, "100 stalled 2.5 MiB bodies, budget 32 MiB"); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("%d closed (%v by the budget), good review in %v, peak RSS %.1f MiB",

@@ -200,7 +200,7 @@ func checkH2StalledBig() (string, error) {
 		if err := s.waitMetric(closedBy("buffer_budget"), 1, 5*time.Second); err != nil {
 			return "", err
 		}
-		if err := peakBelow(s, 80, "100 stalled streams, budget 32 MiB"); err != nil {
+		if err := peakBelow(s, 64, "100 stalled streams, budget 32 MiB"); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("closed by the budget, peak RSS %.1f MiB", s.peakMiB()), nil
