@@ -71,10 +71,11 @@ certs/gen-certs.sh --out "$WORK/certs" --extra-san DNS:localhost --extra-san IP:
     >/dev/null 2>"$WORK/gen-certs.log" || { cat "$WORK/gen-certs.log" >&2; exit 1; }
 CERT=$WORK/certs/tls.crt KEY=$WORK/certs/tls.key
 
-# The golden case's configuration, one worker thread, production log level.
+# The golden case's configuration, one worker thread, production log level,
+# HTTP/2 on for the h2 settings (it is off by default).
 # (The golden configuration has an imageBuilder block only.)
 write_config() { # FILE LOGLEVEL
-    { cat "$GOLDEN/config.yaml"; printf 'webhook:\n  threads: 1\n  logLevel: %s\n' "$2"; } >"$1"
+    { cat "$GOLDEN/config.yaml"; printf 'webhook:\n  threads: 1\n  logLevel: %s\n  http2: {enabled: true}\n' "$2"; } >"$1"
 }
 write_config "$WORK/webhook.yaml" info
 write_config "$WORK/webhook-warn.yaml" warn

@@ -173,6 +173,13 @@ wh_config_t *config_defaults(void)
     c->server.log_level = LOG_INFO;
     c->server.request_timeout_ms = 10000;
     c->server.shutdown_timeout_ms = 20000;
+    c->server.shutdown_delay_ms = 5000;
+    c->server.max_connections = 1024;
+    c->server.max_buffered_bytes = 64u * 1024 * 1024;
+    c->server.write_timeout_ms = 10000;
+    c->server.http2_enabled = false;
+    c->server.http2_max_streams = 100;
+    c->server.http2_max_resets = 100;
 
     bool ok =
         (c->policy.target_configmap = strdup("build-image-config")) &&

@@ -101,6 +101,13 @@ typedef struct {
     log_level_t log_level;        /* info */
     unsigned request_timeout_ms;  /* 10000: idle/slow client bound */
     unsigned shutdown_timeout_ms; /* 20000 */
+    unsigned shutdown_delay_ms;   /* 5000: serving, not ready, after SIGTERM */
+    unsigned max_connections;     /* 1024 on the admission port */
+    size_t max_buffered_bytes;    /* 64 MiB: bodies being read + answers not yet sent */
+    unsigned write_timeout_ms;    /* 10000: to send one answer */
+    bool http2_enabled;           /* false: ALPN offers http/1.1 only */
+    unsigned http2_max_streams;   /* 100 per connection */
+    unsigned http2_max_resets;    /* 100 RST_STREAM per connection per second */
 } server_config_t;
 
 typedef struct {

@@ -681,6 +681,20 @@ static void cross_metrics_port(cfg_ctx_t *x, const ynode_t *root, wh_config_t *c
                 cfg_show(c->server.metrics_listen, strlen(c->server.metrics_listen)).s);
 }
 
+/* One request of the largest size allowed must fit in the buffer budget. */
+static void cross_buffer_budget(cfg_ctx_t *x, const ynode_t *root, wh_config_t *c)
+{
+    if (c->server.max_buffered_bytes >= c->server.max_request_bytes)
+        return;
+    const ynode_t *at = find(root, "webhook", "maxBufferedBytes", NULL);
+    if (!at)
+        at = find(root, "webhook", "maxRequestBytes", NULL);
+    CFG_ERR(x, at,
+            "webhook.maxBufferedBytes (%zu) is smaller than webhook.maxRequestBytes (%zu), so no "
+            "request of the largest allowed size could be read; raise maxBufferedBytes",
+            c->server.max_buffered_bytes, c->server.max_request_bytes);
+}
+
 void cfg_cross_checks(cfg_ctx_t *x, const ynode_t *root, wh_config_t *c)
 {
     cross_repository_auth(x, root, c);
@@ -691,4 +705,5 @@ void cfg_cross_checks(cfg_ctx_t *x, const ynode_t *root, wh_config_t *c)
     cross_pod_selection(x, root, c);
     cross_tls_pair(x, root, c);
     cross_metrics_port(x, root, c);
+    cross_buffer_budget(x, root, c);
 }

@@ -459,39 +459,21 @@ static void read_buildkit(cfg_ctx_t *x, const ynode_t *v, const char *path, wh_c
     }
 }
 
-#define OFF(m) offsetof(wh_config_t, m)
-#define STR(k, m, fn)                                                                              \
+/* One field_t per line of the tables below. */
+#define FLD(...)                                                                                   \
     {                                                                                              \
-        k, F_STR, OFF(m), 0, 0, NULL, fn                                                           \
+        __VA_ARGS__                                                                                \
     }
-#define BOOL(k, m)                                                                                 \
-    {                                                                                              \
-        k, F_BOOL, OFF(m), 0, 0, NULL, NULL                                                        \
-    }
-#define UINT(k, m, lo, hi)                                                                         \
-    {                                                                                              \
-        k, F_UINT, OFF(m), lo, hi, NULL, NULL                                                      \
-    }
-#define LIST(k, m, fn)                                                                             \
-    {                                                                                              \
-        k, F_LIST, OFF(m), 0, 0, NULL, fn                                                          \
-    }
-#define IGN(k)                                                                                     \
-    {                                                                                              \
-        k, F_IGNORED_STR, 0, 0, 0, NULL, NULL                                                      \
-    }
-#define BLOCK(k, b)                                                                                \
-    {                                                                                              \
-        k, F_BLOCK, 0, 0, 0, &b, NULL                                                              \
-    }
-#define CUSTOM(k, fn)                                                                              \
-    {                                                                                              \
-        k, F_CUSTOM, 0, 0, 0, NULL, fn                                                             \
-    }
-#define BLK(a)                                                                                     \
-    {                                                                                              \
-        a, sizeof a / sizeof a[0]                                                                  \
-    }
+#define OFF(m)             offsetof(wh_config_t, m)
+#define STR(k, m, fn)      FLD(k, F_STR, OFF(m), 0, 0, NULL, fn)
+#define BOOL(k, m)         FLD(k, F_BOOL, OFF(m), 0, 0, NULL, NULL)
+#define UINT(k, m, lo, hi) FLD(k, F_UINT, OFF(m), lo, hi, NULL, NULL)
+#define SIZE(k, m, lo, hi) FLD(k, F_SIZE, OFF(m), lo, hi, NULL, NULL)
+#define LIST(k, m, fn)     FLD(k, F_LIST, OFF(m), 0, 0, NULL, fn)
+#define IGN(k)             FLD(k, F_IGNORED_STR, 0, 0, 0, NULL, NULL)
+#define BLOCK(k, b)        FLD(k, F_BLOCK, 0, 0, 0, &b, NULL)
+#define CUSTOM(k, fn)      FLD(k, F_CUSTOM, 0, 0, 0, NULL, fn)
+#define BLK(a)             FLD(a, sizeof a / sizeof a[0])
 
 static const field_t pdc_fields[] = {
     BOOL("enabled", policy.production_domain_check.enabled),
@@ -564,16 +546,29 @@ static const field_t tls_fields[] = {
 };
 static const block_t tls_block = BLK(tls_fields);
 
+/* http2.maxConcurrentStreams: at most the 100 streams libh2o 2.2 announces. */
+static const field_t h2_fields[] = {
+    BOOL("enabled", server.http2_enabled),
+    UINT("maxConcurrentStreams", server.http2_max_streams, 1, 100),
+    UINT("maxResetsPerSecond", server.http2_max_resets, 1, 100000),
+};
+static const block_t h2_block = BLK(h2_fields);
+
 static const field_t wh_fields[] = {
     STR("listen", server.listen, cfg_check_listen),
     STR("path", server.path, cfg_check_path),
     BLOCK("tls", tls_block),
     UINT("threads", server.threads, 0, 256),
-    {"maxRequestBytes", F_SIZE, OFF(server.max_request_bytes), 1024, 64u * 1024 * 1024, NULL, NULL},
+    SIZE("maxRequestBytes", server.max_request_bytes, 1024, 64u * 1024 * 1024),
     STR("metricsListen", server.metrics_listen, cfg_check_metrics_listen),
     CUSTOM("logLevel", read_log_level),
     UINT("requestTimeoutMs", server.request_timeout_ms, 100, 600000),
     UINT("shutdownTimeoutMs", server.shutdown_timeout_ms, 0, 600000),
+    UINT("shutdownDelayMs", server.shutdown_delay_ms, 0, 600000),
+    UINT("maxConnections", server.max_connections, 1, 1000000),
+    SIZE("maxBufferedBytes", server.max_buffered_bytes, 1024 * 1024, 64ull << 30),
+    UINT("writeTimeoutMs", server.write_timeout_ms, 100, 600000),
+    BLOCK("http2", h2_block),
 };
 static const block_t wh_block = BLK(wh_fields);
 

@@ -10,6 +10,7 @@
 #include "drain.h"
 
 #include "listen.h"
+#include "netguard.h"
 
 /* How long connections may take to close by themselves once every request
  * is answered, within webhook.shutdownTimeoutMs. */
@@ -73,6 +74,7 @@ static void close_idle(worker_t *w)
     uint64_t limit = h2o_now(loop) + CLOSE_LIMIT_MS;
     while (w->open_sockets > 0 && h2o_now(loop) < limit)
         h2o_evloop_run(loop, TURN_MS);
+    netguard_worker_close_lingering(w);
     for (int i = 0; i < 3; i++)
         h2o_evloop_run(loop, 0);
     /* h2o's HTTP/2 graceful-shutdown timer outlives the connections. */

@@ -14,6 +14,7 @@
 #include "livecheck.h"
 #include "log.h"
 #include "metrics.h"
+#include "netguard.h"
 
 /* ---- responses ----------------------------------------------------------- */
 static h2o_generator_t g_generator = {NULL, NULL};
@@ -49,11 +50,13 @@ static int respond(h2o_req_t *req, int status, const char *reason, const char *t
                    H2O_STRLIT("no-store"));
     if (atomic_load_explicit(&worker_of(req)->srv->shutting_down, memory_order_relaxed))
         req->http1_is_persistent = 0; /* "Connection: close" while draining */
+    netguard_hold_answer(len);        /* until the request is done (on_log_access) */
     h2o_start_response(req, &g_generator);
     h2o_iovec_t buf = h2o_iovec_init(body, len);
     if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
         buf.len = 0;
     h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
+    netguard_after_send(req);
     return 0;
 }
 
@@ -74,7 +77,16 @@ static int respond_reason(h2o_req_t *req, int status, const char *reason, const 
     return respond(req, status, reason, "text/plain; charset=utf-8", p, n + 1, false);
 }
 
-/* ---- methods and content type -------------------------------------------- */
+/* webhook.maxBufferedBytes is reached: kube-apiserver retries a 503 that
+ * carries Retry-After. */
+static int respond_busy(h2o_req_t *req)
+{
+    metrics_net(MXN_BUSY_ANSWER);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
+    return respond_text(req, 503, "Service Unavailable", "busy; try again\n");
+}
+
+/* ---- methods, content type and framing ------------------------------------ */
 static int method_not_allowed(h2o_req_t *req, const char *allow)
 {
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, allow, strlen(allow));
@@ -105,6 +117,50 @@ static bool is_json_content_type(h2o_req_t *req)
     while (p < v.len && (v.base[p] == ' ' || v.base[p] == '\t'))
         p++;
     return p == v.len || v.base[p] == ';';
+}
+
+/* The Content-Length value at `p` (up to the end of its line), or -1. */
+static long long content_length_at(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    long long v = 0;
+    const char *d = p;
+    while (p < end && *p >= '0' && *p <= '9' && v < (1LL << 50))
+        v = v * 10 + (*p++ - '0');
+    return p == d ? -1 : v;
+}
+
+/* HTTP/1.x framing (RFC 9112 §6.3): false when the request has both
+ * Transfer-Encoding and Content-Length, or two different Content-Length
+ * values. libh2o keeps neither header in req->headers (it framed the body
+ * by the Transfer-Encoding, or the first Content-Length), so the header
+ * block is read where it still lies: in the connection's input, in front
+ * of the body, with the names in lower case. */
+static bool framing_ok(h2o_req_t *req)
+{
+    if (req->version >= 0x200 || req->entity.base == NULL || !req->conn->callbacks->get_socket)
+        return true;
+    h2o_socket_t *s = req->conn->callbacks->get_socket(req->conn);
+    if (!s || !s->input || !s->input->bytes || req->entity.base < s->input->bytes ||
+        req->entity.base > s->input->bytes + s->input->size)
+        return true;
+    const char *p = s->input->bytes, *end = req->entity.base;
+    long long cl = -1;
+    bool te = false;
+    int n_cl = 0;
+    for (const char *nl; p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL; p = nl + 1) {
+        size_t n = (size_t)(nl - p);
+        if (n >= 15 && memcmp(p, "content-length:", 15) == 0) {
+            long long v = content_length_at(p + 15, nl);
+            if (n_cl++ > 0 && v != cl)
+                return false;
+            cl = v;
+        } else if (n >= 18 && memcmp(p, "transfer-encoding:", 18) == 0) {
+            te = true;
+        }
+    }
+    return !(te && n_cl > 0);
 }
 
 /* ---- the admission answer -------------------------------------------------- */
@@ -151,6 +207,11 @@ static int send_answer(worker_t *w, h2o_req_t *req, const review_t *rv, admissio
                        uint64_t t0)
 {
     uint64_t dt = clock_mono_ns() - t0;
+    if (!netguard_answer_fits(resp->len)) {
+        metrics_request(w->mx, MX_ERROR, dt, 0);
+        admission_response_free(resp);
+        return respond_busy(req);
+    }
     mx_outcome_t oc = resp->decision.outcome == OUTCOME_MUTATED  ? MX_MUTATED
                       : resp->decision.outcome == OUTCOME_DENIED ? MX_DENIED
                                                                  : MX_ALLOWED;
@@ -267,6 +328,11 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
     worker_t *w = worker_of(req);
+    if (!framing_ok(req)) {
+        req->http1_is_persistent = 0; /* the next request's start is unknown */
+        return respond_text(req, 400, "Bad Request",
+                            "conflicting Content-Length or Transfer-Encoding headers\n");
+    }
     const cfg_bundle_t *b = published_get(&w->srv->config, &w->config);
     /* "/mutate", "/mutate/" and "//mutate" are one path (clients clean it;
      * tolerate those that do not). */
@@ -297,11 +363,13 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 }
 
 /* Every response, including those h2o makes itself (413, 400 on a
- * malformed request), is counted by status code here. */
+ * malformed request), is counted by status code here; netguard lets go
+ * of what the request held. */
 static void on_log_access(h2o_logger_t *self, h2o_req_t *req)
 {
     (void)self;
     metrics_http_response(worker_of(req)->mx, req->res.status);
+    netguard_request_done(req);
 }
 
 /* ---- setup ------------------------------------------------------------------- */
@@ -316,9 +384,10 @@ void http_setup(server_shared_t *srv, const server_config_t *c)
      * see a larger body. What a client gets when it sends more:
      * - HTTP/1.1 with a Content-Length over the limit: a 413 from libh2o
      *   (body "request entity is too large") as soon as the headers are in,
-     *   without reading the body, and the connection is closed. With
-     *   "Expect: 100-continue", libh2o has already queued "100 Continue"
-     *   when it checks, so the client may start sending before the 413.
+     *   without reading the body (before any "100 Continue"). libh2o then
+     *   closes; netguard keeps the connection open and drains what the
+     *   client still sends for a moment, so that the client reads the 413
+     *   rather than a reset.
      * - HTTP/1.1 chunked: the same 413 once the decoded body reaches the
      *   limit (a chunked body of exactly the limit is refused too).
      * - HTTP/2: no status. The DATA frame that would take the body past the
@@ -326,7 +395,8 @@ void http_setup(server_shared_t *srv, const server_config_t *c)
      *   the connection stays up. A content-length header over the limit is
      *   not refused up front.
      * libh2o's 413s go through the fallback path's logger: /metrics counts
-     * them by status, not as admission requests. */
+     * them by status, not as admission requests; netguard logs and counts
+     * every refused body. */
     g->max_request_entity_size = c->max_request_bytes;
     uint64_t t = c->request_timeout_ms ? c->request_timeout_ms : 10000;
     g->http1.req_timeout = t;

@@ -18,6 +18,9 @@
 #include <arpa/inet.h>
 
 #include "errmsg.h"
+#include "log.h"
+#include "metrics.h"
+#include "netguard.h"
 #include "tls.h"
 
 #define ACCEPTS_PER_WAKEUP 32
@@ -139,17 +142,67 @@ int listen_open(const char *addr, char bound[LISTEN_BOUND_MAX], unsigned *port, 
     return fd;
 }
 
-static void on_socket_close(void *data)
+/* Bits of worker_t.accept_paused. */
+#define PAUSED_TLS   1u
+#define PAUSED_PLAIN 2u
+
+/* Stops accepting on `listener` until the retry timer or a closed
+ * connection: at the connection cap, or when accept() fails for want of
+ * descriptors or memory (the pending connection would wake the loop again
+ * at once). Connections not yet accepted wait in the kernel's backlog. */
+static void pause_accepting(worker_t *w, h2o_socket_t *listener, mx_net_t why, int err)
 {
-    ((worker_t *)data)->open_sockets--;
+    unsigned bit = listener == w->plain_listener ? PAUSED_PLAIN : PAUSED_TLS;
+    h2o_socket_read_stop(listener);
+    w->accept_paused |= bit;
+    metrics_net(why);
+    uint64_t now = h2o_now(w->ctx.loop);
+    if (now - w->accept_logged_at >= 10000) {
+        w->accept_logged_at = now;
+        log_line_t *l = log_begin(LOG_WARN, "not accepting connections for a moment");
+        log_str(l, "listener", bit == PAUSED_PLAIN ? "metrics" : "admission");
+        log_str(l, "reason", why == MXN_PAUSE_CAP ? "connection limit reached" : strerror(err));
+        log_end(l);
+    }
+    if (!h2o_timeout_is_linked(&w->accept_retry_entry))
+        h2o_timeout_link(w->ctx.loop, &w->accept_retry, &w->accept_retry_entry);
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+static void resume_accepting(worker_t *w)
+{
+    if (!w->accept_paused)
+        return;
+    if ((w->accept_paused & PAUSED_TLS) && w->listener)
+        h2o_socket_read_start(w->listener, on_accept);
+    if ((w->accept_paused & PAUSED_PLAIN) && w->plain_listener)
+        h2o_socket_read_start(w->plain_listener, on_accept);
+    w->accept_paused = 0;
+    h2o_timeout_unlink(&w->accept_retry_entry);
+}
+
+static void on_accept_retry(h2o_timeout_entry_t *e)
+{
+    resume_accepting(H2O_STRUCT_FROM_MEMBER(worker_t, accept_retry_entry, e));
+}
+
+void listen_on_close(worker_t *w)
+{
+    resume_accepting(w);
+}
+
+static bool out_of_resources(int e)
+{
+    return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
 }
 
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     worker_t *w = listener->data;
-    if (err != NULL)
-        return;
     bool plain = listener == w->plain_listener;
+    if (err != NULL || (w->accept_paused & (plain ? PAUSED_PLAIN : PAUSED_TLS)))
+        return;
     h2o_accept_ctx_t *actx = plain ? &w->plain_accept : &w->tls_accept;
     if (!plain) {
         actx->ssl_ctx = tls_refresh(&w->tls);
@@ -157,15 +210,17 @@ static void on_accept(h2o_socket_t *listener, const char *err)
             return;
     }
     for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
+        if (!netguard_may_accept(plain)) {
+            pause_accepting(w, listener, MXN_PAUSE_CAP, 0);
+            return;
+        }
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (!sock)
-            break;
-        /* counted until closed: a shutdown waits for connections still in
-         * their TLS handshake too, which h2o's connection lists miss */
-        w->open_sockets++;
-        sock->on_close.cb = on_socket_close;
-        sock->on_close.data = w;
-        h2o_accept(actx, sock);
+        if (!sock) {
+            if (out_of_resources(errno))
+                pause_accepting(w, listener, MXN_PAUSE_FD, errno);
+            return;
+        }
+        netguard_accept(w, sock, actx, plain);
     }
 }
 
@@ -177,6 +232,7 @@ bool listen_attach(worker_t *w, int fd, bool plain, h2o_socket_t **sock, char *e
                    strerror(errno));
         return false;
     }
+    w->accept_retry_entry.cb = on_accept_retry;
     *sock = h2o_evloop_socket_create(w->ctx.loop, copy, H2O_SOCKET_FLAG_DONT_READ);
     (*sock)->data = w;
     h2o_socket_read_start(*sock, on_accept);
@@ -187,8 +243,10 @@ void listen_close(h2o_socket_t **sock)
 {
     if (!*sock)
         return;
+    worker_t *w = (*sock)->data;
+    w->accept_paused &= ~(*sock == w->plain_listener ? PAUSED_PLAIN : PAUSED_TLS);
     h2o_socket_read_stop(*sock);
-    on_accept(*sock, NULL);
+    on_accept(*sock, NULL); /* what waits in the backlog, within the caps */
     h2o_socket_close(*sock);
     *sock = NULL;
 }

@@ -4,7 +4,12 @@
  * Addresses are "HOST:PORT", "[V6]:PORT", or ":PORT" (every address: the
  * IPv6 wildcard with IPv4 mapped when the host has IPv6, else 0.0.0.0).
  * Port 0 asks the kernel for a free port; the address actually bound is
- * reported back so that it can be logged. */
+ * reported back so that it can be logged.
+ *
+ * Accepting stops for LISTEN_RETRY_MS, or until a connection of the loop
+ * closes, when the connection cap is reached (netguard_may_accept) or
+ * accept() runs out of descriptors or memory: a pending connection would
+ * otherwise wake the loop again at once, forever. */
 #ifndef WH_LISTEN_H
 #define WH_LISTEN_H
 
@@ -17,6 +22,8 @@
 #define LISTEN_PORT_MAX 16
 /* Room for "[v6 address]:port", or the address as given. */
 #define LISTEN_BOUND_MAX 300
+/* How long accepting pauses at the connection cap or the descriptor limit. */
+#define LISTEN_RETRY_MS 250
 
 /* Splits `addr` into host (brackets removed; "" for every address) and
  * port text, at the last ':'. False with a message naming `addr`. The port
@@ -38,5 +45,8 @@ bool listen_attach(worker_t *w, int fd, bool plain, h2o_socket_t **sock, char *e
  * kernel has completed but no loop has taken yet would be reset by the last
  * close: they are taken in first, to be answered while the loop drains. */
 void listen_close(h2o_socket_t **sock);
+
+/* A connection of the worker closed: accepting resumes if it paused. */
+void listen_on_close(worker_t *w);
 
 #endif

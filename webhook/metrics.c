@@ -35,6 +35,7 @@ static struct metrics_slot *g_slots;
 static _Atomic uint64_t g_config_reloads[2]; /* [0] failure, [1] success */
 static _Atomic uint64_t g_cert_reloads[2];
 static _Atomic int64_t g_cert_not_after;
+static _Atomic uint64_t g_net[MXN_COUNT];
 static atomic_bool g_ready;
 static void (*g_extra[8])(buf_t *);
 static size_t g_n_extra;
@@ -87,6 +88,12 @@ void metrics_in_flight(metrics_slot_t *s, int delta)
         ADD(s->in_flight, delta);
 }
 
+void metrics_net(mx_net_t event)
+{
+    if (event < MXN_COUNT)
+        ADD(g_net[event], 1);
+}
+
 void metrics_config_reload(bool ok)
 {
     ADD(g_config_reloads[ok ? 1 : 0], 1);
@@ -124,6 +131,40 @@ static void header(buf_t *out, const char *name, const char *type, const char *h
 {
     buf_printf(out, "# HELP " METRICS_PREFIX "%s %s\n# TYPE " METRICS_PREFIX "%s %s\n", name, help,
                name, type);
+}
+
+/* The network series: one line each, and one family with a reason label. */
+static void render_net(buf_t *out)
+{
+    static const struct {
+        mx_net_t ev;
+        const char *name, *help;
+    } plain[] = {
+        {MXN_ACCEPTED, "connections_accepted_total", "Connections accepted on the admission port."},
+        {MXN_TOO_LARGE, "request_too_large_total",
+         "Request bodies refused for passing webhook.maxRequestBytes."},
+        {MXN_CLIENT_CERT_REFUSED, "client_certificate_refused_total",
+         "TLS handshakes refused because of the client certificate."},
+        {MXN_BUSY_ANSWER, "busy_answers_total",
+         "Answers replaced by 503 because webhook.maxBufferedBytes was reached."},
+    };
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+        header(out, plain[i].name, "counter", plain[i].help);
+        buf_printf(out, METRICS_PREFIX "%s %llu\n", plain[i].name,
+                   (unsigned long long)LOAD(g_net[plain[i].ev]));
+    }
+    header(out, "accept_pauses_total", "counter", "Times accepting connections paused, by reason.");
+    buf_printf(out, METRICS_PREFIX "accept_pauses_total{reason=\"connection_cap\"} %llu\n",
+               (unsigned long long)LOAD(g_net[MXN_PAUSE_CAP]));
+    buf_printf(out, METRICS_PREFIX "accept_pauses_total{reason=\"fd_limit\"} %llu\n",
+               (unsigned long long)LOAD(g_net[MXN_PAUSE_FD]));
+    static const char *const reasons[] = {"buffer_budget", "write_timeout", "body_timeout", "idle",
+                                          "http2_streams", "http2_resets",  "http2_flood"};
+    header(out, "connections_closed_total", "counter",
+           "Connections the server closed because a limit was passed, by reason.");
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+        buf_printf(out, METRICS_PREFIX "connections_closed_total{reason=\"%s\"} %llu\n", reasons[i],
+                   (unsigned long long)LOAD(g_net[MXN_CLOSE_BUDGET + i]));
 }
 
 bool metrics_render(buf_t *out)
@@ -201,6 +242,7 @@ bool metrics_render(buf_t *out)
                    (long long)na);
     }
 
+    render_net(out);
     for (size_t i = 0; i < n_extra; i++)
         extra[i](out);
     return !out->oom;
@@ -224,5 +266,7 @@ void metrics_reset(void)
         atomic_store(&g_cert_reloads[i], 0);
     }
     atomic_store(&g_cert_not_after, 0);
+    for (size_t i = 0; i < MXN_COUNT; i++)
+        atomic_store(&g_net[i], 0);
     atomic_store(&g_ready, false);
 }

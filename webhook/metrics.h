@@ -40,6 +40,26 @@ void metrics_request(metrics_slot_t *s, mx_outcome_t outcome, uint64_t nanos, si
 void metrics_http_response(metrics_slot_t *s, int status);
 void metrics_in_flight(metrics_slot_t *s, int delta);
 
+/* Events of the network layer, counted process-wide. */
+typedef enum {
+    MXN_ACCEPTED = 0,        /* connections accepted on the admission port */
+    MXN_PAUSE_CAP,           /* accepting paused: webhook.maxConnections reached */
+    MXN_PAUSE_FD,            /* accepting paused: out of file descriptors */
+    MXN_TOO_LARGE,           /* request bodies over webhook.maxRequestBytes */
+    MXN_CLIENT_CERT_REFUSED, /* TLS handshakes refused for the client certificate */
+    MXN_BUSY_ANSWER,         /* answers replaced by 503: webhook.maxBufferedBytes reached */
+    MXN_CLOSE_BUDGET,        /* connections closed: webhook.maxBufferedBytes reached */
+    MXN_CLOSE_WRITE_TIMEOUT, /* ... an answer not taken within webhook.writeTimeoutMs */
+    MXN_CLOSE_BODY_TIMEOUT,  /* ... an HTTP/2 request body stalled */
+    MXN_CLOSE_IDLE,          /* ... HTTP/2 connection idle but for PINGs */
+    MXN_CLOSE_STREAMS,       /* ... more HTTP/2 streams than maxConcurrentStreams */
+    MXN_CLOSE_RESETS,        /* ... more RST_STREAM than maxResetsPerSecond */
+    MXN_CLOSE_FLOOD,         /* ... a flood of HTTP/2 PING or SETTINGS frames */
+    MXN_COUNT
+} mx_net_t;
+
+void metrics_net(mx_net_t event);
+
 void metrics_config_reload(bool ok);
 void metrics_cert_reload(bool ok);
 /* Expiry (Unix time) of the serving certificate in use; 0 = unknown. */

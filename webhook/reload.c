@@ -169,7 +169,7 @@ static void log_config_errors(const char *msg, const config_errors_t *errs)
 
 static void warn_restart_needed(const wh_config_t *old, const wh_config_t *c)
 {
-    const char *what[6];
+    const char *what[16];
     size_t n = 0;
     if (str_changed(old->server.listen, c->server.listen))
         what[n++] = "webhook.listen";
@@ -183,6 +183,18 @@ static void warn_restart_needed(const wh_config_t *old, const wh_config_t *c)
         what[n++] = "webhook.requestTimeoutMs";
     if (old->server.shutdown_timeout_ms != c->server.shutdown_timeout_ms)
         what[n++] = "webhook.shutdownTimeoutMs";
+    const server_config_t *a = &old->server, *b = &c->server;
+    if (a->shutdown_delay_ms != b->shutdown_delay_ms)
+        what[n++] = "webhook.shutdownDelayMs";
+    if (a->max_connections != b->max_connections)
+        what[n++] = "webhook.maxConnections";
+    if (a->max_buffered_bytes != b->max_buffered_bytes)
+        what[n++] = "webhook.maxBufferedBytes";
+    if (a->write_timeout_ms != b->write_timeout_ms)
+        what[n++] = "webhook.writeTimeoutMs";
+    if (a->http2_enabled != b->http2_enabled || a->http2_max_streams != b->http2_max_streams ||
+        a->http2_max_resets != b->http2_max_resets)
+        what[n++] = "webhook.http2";
     if (n == 0)
         return;
     log_line_t *l = log_begin(LOG_WARN, "these settings take effect at the next restart");
@@ -270,7 +282,7 @@ static bool on_signal(reload_t *r, watches_t *w, const struct signalfd_siginfo *
     return true;
 }
 
-void reload_control_loop(reload_t *r, int sfd)
+int reload_control_loop(reload_t *r, int sfd)
 {
     watches_t w;
     watch_files(r, &w, true);
@@ -279,12 +291,12 @@ void reload_control_loop(reload_t *r, int sfd)
         int n = poll(&pfd, 1, WATCH_INTERVAL_MS);
         if (n < 0 && errno != EINTR) {
             log_msg(LOG_ERROR, "poll failed", strerror(errno));
-            return;
+            return 0;
         }
         if (n > 0 && (pfd.revents & POLLIN)) {
             struct signalfd_siginfo si;
             if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si && !on_signal(r, &w, &si))
-                return;
+                return (int)si.ssi_signo;
             continue;
         }
         if (watch_poll(&w.config) && reload_config(r, "file changed")) {

@@ -38,8 +38,9 @@ bool reload_publish_config(reload_t *r, wh_config_t *c, livecheck_t *lc);
 bool reload_load_tls(reload_t *r, char *err, size_t errsz);
 
 /* Waits for signals on `sfd` (a signalfd for SIGTERM, SIGINT and SIGHUP)
- * and for file changes, reloading as they come, until SIGTERM or SIGINT. */
-void reload_control_loop(reload_t *r, int sfd);
+ * and for file changes, reloading as they come, until SIGTERM or SIGINT.
+ * Returns the signal that ended it (0 when polling failed). */
+int reload_control_loop(reload_t *r, int sfd);
 
 /* Unpublishes the configuration and frees what `r` holds. */
 void reload_free(reload_t *r);

@@ -6,6 +6,8 @@
 #include "server.h"
 
 #include <errno.h>
+#include <malloc.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -18,6 +20,7 @@
 #include <h2o.h>
 
 #include "checkjob.h"
+#include "clock.h"
 #include "config.h"
 #include "config_file.h"
 #include "drain.h"
@@ -28,6 +31,7 @@
 #include "livecheck.h"
 #include "log.h"
 #include "metrics.h"
+#include "netguard.h"
 #include "reload.h"
 #include "tls.h"
 #include "worker.h"
@@ -53,6 +57,7 @@ static struct {
     int sfd; /* signalfd */
     sigset_t old_mask;
     bool mask_set;
+    unsigned shutdown_delay_ms;
 } S;
 
 /* ---- the event loops ----------------------------------------------------- */
@@ -89,6 +94,7 @@ static bool worker_setup(worker_t *w, size_t index, char *err, size_t errsz)
     w->index = index;
     w->srv = &S.srv;
     h2o_context_init(&w->ctx, loop, &S.srv.gconf);
+    netguard_worker_init(w);
     w->tls_accept.ctx = &w->ctx;
     w->tls_accept.hosts = S.srv.gconf.hosts;
     w->plain_accept.ctx = &w->ctx;
@@ -122,6 +128,7 @@ static void worker_dispose(worker_t *w)
             h2o_multithread_unregister_receiver(w->ctx.queue, &w->checked);
         }
         h2o_evloop_t *loop = w->ctx.loop;
+        netguard_worker_dispose(w);
         h2o_context_dispose(&w->ctx);
         h2o_evloop_destroy(loop);
     }
@@ -177,14 +184,36 @@ static bool take_signals(char *err, size_t errsz)
     return true;
 }
 
+/* The network limits, read once at start (netguard.h). */
+static void set_limits(const server_config_t *c)
+{
+    net_limits_t *n = &S.srv.net;
+    n->max_connections = c->max_connections;
+    n->max_buffered = c->max_buffered_bytes;
+    n->max_request_bytes = c->max_request_bytes;
+    n->request_timeout_ms = c->request_timeout_ms;
+    n->write_timeout_ms = c->write_timeout_ms;
+    n->http2 = c->http2_enabled;
+    n->h2.max_streams = c->http2_max_streams;
+    n->h2.max_resets = c->http2_max_resets;
+    n->h2.max_body = c->max_request_bytes;
+    n->h2.body_timeout_ms = c->request_timeout_ms;
+    n->h2.idle_timeout_ms = c->request_timeout_ms;
+    n->h2.answer_timeout_ms = (uint64_t)c->request_timeout_ms + c->write_timeout_ms;
+    netguard_setup(&S.srv);
+    tls_set_http2(c->http2_enabled);
+}
+
 /* Publishes the first configuration `c` (taken over) with its live checks
  * and sets up what is built from it once: libh2o's configuration, the
- * check threads. */
+ * network limits, the check threads. */
 static bool start_config(wh_config_t *c, size_t n_threads, char *err, size_t errsz)
 {
     log_set_level(c->server.log_level);
     S.srv.shutdown_timeout_ms = c->server.shutdown_timeout_ms;
+    S.shutdown_delay_ms = c->server.shutdown_delay_ms;
     http_setup(&S.srv, &c->server);
+    set_limits(&c->server);
     char why[512];
     livecheck_t *lc = livecheck_new(&c->policy, why, sizeof why);
     if (!lc) {
@@ -196,7 +225,8 @@ static bool start_config(wh_config_t *c, size_t n_threads, char *err, size_t err
     size_t n_check = 4 * n_threads > CHECK_THREADS_MAX ? CHECK_THREADS_MAX : 4 * n_threads;
     S.srv.checks = workpool_new(n_check, CHECK_QUEUE_MAX);
     if (!reload_publish_config(&S.reload, c, lc) || !S.srv.checks ||
-        !metrics_register_extra(render_livecheck_metrics)) {
+        !metrics_register_extra(render_livecheck_metrics) ||
+        !metrics_register_extra(netguard_metrics)) {
         errmsg_set(err, errsz, "out of memory");
         return false;
     }
@@ -287,6 +317,32 @@ static int start(const server_options_t *opts, char *err, size_t errsz)
 }
 
 /* ---- serve and stop -------------------------------------------------------- */
+
+/* After SIGTERM: /readyz fails at once while everything else goes on for
+ * webhook.shutdownDelayMs, so that the pod leaves the Service's endpoints
+ * (and every kube-apiserver's view of them) before the listener closes. A
+ * second SIGTERM or a SIGINT ends the wait. */
+static void not_ready_delay(unsigned delay_ms)
+{
+    atomic_store(&S.srv.ready, false);
+    metrics_set_ready(false);
+    if (delay_ms == 0)
+        return;
+    log_line_t *l = log_begin(LOG_INFO, "not ready; still serving until the delay ends");
+    log_uint(l, "shutdownDelayMs", delay_ms);
+    log_end(l);
+    uint64_t end = clock_mono_ms() + delay_ms;
+    for (uint64_t now; (now = clock_mono_ms()) < end;) {
+        struct pollfd pfd = {S.sfd, POLLIN, 0};
+        int n = poll(&pfd, 1, (int)(end - now));
+        struct signalfd_siginfo si;
+        if (n > 0 && read(S.sfd, &si, sizeof si) == (ssize_t)sizeof si &&
+            (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT))
+            return;
+        if (n < 0 && errno != EINTR)
+            return;
+    }
+}
 static void serve(void)
 {
     atomic_store(&S.srv.ready, true);
@@ -300,7 +356,8 @@ static void serve(void)
     log_str(l, "config", S.reload.config_path);
     log_str(l, "cert", S.reload.cert_file);
     log_end(l);
-    reload_control_loop(&S.reload, S.sfd);
+    if (reload_control_loop(&S.reload, S.sfd) == SIGTERM)
+        not_ready_delay(S.shutdown_delay_ms);
 }
 
 static void close_fd(int *fd)
@@ -348,6 +405,11 @@ static void stop(void)
 
 int server_run(const server_options_t *opts)
 {
+    /* Buffers of 256 KiB and more (request bodies, large answers) get their
+     * own mappings, given back when freed: what a burst of large requests
+     * took leaves the process instead of staying in the heap (glibc would
+     * otherwise raise this threshold as such buffers are freed). */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     memset(&S, 0, sizeof S);
     S.listen_fd = S.metrics_fd = S.sfd = -1;
     metrics_reset();

@@ -1,12 +1,22 @@
 /* tls: SSL_CTX construction and hot replacement (see tls.h). Certificate,
  * key and CA files are read with file_read() (bounded, never blocking on a
- * FIFO) and parsed from memory. */
+ * FIFO) and parsed from memory.
+ *
+ * The alert of a refused client certificate: libh2o 2.2 queues the alert
+ * OpenSSL writes when a handshake fails and closes the socket without
+ * sending it. With client certificates required, a filter BIO between
+ * OpenSSL and libh2o's own BIO ("h2o_socket", whose data is the
+ * h2o_socket_t) keeps a copy of the last short record written; when
+ * OpenSSL reports a fatal alert during the handshake, the copy goes to the
+ * socket at once. */
 #include "tls.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <h2o.h>
@@ -25,19 +35,22 @@ static void ctx_free(void *ctx)
 
 static published_t g_current = PUBLISHED_INIT(ctx_free);
 static atomic_bool g_h2_off;
+static atomic_bool g_h2_on;
 
 /* ALPN wire format: length-prefixed names, most preferred first. */
 static const unsigned char alpn_both[] = "\x02h2\x08http/1.1";
 static const unsigned char alpn_h1[] = "\x08http/1.1";
 
-/* Picks h2 or http/1.1 by the server's preference; only http/1.1 once
- * tls_stop_h2() was called. A client offering neither gets no ALPN. */
+/* Picks h2 (when enabled) or http/1.1 by the server's preference; only
+ * http/1.1 once tls_stop_h2() was called. A client offering neither gets
+ * no ALPN. */
 static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                        const unsigned char *in, unsigned int inlen, void *arg)
 {
     (void)ssl;
     (void)arg;
-    bool h1_only = atomic_load_explicit(&g_h2_off, memory_order_relaxed);
+    bool h1_only = !atomic_load_explicit(&g_h2_on, memory_order_relaxed) ||
+                   atomic_load_explicit(&g_h2_off, memory_order_relaxed);
     const unsigned char *ours = h1_only ? alpn_h1 : alpn_both;
     unsigned int ours_len = (unsigned int)(h1_only ? sizeof alpn_h1 : sizeof alpn_both) - 1;
     unsigned char *sel;
@@ -50,6 +63,119 @@ static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outle
 void tls_stop_h2(void)
 {
     atomic_store(&g_h2_off, true);
+}
+
+void tls_set_http2(bool on)
+{
+    atomic_store(&g_h2_on, on);
+}
+
+bool tls_client_cert_refused(const char *err, char *why, size_t whysz)
+{
+    bool refused = false, no_cert = false;
+    for (unsigned long e; (e = ERR_get_error()) != 0;) {
+        if (ERR_GET_LIB(e) != ERR_LIB_SSL)
+            continue;
+        int r = ERR_GET_REASON(e);
+        no_cert |=
+            r == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE || r == SSL_R_NO_CERTIFICATES_RETURNED;
+        refused |= no_cert || r == SSL_R_CERTIFICATE_VERIFY_FAILED;
+    }
+    if (refused)
+        snprintf(why, whysz, "%s", no_cert ? "no client certificate" : err ? err : "not trusted");
+    return refused;
+}
+
+/* ---- the alert of a refused client certificate ------------------------------ */
+static const char copy_name[] = "imagebuilder alert copy";
+static BIO_METHOD *g_copy_method;
+static pthread_once_t g_copy_once = PTHREAD_ONCE_INIT;
+
+typedef struct {
+    unsigned char rec[64]; /* an alert record: 7 bytes plain, 24 sealed (TLS 1.3) */
+    size_t n;
+} alert_copy_t;
+
+static int copy_write(BIO *b, const char *in, int len)
+{
+    BIO *next = BIO_next(b);
+    int r = next ? BIO_write(next, in, len) : -1;
+    BIO_clear_retry_flags(b);
+    BIO_copy_next_retry(b);
+    alert_copy_t *c = BIO_get_data(b);
+    if (c) {
+        c->n = r > 0 && (size_t)r <= sizeof c->rec ? (size_t)r : 0;
+        memcpy(c->rec, in, c->n);
+    }
+    return r;
+}
+
+static long copy_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    BIO *next = BIO_next(b);
+    return next ? BIO_ctrl(next, cmd, num, ptr) : 0;
+}
+
+static int copy_destroy(BIO *b)
+{
+    free(BIO_get_data(b));
+    BIO_set_data(b, NULL);
+    return 1;
+}
+
+static void copy_method_init(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_FILTER, copy_name);
+    if (m && BIO_meth_set_write(m, copy_write) && BIO_meth_set_ctrl(m, copy_ctrl) &&
+        BIO_meth_set_destroy(m, copy_destroy))
+        g_copy_method = m;
+    else
+        BIO_meth_free(m);
+}
+
+static bool bio_named(BIO *b, const char *name)
+{
+    const char *n = b ? BIO_method_name(b) : NULL;
+    return n && strcmp(n, name) == 0;
+}
+
+/* Early in every handshake: puts the copying filter above libh2o's BIO. */
+static int on_client_hello(SSL *ssl, int *alert, void *arg)
+{
+    (void)alert;
+    (void)arg;
+    pthread_once(&g_copy_once, copy_method_init);
+    BIO *inner = SSL_get_wbio(ssl);
+    if (!g_copy_method || !bio_named(inner, "h2o_socket"))
+        return SSL_CLIENT_HELLO_SUCCESS; /* installed already (a second hello), or not libh2o's */
+    alert_copy_t *c = calloc(1, sizeof *c);
+    BIO *f = c ? BIO_new(g_copy_method) : NULL;
+    if (!f || BIO_up_ref(inner) != 1) {
+        BIO_free(f);
+        free(c);
+        return SSL_CLIENT_HELLO_SUCCESS;
+    }
+    BIO_set_data(f, c);
+    BIO_set_init(f, 1);
+    BIO_push(f, inner);
+    SSL_set0_wbio(ssl, f); /* drops the reference taken above from the old wbio slot */
+    return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/* A fatal alert written during the handshake goes out now. */
+static void on_info(const SSL *ssl, int where, int ret)
+{
+    if (!(where & SSL_CB_WRITE_ALERT) || (ret >> 8) != SSL3_AL_FATAL || !SSL_in_init(ssl))
+        return;
+    BIO *w = SSL_get_wbio(ssl);
+    BIO *inner = w ? BIO_next(w) : NULL;
+    alert_copy_t *c = bio_named(w, copy_name) ? BIO_get_data(w) : NULL;
+    if (!c || c->n == 0 || !bio_named(inner, "h2o_socket"))
+        return;
+    h2o_socket_t *sock = BIO_get_data(inner);
+    ssize_t sent = send(h2o_socket_get_fd(sock), c->rec, c->n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)sent; /* best effort: the connection closes next */
+    c->n = 0;
 }
 
 static const char tls12_ciphers[] = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
@@ -230,6 +356,8 @@ static bool use_client_ca(SSL_CTX *ctx, const char *path, char *err, size_t errs
     }
     SSL_CTX_set_client_CA_list(ctx, names);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    SSL_CTX_set_client_hello_cb(ctx, on_client_hello, NULL);
+    SSL_CTX_set_info_callback(ctx, on_info);
     return true;
 }
 
@@ -310,4 +438,5 @@ void tls_unpublish(void)
 {
     tls_publish(NULL);
     atomic_store(&g_h2_off, false);
+    atomic_store(&g_h2_on, false);
 }

@@ -2,8 +2,9 @@
  * and its atomic replacement when the files change.
  *
  * tls_ctx_build() makes a fresh SSL_CTX (TLS 1.2 minimum, AEAD ECDHE
- * ciphers for 1.2, no compression, ALPN h2 and http/1.1, optional client
- * certificate verification). tls_publish() makes it the one handed to new
+ * ciphers for 1.2, no compression, ALPN http/1.1 and h2 when enabled,
+ * optional client certificate verification, with the alert of a refused
+ * certificate sent). tls_publish() makes it the one handed to new
  * connections (published.h); event loops keep a reference of their own and
  * pick up a new context with tls_refresh(), which costs one atomic load
  * when nothing changed. Connections already open keep the context they started with. */
@@ -42,7 +43,16 @@ SSL_CTX *tls_refresh(published_view_t *v);
  * first answer ("Connection: close"). tls_unpublish() undoes it. */
 void tls_stop_h2(void);
 
-/* Drops the published context (end of server_run) and offers h2 again. */
+/* Whether ALPN offers h2 (webhook.http2.enabled; off by default:
+ * kube-apiserver speaks HTTP/1.1 only to a webhook Service). */
+void tls_set_http2(bool on);
+
+/* After a failed handshake (libh2o's reason `err`): true when the client
+ * certificate was the reason (none sent, or not trusted), with a short
+ * `why`. Reads and clears the thread's OpenSSL error queue. */
+bool tls_client_cert_refused(const char *err, char *why, size_t whysz);
+
+/* Drops the published context (end of server_run) and h2 goes back to off. */
 void tls_unpublish(void);
 
 #endif

@@ -1,7 +1,7 @@
 /* worker: the state of one event-loop thread of the server, and what the
  * threads share (the published configuration, readiness, the live-check
- * threads). Internal to the server's files: server, http, checkjob,
- * listen, drain, reload. */
+ * threads, the network limits). Internal to the server's files: server,
+ * http, checkjob, listen, netguard, drain, reload. */
 #ifndef WH_WORKER_H
 #define WH_WORKER_H
 
@@ -13,6 +13,7 @@
 #include <h2o.h>
 
 #include "config.h"
+#include "h2scan.h"
 #include "livecheck.h"
 #include "metrics.h"
 #include "policy.h"
@@ -28,6 +29,16 @@ typedef struct {
     livecheck_t *lc;  /* the live checks of this config (answers CHECK_NOT_RUN when off) */
 } cfg_bundle_t;
 
+/* The network limits (webhook: keys read at start; see netguard.h). */
+typedef struct {
+    size_t max_connections;   /* admission port */
+    size_t max_buffered;      /* bytes: request input + answers not yet sent */
+    size_t max_request_bytes; /* one request body */
+    uint64_t request_timeout_ms, write_timeout_ms;
+    bool http2; /* ALPN offers h2 */
+    h2scan_limits_t h2;
+} net_limits_t;
+
 /* Shared by every thread of the server. */
 typedef struct {
     h2o_globalconf_t gconf; /* read-only once the loops run */
@@ -37,6 +48,7 @@ typedef struct {
     atomic_bool ready;  /* set once every loop runs */
     atomic_bool shutting_down;
     unsigned shutdown_timeout_ms;
+    net_limits_t net;
 } server_shared_t;
 
 /* One event-loop thread. */
@@ -50,8 +62,17 @@ typedef struct {
     h2o_multithread_receiver_t wake;
     h2o_multithread_receiver_t checked; /* live-check jobs coming back */
     bool receivers_registered;
-    size_t jobs_out;         /* live-check jobs not yet back (loop thread only) */
-    size_t open_sockets;     /* accepted and not closed, handshakes included */
+    size_t jobs_out;       /* live-check jobs not yet back (loop thread only) */
+    size_t open_sockets;   /* accepted and not closed, handshakes included */
+    h2o_linklist_t guards; /* netguard: this loop's connections */
+    h2o_timeout_t tick;    /* netguard: the periodic check of the connections */
+    h2o_timeout_entry_t tick_entry;
+    h2o_timeout_t linger;       /* netguard: how long a refused connection is drained */
+    h2o_timeout_t accept_retry; /* listen's: when a paused listener tries again */
+    h2o_timeout_entry_t accept_retry_entry;
+    bool net_timers;        /* the three timeouts above exist (netguard_worker_init) */
+    unsigned accept_paused; /* listen: listeners waiting for accept_retry */
+    uint64_t accept_logged_at;
     published_view_t tls;    /* of the SSL_CTX for new connections */
     published_view_t config; /* of the cfg_bundle_t */
     metrics_slot_t *mx;

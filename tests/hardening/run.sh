@@ -2,7 +2,11 @@
 # hardening area: the bad-input corpus against the running server and the
 # CLI, and faults under load (idle and slow clients, 100 MB bodies,
 # certificate rotation and config reload under load, SIGTERM under load, a
-# hanging registry and API server, an RSS soak) plus valgrind runs of the
+# hanging registry and API server, an RSS soak), the network attacks of
+# tests/hardening/attack (oversized, stalled and unread HTTP/1.1 requests,
+# HTTP/2 stream, window, reset and PING abuse, connection floods, the
+# descriptor limit, SIGTERM's delay, refused client certificates; each with
+# a bound on memory or CPU read from /proc), plus valgrind runs of the
 # server and of `review`. Loopback only; every wait is bounded.
 #
 # QUICK=1 (the sanitizer run) keeps the curl and CLI parts and skips the
@@ -68,6 +72,8 @@ webhook:
   requestTimeoutMs: 2000
   maxRequestBytes: 3145728
   shutdownTimeoutMs: 5000
+  shutdownDelayMs: 0
+  http2: {enabled: true}
 YAML
 
 # ---- 1. bad input over HTTP ---------------------------------------------
@@ -396,6 +402,7 @@ imageBuilder:
 webhook:
   threads: 2
   requestTimeoutMs: 5000
+  shutdownDelayMs: 0
 YAML
 if start_server hang "$work/config-hang.yaml"; then
     worst=0 answered=0
@@ -458,7 +465,18 @@ if start_server soak "$work/config.yaml"; then
     stop_server >/dev/null
 fi
 
-# ---- 5. valgrind -----------------------------------------------------------
+# ---- 5. network attacks (Go client, HTTP/2 framer), each with its own server --
+if go_build build/hardening-attack hardening/attack 2>"$work/go-attack.log"; then
+    mkdir -p "$work/attack"
+    timeout 900 build/hardening-attack -bin "$bin" -work "$work/attack" -review "$good" >"$work/attack.out" 2>&1
+    rc=$?
+    grep -vE '^hardening: [0-9]+ passed, [0-9]+ failed$' "$work/attack.out"
+    add_counts "$(cat "$work/attack.out")" "$rc"
+else
+    ko "build the attack client" "$(cat "$work/go-attack.log")"
+fi
+
+# ---- 6. valgrind -----------------------------------------------------------
 vg=(valgrind -q --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite
     --show-leak-kinds=definite --suppressions=tests/valgrind.supp)
 if command -v valgrind >/dev/null; then

@@ -148,6 +148,13 @@ static void assert_defaults(const wh_config_t *c)
     ck_assert_int_eq(c->server.log_level, LOG_INFO);
     ck_assert_uint_eq(c->server.request_timeout_ms, 10000);
     ck_assert_uint_eq(c->server.shutdown_timeout_ms, 20000);
+    ck_assert_uint_eq(c->server.shutdown_delay_ms, 5000);
+    ck_assert_uint_eq(c->server.max_connections, 1024);
+    ck_assert_uint_eq(c->server.max_buffered_bytes, 64u * 1024 * 1024);
+    ck_assert_uint_eq(c->server.write_timeout_ms, 10000);
+    ck_assert(!c->server.http2_enabled);
+    ck_assert_uint_eq(c->server.http2_max_streams, 100);
+    ck_assert_uint_eq(c->server.http2_max_resets, 100);
 }
 
 START_TEST(defaults_builtin_and_empty_inputs)
@@ -240,6 +247,13 @@ START_TEST(every_key_is_read)
     ck_assert_int_eq(c->server.log_level, LOG_DEBUG);
     ck_assert_uint_eq(c->server.request_timeout_ms, 5000);
     ck_assert_uint_eq(c->server.shutdown_timeout_ms, 30000);
+    ck_assert_uint_eq(c->server.shutdown_delay_ms, 2500);
+    ck_assert_uint_eq(c->server.max_connections, 300);
+    ck_assert_uint_eq(c->server.max_buffered_bytes, 32u * 1024 * 1024);
+    ck_assert_uint_eq(c->server.write_timeout_ms, 7000);
+    ck_assert(c->server.http2_enabled);
+    ck_assert_uint_eq(c->server.http2_max_streams, 8);
+    ck_assert_uint_eq(c->server.http2_max_resets, 50);
     config_free(c);
 }
 END_TEST
@@ -690,6 +704,16 @@ START_TEST(webhook_listen_and_path)
                  "webhook.tls.certFile is set but webhook.tls.keyFile is not; set both or neither");
     expect_error("webhook:\n  tls:\n    keyFile: /tls/tls.key\n", 3, 14,
                  "webhook.tls.keyFile is set but webhook.tls.certFile is not");
+    expect_error("webhook:\n  maxBufferedBytes: 1048576\n  maxRequestBytes: 2097152\n", 2, 21,
+                 "webhook.maxBufferedBytes (1048576) is smaller than webhook.maxRequestBytes "
+                 "(2097152)");
+    expect_error("webhook:\n  maxBufferedBytes: 1000\n", 2, 21, "webhook.maxBufferedBytes");
+    expect_error("webhook:\n  maxConnections: 0\n", 2, 19, "webhook.maxConnections");
+    expect_error("webhook:\n  http2:\n    maxConcurrentStreams: 101\n", 3, 27,
+                 "webhook.http2.maxConcurrentStreams");
+    expect_error("webhook:\n  http2:\n    enabled: yes please\n", 3, 14, "webhook.http2.enabled");
+    expect_error("webhook:\n  http2:\n    maxStreams: 4\n", 3, 5,
+                 "webhook.http2: unknown key \"maxStreams\"");
     expect_error("imageBuilder:\n  productionDomainCheck:\n    apiServer: kubernetes:443\n", 3, 16,
                  "is not an API server URL; write https://HOST[:PORT]");
 }

@@ -41,12 +41,23 @@ START_TEST(counts_and_histogram)
     metrics_in_flight(b, -1);
     metrics_config_reload(false);
     metrics_cert_reload(true);
+    metrics_net(MXN_TOO_LARGE);
+    metrics_net(MXN_TOO_LARGE);
+    metrics_net(MXN_CLOSE_RESETS);
+    metrics_net(MXN_PAUSE_FD);
+    metrics_net(MXN_COUNT); /* not an event: ignored */
     ck_assert(metrics_register_extra(extra));
 
     buf_t out = BUF_INIT;
     ck_assert(metrics_render(&out));
     const char *t = out.data;
     ck_assert(value_of(t, "imagebuilder_webhook_requests_total{outcome=\"mutated\"}") == 2);
+    ck_assert(value_of(t, "imagebuilder_webhook_request_too_large_total") == 2);
+    ck_assert(value_of(t, "imagebuilder_webhook_client_certificate_refused_total") == 0);
+    ck_assert(
+        value_of(t, "imagebuilder_webhook_connections_closed_total{reason=\"http2_resets\"}") == 1);
+    ck_assert(value_of(t, "imagebuilder_webhook_connections_closed_total{reason=\"idle\"}") == 0);
+    ck_assert(value_of(t, "imagebuilder_webhook_accept_pauses_total{reason=\"fd_limit\"}") == 1);
     ck_assert(value_of(t, "imagebuilder_webhook_requests_total{outcome=\"denied\"}") == 1);
     ck_assert(value_of(t, "imagebuilder_webhook_requests_total{outcome=\"allowed\"}") == 0);
     ck_assert(value_of(t, "imagebuilder_webhook_requests_total{outcome=\"error\"}") == 1);

@@ -149,6 +149,7 @@ func (s *server) writeConfig(o serverOpts) error {
 	cfg := "imageBuilder:\n" + ib + "webhook:\n" +
 		fmt.Sprintf("  metricsListen: %q\n", s.metricsListen) +
 		"  threads: 2\n  maxRequestBytes: 1048576\n  shutdownTimeoutMs: 5000\n  requestTimeoutMs: 3000\n" +
+		"  shutdownDelayMs: 0\n" + // SIGTERM goes straight to the drain here; tests/hardening tests the delay
 		o.extraWebhook +
 		"  tls:\n" +
 		fmt.Sprintf("    certFile: %s\n    keyFile: %s\n", filepath.Join(s.certs.dir, "tls.crt"), filepath.Join(s.certs.dir, "tls.key"))

@@ -113,7 +113,7 @@ func testGolden() error {
 		if err != nil {
 			return err
 		}
-		err = withServer(serverOpts{imageBuilder: ib}, func(s *server) error {
+		err = withServer(serverOpts{imageBuilder: ib, extraWebhook: http2On}, func(s *server) error {
 			h1 := kubeClient(s, 1)
 			h2 := h2Client(s)
 			for _, c := range byConfig[k] {
@@ -385,8 +385,12 @@ func testConcurrent() error {
 	})
 }
 
+// http2On switches HTTP/2 on (off by default: kube-apiserver speaks only
+// HTTP/1.1 to a webhook Service).
+const http2On = "  http2:\n    enabled: true\n"
+
 func testHTTP2() error {
-	return withServer(serverOpts{}, func(s *server) error {
+	return withServer(serverOpts{extraWebhook: http2On}, func(s *server) error {
 		c := h2Client(s)
 		body := kubeBody(simpleReview)
 		var wg sync.WaitGroup
