@@ -95,7 +95,14 @@ cfg_check_fn cfg_check_configmap, cfg_check_buildkit_uri, cfg_check_default_repo
 /* The checks that span several keys, after the walk (in this order:
  * repository vs auth, production domain, namespace, builder, pod selection, TLS pair,
  * metrics port). */
+/* The DNS label rule, for messages about names. */
+#define LABEL_RULE                                                                                 \
+    "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
+
+/* config_cross.c: every check across keys, after all keys are read. */
 void cfg_cross_checks(cfg_ctx_t *x, const ynode_t *root, wh_config_t *c);
+/* The host and registry kind of a (valid, non-empty) default repository. */
+void cfg_repo_host(const char *r, const char **host, size_t *host_n, registry_info_t *info);
 
 /* ---- config_build.c: buildImage values kept as Kubernetes JSON ---------------- */
 
