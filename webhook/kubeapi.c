@@ -76,11 +76,10 @@ static char *authz_from_token(const char *token)
     return a;
 }
 
-/* The kubeconfig's current context: server, TLS and credentials. */
-static bool from_kubeconfig(kubeapi_t *k, const char *path, char *err, size_t errsz)
+bool kubeapi_load_kubeconfig(const char *path, kubeconfig_t *kc, char *err, size_t errsz)
 {
     size_t len = 0;
-    char why[128];
+    char why[200];
     char *text = file_read(path, KUBECONFIG_MAX, &len, why, sizeof why);
     if (!text) {
         errmsg_set(err, errsz, "kubeconfig %s: %s", path, why);
@@ -90,27 +89,55 @@ static bool from_kubeconfig(kubeapi_t *k, const char *path, char *err, size_t er
     char *slash = dir ? strrchr(dir, '/') : NULL;
     if (slash)
         *slash = '\0';
-    kubeconfig_t kc = {0};
-    char kerr[200];
-    bool ok = kubeconfig_parse(text, len, slash ? dir : ".", &kc, kerr, sizeof kerr);
-    memset(text, 0, len);
+    bool ok = kubeconfig_parse(text, len, slash ? dir : ".", kc, why, sizeof why);
+    memset(text, 0, len); /* it may hold a token or a key */
     free(text);
     free(dir);
-    if (!ok) {
-        errmsg_set(err, errsz, "kubeconfig %s: %s", path, kerr);
+    if (!ok)
+        errmsg_set(err, errsz, "kubeconfig %s: %s", path, why);
+    return ok;
+}
+
+httpc_tls_t kubeapi_kubeconfig_tls(const kubeconfig_t *kc)
+{
+    return (httpc_tls_t){.ca_file = kc->ca_file,
+                         .ca_pem = kc->ca_data,
+                         .ca_pem_len = kc->ca_len,
+                         .cert_file = kc->cert_file,
+                         .cert_pem = kc->cert_data,
+                         .cert_pem_len = kc->cert_len,
+                         .key_file = kc->key_file,
+                         .key_pem = kc->key_data,
+                         .key_pem_len = kc->key_len,
+                         .insecure_skip_verify = kc->insecure_skip_verify};
+}
+
+bool kubeapi_in_cluster_url(char *out, size_t outsz)
+{
+    const char *host = getenv("KUBERNETES_SERVICE_HOST");
+    const char *port = getenv("KUBERNETES_SERVICE_PORT");
+    if (!host || !*host)
         return false;
-    }
-    httpc_tls_t tls = {.ca_file = kc.ca_file,
-                       .ca_pem = kc.ca_data,
-                       .ca_pem_len = kc.ca_len,
-                       .cert_file = kc.cert_file,
-                       .cert_pem = kc.cert_data,
-                       .cert_pem_len = kc.cert_len,
-                       .key_file = kc.key_file,
-                       .key_pem = kc.key_data,
-                       .key_pem_len = kc.key_len,
-                       .insecure_skip_verify = kc.insecure_skip_verify};
-    ok = (k->server = strdup(kc.server)) != NULL;
+    bool v6 = strchr(host, ':') != NULL;
+    int w = snprintf(out, outsz, "https://%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "",
+                     port && *port ? port : "443");
+    return w > 0 && (size_t)w < outsz;
+}
+
+bool kubeapi_is_file(const char *path)
+{
+    struct stat st;
+    return path && *path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The kubeconfig's current context: server, TLS and credentials. */
+static bool from_kubeconfig(kubeapi_t *k, const char *path, char *err, size_t errsz)
+{
+    kubeconfig_t kc = {0};
+    if (!kubeapi_load_kubeconfig(path, &kc, err, errsz))
+        return false;
+    httpc_tls_t tls = kubeapi_kubeconfig_tls(&kc);
+    bool ok = (k->server = strdup(kc.server)) != NULL;
     if (ok && kc.token)
         ok = (k->authz = authz_from_token(kc.token)) != NULL;
     else if (ok && kc.token_file)
@@ -123,42 +150,31 @@ static bool from_kubeconfig(kubeapi_t *k, const char *path, char *err, size_t er
     return ok;
 }
 
-static bool is_file(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 /* The service account's token and CA, and the in-cluster address. */
 static bool from_service_account(kubeapi_t *k, const kubeapi_options_t *o, char *err, size_t errsz)
 {
     const char *token = o->token_file ? o->token_file : KUBEAPI_SA_DIR "/token";
     const char *ca = o->ca_file ? o->ca_file : KUBEAPI_SA_DIR "/ca.crt";
-    if (o->ca_file && !is_file(ca)) {
+    if (o->ca_file && !kubeapi_is_file(ca)) {
         errmsg_set(err, errsz, "CA file %s: not a readable file", ca);
         return false;
     }
     if (!(k->authz = authz_from_file(token, err, errsz)))
         return false;
     if (!o->api_server || !*o->api_server) {
-        const char *host = getenv("KUBERNETES_SERVICE_HOST");
-        const char *port = getenv("KUBERNETES_SERVICE_PORT");
-        if (!host || !*host) {
+        char url[300];
+        if (!kubeapi_in_cluster_url(url, sizeof url)) {
             errmsg_set(err, errsz,
                        "not running in a cluster (KUBERNETES_SERVICE_HOST is not "
                        "set): give --kubeconfig or --api-server");
             return false;
         }
-        bool v6 = strchr(host, ':') != NULL;
-        size_t n = strlen(host) + 32;
-        if (!(k->server = malloc(n))) {
+        if (!(k->server = strdup(url))) {
             errmsg_set(err, errsz, "out of memory");
             return false;
         }
-        snprintf(k->server, n, "https://%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "",
-                 port && *port ? port : "443");
     }
-    httpc_tls_t tls = {.ca_file = is_file(ca) ? ca : NULL};
+    httpc_tls_t tls = {.ca_file = kubeapi_is_file(ca) ? ca : NULL};
     return (k->http = httpc_new(&tls, err, errsz)) != NULL;
 }
 

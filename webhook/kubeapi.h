@@ -15,6 +15,8 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "httpc.h"
+#include "kubeconfig.h"
 
 #define KUBEAPI_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -25,6 +27,17 @@ typedef struct {
     const char *ca_file;    /* without a kubeconfig; NULL: KUBEAPI_SA_DIR/ca.crt if present */
     unsigned timeout_ms;    /* each request's bound */
 } kubeapi_options_t;
+
+/* The pieces every client of the API shares (this client and the
+ * namespace check): a kubeconfig file read and parsed, its relative paths
+ * anchored at its directory (false with "kubeconfig PATH: why"); the TLS
+ * settings its context names (borrowing kc's strings); the in-cluster
+ * address https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT
+ * (false when not in a cluster); whether `path` is a regular file. */
+bool kubeapi_load_kubeconfig(const char *path, kubeconfig_t *kc, char *err, size_t errsz);
+httpc_tls_t kubeapi_kubeconfig_tls(const kubeconfig_t *kc);
+bool kubeapi_in_cluster_url(char *out, size_t outsz);
+bool kubeapi_is_file(const char *path);
 
 typedef struct kubeapi kubeapi_t;
 

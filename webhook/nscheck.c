@@ -19,13 +19,12 @@
 #include "histogram.h"
 #include "httpc.h"
 #include "k8sname.h"
-#include "kubeconfig.h"
+#include "kubeapi.h"
 #include "log.h"
 #include "nsanswer.h"
 
 #define NS_BODY_MAX    (1024 * 1024)
 #define TOKEN_FILE_MAX (64 * 1024)
-#define KUBECONFIG_MAX (4 * 1024 * 1024)
 #define RETRY_MS       5000u
 
 struct nscheck {
@@ -235,37 +234,9 @@ static void *refresh_loop(void *arg)
 
 /* ---- lifecycle -------------------------------------------------------------------- */
 
-static bool file_exists(const char *p)
-{
-    struct stat st;
-    return p && p[0] && stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 static char *dup_or_null(const char *s)
 {
     return s && s[0] ? strdup(s) : NULL;
-}
-
-/* Reads and parses the kubeconfig at `path`; relative paths in it are
- * anchored at its directory. */
-static bool load_kubeconfig(const char *path, kubeconfig_t *kc, char *err, size_t errsz)
-{
-    size_t len = 0;
-    char why[128];
-    char *text = file_read(path, KUBECONFIG_MAX, &len, why, sizeof why);
-    if (!text) {
-        errmsg_set(err, errsz, "kubeconfig %s: %s", path, why);
-        return false;
-    }
-    char *dir = strdup(path);
-    char *slash = dir ? strrchr(dir, '/') : NULL;
-    if (slash)
-        *slash = '\0';
-    bool ok = kubeconfig_parse(text, len, slash ? dir : ".", kc, err, errsz);
-    free(dir);
-    memset(text, 0, len); /* it may hold a token or a key */
-    free(text);
-    return ok;
 }
 
 /* How to reach and authenticate to the API: the kubeconfig's current
@@ -279,24 +250,15 @@ static bool setup_client(nscheck_t *n, const nscheck_config_t *cfg, char **kc_se
     kubeconfig_t kc = {0};
     bool ok = true;
     if (cfg->kubeconfig && cfg->kubeconfig[0]) {
-        if (!load_kubeconfig(cfg->kubeconfig, &kc, err, errsz))
+        if (!kubeapi_load_kubeconfig(cfg->kubeconfig, &kc, err, errsz))
             return false;
-        tls = (httpc_tls_t){.ca_file = kc.ca_file,
-                            .ca_pem = kc.ca_data,
-                            .ca_pem_len = kc.ca_len,
-                            .cert_file = kc.cert_file,
-                            .cert_pem = kc.cert_data,
-                            .cert_pem_len = kc.cert_len,
-                            .key_file = kc.key_file,
-                            .key_pem = kc.key_data,
-                            .key_pem_len = kc.key_len,
-                            .insecure_skip_verify = kc.insecure_skip_verify};
+        tls = kubeapi_kubeconfig_tls(&kc);
         ok = (!kc.token || (n->token = strdup(kc.token))) &&
              (!kc.token_file || (n->token_file = strdup(kc.token_file))) &&
              (*kc_server = strdup(kc.server));
     } else {
         n->token_file = dup_or_null(cfg->token_file);
-        if (file_exists(cfg->ca_file))
+        if (kubeapi_is_file(cfg->ca_file))
             tls.ca_file = cfg->ca_file;
     }
     if (!ok)
@@ -313,17 +275,12 @@ static bool set_url(nscheck_t *n, const char *server, char *err, size_t errsz)
 {
     char envserver[300];
     if (!server) {
-        const char *host = getenv("KUBERNETES_SERVICE_HOST");
-        const char *port = getenv("KUBERNETES_SERVICE_PORT");
-        if (!host || !host[0]) {
+        if (!kubeapi_in_cluster_url(envserver, sizeof envserver)) {
             errmsg_set(err, errsz,
                        "productionDomainCheck: no API server: set apiServer or kubeconfig, or run "
                        "in a cluster (KUBERNETES_SERVICE_HOST)");
             return false;
         }
-        bool v6 = strchr(host, ':') != NULL;
-        snprintf(envserver, sizeof envserver, "https://%s%s%s:%s", v6 ? "[" : "", host,
-                 v6 ? "]" : "", port && port[0] ? port : "443");
         server = envserver;
     }
     size_t sl = strlen(server);
