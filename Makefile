@@ -36,8 +36,8 @@ CFLAGS     = $(CFLAGS_BASE) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 # objects reference no I/O, clock or thread symbol (tests/purity checks
 # both). Every other file but main.c is the shell, libwebhook-shell.a.
 CORE_NAMES := admission base64 buf checks config config_schema config_check decide errmsg imageref \
-              imagespec inject jsonpatch k8sname kubeconfig nsanswer patch podscan policy registry \
-              rules strlist target wwwauth yamldoc yamlout
+              imagespec inject jsonpatch jsonscan k8sname kubeconfig nsanswer patch podscan policy \
+              registry rules strlist strset target wwwauth yamldoc yamlout
 CORE_SRCS  := $(wildcard $(patsubst %,webhook/%.c,$(CORE_NAMES)))
 SHELL_SRCS := $(filter-out webhook/main.c $(CORE_SRCS),$(wildcard webhook/*.c))
 CORE_OBJS  := $(patsubst webhook/%.c,$(BUILD)/obj/%.o,$(CORE_SRCS))
