@@ -267,6 +267,21 @@ static rule_result_t rule_builder_enabled(ctx_t *x)
     return RULE_NEXT;
 }
 
+/* Denied 400: more containers and init containers than
+ * imageBuilder.limits.maxContainersPerPod, before any is read ("What is
+ * denied"). Golden: deny-too-many-containers. */
+static rule_result_t rule_containers_bounded(ctx_t *x)
+{
+    size_t n = podscan_count(cJSON_GetObjectItemCaseSensitive(x->pod, "spec"));
+    if (n > x->cfg->limits.max_containers)
+        return deny(x, 400,
+                    "the pod has %zu containers and init containers; at most %u are accepted "
+                    "(imageBuilder.limits.maxContainersPerPod): use fewer containers in a pod "
+                    "that builds images",
+                    n, x->cfg->limits.max_containers);
+    return RULE_NEXT;
+}
+
 /* Denied 400: no spec object, containers that are not objects, images
  * that are not strings ("What is denied"); then each container is matched
  * to a spec or a logical registry (podscan.c). Golden: none (malformed);
@@ -292,24 +307,30 @@ static rule_result_t rule_containers_well_formed(ctx_t *x)
  * deny-image-without-tag, mutate-scheme-stripped. */
 static rule_result_t rule_spec_used_with_tag(ctx_t *x)
 {
+    /* one pass over the containers: how many run each spec, the first untagged */
+    size_t uses[IMAGESPEC_MAX_SPECS] = {0};
+    const container_t *untagged[IMAGESPEC_MAX_SPECS] = {0};
+    for (size_t i = 0; i < x->cs.n; i++) {
+        const container_t *ct = &x->cs.cs[i];
+        if (ct->spec < 0 || ct->spec >= IMAGESPEC_MAX_SPECS)
+            continue;
+        uses[ct->spec]++;
+        if (!ct->ref.tag.n && !untagged[ct->spec])
+            untagged[ct->spec] = ct;
+    }
     for (size_t s = 0; s < x->specs.n; s++) {
         const imagespec_t *sp = &x->specs.specs[s];
         if (!sp->is_union)
             continue;
         char what[128];
         spec_what(sp, what, sizeof what);
-        size_t used = 0;
-        for (size_t i = 0; i < x->cs.n; i++) {
-            const container_t *ct = &x->cs.cs[i];
-            if (ct->spec != (int)s)
-                continue;
-            used++;
-            if (!ct->ref.tag.n)
-                return deny(x, 400,
-                            "%s: container \"%.*s\" uses image \"%.*s\" without a tag; the tag "
-                            "must be the ImageSpec hash computed by the SDK",
-                            what, CLIP(ct->name, 63), CLIP(ct->image, 200));
-        }
+        size_t used = uses[s];
+        const container_t *ct = untagged[s];
+        if (ct)
+            return deny(x, 400,
+                        "%s: container \"%.*s\" uses image \"%.*s\" without a tag; the tag "
+                        "must be the ImageSpec hash computed by the SDK",
+                        what, CLIP(ct->name, 63), CLIP(ct->image, 200));
         if (!used && sp->has_registry)
             return deny(x, 400,
                         "%s: no container uses it; expected an image \"%.*s:<tag>\" or "
@@ -486,6 +507,24 @@ static rule_result_t rule_place_images(ctx_t *x)
 
 /* ---- the pod as a whole -------------------------------------------------- */
 
+/* Denied 400: more distinct images to build from ImageSpecs than
+ * imageBuilder.limits.maxBuildsPerPod, counted before the registry check
+ * so that the answer does not depend on it ("What is denied"). Golden:
+ * deny-too-many-builds. */
+static rule_result_t rule_builds_bounded(ctx_t *x)
+{
+    size_t n;
+    if (!podscan_spec_targets(&x->cs, &n))
+        return out_of_memory(x);
+    if (n > x->cfg->limits.max_builds)
+        return deny(x, 400,
+                    "the pod runs %zu distinct images built from ImageSpecs; at most %u are "
+                    "built per pod (imageBuilder.limits.maxBuildsPerPod): use fewer image tags "
+                    "in one pod",
+                    n, x->cfg->limits.max_builds);
+    return RULE_NEXT;
+}
+
 /* Denied 400: a labelled pod with neither a spec nor a logical-registry
  * image ("What is denied"). Golden: deny-label-without-spec. */
 static rule_result_t rule_label_without_spec(ctx_t *x)
@@ -574,8 +613,10 @@ static rule_result_t rule_something_to_change(ctx_t *x)
 }
 
 /* Mutated: images rewritten, builds injected, the mutation recorded
- * (patch.c); denied 400 when a name the build needs is taken ("What is
- * injected"). Golden: every mutate-* case, mutate-existing-init-and-volumes. */
+ * (patch.c); denied 400 when a name the build needs is taken, or when the
+ * patch would be larger than imageBuilder.limits.maxPatchBytes ("What is
+ * injected", "What is denied"). Golden: every mutate-* case,
+ * mutate-existing-init-and-volumes, deny-patch-too-large. */
 static rule_result_t rule_mutate(ctx_t *x)
 {
     decision_t *d = x->d;
@@ -588,13 +629,20 @@ static rule_result_t rule_mutate(ctx_t *x)
         .n_targets = d->n_targets,
         .inject = x->inject,
         .azure = x->cfg->auth == AUTH_AZURE,
+        .max_bytes = x->cfg->limits.max_patch_bytes,
     };
-    char why[256];
+    char why[320];
     patch_status_t st = patch_build(&in, &d->patch, &d->audit, why, sizeof why);
     if (st == PATCH_DENIED)
         return deny(x, 400, "%s", why);
-    if (st != PATCH_OK)
+    if (st != PATCH_OK || !(d->patch_json = cJSON_PrintUnformatted(d->patch)))
         return out_of_memory(x);
+    size_t n = strlen(d->patch_json);
+    if (n > in.max_bytes)
+        return deny(x, 400,
+                    "the patch would be %zu bytes, more than imageBuilder.limits.maxPatchBytes "
+                    "(%zu): build fewer images or rewrite fewer containers in one pod",
+                    n, in.max_bytes);
     d->n_ops = (size_t)cJSON_GetArraySize(d->patch);
     d->outcome = OUTCOME_MUTATED;
     return RULE_DONE;
@@ -609,9 +657,11 @@ static rule_fn *const POLICY[] = {
     rule_annotation_parses,      /* 400 on a malformed ImageSpec */
     rule_has_union_specs,        /* no union spec: allowed with a warning */
     rule_builder_enabled,        /* 403 when the builder is disabled */
+    rule_containers_bounded,     /* 400 past maxContainersPerPod */
     rule_containers_well_formed, /* 400 on malformed containers; match images */
     rule_spec_used_with_tag,     /* 400 when a spec image is unused or untagged */
     rule_place_images,           /* targets, registry reach, cross-account warnings */
+    rule_builds_bounded,         /* 400 past maxBuildsPerPod */
     rule_label_without_spec,     /* 400 when the label has nothing to act on */
     rule_production_namespace,   /* 403 when the production namespace is missing */
     rule_build_needed,           /* which targets need a build */
