@@ -2,7 +2,8 @@
  * the ImageSpec's own bounds), and the ImageSpec handed on exactly: the
  * denials past each bound name the bound and the value; a spec whose keys
  * are given twice or whose strings hold \u0000 is denied naming the key;
- * IMAGE_SPEC is the spec's text from the annotation, byte for byte. */
+ * IMAGE_SPEC is the spec's text from the annotation, byte for byte; and
+ * messages never carry C1 or bidi controls or line separators. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -287,6 +288,61 @@ START_TEST(review_with_too_many_values)
 }
 END_TEST
 
+/* No control character (C0, DEL, C1), bidi control or line separator. */
+static void assert_clean(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0, n = strlen(s); i < n;) {
+        size_t k = utf8_seq_len(u + i, n - i);
+        ck_assert_msg(k > 0 && u[i] >= 0x20 && u[i] != 0x7f && !utf8_unsafe(u + i, k),
+                      "unsafe text at byte %zu of: %s", i, s);
+        i += k;
+    }
+}
+
+START_TEST(messages_carry_no_c1_bidi_or_separators)
+{
+    static const char *const evil = "x\xc2\x85y\xc2\x9bz\xe2\x80\xae\xe2\x81\xa6\xe2\x80\xa8"
+                                    "\xe2\x80\xa9\xe2\x80\x8f\xd8\x9cw";
+    char spec[512];
+    /* a warning: the image pull secret's name is quoted */
+    snprintf(spec, sizeof spec,
+             "{\"name\":\"img\",\"builder\":\"union\",\"registry\":\"ghcr.io/acme\","
+             "\"builder_options\":{\"imagepull_secret_name\":\"%s\"}}",
+             evil);
+    cJSON *pod = pod_with(spec, 1, "img:" TAG);
+    decision_t d;
+    decide_with("imageBuilder:\n  defaultRepository: 123456789012.dkr.ecr.us-east-2.amazonaws.com/"
+                "union\n  authenticationType: aws\n",
+                pod, &d);
+    ck_assert_uint_ge(d.n_warnings, 1);
+    ck_assert_msg(strstr(d.warnings[0], "x y z"), "%s", d.warnings[0]);
+    for (size_t i = 0; i < d.n_warnings; i++)
+        assert_clean(d.warnings[i]);
+    decision_free(&d);
+    cJSON_Delete(pod);
+    /* denials: a container name, a registry */
+    pod = pod_with("{\"name\":\"img\",\"builder\":\"union\"}", 1, "img");
+    cJSON *c =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "spec"), "containers"), 0);
+    cJSON_ReplaceItemInObject(c, "name", cJSON_CreateString(evil));
+    decide_with(LOCAL, pod, &d);
+    ck_assert_int_eq(d.outcome, OUTCOME_DENIED);
+    ck_assert_msg(strstr(d.message, "x y z"), "%s", d.message);
+    assert_clean(d.message);
+    decision_free(&d);
+    cJSON_Delete(pod);
+    snprintf(spec, sizeof spec, "{\"name\":\"img\",\"builder\":\"union\",\"registry\":\"%s\"}",
+             evil);
+    pod = pod_with(spec, 1, "img:" TAG);
+    decide_with(LOCAL, pod, &d);
+    ck_assert_int_eq(d.outcome, OUTCOME_DENIED);
+    assert_clean(d.message);
+    decision_free(&d);
+    cJSON_Delete(pod);
+}
+END_TEST
+
 Suite *suite_bounds(void)
 {
     Suite *s = suite_create("bounds");
@@ -299,6 +355,7 @@ Suite *suite_bounds(void)
     tcase_add_test(tc, keys_twice_and_nul_are_denied);
     tcase_add_test(tc, image_spec_is_the_annotation_text);
     tcase_add_test(tc, review_with_too_many_values);
+    tcase_add_test(tc, messages_carry_no_c1_bidi_or_separators);
     suite_add_tcase(s, tc);
     return s;
 }
