@@ -62,26 +62,6 @@ const char *jsonscan_strerror(jsonscan_status_t st)
 
 /* ---- where: the path for messages ----------------------------------------- */
 
-/* Appends raw[0..n) (cut at 40 bytes) to the path. */
-static void path_put(char *dst, size_t *at, const char *raw, size_t n)
-{
-    size_t room = JSONSCAN_PATH_MAX - 1 - *at, lim = n > 40 ? 40 : n;
-    bool cut = lim < n;
-    if (lim + (cut ? 3 : 0) > room) {
-        if (room < 3)
-            return;
-        lim = room - 3;
-        cut = true;
-    }
-    memcpy(dst + *at, raw, lim);
-    *at += lim;
-    if (cut) {
-        memcpy(dst + *at, "...", 3);
-        *at += 3;
-    }
-    dst[*at] = '\0';
-}
-
 /* The raw length of the name whose contents start at raw (up to its quote). */
 static size_t raw_name_len(const scan_t *x, size_t raw)
 {
@@ -91,30 +71,64 @@ static size_t raw_name_len(const scan_t *x, size_t raw)
     return (i < x->n ? i : x->n) - raw;
 }
 
-/* The path of levels [0, upto), then the member name raw[0..n) if n. */
+/* raw[0..n) for a message: at most `max` bytes ("..." after a cut),
+ * control bytes as '?' (raw text past an error may hold anything).
+ * Returns the length written to dst (room for max + 4). */
+static size_t shown(char *dst, const unsigned char *raw, size_t n, size_t max)
+{
+    size_t k = n > max ? max : n;
+    for (size_t i = 0; i < k; i++)
+        dst[i] = raw[i] < 0x20 || raw[i] == 0x7f ? '?' : (char)raw[i];
+    if (k < n) {
+        memcpy(dst + k, "...", 3);
+        k += 3;
+    }
+    dst[k] = '\0';
+    return k;
+}
+
+/* One step of a path: ".name" for a member, "[i]" for an element; 0 when
+ * the level has none yet. */
+static size_t step(const scan_t *x, const level_t *lv, char *out)
+{
+    if (!lv->obj)
+        return (size_t)snprintf(out, 48, "[%zu]", lv->index);
+    if (!lv->has_key)
+        return 0;
+    size_t kn = lv->key_n ? lv->key_n : raw_name_len(x, lv->key);
+    out[0] = '.';
+    return 1 + shown(out + 1, x->s + lv->key, kn, 40);
+}
+
+/* out->path: the steps of levels [0, upto), then the member name raw[0..n)
+ * if n. The innermost steps are kept when it is too long ("..." first). */
 static void set_path(scan_t *x, size_t upto, size_t raw, size_t n)
 {
-    char *dst = x->out->path;
-    size_t at = 0;
-    dst[0] = '\0';
-    for (size_t l = 0; l < upto && at < JSONSCAN_PATH_MAX - 4; l++) {
-        const level_t *lv = &x->stack[l];
-        if (!lv->obj) {
-            char idx[24];
-            int k = snprintf(idx, sizeof idx, "[%zu]", lv->index);
-            path_put(dst, &at, idx, k > 0 ? (size_t)k : 0);
-        } else if (lv->has_key) {
-            if (at)
-                path_put(dst, &at, ".", 1);
-            size_t kn = lv->key_n ? lv->key_n : raw_name_len(x, lv->key);
-            path_put(dst, &at, (const char *)x->s + lv->key, kn);
+    char buf[JSONSCAN_PATH_MAX], one[48];
+    size_t pos = sizeof buf - 1;
+    buf[pos] = '\0';
+    bool cut = false;
+    for (size_t l = upto + 1; l-- > 0 && !cut;) {
+        size_t k;
+        if (l == upto) {
+            if (!n)
+                continue;
+            one[0] = '.';
+            k = 1 + shown(one + 1, x->s + raw, n, 40);
+        } else {
+            k = step(x, &x->stack[l], one);
         }
+        if (k + 3 > pos) {
+            cut = true;
+            break;
+        }
+        pos -= k;
+        memcpy(buf + pos, one, k);
     }
-    if (n && at < JSONSCAN_PATH_MAX - 4) {
-        if (at)
-            path_put(dst, &at, ".", 1);
-        path_put(dst, &at, (const char *)x->s + raw, n);
-    }
+    const char *p = buf + pos;
+    if (*p == '.')
+        p++;
+    snprintf(x->out->path, sizeof x->out->path, "%s%s", cut ? "..." : "", p);
 }
 
 static jsonscan_status_t fail(scan_t *x, jsonscan_status_t st, size_t at)
@@ -382,9 +396,7 @@ static jsonscan_status_t close_object(scan_t *x)
         x->out->status = JSONSCAN_DUPLICATE;
         x->out->offset = v[j].raw;
         set_path(x, x->depth - 1, v[j].raw, n);
-        size_t shown = n < sizeof x->out->name ? n : sizeof x->out->name - 1;
-        memcpy(x->out->name, x->s + v[j].raw, shown);
-        x->out->name[shown] = '\0';
+        shown(x->out->name, x->s + v[j].raw, n, sizeof x->out->name - 4);
         return JSONSCAN_DUPLICATE;
     }
     x->n_names = lv->names_start;
