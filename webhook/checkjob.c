@@ -4,10 +4,16 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "jsonarena.h"
 #include "livecheck.h"
 #include "metrics.h"
+
+/* How much lower than the loops' the large-review thread's priority is. */
+#define LARGE_REVIEW_NICE 10
 
 typedef struct check_job {
     h2o_multithread_message_t msg; /* first: messages are jobs */
@@ -89,6 +95,12 @@ static bool detach(check_job_t *j)
  * per node), then hand the loop what it needs. */
 static void body_job_run(void *arg)
 {
+    static _Thread_local bool niced;
+    if (!niced) {
+        /* background work: the event loops' threads come first for the CPU */
+        niced = true;
+        (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), LARGE_REVIEW_NICE);
+    }
     check_job_t *j = arg;
     const cfg_bundle_t *b = j->held->obj;
     jsonarena_begin();
