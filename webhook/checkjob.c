@@ -90,9 +90,10 @@ static bool detach(check_job_t *j)
     return true;
 }
 
-/* On the large-review thread: read the review and answer it in this
- * thread's JSON arena (a tree costs a third less there than with a malloc
- * per node), then hand the loop what it needs. */
+/* On the large-review thread: read the review and answer it, in this
+ * thread's JSON arena when no live check is on (a tree costs a third less
+ * there than with a malloc per node; the checks may keep JSON they read
+ * beyond the request), then hand the loop what it needs. */
 static void body_job_run(void *arg)
 {
     static _Thread_local bool niced;
@@ -103,7 +104,9 @@ static void body_job_run(void *arg)
     }
     check_job_t *j = arg;
     const cfg_bundle_t *b = j->held->obj;
-    jsonarena_begin();
+    bool arena = !livecheck_registry_enabled(b->lc) && !livecheck_namespace_enabled(b->lc);
+    if (arena)
+        jsonarena_begin();
     j->bad = !admission_parse(j->body, j->len, &j->rv, j->why, sizeof j->why);
     free(j->body);
     j->body = NULL;
@@ -115,7 +118,8 @@ static void body_job_run(void *arg)
             j->ok = false;
         }
     }
-    jsonarena_end();
+    if (arena)
+        jsonarena_end();
     h2o_multithread_send_message(&j->w->checked, &j->msg);
 }
 

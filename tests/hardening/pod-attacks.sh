@@ -17,6 +17,9 @@
 #     with SIGHUP sent in the middle of the writes, while two reviews (one
 #     mutated, one denied) are sent over and over: every answer to each
 #     review is the same, byte for byte.
+# 4j. A large review (250 KiB, read on the large-review thread) with the
+#     registry check on, against a registry that never answers: allowed
+#     with a warning once the check's 500 ms are up, like a small one.
 
 atk=build/hardening-attack
 small_bound_ms=50
@@ -132,8 +135,42 @@ config_rewrites() {
     stop_server >/dev/null
 }
 
+# 4j
+large_review_with_checks() {
+    local out=$work/hang-large.out cfg=$work/config-hang-large.yaml addr got t0 ms
+    [ -f "$work/big-spec-16000.json" ] || { ko "large review with live checks: no 250 KiB review (part 1)"; return; }
+    "$lc" hang -listen 127.0.0.1:0 -max 60s >"$out" &
+    t_pids+=($!)
+    _hang_listens() { [ -s "$out" ]; }
+    wait_until 5 _hang_listens || { ko "large review with live checks: no hanging registry"; return; }
+    addr=$(head -n 1 "$out")
+    cat >"$cfg" <<YAML
+imageBuilder:
+  defaultRepository: $addr/union
+  authenticationType: noop
+  registryCheck:
+    enabled: true
+    timeoutMs: 500
+    insecureRegistries: [${addr%%:*}]
+webhook:
+  threads: 2
+YAML
+    start_server hang-large "$cfg" || { ko "large review with live checks: server start"; return; }
+    t0=$(now_ms)
+    got=$(post "$work/big-spec-16000.json")
+    ms=$(($(now_ms) - t0))
+    if [ "$got" = 200 ] && grep -q '"allowed":true' "$work/resp" && grep -q 'could not check whether' "$work/resp" &&
+        [ "$(grep -c '^accepted' "$out")" -gt 0 ] && [ "$ms" -lt 5000 ]; then
+        ok "large review with the registry check on, registry hanging: allowed with a warning in $ms ms"
+    else
+        ko "large review with live checks: got $got in $ms ms" "$(head -c 400 "$work/resp")"
+    fi
+    stop_server >/dev/null
+}
+
 if go_build "$atk" hardening/attack 2>"$work/go-attack.log"; then
     pod_attacks
+    large_review_with_checks
 else
     ko "build the attack client" "$(cat "$work/go-attack.log")"
 fi
