@@ -57,9 +57,17 @@ typedef rule_result_t rule_fn(ctx_t *x);
 
 /* ---- how a rule records its answer -------------------------------------- */
 
+/* The decision's arrays double as they grow: their room is the power of
+ * two at or above their length, so appending reallocates only at lengths
+ * 0, 1, 2, 4, ... and a pod's worth of appends costs linear time. */
+static void *grow(void *v, size_t n, size_t size)
+{
+    return (n & (n - 1)) == 0 ? realloc(v, (n ? 2 * n : 1) * size) : v;
+}
+
 static bool push_str(ctx_t *x, char ***v, size_t *n, char *s)
 {
-    char **nv = s ? realloc(*v, (*n + 1) * sizeof **v) : NULL;
+    char **nv = s ? grow(*v, *n, sizeof **v) : NULL;
     if (!nv) {
         free(s);
         x->oom = true;
@@ -560,7 +568,7 @@ static rule_result_t rule_production_namespace(ctx_t *x)
 static bool record_target(ctx_t *x, const container_t *ct, bool build, check_answer_t exists)
 {
     decision_t *d = x->d;
-    target_t *t = realloc(d->targets, (d->n_targets + 1) * sizeof *t);
+    target_t *t = grow(d->targets, d->n_targets, sizeof *t);
     if (!t)
         return false;
     d->targets = t;
