@@ -272,6 +272,7 @@ loop:
 		default:
 		}
 		a := post(sc, *smallURL, smallBody)
+		// ATTACK_TRACE=1: say when each slow one was sent, to match with the server's log
 		if os.Getenv("ATTACK_TRACE") != "" && a.ms > 25 {
 			fmt.Fprintf(os.Stderr, "slow small review: %.1f ms, sent at %s\n", a.ms,
 				time.Now().Add(-time.Duration(a.ms*float64(time.Millisecond))).UTC().Format("15:04:05.000"))
