@@ -56,7 +56,8 @@ static void check_job_run(void *arg)
 
 /* What the loop reads of a large review's answer, moved out of this
  * thread's JSON arena before it is dropped: the answer's text and the
- * review's strings (the rest of the decision is in malloc'd memory). */
+ * review's strings (the rest of the decision is in malloc'd memory); the
+ * JSON trees are freed here (a no-op in the arena). */
 static bool detach(check_job_t *j)
 {
     review_t *rv = &j->rv;
@@ -82,8 +83,12 @@ static bool detach(check_job_t *j)
     rv->pod = NULL;
     if (j->ok) {
         memcpy(body, j->resp.body, j->resp.len + 1);
+        cJSON_free(j->resp.body);
         j->resp.body = body;
         decision_t *d = &j->resp.decision;
+        cJSON_Delete(d->patch);
+        cJSON_Delete(d->audit);
+        cJSON_free(d->patch_json);
         d->patch = d->audit = NULL;
         d->patch_json = NULL;
     }
@@ -119,7 +124,7 @@ static void body_job_run(void *arg)
         }
     }
     if (arena)
-        jsonarena_end();
+        jsonarena_release(); /* all of it: large reviews are rare, the thread keeps nothing */
     h2o_multithread_send_message(&j->w->checked, &j->msg);
 }
 
