@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
+#include "jsonscan.h"
 
 #define V1      "admission.k8s.io/v1"
 #define V1BETA1 "admission.k8s.io/v1beta1"
@@ -38,6 +39,17 @@ static bool parse_body(const char *body, size_t len, review_t *rv, char *why, si
         snprintf(why, whysz,
                  "request body is not JSON text: invalid UTF-8 or a control character at byte %zu",
                  bad);
+        return false;
+    }
+    /* The tree costs about 80 bytes a value whatever the value's size: the
+     * values are counted before it is built, so that 3 MiB of "[0,0,...]"
+     * cannot take 100 MiB. */
+    size_t values = json_count_values(body, len);
+    if (values > ADMISSION_MAX_VALUES) {
+        snprintf(why, whysz,
+                 "request body holds %zu JSON values; at most %u are read (a pod that can be "
+                 "stored holds far fewer)",
+                 values, ADMISSION_MAX_VALUES);
         return false;
     }
     const char *end = NULL;
@@ -204,8 +216,9 @@ bool admission_respond(const policy_t *policy, const review_t *rv, const wh_chec
              cJSON_AddRawToObject(st, "code", d->code == 400 ? "400" : "403");
     }
     if (ok && d->outcome == OUTCOME_MUTATED && d->patch && d->n_ops) {
-        char *ops = cJSON_PrintUnformatted(d->patch);
-        char *b64 = ops ? base64_json_string(ops, strlen(ops)) : NULL;
+        char *ops = d->patch_json ? NULL : cJSON_PrintUnformatted(d->patch);
+        const char *text = d->patch_json ? d->patch_json : ops;
+        char *b64 = text ? base64_json_string(text, strlen(text)) : NULL;
         ok = b64 && cJSON_AddStringToObject(resp, "patchType", "JSONPatch") &&
              cJSON_AddRawToObject(resp, "patch", b64);
         cJSON_free(ops);

@@ -26,6 +26,11 @@ typedef struct {
     const cJSON *pod;   /* request.object when is_pod_create, else NULL */
 } review_t;
 
+/* The most JSON values a review may hold (json_count_values): what bounds
+ * the memory of its parsed tree (about 20 MiB at most). A pod small enough
+ * for etcd (1.5 MiB) holds far fewer. */
+#define ADMISSION_MAX_VALUES (256u * 1024)
+
 /* Parses a review. On failure returns false and a short reason (static or
  * in `why`, at most whysz bytes): the HTTP layer answers 400 with it. */
 bool admission_parse(const char *body, size_t len, review_t *rv, char *why, size_t whysz);

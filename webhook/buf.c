@@ -147,6 +147,22 @@ bool json_text_ok(const char *text, size_t n, size_t *bad)
     return true;
 }
 
+unsigned utf8_unsafe(const unsigned char *s, size_t len)
+{
+    unsigned cp;
+    if (len == 2)
+        cp = ((s[0] & 0x1Fu) << 6) | (s[1] & 0x3Fu);
+    else if (len == 3)
+        cp = ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+    else
+        return 0;
+    bool c1 = cp >= 0x80 && cp <= 0x9F;
+    bool bidi = cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+                (cp >= 0x2066 && cp <= 0x2069);
+    bool separator = cp == 0x2028 || cp == 0x2029;
+    return c1 || bidi || separator ? cp : 0;
+}
+
 bool buf_put_oneline(buf_t *b, const char *s, size_t n)
 {
     if (!buf_reserve(b, n))
@@ -160,6 +176,9 @@ bool buf_put_oneline(buf_t *b, const char *s, size_t n)
         } else if (k == 1) {
             b->data[b->len++] = (u[i] < 0x20 || u[i] == 0x7f) ? ' ' : (char)u[i];
             i++;
+        } else if (utf8_unsafe(u + i, k)) {
+            b->data[b->len++] = ' ';
+            i += k;
         } else {
             memcpy(b->data + b->len, s + i, k);
             b->len += k;

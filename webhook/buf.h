@@ -30,13 +30,21 @@ bool buf_puts(buf_t *b, const char *s);
 bool buf_putc(buf_t *b, char c);
 bool buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool buf_vprintf(buf_t *b, const char *fmt, va_list ap);
-/* Appends `s` with every control character (below 0x20, 0x7f) replaced by a
- * space and every byte that does not start a well-formed UTF-8 sequence by
- * '?': the form used for text that ends up in one-line messages. */
+/* Appends `s` with every control character (below 0x20, 0x7f, the C1
+ * controls U+0080-U+009F), every bidirectional control (U+061C,
+ * U+200E-U+200F, U+202A-U+202E, U+2066-U+2069) and the line and paragraph
+ * separators (U+2028, U+2029) replaced by a space, and every byte that does
+ * not start a well-formed UTF-8 sequence by '?': the form used for text
+ * that ends up in one-line messages (denials, warnings, errors), which
+ * must not break lines or reorder what a reader sees. */
 bool buf_put_oneline(buf_t *b, const char *s, size_t n);
 /* Length of the well-formed UTF-8 sequence at s[0..n) (1 to 4), or 0 when
  * the bytes there are not one (overlong forms and surrogates included). */
 size_t utf8_seq_len(const unsigned char *s, size_t n);
+/* The code point of the well-formed sequence of `len` bytes at s, when it
+ * is one buf_put_oneline replaces beyond ASCII (C1, bidi, U+2028/U+2029);
+ * 0 otherwise. */
+unsigned utf8_unsafe(const unsigned char *s, size_t len);
 
 /* Whether s[0..n) can be JSON text: well-formed UTF-8 with no control
  * character but tab, newline and carriage return. Sets *bad to the offset

@@ -168,6 +168,9 @@ wh_config_t *config_defaults(void)
     c->policy.registry_check.negative_ttl_seconds = 10;
     c->policy.registry_check.failure_backoff_seconds = 10;
     c->policy.registry_check.cache_size = 4096;
+    c->policy.limits.max_builds = 8;
+    c->policy.limits.max_containers = 128;
+    c->policy.limits.max_patch_bytes = 1024u * 1024;
     c->server.threads = 0;
     c->server.max_request_bytes = 3u * 1024 * 1024;
     c->server.log_level = LOG_INFO;
@@ -245,6 +248,78 @@ void config_free(wh_config_t *c)
     free(c->server.metrics_listen);
     free(c->source);
     free(c);
+}
+
+/* ---- the top level ------------------------------------------------------------ */
+
+static bool is_null_scalar(const ynode_t *n)
+{
+    return n->kind == YNODE_SCALAR && ydoc_scalar_kind(n, NULL, NULL, NULL) == YSCALAR_NULL;
+}
+
+static const char *scalar_word(const ynode_t *n)
+{
+    static const char *const words[] = {"a string", "null", "a boolean", "an integer", "a number"};
+    yscalar_kind_t k = ydoc_scalar_kind(n, NULL, NULL, NULL);
+    return (size_t)k < sizeof words / sizeof words[0] ? words[k] : "a string";
+}
+
+/* A top-level key that is not imageBuilder or webhook but looks like one:
+ * the same but for case, or at most 3 (imageBuilder) or 2 (webhook)
+ * edits away. The chart's own keys are all further away. */
+static void check_near_miss(cfg_ctx_t *x, const ynode_t *k, bool *ib_meant)
+{
+    static const struct {
+        const char *key;
+        size_t within;
+    } known[] = {{"imageBuilder", 3}, {"webhook", 2}};
+    for (size_t j = 0; j < 2; j++) {
+        if (strcmp(k->str, known[j].key) != 0 &&
+            cfg_edit_distance(k->str, known[j].key) <= known[j].within) {
+            CFG_ERR(x, k, "unknown top-level key %s; did you mean %s?", cfg_show(k->str, k->len).s,
+                    known[j].key);
+            *ib_meant = *ib_meant || j == 0;
+            return;
+        }
+    }
+}
+
+bool cfg_check_top(cfg_ctx_t *x, const ynode_t *root)
+{
+    size_t line = root->line ? root->line : 1, col = root->col ? root->col : 1;
+    if (is_null_scalar(root) || (root->kind == YNODE_MAP && root->n == 0)) {
+        cfg_error(x, line, col,
+                  "the file is empty; a configuration sets imageBuilder: at the top level (a "
+                  "file caught half-written is refused, and the running configuration stays)");
+        return false;
+    }
+    if (root->kind != YNODE_MAP) {
+        cfg_error(x, line, col,
+                  "the file must hold a map with imageBuilder: and webhook: at the top level, "
+                  "not %s",
+                  root->kind == YNODE_SCALAR ? scalar_word(root) : cfg_shown(root).s);
+        return false;
+    }
+    size_t ib = 0; /* 1 + the index of imageBuilder: */
+    bool ib_meant = false;
+    for (size_t i = 0; i < root->n; i++) {
+        const ynode_t *k = root->items[2 * i];
+        if (k->kind != YNODE_SCALAR)
+            continue; /* not ours */
+        if (strcmp(k->str, "imageBuilder") == 0)
+            ib = ib ? ib : i + 1;
+        else
+            check_near_miss(x, k, &ib_meant);
+    }
+    if (!ib && !ib_meant)
+        cfg_error(x, line, col,
+                  "no imageBuilder: at the top level; a configuration must set it (imageBuilder: "
+                  "{} for every default), so that a file caught half-written is refused");
+    else if (ib && is_null_scalar(root->items[2 * ib - 1]))
+        CFG_ERR(x, root->items[2 * ib - 2],
+                "imageBuilder: has no settings; write them below it, or imageBuilder: {} for "
+                "every default (a file caught half-written is refused)");
+    return true;
 }
 
 /* ---- loading ---------------------------------------------------------------- */

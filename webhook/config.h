@@ -65,6 +65,14 @@ typedef struct {
     cJSON *security_context;
 } build_image_config_t;
 
+/* imageBuilder.limits: what one pod may ask of a request (beyond them the
+ * pod is denied, with a message that names the limit and the value). */
+typedef struct {
+    unsigned max_builds;     /* maxBuildsPerPod: 8 distinct images built from ImageSpecs */
+    unsigned max_containers; /* maxContainersPerPod: 128 containers and init containers */
+    size_t max_patch_bytes;  /* maxPatchBytes: 1 MiB of JSON Patch */
+} limits_config_t;
+
 /* imageBuilder: the policy, everything the decision reads. */
 typedef struct {
     bool enabled;                 /* true */
@@ -86,6 +94,7 @@ typedef struct {
     nscheck_config_t production_domain_check;
     regcheck_config_t registry_check;
     build_image_config_t build_image;
+    limits_config_t limits;
 } policy_config_t;
 
 /* webhook: how the server runs. */
@@ -131,7 +140,8 @@ typedef struct {
  * there is at least one error (all errors found are in `errs`). */
 wh_config_t *config_load_buffer(const char *name, const char *buf, size_t len,
                                 config_errors_t *errs);
-/* The built-in defaults, as if loaded from an empty file. */
+/* The built-in defaults (every key unset), for `review` without a file. A
+ * file must say more: an empty one is refused. */
 wh_config_t *config_defaults(void);
 void config_free(wh_config_t *c);
 

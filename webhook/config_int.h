@@ -54,7 +54,17 @@ void cfg_path(char *dst, size_t n, const char *fmt, ...) __attribute__((format(p
 /* s[0..n) as a new string; NULL (and x->oom) when out of memory. */
 char *cfg_dup(cfg_ctx_t *x, const char *s, size_t n);
 
+/* The document's top level: a map that is not empty and sets imageBuilder:,
+ * with no key that looks like a misspelt imageBuilder or webhook (the
+ * chart's other keys are fine). A file that is empty or lacks
+ * imageBuilder: (one being written, say) must never pass for a
+ * configuration of defaults. False when the keys are not to be walked. */
+bool cfg_check_top(cfg_ctx_t *x, const ynode_t *root);
+
 /* ---- config_schema.c: the keys ------------------------------------------------ */
+
+/* Case-insensitive edit distance between two key names (99 when long). */
+size_t cfg_edit_distance(const char *a, const char *b);
 
 /* Walks the document: the imageBuilder: and webhook: blocks, every key
  * read into `c` by type and checked by its validator. */

@@ -8,7 +8,6 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "buf.h"
 #include "config.h"
@@ -43,8 +42,7 @@ static void set_str(cfg_ctx_t *x, char **dst, const char *s, size_t n)
     *dst = d;
 }
 
-/* Case-insensitive edit distance between two key names (99 when long). */
-static size_t edit_distance(const char *a, const char *b)
+size_t cfg_edit_distance(const char *a, const char *b)
 {
     size_t na = strlen(a), nb = strlen(b);
     if (na > 63 || nb > 63)
@@ -297,7 +295,7 @@ void cfg_unknown_key(cfg_ctx_t *x, const ynode_t *k, const char *path, const cha
         size_t kl = strlen(keys[i]);
         if ((kl > k->len ? kl - k->len : k->len - kl) >= best_d)
             continue;
-        size_t d = edit_distance(k->str, keys[i]);
+        size_t d = cfg_edit_distance(k->str, keys[i]);
         if (d < best_d) {
             best_d = d;
             best = keys[i];
@@ -517,6 +515,14 @@ static const field_t ba_fields[] = {
 };
 static const block_t ba_block = BLK(ba_fields);
 
+static const field_t lim_fields[] = {
+    UINT("maxBuildsPerPod", policy.limits.max_builds, 1, 64),
+    UINT("maxContainersPerPod", policy.limits.max_containers, 1, 4096),
+    {"maxPatchBytes", F_SIZE, OFF(policy.limits.max_patch_bytes), 65536, 16u * 1024 * 1024, NULL,
+     NULL},
+};
+static const block_t lim_block = BLK(lim_fields);
+
 static const field_t ib_fields[] = {
     BOOL("enabled", policy.enabled),
     STR("targetConfigMapName", policy.target_configmap, cfg_check_configmap),
@@ -535,6 +541,7 @@ static const field_t ib_fields[] = {
     BLOCK("registryCheck", rc_block),
     BLOCK("buildImage", bi_block),
     BLOCK("basicAuth", ba_block),
+    BLOCK("limits", lim_block),
     IGN("registryName"),
 };
 static const block_t ib_block = BLK(ib_fields);
@@ -576,15 +583,8 @@ static const block_t wh_block = BLK(wh_fields);
 
 void cfg_walk_root(cfg_ctx_t *x, const ynode_t *root, wh_config_t *c)
 {
-    if (root->kind == YNODE_SCALAR && cfg_is_null(root))
+    if (!cfg_check_top(x, root))
         return;
-    if (root->kind != YNODE_MAP) {
-        CFG_ERR(x, root,
-                "the file must hold a map with imageBuilder: and webhook: at the top level, "
-                "not %s",
-                root->kind == YNODE_SCALAR ? kind_word(root) : cfg_shown(root).s);
-        return;
-    }
     const ynode_t *seen_ib = NULL, *seen_wh = NULL;
     for (size_t i = 0; i < root->n; i++) {
         const ynode_t *k = root->items[2 * i], *v = root->items[2 * i + 1];
@@ -598,9 +598,6 @@ void cfg_walk_root(cfg_ctx_t *x, const ynode_t *root, wh_config_t *c)
                         (*seen)->line);
             *seen = k;
             walk_block(x, v, k->str, is_ib ? &ib_block : &wh_block, c);
-        } else if (strcasecmp(k->str, "imageBuilder") == 0 || strcasecmp(k->str, "webhook") == 0) {
-            CFG_ERR(x, k, "unknown top-level key %s; did you mean %s?", cfg_shown(k).s,
-                    tolower((unsigned char)k->str[0]) == 'i' ? "imageBuilder" : "webhook");
         }
     }
 }

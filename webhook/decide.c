@@ -32,6 +32,8 @@ bool decide(const policy_t *p, const cJSON *pod, const wh_checks_t *checks, deci
     if (out->outcome == OUTCOME_DENIED) {
         cJSON_Delete(out->patch);
         out->patch = NULL;
+        cJSON_free(out->patch_json);
+        out->patch_json = NULL;
         out->n_ops = 0;
         cJSON_Delete(out->audit);
         out->audit = NULL;
@@ -59,6 +61,7 @@ void decision_free(decision_t *d)
     }
     free(d->targets);
     cJSON_Delete(d->patch);
+    cJSON_free(d->patch_json);
     cJSON_Delete(d->audit);
     memset(d, 0, sizeof *d);
 }

@@ -54,7 +54,8 @@ typedef struct {
     size_t n_reasons;
     target_t *targets;
     size_t n_targets;
-    cJSON *patch; /* JSON array of ops; NULL when no mutation */
+    cJSON *patch;     /* JSON array of ops; NULL when no mutation */
+    char *patch_json; /* `patch` printed (cJSON_free), when the rules printed it */
     size_t n_ops;
     cJSON *audit; /* auditAnnotations object; NULL when none */
 } decision_t;

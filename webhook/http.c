@@ -228,11 +228,24 @@ static int send_answer(worker_t *w, h2o_req_t *req, const review_t *rv, admissio
     return respond(req, 200, "OK", "application/json", body, len, false);
 }
 
-/* A request's live checks are back (checkjob.h). */
-static void answer_checked(worker_t *w, h2o_req_t *req, const review_t *rv,
-                           admission_response_t *resp, uint64_t t0)
+/* 400 for a body that is not a review that can be read. */
+static int bad_review(worker_t *w, h2o_req_t *req, const char *why, uint64_t t0)
 {
-    if (resp)
+    metrics_request(w->mx, MX_ERROR, clock_mono_ns() - t0, 0);
+    log_line_t *l = log_begin(LOG_WARN, "bad admission request");
+    log_str(l, "reason", why);
+    log_uint(l, "bytes", req->entity.len);
+    log_end(l);
+    return respond_reason(req, 400, "Bad Request", why[0] ? why : "not an AdmissionReview");
+}
+
+/* A request's job is back (checkjob.h). */
+static void answer_checked(worker_t *w, h2o_req_t *req, const review_t *rv,
+                           admission_response_t *resp, const char *bad, uint64_t t0)
+{
+    if (bad)
+        bad_review(w, req, bad, t0);
+    else if (resp)
         send_answer(w, req, rv, resp, t0);
     else
         internal_error(w, req, t0);
@@ -246,14 +259,8 @@ static int answer_admission(worker_t *w, const policy_t *policy, h2o_req_t *req,
     review_t rv;
     char why[256] = "";
     const char *body = req->entity.base ? req->entity.base : "";
-    if (!admission_parse(body, req->entity.len, &rv, why, sizeof why)) {
-        metrics_request(w->mx, MX_ERROR, clock_mono_ns() - t0, 0);
-        log_line_t *l = log_begin(LOG_WARN, "bad admission request");
-        log_str(l, "reason", why);
-        log_uint(l, "bytes", req->entity.len);
-        log_end(l);
-        return respond_reason(req, 400, "Bad Request", why[0] ? why : "not an AdmissionReview");
-    }
+    if (!admission_parse(body, req->entity.len, &rv, why, sizeof why))
+        return bad_review(w, req, why, t0);
     if (checks_on && rv.is_pod_create) {
         if (checkjob_submit(w, req, &rv, t0, answer_checked))
             return 0; /* answered when the checks are back */
@@ -279,6 +286,18 @@ static int handle_admission(worker_t *w, const cfg_bundle_t *b, h2o_req_t *req)
                             "application/json\n");
 
     uint64_t t0 = clock_mono_ns();
+    /* A large review is read and answered on a thread of its own: parsing a
+     * few MiB of JSON takes tens of milliseconds the loop's other requests
+     * must not wait. When that thread has enough waiting, 503: retry. */
+    if (req->entity.len > HTTP_LARGE_REVIEW_BYTES) {
+        if (checkjob_submit_body(w, req, t0, answer_checked))
+            return 0;
+        metrics_request(w->mx, MX_ERROR, clock_mono_ns() - t0, 0);
+        log_msg(LOG_WARN, "large review refused", "the large-review queue is full");
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
+        return respond_text(req, 503, "Service Unavailable",
+                            "too many large reviews at once; retry\n");
+    }
     /* Without live checks the whole answer is made on this thread: its JSON
      * trees come from the thread's arena and go in one step. A review handed
      * to the check threads must outlive this call, so it is not in the arena. */

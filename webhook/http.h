@@ -13,12 +13,17 @@
  * Content-Length and "Cache-Control: no-store"; while shutting down,
  * HTTP/1.1 answers close the connection. The request body limit
  * (webhook.maxRequestBytes) is enforced by libh2o before any of this runs:
- * http_setup() sets it and says what a client sees. */
+ * http_setup() sets it and says what a client sees. A review larger than
+ * HTTP_LARGE_REVIEW_BYTES is read and answered on a thread of its own, one
+ * at a time (checkjob_submit_body); when a few are waiting already, 503 with
+ * Retry-After. */
 #ifndef WH_HTTP_H
 #define WH_HTTP_H
 
 #include "config.h"
 #include "worker.h"
+
+#define HTTP_LARGE_REVIEW_BYTES (256u * 1024)
 
 /* Initialises srv->gconf: every path to the handler here, the access
  * counter, timeouts, and the request body limit, from the configuration

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "imageref.h"
+#include "jsonscan.h"
 
 /* A field that must be a string when present; JSON null counts as absent. */
 static bool opt_string(const cJSON *obj, const char *key, const char **out)
@@ -109,9 +110,41 @@ static bool read_union_spec(imagespec_t *s, size_t i, char *why, size_t whysz)
     return true;
 }
 
-bool imagespec_parse(const char *text, size_t len, imagespec_list_t *out, char *why, size_t whysz)
+/* What cJSON cannot see: strict JSON, no key twice, no \u0000; the byte
+ * ranges of the specs in `ranges` (room for IMAGESPEC_MAX_SPECS). */
+static bool scan_strict(const char *text, size_t len, jsonscan_range_t *ranges, char *why,
+                        size_t whysz)
 {
-    memset(out, 0, sizeof *out);
+    jsonscan_result_t r;
+    jsonscan_status_t st = jsonscan(text, len, ranges, IMAGESPEC_MAX_SPECS, &r);
+    if (st == JSONSCAN_DUPLICATE)
+        snprintf(why, whysz,
+                 "key \"%s\" is given twice in one object (at %s); JSON readers disagree on "
+                 "which one counts: give each key once",
+                 r.name, r.path);
+    else if (st == JSONSCAN_NUL)
+        snprintf(why, whysz,
+                 "a string holds \\u0000 (at %s); JSON readers disagree on where it ends: "
+                 "remove it",
+                 r.path[0] ? r.path : "the top level");
+    else if (st != JSONSCAN_OK)
+        snprintf(why, whysz, "%s (error near byte %zu)", jsonscan_strerror(st), r.offset);
+    if (st == JSONSCAN_OK && !r.is_array)
+        ranges[0] = r.value;
+    return st == JSONSCAN_OK;
+}
+
+/* Parses the text into out->root; false with a reason. */
+static bool parse_text(const char *text, size_t len, imagespec_list_t *out,
+                       jsonscan_range_t *ranges, char *why, size_t whysz)
+{
+    if (len > IMAGESPEC_MAX_BYTES) {
+        snprintf(why, whysz,
+                 "%zu bytes; at most %u (256 KiB, what the API server accepts for all of a "
+                 "pod's annotations together) are read: make the ImageSpec smaller",
+                 len, IMAGESPEC_MAX_BYTES);
+        return false;
+    }
     size_t bad = 0;
     if (!json_text_ok(text, len, &bad)) {
         snprintf(why, whysz, "not JSON text (a control character or invalid UTF-8 at byte %zu)",
@@ -128,9 +161,18 @@ bool imagespec_parse(const char *text, size_t len, imagespec_list_t *out, char *
     for (; end && (size_t)(end - text) < len; end++) {
         if (!isspace((unsigned char)*end)) {
             snprintf(why, whysz, "text after the JSON value (byte %zu)", (size_t)(end - text));
-            goto fail;
+            return false;
         }
     }
+    return scan_strict(text, len, ranges, why, whysz);
+}
+
+bool imagespec_parse(const char *text, size_t len, imagespec_list_t *out, char *why, size_t whysz)
+{
+    memset(out, 0, sizeof *out);
+    jsonscan_range_t ranges[IMAGESPEC_MAX_SPECS];
+    if (!parse_text(text, len, out, ranges, why, whysz))
+        goto fail;
     size_t count;
     if (cJSON_IsObject(out->root)) {
         count = 1;
@@ -158,6 +200,8 @@ bool imagespec_parse(const char *text, size_t len, imagespec_list_t *out, char *
     for (size_t i = 0; i < count; i++, item = item->next) {
         imagespec_t *s = &out->specs[out->n++];
         s->json = item;
+        s->text = text + ranges[i].off;
+        s->text_len = ranges[i].len;
         if (!cJSON_IsObject(item)) {
             snprintf(why, whysz, "entry #%zu is not a JSON object", i + 1);
             goto fail;

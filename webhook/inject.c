@@ -155,34 +155,47 @@ void inject_free(inject_t *inj)
     free(inj);
 }
 
-/* Appends `s` as a JSON string literal, escaped by cJSON. */
-static void put_json_string(buf_t *b, const char *s)
+bool inject_json_string(buf_t *b, const char *s, size_t n)
 {
-    cJSON *str = cJSON_CreateString(s);
-    char *p = str ? cJSON_PrintUnformatted(str) : NULL;
-    if (p)
-        buf_puts(b, p);
-    else
-        b->oom = true;
-    cJSON_free(p);
-    cJSON_Delete(str);
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    buf_putc(b, '"');
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        while (run < n && p[run] >= 0x20 && p[run] != '"' && p[run] != '\\')
+            run++;
+        buf_append(b, p + i, run - i);
+        if (run == n)
+            break;
+        unsigned char c = p[run];
+        char e[6] = {'\\', (char)c, 0, 0, 0, 0};
+        size_t k = 2;
+        if (c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f') {
+            e[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : c == '\b' ? 'b' : 'f';
+        } else if (c < 0x20) {
+            e[1] = 'u', e[2] = '0', e[3] = '0', e[4] = hex[c >> 4], e[5] = hex[c & 15];
+            k = 6;
+        }
+        buf_append(b, e, k);
+        i = run + 1;
+    }
+    return buf_putc(b, '"');
 }
 
-cJSON *inject_container(const inject_t *inj, const char *name, const cJSON *spec,
+cJSON *inject_container(const inject_t *inj, const char *name, const char *spec, size_t spec_len,
                         const char *target)
 {
-    char *spec_json = cJSON_PrintUnformatted(spec);
-    if (!spec_json)
-        return NULL;
     buf_t b = BUF_INIT;
+    buf_reserve(&b, strlen(inj->parts[0]) + strlen(inj->parts[1]) + strlen(inj->parts[2]) +
+                        strlen(inj->parts[3]) + spec_len + spec_len / 8 + 256);
     buf_puts(&b, inj->parts[0]);
-    put_json_string(&b, name);
+    inject_json_string(&b, name, strlen(name));
     buf_puts(&b, inj->parts[1]);
-    put_json_string(&b, spec_json);
+    inject_json_string(&b, spec, spec_len);
     buf_puts(&b, inj->parts[2]);
-    put_json_string(&b, target);
+    inject_json_string(&b, target, strlen(target));
     buf_puts(&b, inj->parts[3]);
-    cJSON_free(spec_json);
     cJSON *raw = b.oom ? NULL : cJSON_CreateRaw(b.data);
     buf_free(&b);
     return raw;

@@ -4,6 +4,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <cjson/cJSON.h>
 
@@ -65,6 +68,14 @@ void jsonarena_install(void)
 {
     cJSON_Hooks h = {arena_malloc, arena_free};
     cJSON_InitHooks(&h);
+#ifdef __GLIBC__
+    /* Blocks of 256 KiB and more (the arena's larger chunks, large request
+     * bodies) come from mmap and go back to the system when freed. Left to
+     * itself glibc raises this threshold after the first such block is
+     * freed, and the memory of a large review then stays resident in some
+     * thread's heap after it is answered. */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
 }
 
 void jsonarena_begin(void)

@@ -1,7 +1,9 @@
 /* jsonarena: a per-thread bump arena behind cJSON's allocation hooks, so that
  * a request's JSON trees cost no malloc/free per node.
  *
- * jsonarena_install() (once, before threads start) routes cJSON's hooks here.
+ * jsonarena_install() (once, before threads start) routes cJSON's hooks here,
+ * and makes blocks of 256 KiB and more come from mmap (so that a large
+ * review's memory goes back to the system once it is answered).
  * Between jsonarena_begin() and jsonarena_end() on a thread, every cJSON
  * allocation of that thread comes from the arena and cJSON frees of arena
  * memory do nothing; jsonarena_end() drops it all at once (the first chunk is

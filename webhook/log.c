@@ -111,6 +111,12 @@ bool log_json_string(buf_t *b, const char *s, size_t n, size_t max)
                 }
                 buf_append(b, "\\ufffd", 6);
                 i++;
+            } else if (utf8_unsafe(p + i, len)) {
+                /* C1, bidi and separators: escaped like the C0 controls */
+                char e[7];
+                snprintf(e, sizeof e, "\\u%04x", utf8_unsafe(p + i, len));
+                buf_append(b, e, 6);
+                i += len;
             } else {
                 buf_append(b, p + i, len);
                 i += len;

@@ -48,7 +48,9 @@ void log_msg(log_level_t level, const char *msg, const char *error);
 
 /* Appends `s` (n bytes) as a JSON string literal, quotes included, cut to
  * `max` bytes of input (0: no limit) with a trailing "..." marker when cut.
- * Invalid UTF-8 becomes U+FFFD. */
+ * Invalid UTF-8 becomes U+FFFD. Control characters (C0, DEL, C1), bidi
+ * controls and U+2028/U+2029 are written as \uXXXX escapes, never as
+ * such: a log line stays one line and reads the same in any viewer. */
 bool log_json_string(buf_t *b, const char *s, size_t n, size_t max);
 
 /* On an event-loop thread: keep this thread's lines until log_flush(),

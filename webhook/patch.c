@@ -7,6 +7,7 @@
 
 #include "errmsg.h"
 #include "jsonpatch.h"
+#include "strset.h"
 
 /* Adds the members of `members` (an object, consumed) to metadata.<field>:
  * the whole object when the field is absent, else one op per member. */
@@ -83,52 +84,85 @@ bool patch_rewrites(cJSON *ops, const podscan_t *pod)
     return ok;
 }
 
-/* The container of the pod that runs spec image `target`, NULL when none. */
-static const container_t *spec_container(const podscan_t *pod, const char *target)
+/* The pod's containers by name, and the first container that runs each
+ * spec image by target: looked up in one step each, so that the builds cost
+ * time linear in the pod. */
+typedef struct {
+    strset_t names, by_target, built;
+    size_t bytes; /* the build containers' text so far */
+} build_index_t;
+
+static bool index_pod(const podscan_t *pod, build_index_t *ix)
 {
-    for (size_t j = 0; j < pod->n; j++)
-        if (pod->cs[j].target && strcmp(pod->cs[j].target, target) == 0 && pod->cs[j].spec >= 0)
-            return &pod->cs[j];
-    return NULL;
+    for (size_t j = 0; j < pod->n; j++) {
+        const container_t *c = &pod->cs[j];
+        if (strset_add(&ix->names, c->name, j, NULL) < 0)
+            return false;
+        if (c->target && c->spec >= 0 && strset_add(&ix->by_target, c->target, j, NULL) < 0)
+            return false;
+    }
+    return true;
+}
+
+/* Adds the build container of `ct` (the n-th build, from 0) to `inits`. */
+static patch_status_t add_build(const patch_input_t *in, build_index_t *ix, const container_t *ct,
+                                size_t n, cJSON *inits, char *why, size_t whysz)
+{
+    char name[32];
+    if (n == 0)
+        snprintf(name, sizeof name, "%s", WH_BUILD_CONTAINER);
+    else
+        snprintf(name, sizeof name, "%s-%zu", WH_BUILD_CONTAINER, n + 1);
+    if (strset_find(&ix->names, name, NULL)) {
+        errmsg_set(why, whysz,
+                   "the pod already has a container named \"%s\"; rename it so the image "
+                   "build can be injected",
+                   name);
+        return PATCH_DENIED;
+    }
+    const imagespec_t *sp = &in->specs->specs[ct->spec];
+    cJSON *c = inject_container(in->inject, name, sp->text, sp->text_len, ct->target);
+    if (!c)
+        return PATCH_OOM;
+    ix->bytes += strlen(c->valuestring);
+    if (in->max_bytes && ix->bytes > in->max_bytes) {
+        cJSON_Delete(c);
+        errmsg_set(why, whysz,
+                   "the patch would be more than %zu bytes (the first %zu build containers "
+                   "take %zu), over imageBuilder.limits.maxPatchBytes: build fewer images in "
+                   "this pod or make the ImageSpec smaller",
+                   in->max_bytes, n + 1, ix->bytes);
+        return PATCH_DENIED;
+    }
+    if (!cJSON_AddItemToArray(inits, c)) {
+        cJSON_Delete(c);
+        return PATCH_OOM;
+    }
+    return PATCH_OK;
 }
 
 /* Fills `inits` with the build containers: build-image, build-image-2, ...
- * one per distinct target that needs a build. */
+ * one per distinct target that needs a build, in the targets' order. */
 static patch_status_t build_containers(const patch_input_t *in, cJSON *inits, size_t *n_builds,
                                        char *why, size_t whysz)
 {
-    bool ok = true;
-    for (size_t i = 0; ok && i < in->n_targets; i++) {
+    build_index_t ix = {STRSET_INIT, STRSET_INIT, STRSET_INIT, 0};
+    patch_status_t st = index_pod(in->pod, &ix) ? PATCH_OK : PATCH_OOM;
+    for (size_t i = 0; st == PATCH_OK && i < in->n_targets; i++) {
         const target_t *t = &in->targets[i];
-        if (!t->build)
+        size_t j;
+        if (!t->build || !strset_find(&ix.by_target, t->target, &j))
             continue;
-        bool seen = false;
-        for (size_t j = 0; j < i; j++)
-            seen = seen || (in->targets[j].build && strcmp(in->targets[j].target, t->target) == 0);
-        if (seen)
-            continue;
-        const container_t *ct = spec_container(in->pod, t->target);
-        if (!ct)
-            continue;
-        char name[32];
-        if (*n_builds == 0)
-            snprintf(name, sizeof name, "%s", WH_BUILD_CONTAINER);
-        else
-            snprintf(name, sizeof name, "%s-%zu", WH_BUILD_CONTAINER, *n_builds + 1);
-        if (podscan_name_taken(in->pod, name)) {
-            errmsg_set(why, whysz,
-                       "the pod already has a container named \"%s\"; rename it so the image "
-                       "build can be injected",
-                       name);
-            return PATCH_DENIED;
-        }
-        cJSON *c = inject_container(in->inject, name, in->specs->specs[ct->spec].json, t->target);
-        ok = c && cJSON_AddItemToArray(inits, c);
-        if (c && !ok)
-            cJSON_Delete(c);
-        (*n_builds)++;
+        int fresh = strset_add(&ix.built, t->target, i, NULL);
+        if (fresh < 0)
+            st = PATCH_OOM;
+        else if (fresh)
+            st = add_build(in, &ix, &in->pod->cs[j], (*n_builds)++, inits, why, whysz);
     }
-    return ok ? PATCH_OK : PATCH_OOM;
+    strset_free(&ix.names);
+    strset_free(&ix.by_target);
+    strset_free(&ix.built);
+    return st;
 }
 
 patch_status_t patch_builds(cJSON *ops, const patch_input_t *in, size_t *n_builds, char *why,

@@ -33,6 +33,7 @@ typedef struct {
     size_t n_targets;
     const inject_t *inject; /* the rendered build container and volumes */
     bool azure;             /* authenticationType azure */
+    size_t max_bytes;       /* the build containers' text at most (0: no bound) */
 } patch_input_t;
 
 typedef enum {
@@ -51,7 +52,9 @@ patch_status_t patch_build(const patch_input_t *in, cJSON **ops, cJSON **audit, 
 bool patch_metadata(cJSON *ops, const cJSON *meta);
 bool patch_rewrites(cJSON *ops, const podscan_t *pod);
 /* PATCH_DENIED when a container or a volume already has a name the build
- * needs, or spec.volumes is not an array. `*n_builds`: containers added. */
+ * needs, spec.volumes is not an array, or the build containers take more
+ * than in->max_bytes. `*n_builds`: containers added. Linear in the pod:
+ * names and targets are looked up in sets (strset.h). */
 patch_status_t patch_builds(cJSON *ops, const patch_input_t *in, size_t *n_builds, char *why,
                             size_t whysz);
 bool patch_identity(cJSON *ops, const cJSON *meta);

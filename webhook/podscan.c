@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "errmsg.h"
+#include "strset.h"
 
 static podscan_status_t read_array(podscan_t *ps, const cJSON *spec, const char *key, bool init,
                                    char *why, size_t whysz)
@@ -47,6 +48,18 @@ static podscan_status_t read_array(podscan_t *ps, const cJSON *spec, const char 
         ps->n++;
     }
     return PODSCAN_OK;
+}
+
+size_t podscan_count(const cJSON *spec)
+{
+    size_t n = 0;
+    const char *keys[] = {"initContainers", "containers"};
+    for (size_t k = 0; k < 2; k++) {
+        const cJSON *arr = cJSON_GetObjectItemCaseSensitive(spec, keys[k]);
+        if (cJSON_IsArray(arr))
+            n += (size_t)cJSON_GetArraySize(arr);
+    }
+    return n;
 }
 
 podscan_status_t podscan_read(const cJSON *spec, podscan_t *out, char *why, size_t whysz)
@@ -133,6 +146,18 @@ bool podscan_uses_logical(const cJSON *spec, const strlist_t *logical_registries
         }
     }
     return false;
+}
+
+bool podscan_spec_targets(const podscan_t *ps, size_t *n)
+{
+    strset_t seen = STRSET_INIT;
+    bool ok = true;
+    for (size_t i = 0; ok && i < ps->n; i++)
+        if (ps->cs[i].spec >= 0 && ps->cs[i].target)
+            ok = strset_add(&seen, ps->cs[i].target, i, NULL) >= 0;
+    *n = seen.count;
+    strset_free(&seen);
+    return ok;
 }
 
 bool podscan_name_taken(const podscan_t *ps, const char *name)

@@ -43,6 +43,11 @@ typedef enum {
     PODSCAN_OOM,
 } podscan_status_t;
 
+/* How many entries spec.initContainers and spec.containers of the pod spec
+ * `spec` hold together (what is not an array counts 0), without reading
+ * them: checked against a bound before anything is read per container. */
+size_t podscan_count(const cJSON *spec);
+
 /* Reads spec.initContainers, then spec.containers, of the pod spec object
  * `spec` into `out` (zeroed by the caller; free it with podscan_free()
  * whatever the answer). An absent or null array is empty. The strings
@@ -58,6 +63,10 @@ void podscan_match(podscan_t *ps, const imagespec_list_t *specs,
  * runs an image under one of `logical_registries`, as podscan_match()
  * would find it; tolerant: malformed parts are skipped, not reported. */
 bool podscan_uses_logical(const cJSON *spec, const strlist_t *logical_registries);
+
+/* How many distinct targets the containers that run a spec's image have;
+ * false when out of memory. */
+bool podscan_spec_targets(const podscan_t *ps, size_t *n);
 
 /* Whether a container or init container is called `name`. */
 bool podscan_name_taken(const podscan_t *ps, const char *name);

@@ -11,7 +11,8 @@
  * Reading the pod's containers (podscan.c), computing target images
  * (target.c) and building the JSON Patch (patch.c) live in their own
  * files; which cloud registry a host is and which authenticationType
- * reaches it is registry.c's table. */
+ * reaches it is registry.c's table; how a rule records its answer (deny,
+ * warn, reason) is verdict.c's. */
 #include "rules.h"
 
 #include <stdarg.h>
@@ -26,156 +27,8 @@
 #include "patch.h"
 #include "podscan.h"
 #include "registry.h"
+#include "rules_int.h"
 #include "target.h"
-
-#define MAX_WARNINGS 16
-#define WARNING_MAX  240 /* bytes; the API asks for short warnings */
-
-/* What a rule answers. RULE_DONE also when out of memory (ctx_t.oom). */
-typedef enum { RULE_NEXT = 0, RULE_DONE } rule_result_t;
-
-/* One evaluation: the inputs, what the rules found so far, the decision. */
-typedef struct {
-    const policy_config_t *cfg;
-    const inject_t *inject; /* the configuration's rendered build container and volumes */
-    const cJSON *pod;
-    const wh_checks_t *checks;
-    decision_t *d;
-    bool oom;
-    /* the pod's parts, once rule_pod_well_formed and rule_containers_well_formed passed */
-    const cJSON *meta, *labels, *annots, *spec;
-    bool labelled;        /* labelled builder=union (rule_selected) */
-    bool have_annotation; /* the image-spec annotation is present (and read: labelled) */
-    imagespec_list_t specs;
-    size_t n_union; /* specs with builder union */
-    podscan_t cs;   /* the containers and what each matched */
-    /* the default repository's registry (rule_place_images) */
-    bool have_default;
-    registry_info_t def_info;
-} ctx_t;
-
-typedef rule_result_t rule_fn(ctx_t *x);
-
-/* ---- how a rule records its answer -------------------------------------- */
-
-static bool push_str(ctx_t *x, char ***v, size_t *n, char *s)
-{
-    char **nv = s ? realloc(*v, (*n + 1) * sizeof **v) : NULL;
-    if (!nv) {
-        free(s);
-        x->oom = true;
-        return false;
-    }
-    nv[(*n)++] = s;
-    *v = nv;
-    return true;
-}
-
-/* printf into one line of at most `max` bytes (0: no limit), control
- * characters made spaces, cut text marked with "...". */
-static char *vformat_oneline(size_t max, const char *fmt, va_list ap)
-{
-    buf_t raw = BUF_INIT, clean = BUF_INIT;
-    buf_vprintf(&raw, fmt, ap);
-    if (raw.oom) {
-        buf_free(&raw);
-        return NULL;
-    }
-    size_t n = raw.len;
-    if (max && n > max) {
-        n = max - 3;
-        /* do not cut a UTF-8 sequence in half */
-        while (n > 0 && ((unsigned char)raw.data[n] & 0xC0) == 0x80)
-            n--;
-    }
-    buf_put_oneline(&clean, raw.data ? raw.data : "", n);
-    if (n < raw.len)
-        buf_puts(&clean, "...");
-    buf_free(&raw);
-    return buf_steal(&clean);
-}
-
-/* A warning for the user (the API server shows it to kubectl). */
-__attribute__((format(printf, 2, 3))) static void warn(ctx_t *x, const char *fmt, ...)
-{
-    if (x->d->n_warnings >= MAX_WARNINGS)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = vformat_oneline(WARNING_MAX, fmt, ap);
-    va_end(ap);
-    push_str(x, &x->d->warnings, &x->d->n_warnings, s);
-}
-
-static void vreason(ctx_t *x, const char *fmt, va_list ap)
-{
-    push_str(x, &x->d->reasons, &x->d->n_reasons, vformat_oneline(0, fmt, ap));
-}
-
-/* Why, for people (review --explain) and logs. */
-__attribute__((format(printf, 2, 3))) static void reason(ctx_t *x, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vreason(x, fmt, ap);
-    va_end(ap);
-}
-
-/* Ends the evaluation: the pod is allowed unchanged, for the reason given. */
-__attribute__((format(printf, 2, 3))) static rule_result_t allow_unchanged(ctx_t *x,
-                                                                           const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vreason(x, fmt, ap);
-    va_end(ap);
-    return RULE_DONE;
-}
-
-/* Ends the evaluation: the pod is denied with `code` and a one-line message. */
-__attribute__((format(printf, 3, 4))) static rule_result_t deny(ctx_t *x, int code, const char *fmt,
-                                                                ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = vformat_oneline(1024, fmt, ap);
-    va_end(ap);
-    if (!s) {
-        x->oom = true;
-        return RULE_DONE;
-    }
-    free(x->d->message);
-    x->d->message = s;
-    x->d->code = code;
-    x->d->outcome = OUTCOME_DENIED;
-    return RULE_DONE;
-}
-
-static rule_result_t out_of_memory(ctx_t *x)
-{
-    x->oom = true;
-    return RULE_DONE;
-}
-
-/* The string member `key` of `obj`, NULL when absent or not a string. */
-static const char *str_member(const cJSON *obj, const char *key)
-{
-    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
-}
-
-/* At most `max` bytes of user text for a message, as "%.*s" arguments. */
-#define CLIP(s, max) (int)(strlen(s) > (max) ? (max) : strlen(s)), (s)
-
-static void spec_what(const imagespec_t *sp, char *dst, size_t n)
-{
-    snprintf(dst, n, "ImageSpec \"%.*s\"", CLIP(sp->name, 80));
-}
-
-static void classify_ref(const imageref_t *r, registry_info_t *info)
-{
-    registry_classify(r->domain.p ? r->domain.p : "", r->domain.n, r->path.p ? r->path.p : "",
-                      r->path.n, info);
-}
 
 /* ---- which pods ---------------------------------------------------------- */
 
@@ -184,16 +37,16 @@ static void classify_ref(const imageref_t *r, registry_info_t *info)
 static rule_result_t rule_pod_well_formed(ctx_t *x)
 {
     if (!cJSON_IsObject(x->pod))
-        return deny(x, 400, "the admission request carries no pod object");
+        return verdict_deny(x, 400, "the admission request carries no pod object");
     x->meta = cJSON_GetObjectItemCaseSensitive(x->pod, "metadata");
     if (x->meta && !cJSON_IsObject(x->meta))
-        return deny(x, 400, "metadata must be an object");
+        return verdict_deny(x, 400, "metadata must be an object");
     x->labels = cJSON_GetObjectItemCaseSensitive(x->meta, "labels");
     x->annots = cJSON_GetObjectItemCaseSensitive(x->meta, "annotations");
     if (x->labels && !cJSON_IsObject(x->labels) && !cJSON_IsNull(x->labels))
-        return deny(x, 400, "metadata.labels must be an object");
+        return verdict_deny(x, 400, "metadata.labels must be an object");
     if (x->annots && !cJSON_IsObject(x->annots) && !cJSON_IsNull(x->annots))
-        return deny(x, 400, "metadata.annotations must be an object");
+        return verdict_deny(x, 400, "metadata.annotations must be an object");
     return RULE_NEXT;
 }
 
@@ -205,20 +58,22 @@ static rule_result_t rule_pod_well_formed(ctx_t *x)
  * allow-unlabelled-lookalike-registry. */
 static rule_result_t rule_selected(ctx_t *x)
 {
-    const char *builder = str_member(x->labels, WH_LABEL_BUILDER);
+    const char *builder = verdict_str_member(x->labels, WH_LABEL_BUILDER);
     x->labelled = builder && strcmp(builder, "union") == 0;
     if (x->labelled)
         return RULE_NEXT;
     if (x->cfg->pod_select != POD_SELECT_LOGICAL)
-        return allow_unchanged(x,
-                               "the pod is not labelled " WH_LABEL_BUILDER "=union: nothing to do");
+        return verdict_allow_unchanged(x, "the pod is not labelled " WH_LABEL_BUILDER
+                                          "=union: nothing to do");
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(x->pod, "spec");
     if (!podscan_uses_logical(spec, &x->cfg->logical_registries))
-        return allow_unchanged(x, "the pod is not labelled " WH_LABEL_BUILDER
-                                  "=union and runs no image under a logical registry: nothing "
-                                  "to do");
-    reason(x, "not labelled " WH_LABEL_BUILDER "=union; selected by an image under a logical "
-              "registry (podSelection logicalRegistry): rewritten, never built");
+        return verdict_allow_unchanged(x,
+                                       "the pod is not labelled " WH_LABEL_BUILDER
+                                       "=union and runs no image under a logical registry: nothing "
+                                       "to do");
+    verdict_reason(x,
+                   "not labelled " WH_LABEL_BUILDER "=union; selected by an image under a logical "
+                   "registry (podSelection logicalRegistry): rewritten, never built");
     return RULE_NEXT;
 }
 
@@ -226,10 +81,10 @@ static rule_result_t rule_selected(ctx_t *x)
  * imagebuilder.union.ai/mutated). Golden: allow-already-mutated. */
 static rule_result_t rule_already_mutated(ctx_t *x)
 {
-    const char *marker = str_member(x->annots, WH_ANNOT_MUTATED);
+    const char *marker = verdict_str_member(x->annots, WH_ANNOT_MUTATED);
     if (marker && strcmp(marker, "true") == 0)
-        return allow_unchanged(x, "the pod is already mutated (" WH_ANNOT_MUTATED
-                                  "=true): nothing to do");
+        return verdict_allow_unchanged(x, "the pod is already mutated (" WH_ANNOT_MUTATED
+                                          "=true): nothing to do");
     return RULE_NEXT;
 }
 
@@ -242,17 +97,18 @@ static rule_result_t rule_annotation_parses(ctx_t *x)
     const cJSON *ann = cJSON_GetObjectItemCaseSensitive(x->annots, WH_ANNOT_SPEC);
     x->have_annotation = ann && !cJSON_IsNull(ann);
     if (x->have_annotation && !x->labelled) {
-        warn(x, "annotation " WH_ANNOT_SPEC " is ignored without the label " WH_LABEL_BUILDER
-                "=union: nothing is built");
+        verdict_warn(x,
+                     "annotation " WH_ANNOT_SPEC " is ignored without the label " WH_LABEL_BUILDER
+                     "=union: nothing is built");
         x->have_annotation = false;
     }
     if (!x->have_annotation)
         return RULE_NEXT;
     if (!cJSON_IsString(ann))
-        return deny(x, 400, "annotation " WH_ANNOT_SPEC " must be a string holding JSON");
+        return verdict_deny(x, 400, "annotation " WH_ANNOT_SPEC " must be a string holding JSON");
     char why[512];
     if (!imagespec_parse(ann->valuestring, strlen(ann->valuestring), &x->specs, why, sizeof why))
-        return deny(x, 400, "annotation " WH_ANNOT_SPEC ": %s", why);
+        return verdict_deny(x, 400, "annotation " WH_ANNOT_SPEC ": %s", why);
     return RULE_NEXT;
 }
 
@@ -267,12 +123,12 @@ static rule_result_t rule_has_union_specs(ctx_t *x)
             x->n_union++;
             continue;
         }
-        const char *nm = str_member(sp->json, "name");
-        reason(x, "ImageSpec \"%.*s\" uses builder \"%.*s\", not union: ignored",
-               CLIP(nm ? nm : "?", 80), CLIP(sp->builder ? sp->builder : "(none)", 40));
+        const char *nm = verdict_str_member(sp->json, "name");
+        verdict_reason(x, "ImageSpec \"%.*s\" uses builder \"%.*s\", not union: ignored",
+                       CLIP(nm ? nm : "?", 80), CLIP(sp->builder ? sp->builder : "(none)", 40));
     }
     if (x->have_annotation && x->n_union == 0) {
-        warn(x, "no ImageSpec in " WH_ANNOT_SPEC " uses builder union; pod left unchanged");
+        verdict_warn(x, "no ImageSpec in " WH_ANNOT_SPEC " uses builder union; pod left unchanged");
         return RULE_DONE;
     }
     return RULE_NEXT;
@@ -283,9 +139,26 @@ static rule_result_t rule_has_union_specs(ctx_t *x)
 static rule_result_t rule_builder_enabled(ctx_t *x)
 {
     if (x->n_union && !x->cfg->enabled)
-        return deny(x, 403,
-                    "the image builder is disabled (imageBuilder.enabled is false); enable it or "
-                    "build the image with another builder");
+        return verdict_deny(
+            x, 403,
+            "the image builder is disabled (imageBuilder.enabled is false); enable it or "
+            "build the image with another builder");
+    return RULE_NEXT;
+}
+
+/* Denied 400: more containers and init containers than
+ * imageBuilder.limits.maxContainersPerPod, before any is read ("What is
+ * denied"). Golden: deny-too-many-containers. */
+static rule_result_t rule_containers_bounded(ctx_t *x)
+{
+    size_t n = podscan_count(cJSON_GetObjectItemCaseSensitive(x->pod, "spec"));
+    if (n > x->cfg->limits.max_containers)
+        return verdict_deny(
+            x, 400,
+            "the pod has %zu containers and init containers; at most %u are accepted "
+            "(imageBuilder.limits.maxContainersPerPod): use fewer containers in a pod "
+            "that builds images",
+            n, x->cfg->limits.max_containers);
     return RULE_NEXT;
 }
 
@@ -297,13 +170,13 @@ static rule_result_t rule_containers_well_formed(ctx_t *x)
 {
     x->spec = cJSON_GetObjectItemCaseSensitive(x->pod, "spec");
     if (!cJSON_IsObject(x->spec))
-        return deny(x, 400, "the pod has no spec object");
+        return verdict_deny(x, 400, "the pod has no spec object");
     char why[128];
     podscan_status_t st = podscan_read(x->spec, &x->cs, why, sizeof why);
     if (st == PODSCAN_MALFORMED)
-        return deny(x, 400, "%s", why);
+        return verdict_deny(x, 400, "%s", why);
     if (st != PODSCAN_OK)
-        return out_of_memory(x);
+        return verdict_out_of_memory(x);
     podscan_match(&x->cs, &x->specs, &x->cfg->logical_registries);
     return RULE_NEXT;
 }
@@ -314,35 +187,43 @@ static rule_result_t rule_containers_well_formed(ctx_t *x)
  * deny-image-without-tag, mutate-scheme-stripped. */
 static rule_result_t rule_spec_used_with_tag(ctx_t *x)
 {
+    /* one pass over the containers: how many run each spec, the first untagged */
+    size_t uses[IMAGESPEC_MAX_SPECS] = {0};
+    const container_t *untagged[IMAGESPEC_MAX_SPECS] = {0};
+    for (size_t i = 0; i < x->cs.n; i++) {
+        const container_t *ct = &x->cs.cs[i];
+        if (ct->spec < 0 || ct->spec >= IMAGESPEC_MAX_SPECS)
+            continue;
+        uses[ct->spec]++;
+        if (!ct->ref.tag.n && !untagged[ct->spec])
+            untagged[ct->spec] = ct;
+    }
     for (size_t s = 0; s < x->specs.n; s++) {
         const imagespec_t *sp = &x->specs.specs[s];
         if (!sp->is_union)
             continue;
         char what[128];
-        spec_what(sp, what, sizeof what);
-        size_t used = 0;
-        for (size_t i = 0; i < x->cs.n; i++) {
-            const container_t *ct = &x->cs.cs[i];
-            if (ct->spec != (int)s)
-                continue;
-            used++;
-            if (!ct->ref.tag.n)
-                return deny(x, 400,
-                            "%s: container \"%.*s\" uses image \"%.*s\" without a tag; the tag "
-                            "must be the ImageSpec hash computed by the SDK",
-                            what, CLIP(ct->name, 63), CLIP(ct->image, 200));
-        }
+        verdict_spec_what(sp, what, sizeof what);
+        size_t used = uses[s];
+        const container_t *ct = untagged[s];
+        if (ct)
+            return verdict_deny(x, 400,
+                                "%s: container \"%.*s\" uses image \"%.*s\" without a tag; the tag "
+                                "must be the ImageSpec hash computed by the SDK",
+                                what, CLIP(ct->name, 63), CLIP(ct->image, 200));
         if (!used && sp->has_registry)
-            return deny(x, 400,
-                        "%s: no container uses it; expected an image \"%.*s:<tag>\" or "
-                        "\"%.*s/%.*s:<tag>\"",
-                        what, CLIP(sp->name, 80), CLIP(sp->registry, 100), CLIP(sp->name, 80));
+            return verdict_deny(x, 400,
+                                "%s: no container uses it; expected an image \"%.*s:<tag>\" or "
+                                "\"%.*s/%.*s:<tag>\"",
+                                what, CLIP(sp->name, 80), CLIP(sp->registry, 100),
+                                CLIP(sp->name, 80));
         if (!used)
-            return deny(x, 400, "%s: no container uses it; expected an image \"%.*s:<tag>\"", what,
-                        CLIP(sp->name, 80));
+            return verdict_deny(x, 400,
+                                "%s: no container uses it; expected an image \"%.*s:<tag>\"", what,
+                                CLIP(sp->name, 80));
         if (sp->scheme_stripped)
-            warn(x, "%s: the http(s):// prefix of registry was removed; write \"%.*s\"", what,
-                 CLIP(sp->registry, 80));
+            verdict_warn(x, "%s: the http(s):// prefix of registry was removed; write \"%.*s\"",
+                         what, CLIP(sp->registry, 80));
     }
     return RULE_NEXT;
 }
@@ -354,9 +235,9 @@ static rule_result_t rule_spec_used_with_tag(ctx_t *x)
 static rule_result_t rule_logical_image_has_tag(ctx_t *x, const container_t *ct)
 {
     if (ct->spec == PODSCAN_SPEC_LOGICAL && !ct->ref.tag.n)
-        return deny(x, 400,
-                    "container \"%.*s\": image \"%.*s\" under a logical registry needs a tag",
-                    CLIP(ct->name, 63), CLIP(ct->image, 200));
+        return verdict_deny(
+            x, 400, "container \"%.*s\": image \"%.*s\" under a logical registry needs a tag",
+            CLIP(ct->name, 63), CLIP(ct->image, 200));
     return RULE_NEXT;
 }
 
@@ -365,10 +246,10 @@ static rule_result_t rule_logical_image_has_tag(ctx_t *x, const container_t *ct)
 static rule_result_t rule_default_repository_set(ctx_t *x, const char *what)
 {
     if (!x->have_default)
-        return deny(x, 403,
-                    "%s: no target repository; set \"registry\" in the ImageSpec or "
-                    "imageBuilder.defaultRepository in the webhook configuration",
-                    what);
+        return verdict_deny(x, 403,
+                            "%s: no target repository; set \"registry\" in the ImageSpec or "
+                            "imageBuilder.defaultRepository in the webhook configuration",
+                            what);
     return RULE_NEXT;
 }
 
@@ -385,12 +266,12 @@ static rule_result_t rule_target_valid(ctx_t *x, container_t *ct, const char *re
         target_make(registry, x->cfg->default_repository,
                     target_layout(x->cfg->layout, x->def_info.kind), name, &ct->ref, &t, &e);
     if (st == TARGET_OOM)
-        return out_of_memory(x);
+        return verdict_out_of_memory(x);
     if (st == TARGET_INVALID) {
-        deny(x, 400,
-             "%s: the target image \"%.*s\" would be invalid (%s); shorten the ImageSpec "
-             "name or the repository",
-             what, CLIP(t, 300), imageref_strerror(e));
+        verdict_deny(x, 400,
+                     "%s: the target image \"%.*s\" would be invalid (%s); shorten the ImageSpec "
+                     "name or the repository",
+                     what, CLIP(t, 300), imageref_strerror(e));
         free(t);
         return RULE_DONE;
     }
@@ -420,17 +301,18 @@ static rule_result_t rule_target_reachable(ctx_t *x, const imagespec_t *sp, strv
     if (registry_auth_reaches(cfg->auth, info, host_has_basic(cfg, host)))
         return RULE_NEXT;
     if (!sp->pull_secret)
-        return deny(x, 403,
-                    "%s: registry \"%.*s\" cannot be reached with authenticationType \"%s\", "
-                    "which authenticates to %s; use such a registry, drop \"registry\" to "
-                    "use the default repository, or set "
-                    "builder_options.imagepull_secret_name",
-                    what, CLIP(sp->registry, 120), auth_type_name(cfg->auth),
-                    auth_type_reach(cfg->auth));
-    warn(x,
-         "%s: registry %.*s is not reachable with authenticationType %s; using image pull "
-         "secret %.*s",
-         what, CLIP(sp->registry, 60), auth_type_name(cfg->auth), CLIP(sp->pull_secret, 40));
+        return verdict_deny(
+            x, 403,
+            "%s: registry \"%.*s\" cannot be reached with authenticationType \"%s\", "
+            "which authenticates to %s; use such a registry, drop \"registry\" to "
+            "use the default repository, or set "
+            "builder_options.imagepull_secret_name",
+            what, CLIP(sp->registry, 120), auth_type_name(cfg->auth), auth_type_reach(cfg->auth));
+    verdict_warn(x,
+                 "%s: registry %.*s is not reachable with authenticationType %s; using image pull "
+                 "secret %.*s",
+                 what, CLIP(sp->registry, 60), auth_type_name(cfg->auth),
+                 CLIP(sp->pull_secret, 40));
     return RULE_NEXT;
 }
 
@@ -443,17 +325,19 @@ static rule_result_t rule_same_cloud_account(ctx_t *x, const registry_info_t *in
     const registry_info_t *def = &x->def_info;
     if (x->have_default && info->kind == REGISTRY_ECR && def->kind == REGISTRY_ECR &&
         strcmp(info->account, def->account) != 0)
-        warn(x,
-             "%s: ECR account %s differs from the default repository's (%s): the repository "
-             "policy must grant AllowPull and AllowDescribeImages",
-             what, info->account, def->account);
+        verdict_warn(
+            x,
+            "%s: ECR account %s differs from the default repository's (%s): the repository "
+            "policy must grant AllowPull and AllowDescribeImages",
+            what, info->account, def->account);
     if (x->have_default && (info->kind == REGISTRY_GAR || info->kind == REGISTRY_GCR) &&
         (def->kind == REGISTRY_GAR || def->kind == REGISTRY_GCR) && info->project[0] &&
         strcmp(info->project, def->project) != 0)
-        warn(x,
-             "%s: GCP project %s differs from the default repository's (%s): grant Artifact "
-             "Registry Writer (builder) and Reader (nodes, operator proxy)",
-             what, info->project, def->project);
+        verdict_warn(
+            x,
+            "%s: GCP project %s differs from the default repository's (%s): grant Artifact "
+            "Registry Writer (builder) and Reader (nodes, operator proxy)",
+            what, info->project, def->project);
     return RULE_NEXT;
 }
 
@@ -466,7 +350,7 @@ static rule_result_t place_image(ctx_t *x, container_t *ct)
     const imagespec_t *sp = ct->spec >= 0 ? &x->specs.specs[ct->spec] : NULL;
     char what[160];
     if (sp)
-        spec_what(sp, what, sizeof what);
+        verdict_spec_what(sp, what, sizeof what);
     else
         snprintf(what, sizeof what, "container \"%.*s\"", CLIP(ct->name, 63));
     if (!sp || !sp->has_registry) {
@@ -482,9 +366,9 @@ static rule_result_t place_image(ctx_t *x, container_t *ct)
     if (imageref_parse(ct->target, strlen(ct->target), &tr) != IMAGEREF_OK)
         return RULE_NEXT; /* rule_target_valid checked it */
     registry_info_t info;
-    classify_ref(&tr, &info);
+    verdict_classify_ref(&tr, &info);
     char spec_name[128];
-    spec_what(sp, spec_name, sizeof spec_name);
+    verdict_spec_what(sp, spec_name, sizeof spec_name);
     if (rule_target_reachable(x, sp, tr.domain, &info, spec_name) == RULE_DONE)
         return RULE_DONE;
     return rule_same_cloud_account(x, &info, spec_name);
@@ -498,7 +382,7 @@ static rule_result_t rule_place_images(ctx_t *x)
     imageref_t def_ref;
     if (repo && *repo && imageref_parse(repo, strlen(repo), &def_ref) == IMAGEREF_OK) {
         x->have_default = true;
-        classify_ref(&def_ref, &x->def_info);
+        verdict_classify_ref(&def_ref, &x->def_info);
     }
     for (size_t i = 0; i < x->cs.n; i++)
         if (x->cs.cs[i].spec != PODSCAN_SPEC_NONE && place_image(x, &x->cs.cs[i]) == RULE_DONE)
@@ -507,6 +391,25 @@ static rule_result_t rule_place_images(ctx_t *x)
 }
 
 /* ---- the pod as a whole -------------------------------------------------- */
+
+/* Denied 400: more distinct images to build from ImageSpecs than
+ * imageBuilder.limits.maxBuildsPerPod, counted before the registry check
+ * so that the answer does not depend on it ("What is denied"). Golden:
+ * deny-too-many-builds. */
+static rule_result_t rule_builds_bounded(ctx_t *x)
+{
+    size_t n;
+    if (!podscan_spec_targets(&x->cs, &n))
+        return verdict_out_of_memory(x);
+    if (n > x->cfg->limits.max_builds)
+        return verdict_deny(
+            x, 400,
+            "the pod runs %zu distinct images built from ImageSpecs; at most %u are "
+            "built per pod (imageBuilder.limits.maxBuildsPerPod): use fewer image tags "
+            "in one pod",
+            n, x->cfg->limits.max_builds);
+    return RULE_NEXT;
+}
 
 /* Denied 400: a labelled pod with neither a spec nor a logical-registry
  * image ("What is denied"). Golden: deny-label-without-spec. */
@@ -518,9 +421,10 @@ static rule_result_t rule_label_without_spec(ctx_t *x)
         if (x->cs.cs[i].target)
             return RULE_NEXT;
     if (!x->have_annotation)
-        return deny(x, 400,
-                    "the pod is labelled " WH_LABEL_BUILDER "=union but has no " WH_ANNOT_SPEC
-                    " annotation; add the ImageSpec JSON there or remove the label");
+        return verdict_deny(x, 400,
+                            "the pod is labelled " WH_LABEL_BUILDER
+                            "=union but has no " WH_ANNOT_SPEC
+                            " annotation; add the ImageSpec JSON there or remove the label");
     return RULE_NEXT;
 }
 
@@ -534,28 +438,30 @@ static rule_result_t rule_production_namespace(ctx_t *x)
     check_answer_t ns = c ? c->production_namespace : CHECK_NOT_RUN;
     const char *name = decide_production_namespace(x->cfg);
     if (x->n_union && ns == CHECK_ABSENT)
-        return deny(x, 403,
-                    "the production domain namespace \"%s\" does not exist; create it (kubectl "
-                    "create namespace %s) or fix imageBuilder.productionDomain and "
-                    "namespaceTemplate",
-                    name, name);
+        return verdict_deny(
+            x, 403,
+            "the production domain namespace \"%s\" does not exist; create it (kubectl "
+            "create namespace %s) or fix imageBuilder.productionDomain and "
+            "namespaceTemplate",
+            name, name);
     if (x->n_union && ns == CHECK_FAILED && c->namespace_reason && c->namespace_reason[0])
-        warn(x, "could not verify that namespace %s exists (%.*s); allowed", name,
-             CLIP(c->namespace_reason, 80));
+        verdict_warn(x, "could not verify that namespace %s exists (%.*s); allowed", name,
+                     CLIP(c->namespace_reason, 80));
     else if (x->n_union && ns == CHECK_FAILED)
-        warn(x, "could not verify that namespace %s exists; allowed", name);
+        verdict_warn(x, "could not verify that namespace %s exists; allowed", name);
     if (x->n_union && ns == CHECK_PRESENT && c->namespace_terminating)
-        warn(x,
-             "namespace %s is being deleted (Terminating); builds will fail until it is created "
-             "again; allowed",
-             name);
+        verdict_warn(
+            x,
+            "namespace %s is being deleted (Terminating); builds will fail until it is created "
+            "again; allowed",
+            name);
     return RULE_NEXT;
 }
 
 static bool record_target(ctx_t *x, const container_t *ct, bool build, check_answer_t exists)
 {
     decision_t *d = x->d;
-    target_t *t = realloc(d->targets, (d->n_targets + 1) * sizeof *t);
+    target_t *t = verdict_grow(d->targets, d->n_targets, sizeof *t);
     if (!t)
         return false;
     d->targets = t;
@@ -583,15 +489,16 @@ static rule_result_t rule_logical_image_exists(ctx_t *x)
         if (!ct->target || ct->spec != PODSCAN_SPEC_LOGICAL ||
             checks_image_answer(x->checks, ct->target) != CHECK_ABSENT)
             continue;
-        return deny(x, 403,
-                    "%s \"%.*s\": image \"%.*s\" does not exist in the default repository "
-                    "(%.*s) and nothing can build it, as no ImageSpec names it; push the image, "
-                    "or attach its ImageSpec: label the pod " WH_LABEL_BUILDER
-                    "=union and put the ImageSpec JSON (flytekit field names, builder union) "
-                    "in the annotation " WH_ANNOT_SPEC " (hack/imagespec-annotation.sh prints "
-                    "both)",
-                    ct->init ? "init container" : "container", CLIP(ct->name, 63),
-                    CLIP(ct->image, 200), CLIP(ct->target, 300));
+        return verdict_deny(
+            x, 403,
+            "%s \"%.*s\": image \"%.*s\" does not exist in the default repository "
+            "(%.*s) and nothing can build it, as no ImageSpec names it; push the image, "
+            "or attach its ImageSpec: label the pod " WH_LABEL_BUILDER
+            "=union and put the ImageSpec JSON (flytekit field names, builder union) "
+            "in the annotation " WH_ANNOT_SPEC " (hack/imagespec-annotation.sh prints "
+            "both)",
+            ct->init ? "init container" : "container", CLIP(ct->name, 63), CLIP(ct->image, 200),
+            CLIP(ct->target, 300));
     }
     return RULE_NEXT;
 }
@@ -609,19 +516,19 @@ static rule_result_t rule_build_needed(ctx_t *x)
         check_answer_t ex = checks_image_answer(x->checks, ct->target);
         bool build = ct->spec >= 0 && ex != CHECK_PRESENT;
         if (!record_target(x, ct, build, ex))
-            return out_of_memory(x);
+            return verdict_out_of_memory(x);
         const char *why = checks_image_reason(x->checks, ct->target);
         const char *then = build ? "building it" : "nothing builds it";
         if (ex == CHECK_FAILED && why)
-            warn(x, "could not check whether %.*s exists (%.*s); %s", CLIP(ct->target, 120),
-                 CLIP(why, 80), then);
+            verdict_warn(x, "could not check whether %.*s exists (%.*s); %s", CLIP(ct->target, 120),
+                         CLIP(why, 80), then);
         else if (ex == CHECK_FAILED)
-            warn(x, "could not check whether %.*s exists; %s", CLIP(ct->target, 160), then);
-        reason(x, "%s \"%s\": %s -> %s%s", ct->init ? "init container" : "container", ct->name,
-               ct->image, ct->target,
-               ct->spec == PODSCAN_SPEC_LOGICAL ? " (logical registry, no build)"
-               : build                          ? " (build injected)"
-                                                : " (image exists, no build)");
+            verdict_warn(x, "could not check whether %.*s exists; %s", CLIP(ct->target, 160), then);
+        verdict_reason(x, "%s \"%s\": %s -> %s%s", ct->init ? "init container" : "container",
+                       ct->name, ct->image, ct->target,
+                       ct->spec == PODSCAN_SPEC_LOGICAL ? " (logical registry, no build)"
+                       : build                          ? " (build injected)"
+                                                        : " (image exists, no build)");
     }
     return RULE_NEXT;
 }
@@ -634,12 +541,14 @@ static rule_result_t rule_something_to_change(ctx_t *x)
     for (size_t i = 0; i < d->n_targets; i++)
         if (d->targets[i].build || strcmp(d->targets[i].original, d->targets[i].target) != 0)
             return RULE_NEXT;
-    return allow_unchanged(x, "every image is already its target and exists: no patch");
+    return verdict_allow_unchanged(x, "every image is already its target and exists: no patch");
 }
 
 /* Mutated: images rewritten, builds injected, the mutation recorded
- * (patch.c); denied 400 when a name the build needs is taken ("What is
- * injected"). Golden: every mutate-* case, mutate-existing-init-and-volumes. */
+ * (patch.c); denied 400 when a name the build needs is taken, or when the
+ * patch would be larger than imageBuilder.limits.maxPatchBytes ("What is
+ * injected", "What is denied"). Golden: every mutate-* case,
+ * mutate-existing-init-and-volumes, deny-patch-too-large. */
 static rule_result_t rule_mutate(ctx_t *x)
 {
     decision_t *d = x->d;
@@ -652,13 +561,21 @@ static rule_result_t rule_mutate(ctx_t *x)
         .n_targets = d->n_targets,
         .inject = x->inject,
         .azure = x->cfg->auth == AUTH_AZURE,
+        .max_bytes = x->cfg->limits.max_patch_bytes,
     };
-    char why[256];
+    char why[320];
     patch_status_t st = patch_build(&in, &d->patch, &d->audit, why, sizeof why);
     if (st == PATCH_DENIED)
-        return deny(x, 400, "%s", why);
-    if (st != PATCH_OK)
-        return out_of_memory(x);
+        return verdict_deny(x, 400, "%s", why);
+    if (st != PATCH_OK || !(d->patch_json = cJSON_PrintUnformatted(d->patch)))
+        return verdict_out_of_memory(x);
+    size_t n = strlen(d->patch_json);
+    if (n > in.max_bytes)
+        return verdict_deny(
+            x, 400,
+            "the patch would be %zu bytes, more than imageBuilder.limits.maxPatchBytes "
+            "(%zu): build fewer images or rewrite fewer containers in one pod",
+            n, in.max_bytes);
     d->n_ops = (size_t)cJSON_GetArraySize(d->patch);
     d->outcome = OUTCOME_MUTATED;
     return RULE_DONE;
@@ -673,9 +590,11 @@ static rule_fn *const POLICY[] = {
     rule_annotation_parses,      /* 400 on a malformed ImageSpec */
     rule_has_union_specs,        /* no union spec: allowed with a warning */
     rule_builder_enabled,        /* 403 when the builder is disabled */
+    rule_containers_bounded,     /* 400 past maxContainersPerPod */
     rule_containers_well_formed, /* 400 on malformed containers; match images */
     rule_spec_used_with_tag,     /* 400 when a spec image is unused or untagged */
     rule_place_images,           /* targets, registry reach, cross-account warnings */
+    rule_builds_bounded,         /* 400 past maxBuildsPerPod */
     rule_label_without_spec,     /* 400 when the label has nothing to act on */
     rule_production_namespace,   /* 403 when the production namespace is missing */
     rule_logical_image_exists,   /* 403 when a logical image is missing, nothing builds it */

@@ -40,6 +40,7 @@
 #define MAX_THREADS       64
 #define CHECK_THREADS_MAX 16
 #define CHECK_QUEUE_MAX   1024
+#define LARGE_QUEUE_MAX   2 /* large reviews waiting for their thread (checkjob_submit_body) */
 #define PROG              "imagebuilder-webhook serve"
 
 #ifndef WH_VERSION
@@ -224,7 +225,8 @@ static bool start_config(wh_config_t *c, size_t n_threads, char *err, size_t err
     /* The check threads exist even with both checks off: a reload may switch them on. */
     size_t n_check = 4 * n_threads > CHECK_THREADS_MAX ? CHECK_THREADS_MAX : 4 * n_threads;
     S.srv.checks = workpool_new(n_check, CHECK_QUEUE_MAX);
-    if (!reload_publish_config(&S.reload, c, lc) || !S.srv.checks ||
+    S.srv.large = workpool_new(1, LARGE_QUEUE_MAX);
+    if (!reload_publish_config(&S.reload, c, lc) || !S.srv.checks || !S.srv.large ||
         !metrics_register_extra(render_livecheck_metrics) ||
         !metrics_register_extra(netguard_metrics)) {
         errmsg_set(err, errsz, "out of memory");
@@ -387,6 +389,8 @@ static void stop(void)
 
     workpool_free(S.srv.checks); /* the loops are gone: no job can be sent back */
     S.srv.checks = NULL;
+    workpool_free(S.srv.large);
+    S.srv.large = NULL;
     for (size_t i = 0; i < S.n_workers; i++)
         worker_dispose(&S.workers[i]);
     free(S.workers);

@@ -45,6 +45,7 @@ typedef struct {
     bool gconf_init;
     published_t config; /* the cfg_bundle_t in use */
     workpool_t *checks; /* the threads that run live checks */
+    workpool_t *large;  /* one thread: large reviews, read and answered one at a time */
     atomic_bool ready;  /* set once every loop runs */
     atomic_bool shutting_down;
     unsigned shutdown_timeout_ms;

@@ -1,6 +1,7 @@
 /* fuzz_imagespec: the ImageSpec annotation reader. A parsed list must be
- * bounded, every union spec must have a lowercase name and a registry that
- * the flytekit rule accepts; a refusal must say why. */
+ * bounded, every spec's text must be its own object inside the annotation
+ * (strict JSON), every union spec must have a lowercase name and a
+ * registry that the flytekit rule accepts; a refusal must say why. */
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 #include "fuzzutil.h"
 #include "imageref.h"
 #include "imagespec.h"
+#include "jsonscan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -21,6 +23,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < l.n; i++) {
             const imagespec_t *sp = &l.specs[i];
             FUZZ_CHECK(sp->json != NULL);
+            /* the spec's own text: inside the annotation, an object by itself */
+            FUZZ_CHECK(sp->text >= s && sp->text_len > 0 && sp->text + sp->text_len <= s + size);
+            FUZZ_CHECK(sp->text[0] == '{' && sp->text[sp->text_len - 1] == '}');
+            jsonscan_result_t r;
+            FUZZ_CHECK(jsonscan(sp->text, sp->text_len, NULL, 0, &r) == JSONSCAN_OK);
             if (!sp->is_union)
                 continue;
             FUZZ_CHECK(sp->name != NULL && sp->name[0] != '\0');

@@ -2,12 +2,14 @@
 # hardening area: the bad-input corpus against the running server and the
 # CLI, and faults under load (idle and slow clients, 100 MB bodies,
 # certificate rotation and config reload under load, SIGTERM under load, a
-# hanging registry and API server, an RSS soak), the network attacks of
-# tests/hardening/attack (oversized, stalled and unread HTTP/1.1 requests,
-# HTTP/2 stream, window, reset and PING abuse, connection floods, the
-# descriptor limit, SIGTERM's delay, refused client certificates; each with
-# a bound on memory or CPU read from /proc), plus valgrind runs of the
-# server and of `review`. Loopback only; every wait is bounded.
+# hanging registry and API server, an RSS soak), a pod author's attacks
+# (amplification pods, a config rewritten in pieces under load:
+# pod-attacks.sh), the network attacks of tests/hardening/attack
+# (oversized, stalled and unread HTTP/1.1 requests, HTTP/2 stream, window,
+# reset and PING abuse, connection floods, the descriptor limit, SIGTERM's
+# delay, refused client certificates; each with a bound on memory or CPU
+# read from /proc), plus valgrind runs of the server and of `review`.
+# Loopback only; every wait is bounded.
 #
 # QUICK=1 (the sanitizer run) keeps the curl and CLI parts and skips the
 # Go-driven load parts, the soak and valgrind.
@@ -94,17 +96,29 @@ if start_server main "$work/config.yaml"; then
             ko "http $name: got $got ($(head -c 200 "$work/resp")), want $want"
         fi
     done
-    # A 1 MiB ImageSpec annotation, made here.
-    awk 'BEGIN { s = "["; for (i = 0; i < 70000; i++) s = s (i ? "," : "") "\\\"p" i "==1.0\\\""; print s "]" }' \
-        >"$work/pkgs"
-    awk -v f="$work/pkgs" 'BEGIN { getline p < f } { i = index($0, "@PKGS@"); if (i) $0 = substr($0, 1, i - 1) p substr($0, i + 6); print }' \
-        tests/hardening/corpus/big-spec.template.json >"$work/big-spec.json"
-    size=$(stat -c %s "$work/big-spec.json")
-    got=$(post "$work/big-spec.json")
-    if [ "$size" -gt 1000000 ] && [ "$got" = 200 ] && grep -q '"allowed":true' "$work/resp" && serving; then
-        ok "http 1 MiB ImageSpec annotation ($size bytes): answered"
+    # ImageSpec annotations made here: 250 KiB (answered: a mutation) and
+    # 1 MiB (past the 256 KiB bound: denied, naming it).
+    for n in 16000 70000; do
+        awk -v n=$n 'BEGIN { s = "["; for (i = 0; i < n; i++) s = s (i ? "," : "") "\\\"p" i "==1.0\\\""; print s "]" }' \
+            >"$work/pkgs"
+        awk -v f="$work/pkgs" 'BEGIN { getline p < f } { i = index($0, "@PKGS@"); if (i) $0 = substr($0, 1, i - 1) p substr($0, i + 6); print }' \
+            tests/hardening/corpus/big-spec.template.json >"$work/big-spec-$n.json"
+    done
+    size=$(stat -c %s "$work/big-spec-16000.json")
+    got=$(post "$work/big-spec-16000.json")
+    if [ "$size" -gt 240000 ] && [ "$got" = 200 ] && grep -q '"allowed":true' "$work/resp" &&
+        grep -q '"patch":' "$work/resp" && serving; then
+        ok "http 250 KiB ImageSpec annotation ($size bytes): mutated"
     else
-        ko "http 1 MiB ImageSpec annotation ($size bytes): got $got"
+        ko "http 250 KiB ImageSpec annotation ($size bytes): got $got $(head -c 300 "$work/resp")"
+    fi
+    size=$(stat -c %s "$work/big-spec-70000.json")
+    got=$(post "$work/big-spec-70000.json")
+    if [ "$size" -gt 1000000 ] && [ "$got" = 200 ] && grep -q '"allowed":false' "$work/resp" &&
+        grep -q 'bytes; at most 262144 (256 KiB' "$work/resp" && serving; then
+        ok "http 1 MiB ImageSpec annotation ($size bytes): denied, the 256 KiB bound named"
+    else
+        ko "http 1 MiB ImageSpec annotation ($size bytes): got $got $(head -c 300 "$work/resp")"
     fi
     # Bodies past webhook.maxRequestBytes: 413. curl sends "Expect: 100-continue" for the
     # 100 MB one, so it is refused before it is sent (part 4a sends it without asking).
@@ -464,6 +478,9 @@ if start_server soak "$work/config.yaml"; then
     [ "$growth" -lt 1024 ] && ok "soak: RSS growth ${growth} KiB < 1 MiB" || ko "soak: RSS grew ${growth} KiB"
     stop_server >/dev/null
 fi
+
+# ---- 4g-4i. what a pod author can send (tests/hardening/pod-attacks.sh) --
+. tests/hardening/pod-attacks.sh
 
 # ---- 5. network attacks (Go client, HTTP/2 framer), each with its own server --
 if go_build build/hardening-attack hardening/attack 2>"$work/go-attack.log"; then

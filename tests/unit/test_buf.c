@@ -69,6 +69,45 @@ START_TEST(oneline_replaces_controls_and_bad_utf8)
 }
 END_TEST
 
+/* C1 controls, bidi controls and the Unicode line separators: each one a
+ * space; their neighbours (and other characters of the same blocks) kept. */
+START_TEST(oneline_replaces_c1_bidi_and_separators)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"a\xc2\x85"
+         "b",
+         "a b"}, /* U+0085 NEL */
+        {"a\xc2\x9b"
+         "b",
+         "a b"}, /* U+009B CSI */
+        {"a\xc2\x80\xc2\x9f"
+         "b",
+         "a  b"},                                 /* the ends of C1 */
+        {"\xc2\xa0\xc2\x7f", "\xc2\xa0? "},       /* U+00A0 stays; a broken pair, DEL */
+        {"x\xe2\x80\xa8y\xe2\x80\xa9z", "x y z"}, /* U+2028, U+2029 */
+        {"\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad\xe2\x80\xae", "     "},
+        {"\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9", "    "}, /* U+2066-U+2069 */
+        {"\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c", "   "},                  /* LRM, RLM, ALM */
+        {"\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa\xd8\x9b",
+         "\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa\xd8\x9b"}, /* neighbours kept */
+        {"evil\xe2\x80\xae"
+         "gnp.exe",
+         "evil gnp.exe"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        buf_t b = BUF_INIT;
+        ck_assert(buf_put_oneline(&b, cases[i].in, strlen(cases[i].in)));
+        ck_assert_msg(strcmp(b.data, cases[i].out) == 0, "case %zu: got '%s'", i, b.data);
+        buf_free(&b);
+    }
+    ck_assert_uint_eq(utf8_unsafe((const unsigned char *)"\xe2\x80\xae", 3), 0x202E);
+    ck_assert_uint_eq(utf8_unsafe((const unsigned char *)"\xc3\xa9", 2), 0);
+    ck_assert_uint_eq(utf8_unsafe((const unsigned char *)"a", 1), 0);
+}
+END_TEST
+
 Suite *suite_buf(void)
 {
     Suite *s = suite_create("buf");
@@ -77,6 +116,7 @@ Suite *suite_buf(void)
     tcase_add_test(tc, utf8_sequences);
     tcase_add_test(tc, json_text_check);
     tcase_add_test(tc, oneline_replaces_controls_and_bad_utf8);
+    tcase_add_test(tc, oneline_replaces_c1_bidi_and_separators);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -14,9 +14,23 @@
 #include "buf.h"
 #include "config.h"
 
-static wh_config_t *load(const char *yaml, config_errors_t *errs)
+static wh_config_t *load_raw(const char *yaml, config_errors_t *errs)
 {
     return config_load_buffer("config.yaml", yaml, strlen(yaml), errs);
+}
+
+/* A file must set imageBuilder: (test top_level_is_checked); the cases
+ * about other keys of a map get an "imageBuilder: {}" line after theirs,
+ * which leaves their lines and columns as they are. */
+static wh_config_t *load(const char *yaml, config_errors_t *errs)
+{
+    if (strstr(yaml, "imageBuilder") || !strchr(yaml, ':'))
+        return load_raw(yaml, errs);
+    buf_t b = BUF_INIT;
+    ck_assert(buf_printf(&b, "%s\nimageBuilder: {}\n", yaml));
+    wh_config_t *c = config_load_buffer("config.yaml", b.data, b.len, errs);
+    buf_free(&b);
+    return c;
 }
 
 static wh_config_t *load_ok(const char *yaml)
@@ -164,12 +178,8 @@ START_TEST(defaults_builtin_and_empty_inputs)
     assert_defaults(c);
     config_free(c);
 
-    const char *empties[] = {"",
-                             "# nothing\n",
-                             "{}\n",
-                             "~\n",
-                             "imageBuilder:\nwebhook:\n",
-                             "imageBuilder: {}\nwebhook: {}\n",
+    const char *empties[] = {"imageBuilder: {}\n", "imageBuilder: {}\nwebhook: {}\n",
+                             "imageBuilder: {}\nwebhook:\n",
                              "imageBuilder:\n  buildkitUri:\n  defaultRepository: ~\n"};
     for (size_t i = 0; i < sizeof empties / sizeof empties[0]; i++) {
         c = load_ok(empties[i]);
@@ -181,6 +191,51 @@ START_TEST(defaults_builtin_and_empty_inputs)
     ck_assert_str_eq(repo_layout_name(LAYOUT_PATH), "path");
     ck_assert_str_eq(repo_layout_name(LAYOUT_TAG), "tag");
     config_free(NULL);
+}
+END_TEST
+
+/* An empty file, one without imageBuilder:, or one whose imageBuilder: has
+ * nothing below it: what a file caught in the middle of a write looks
+ * like. Never a configuration of defaults. */
+START_TEST(top_level_is_checked)
+{
+    static const struct {
+        const char *yaml;
+        size_t line, col;
+        const char *text;
+    } bad[] = {
+        {"", 1, 1, "the file is empty"},
+        {"# nothing\n", 1, 1, "the file is empty"},
+        {"\n\n# nothing\n", 1, 1, "the file is empty"},
+        {"{}\n", 1, 1, "the file is empty"},
+        {"~\n", 1, 1, "the file is empty"},
+        {"webhook:\n  threads: 2\n", 1, 1, "no imageBuilder: at the top level"},
+        {"global: {}\n", 1, 1, "no imageBuilder: at the top level"},
+        {"imageBuilder:\nwebhook:\n", 1, 1, "imageBuilder: has no settings"},
+        {"webhook: {}\nimageBuilder: ~\n", 2, 1, "imageBuilder: has no settings"},
+        {"# cut\nwebhook: {}\n", 2, 1, "no imageBuilder: at the top level"},
+        {"- imageBuilder\n", 1, 1, "the file must hold a map"},
+        {"imageBuilder", 1, 1,
+         "the file must hold a map with imageBuilder: and webhook: at the "
+         "top level, not a string"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        config_errors_t errs = {0};
+        wh_config_t *c = load_raw(bad[i].yaml, &errs);
+        char *all = dump_errors(&errs);
+        ck_assert_msg(c == NULL, "accepted:\n%s", bad[i].yaml);
+        ck_assert_msg(errs.n == 1 && has_error(&errs, bad[i].line, bad[i].col, bad[i].text),
+                      "case %zu: want %zu:%zu %s, got:\n%s", i, bad[i].line, bad[i].col,
+                      bad[i].text, all);
+        free(all);
+        config_errors_free(&errs);
+    }
+    /* a misspelt imageBuilder is reported as such, not also as missing */
+    config_errors_t errs = {0};
+    ck_assert_ptr_null(load_raw("imageBuildr:\n  enabled: true\n", &errs));
+    ck_assert_uint_eq(errs.n, 1);
+    ck_assert(has_error(&errs, 1, 1, "did you mean imageBuilder?"));
+    config_errors_free(&errs);
 }
 END_TEST
 
@@ -426,6 +481,12 @@ START_TEST(unknown_keys_with_suggestions)
     expect_error("imagebuilder:\n  enabled: true\n", 1, 1,
                  "unknown top-level key \"imagebuilder\"; did you mean imageBuilder?");
     expect_error("Webhook: {}\n", 1, 1, "did you mean webhook?");
+    expect_error("imageBuildr:\n  enabled: true\n", 1, 1,
+                 "unknown top-level key \"imageBuildr\"; did you mean imageBuilder?");
+    expect_error("webhooks: 1\n", 1, 1,
+                 "unknown top-level key \"webhooks\"; did you mean webhook?");
+    expect_error("imageBuilder: {}\nimagebuilderx: 2\n", 2, 1, "did you mean imageBuilder?");
+    expect_error("imageBuilder: {}\nwebHok: {}\n", 2, 1, "did you mean webhook?");
     expect_error("imageBuilder:\n  [a]: 1\n", 2, 3, "keys must be plain names");
     /* unknown keys are found even next to other errors, all reported */
     expect_error_n("imageBuilder:\n  foo: 1\n  bar: 2\n  enabled: maybe\n", 3, 3,
@@ -434,8 +495,9 @@ START_TEST(unknown_keys_with_suggestions)
     expect_error("imageBuilder:\n  enabled: true\n  enabled: false\n", 3, 3,
                  "imageBuilder.enabled is set twice (first at line 2); remove one of them");
     expect_error("imageBuilder: {}\nimageBuilder: {}\n", 2, 1, "imageBuilder is set twice");
-    /* the chart's other top-level keys are ignored */
-    wh_config_t *c = load_ok("webhooks: 1\nimagebuilderx: 2\nglobal: {a: *x}\n");
+    /* the chart's other top-level keys are ignored, near-misses are not (above) */
+    wh_config_t *c = load_ok("global: {a: *x}\nimage: {}\nmetrics: 1\nservice: {}\n"
+                             "certificates: {}\nadmission: {}\ndeployment: {}\nimageBuilder: {}\n");
     config_free(c);
 }
 END_TEST
@@ -875,6 +937,7 @@ Suite *suite_config(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, defaults_builtin_and_empty_inputs);
+    tcase_add_test(tc, top_level_is_checked);
     tcase_add_test(tc, every_key_is_read);
     tcase_add_test(tc, enums_and_simple_values);
     tcase_add_test(tc, enum_errors);

@@ -1,16 +1,20 @@
 /* Tests for config_file: reading configuration files (missing,
  * unreadable, directories, FIFOs, oversized, exactly at the limit),
- * printing errors, and the example files under tests/config/ read from
+ * printing errors, files read again while they change, and the example
+ * files under tests/config/ read from
  * disk (good-*.yaml load; bad-*.yaml give exactly the errors their
  * "# expect: LINE:COL: text" lines list). */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -130,6 +134,86 @@ START_TEST(file_errors)
         ck_assert_ptr_nonnull(c);
     }
     config_free(c);
+    config_errors_free(&errs);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+/* ---- files that change while they are read ---------------------------------- */
+
+typedef struct {
+    const char *path;
+    int rounds; /* rewrites; 0: until `stop` */
+    atomic_bool stop;
+} writer_t;
+
+/* Rewrites the file the way a careless writer does: truncate, then the
+ * text in three pieces, a millisecond apart. The last round leaves it whole. */
+static void *rewrite(void *arg)
+{
+    writer_t *w = arg;
+    static const char *const pieces[] = {"imageBuilder:\n", "  defaultRepository: ghcr.io/",
+                                         "acme/final\n"};
+    for (int r = 0; w->rounds ? r < w->rounds : !atomic_load(&w->stop); r++) {
+        for (size_t i = 0; i < 3; i++) {
+            FILE *f = fopen(w->path, i ? "a" : "w");
+            ck_assert_ptr_nonnull(f);
+            fputs(pieces[i], f);
+            fclose(f);
+            struct timespec ms = {0, 1000000};
+            nanosleep(&ms, NULL);
+        }
+    }
+    return NULL;
+}
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+START_TEST(files_are_read_once_they_hold_still)
+{
+    char dir[] = "/tmp/wh-stable-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/config.yaml", dir);
+
+    /* just written: read again a quiet period later, and loaded */
+    writer_t w = {path, 1, false};
+    rewrite(&w);
+    config_errors_t errs = {0};
+    double t0 = now_ms();
+    wh_config_t *c = config_load_file(path, &errs);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_double_ge(now_ms() - t0, 200);
+    ck_assert_str_eq(c->policy.default_repository, "ghcr.io/acme/final");
+    config_free(c);
+
+    /* rewritten 100 times while it is read: the whole file, never a piece */
+    pthread_t th;
+    w.rounds = 100;
+    ck_assert_int_eq(pthread_create(&th, NULL, rewrite, &w), 0);
+    c = config_load_file(path, &errs);
+    pthread_join(th, NULL);
+    ck_assert_msg(c != NULL, "%s", errs.n ? errs.items[0].msg : "");
+    ck_assert_str_eq(c->policy.default_repository, "ghcr.io/acme/final");
+    config_free(c);
+
+    /* rewritten all the time: refused, and it says why */
+    w.rounds = 0;
+    ck_assert_int_eq(pthread_create(&th, NULL, rewrite, &w), 0);
+    c = config_load_file(path, &errs);
+    atomic_store(&w.stop, true);
+    pthread_join(th, NULL);
+    ck_assert_ptr_null(c);
+    ck_assert_uint_eq(errs.n, 1);
+    ck_assert_uint_eq(errs.items[0].line, 0);
+    ck_assert_msg(strstr(errs.items[0].msg, "kept changing while it was read"), "%s",
+                  errs.items[0].msg);
     config_errors_free(&errs);
     unlink(path);
     rmdir(dir);
@@ -266,6 +350,7 @@ Suite *suite_config_file(void)
     tcase_add_test(tc, file_errors);
     tcase_add_test(tc, config_files_that_cannot_be_read);
     tcase_add_test(tc, example_files);
+    tcase_add_test(tc, files_are_read_once_they_hold_still);
     suite_add_tcase(s, tc);
     return s;
 }

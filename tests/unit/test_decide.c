@@ -388,8 +388,11 @@ START_TEST(injected_container_is_spliced_json)
     wh_config_t *cfg = cfg_from("imageBuilder:\n  targetConfigMapName: \"odd-name\"\n");
     policy_t *p = policy_new(&cfg->policy);
     ck_assert_ptr_nonnull(p);
-    cJSON *spec = cJSON_Parse("{\"name\":\"q\\\"uote\",\"builder\":\"union\"}");
-    cJSON *raw = inject_container(p->inject, "build-image-2", spec, "r.io/q:t");
+    /* the spec's own text, byte for byte: blanks, 3.10, a big integer, escapes */
+    static const char spec[] = "{ \"name\": \"q\\\"uote\",\n\t\"builder\":\"union\", "
+                               "\"python_version\": 3.10, \"n\": 12345678901234567890123, "
+                               "\"e\": 1e999, \"u\": \"\\u00e9\\/\" }";
+    cJSON *raw = inject_container(p->inject, "build-image-2", spec, strlen(spec), "r.io/q:t");
     ck_assert(cJSON_IsRaw(raw));
     cJSON *c = cJSON_Parse(raw->valuestring);
     ck_assert_ptr_nonnull(c);
@@ -410,7 +413,7 @@ START_TEST(injected_container_is_spliced_json)
                      "name")
                      ->valuestring;
     }
-    ck_assert_str_eq(spec_value, "{\"name\":\"q\\\"uote\",\"builder\":\"union\"}");
+    ck_assert_str_eq(spec_value, spec);
     ck_assert_str_eq(target, "r.io/q:t");
     ck_assert_str_eq(cm, "odd-name");
     cJSON *vols = inject_volumes(p->inject);
@@ -424,7 +427,6 @@ START_TEST(injected_container_is_spliced_json)
     cJSON_Delete(vols);
     cJSON_Delete(c);
     cJSON_Delete(raw);
-    cJSON_Delete(spec);
     policy_free(p);
     config_free(cfg);
 }

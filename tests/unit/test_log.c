@@ -26,6 +26,30 @@ START_TEST(escapes_quotes_controls_and_bad_utf8)
 }
 END_TEST
 
+START_TEST(escapes_c1_bidi_and_separators)
+{
+    const char *in = "a\xc2\x85"
+                     "b\xc2\x9b"
+                     "c\xe2\x80\xae"
+                     "d\xe2\x81\xa6"
+                     "e\xe2\x80\xa8"
+                     "f"
+                     "\xe2\x80\xa9"
+                     "g\xe2\x80\x8f"
+                     "h\xd8\x9c"
+                     "i\xc3\xa9";
+    char *e = escaped(in, strlen(in), 0);
+    ck_assert_str_eq(e, "\"a\\u0085b\\u009bc\\u202ed\\u2066e\\u2028f\\u2029g\\u200fh\\u061ci"
+                        "\xc3\xa9\"");
+    /* still JSON, and the value read back is the one given */
+    cJSON *v = cJSON_Parse(e);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_str_eq(v->valuestring, in);
+    cJSON_Delete(v);
+    free(e);
+}
+END_TEST
+
 START_TEST(cuts_long_values_without_splitting_utf8)
 {
     char *e = escaped("abcdef", 6, 4);
@@ -142,6 +166,7 @@ Suite *suite_log(void)
     Suite *s = suite_create("log");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, escapes_quotes_controls_and_bad_utf8);
+    tcase_add_test(tc, escapes_c1_bidi_and_separators);
     tcase_add_test(tc, cuts_long_values_without_splitting_utf8);
     tcase_add_test(tc, one_json_object_per_line);
     tcase_add_test(tc, timestamps_numbers_and_buffered_lines);

@@ -64,9 +64,10 @@ START_TEST(injected_container_and_volumes)
     ck_assert_ptr_nonnull(c);
     inject_t *inj = inject_prepare(&c->policy);
     ck_assert_ptr_nonnull(inj);
-    cJSON *spec = cJSON_Parse("{\"name\":\"img\"}");
+    const char *spec = "{\"name\":\"img\"}";
     cJSON *patch = cJSON_CreateObject();
-    cJSON_AddItemToObject(patch, "container", inject_container(inj, "build-image", spec, "r/x:1"));
+    cJSON_AddItemToObject(patch, "container",
+                          inject_container(inj, "build-image", spec, strlen(spec), "r/x:1"));
     cJSON_AddItemToObject(patch, "volumes", inject_volumes(inj));
     char *s = yaml_of(patch);
     ck_assert_ptr_null(strstr(s, "null"));
@@ -76,7 +77,6 @@ START_TEST(injected_container_and_volumes)
     ck_assert_ptr_nonnull(strstr(s, "volumes:\n- name: imagebuilder-registry-token\n"));
     free(s);
     cJSON_Delete(patch);
-    cJSON_Delete(spec);
     inject_free(inj);
     config_free(c);
 }

@@ -1,0 +1,176 @@
+# Sourced by tests/hardening/run.sh (parts 4g-4i, after the soak): what a
+# pod author can send, sent the way kube-apiserver sends it (Go's net/http
+# over HTTP/1.1, build/hardening-podattack), and a configuration file rewritten
+# in pieces while reviews flow. Uses run.sh's start_server, stop_server,
+# json_get, $work, $ca, $good and $deny. Loopback only, every wait bounded.
+#
+# 4g. The two amplification pods of issue 11 at once, ten times each: 18000
+#     containers with distinct tags of the spec's image in a 2.98 MB review,
+#     and a 1 MiB ImageSpec used by 40 tags. Each answer is a 400 denial
+#     that names the bound; meanwhile a small review on another connection
+#     is answered within 50 ms every time.
+# 4h. The costliest reviews one after the other: the most JSON values a
+#     review may hold, 3 MiB of values past that, a 250 KiB spec built 8
+#     times (past maxPatchBytes), nine builds. The server's peak resident
+#     memory (VmHWM in /proc) stays under 64 MiB over 4g and 4h.
+# 4i. A configuration file truncated and rewritten line by line 1000 times,
+#     with SIGHUP sent in the middle of the writes, while two reviews (one
+#     mutated, one denied) are sent over and over: every answer to each
+#     review is the same, byte for byte.
+# 4j. A large review (250 KiB, read on the large-review thread) with the
+#     registry check on, against a registry that never answers: allowed
+#     with a warning once the check's 500 ms are up, like a small one.
+
+atk=build/hardening-podattack
+small_bound_ms=50
+hwm_bound_kib=65536
+
+pod_attacks() {
+    mkdir -p "$work/pods"
+    "$atk" pods -out "$work/pods" || { ko "write the attack reviews"; return; }
+    local p=$work/pods url
+    cat >"$work/config-attacks.yaml" <<YAML
+imageBuilder:
+  defaultRepository: us-central1-docker.pkg.dev/my-project/images
+  authenticationType: google
+webhook:
+  threads: 2
+  requestTimeoutMs: 10000
+  maxRequestBytes: 3145728
+YAML
+    start_server attacks "$work/config-attacks.yaml" || { ko "attacks: server start"; return; }
+    url="https://127.0.0.1:$port/mutate"
+
+    # 4g
+    timeout 300 "$atk" amplify -url "$url" -ca "$ca" -small "$good" -pid "$spid" -rounds 10 \
+        -big "$p/containers.json,$p/bigspec.json" \
+        -expect "containers.json=200 denied 400: the pod has 18000 containers and init containers; at most 128 are accepted (imageBuilder.limits.maxContainersPerPod)" \
+        -expect "bigspec.json=200 denied 400: annotation imagebuilder.union.ai/image-spec: 1048559 bytes; at most 262144" \
+        >"$work/amp-a.json"
+    judge_amplify "$work/amp-a.json" "two amplification pods at once (18000 containers; 1 MiB spec x 40 tags), 10 each"
+
+    # 4h
+    timeout 300 "$atk" amplify -serial -url "$url" -ca "$ca" -small "$good" -pid "$spid" -rounds 3 \
+        -big "$p/values.json,$p/too-many-values.json,$p/patch.json,$p/builds.json" \
+        -expect "values.json=200 denied 400: " \
+        -expect "too-many-values.json=400 request body holds 1500029 JSON values; at most 262144 are read" \
+        -expect "patch.json=200 denied 400: the patch would be more than 1048576 bytes" \
+        -expect "builds.json=200 denied 400: the pod runs 9 distinct images built from ImageSpecs; at most 8" \
+        >"$work/amp-b.json"
+    judge_amplify "$work/amp-b.json" "the costliest reviews one after the other"
+    local hwm
+    hwm=$(json_get "$work/amp-b.json" z_vmhwm_kib)
+    if [ "${hwm:-999999}" -lt "$hwm_bound_kib" ]; then
+        ok "peak resident memory over 4g and 4h: $((hwm / 1024)) MiB (VmHWM), under 64 MiB"
+    else
+        ko "peak resident memory over 4g and 4h: ${hwm:-?} KiB (VmHWM), bound 64 MiB"
+    fi
+    stop_server >/dev/null
+    config_rewrites
+}
+
+# judge_amplify FILE WHAT: every large review got the answer expected, the
+# answers are small, and no small review waited past the bound.
+judge_amplify() {
+    local f=$1 what=$2 odd big sm n fl
+    odd=$(json_get "$f" z_unexpected) big=$(json_get "$f" z_max_answer_bytes)
+    sm=$(json_get "$f" z_small_max_ms) n=$(json_get "$f" z_small_n) fl=$(json_get "$f" z_small_failed)
+    if [ "${odd:-1}" -eq 0 ] && [ "${big:-999999}" -lt 4096 ]; then
+        ok "$what: every answer names its bound (answers at most $big bytes)"
+    else
+        ko "$what: ${odd:-?} unexpected answers, largest ${big:-?} bytes" \
+            "$(grep -o '"unexpected_answers":\[[^]]*\]' "$f" | head -c 2000)"
+    fi
+    if [ "${fl:-1}" -eq 0 ] && [ "${n:-0}" -gt 0 ] && [ "${sm%.*}" -lt "$small_bound_ms" ]; then
+        ok "$what: $n small reviews on another connection meanwhile, slowest ${sm} ms (p50 $(json_get "$f" z_small_p50_ms) ms)"
+    else
+        ko "$what: small reviews meanwhile: ${n:-?} sent, ${fl:-?} failed, slowest ${sm:-?} ms (bound $small_bound_ms ms)"
+    fi
+}
+
+# 4i
+config_rewrites() {
+    local cfg=$work/config-rewrite.yaml prog=$work/steady.progress lpid n_ok n_bad i k l
+    cp "$work/config-attacks.yaml" "$cfg"
+    cp "$cfg" "$work/config-rewrite.whole"
+    start_server rewrite "$cfg" || { ko "config rewrites: server start"; return; }
+    timeout 180 "$atk" steady -url "https://127.0.0.1:$port/mutate" -ca "$ca" -body "$good,$deny" \
+        -conns 4 -duration 150s -stop-file "$work/steady.stop" -progress "$prog" >"$work/steady.json" &
+    lpid=$!
+    _sent_at_least() { [ "$(json_get "$prog" z_sent)" -ge "$1" ] 2>/dev/null; }
+    wait_until 30 _sent_at_least 500
+    n_ok=$(log_count "$slog" '"msg":"configuration reloaded"')
+    n_bad=$(log_count "$slog" '"msg":"configuration reload failed')
+    mapfile -t lines <"$work/config-rewrite.whole"
+    # truncate, then one line at a time; SIGHUP after line (i mod lines)
+    for i in $(seq 1 1000); do
+        : >"$cfg"
+        k=0
+        for l in "${lines[@]}"; do
+            printf '%s\n' "$l" >>"$cfg"
+            k=$((k + 1))
+            [ $((i % ${#lines[@]})) -eq "$k" ] && kill -HUP "$spid"
+        done
+    done
+    # the file holds still now: the next reload takes it
+    kill -HUP "$spid"
+    wait_log "$slog" '"msg":"configuration reloaded"' 20 $((n_ok + 1)) ||
+        ko "config rewrites: the whole file was not reloaded after the writes"
+    local sent
+    sent=$(json_get "$prog" z_sent)
+    wait_until 30 _sent_at_least $((${sent:-0} + 500))
+    touch "$work/steady.stop"
+    wait "$lpid"
+    local total failed distinct reloads fails
+    total=$(json_get "$work/steady.json" z_sent) failed=$(json_get "$work/steady.json" z_failed)
+    distinct=$(json_get "$work/steady.json" z_max_distinct)
+    reloads=$(($(log_count "$slog" '"msg":"configuration reloaded"') - n_ok))
+    fails=$(($(log_count "$slog" '"msg":"configuration reload failed') - n_bad))
+    if [ "${total:-0}" -gt 1000 ] && [ "${failed:-1}" -eq 0 ] && [ "${distinct:-0}" -eq 1 ]; then
+        ok "config rewritten 1000 times in pieces under load: $total answers, one answer per review ($reloads reloads, $fails refused)"
+    else
+        ko "config rewritten in pieces under load: $total answers, $failed failed, up to $distinct different answers to one review" \
+            "$(grep -o '"answers":{.*}},' "$work/steady.json" | head -c 2000)"
+    fi
+    stop_server >/dev/null
+}
+
+# 4j
+large_review_with_checks() {
+    local out=$work/hang-large.out cfg=$work/config-hang-large.yaml addr got t0 ms
+    [ -f "$work/big-spec-16000.json" ] || { ko "large review with live checks: no 250 KiB review (part 1)"; return; }
+    "$lc" hang -listen 127.0.0.1:0 -max 60s >"$out" &
+    t_pids+=($!)
+    _hang_listens() { [ -s "$out" ]; }
+    wait_until 5 _hang_listens || { ko "large review with live checks: no hanging registry"; return; }
+    addr=$(head -n 1 "$out")
+    cat >"$cfg" <<YAML
+imageBuilder:
+  defaultRepository: $addr/union
+  authenticationType: noop
+  registryCheck:
+    enabled: true
+    timeoutMs: 500
+    insecureRegistries: [${addr%%:*}]
+webhook:
+  threads: 2
+YAML
+    start_server hang-large "$cfg" || { ko "large review with live checks: server start"; return; }
+    t0=$(now_ms)
+    got=$(post "$work/big-spec-16000.json")
+    ms=$(($(now_ms) - t0))
+    if [ "$got" = 200 ] && grep -q '"allowed":true' "$work/resp" && grep -q 'could not check whether' "$work/resp" &&
+        [ "$(grep -c '^accepted' "$out")" -gt 0 ] && [ "$ms" -lt 5000 ]; then
+        ok "large review with the registry check on, registry hanging: allowed with a warning in $ms ms"
+    else
+        ko "large review with live checks: got $got in $ms ms" "$(head -c 400 "$work/resp")"
+    fi
+    stop_server >/dev/null
+}
+
+if go_build "$atk" hardening/podattack 2>"$work/go-attack.log"; then
+    pod_attacks
+    large_review_with_checks
+else
+    ko "build the attack client" "$(cat "$work/go-attack.log")"
+fi
