@@ -15,7 +15,8 @@ set -euo pipefail
 build_pkgs=(make gcc libc6-dev pkg-config libh2o-evloop-dev libssl-dev libcjson-dev libyaml-dev
             libcurl4-openssl-dev check openssl)
 run_pkgs=(curl python3)
-test_pkgs=(python3 python3-yaml clang-format golang-go golang-github-evanphx-json-patch-dev
+test_pkgs=(python3 python3-yaml clang-format golang-go golang-github-evanphx-json-patch-dev golang-golang-x-net-dev
+           golang-golang-x-text-dev
            nodejs npm curl docker-registry valgrind nghttp2-client iproute2)
 bench_pkgs=(nghttp2-client util-linux)
 fuzz_pkgs=(clang libclang-rt-14-dev)
