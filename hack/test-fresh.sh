@@ -260,14 +260,17 @@ if command -v npm >/dev/null; then
 fi
 
 mkdir -p "$cache/apt-archives/partial" "$root/var/cache/apt/archives"
-mount -t proc proc "$root/proc" &&
+# The root is a mount point of its own, private, so that the tests' own
+# namespaces (ip netns exec, unshare -m) can change mount propagation there.
+mount --bind "$root" "$root" && mount --make-private "$root" &&
+    mount -t proc proc "$root/proc" &&
     mount -t sysfs sysfs "$root/sys" &&
     mount --bind /dev "$root/dev" &&
     mount --bind /dev/pts "$root/dev/pts" &&
     mount -t tmpfs -o mode=1777 tmpfs "$root/dev/shm" &&
     mount -t tmpfs -o mode=0755 tmpfs "$root/run" &&
     mount --bind "$cache/apt-archives" "$root/var/cache/apt/archives" ||
-    { ko "mount /proc, /sys, /dev, /run and the package cache in the root"; finish; }
+    { ko "mount the root, /proc, /sys, /dev, /run and the package cache in it"; finish; }
 mkdir -p "$root/run/lock"
 
 inroot() { chroot "$root" /usr/bin/env -i "${chroot_env[@]}" "$@" 9>&-; }
