@@ -6,7 +6,6 @@
 #include "server.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -409,15 +408,10 @@ static void stop(void)
 
 int server_run(const server_options_t *opts)
 {
-    /* Buffers of 256 KiB and more (request bodies, large answers) get their
-     * own mappings, given back when freed: what a burst of large requests
-     * took leaves the process instead of staying in the heap (glibc would
-     * otherwise raise this threshold as such buffers are freed). */
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     memset(&S, 0, sizeof S);
     S.listen_fd = S.metrics_fd = S.sfd = -1;
     metrics_reset();
-    jsonarena_install();
+    jsonarena_install(); /* also: large blocks from mmap, given back when freed */
     if (!opts || !opts->config_path) {
         fprintf(stderr, PROG ": --config FILE is required\n");
         return 2;
