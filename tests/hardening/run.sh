@@ -225,6 +225,28 @@ else
     skipped "unreadable files (needs root and setpriv to act as another user)"
 fi
 
+# TLS files that are not regular files (a FIFO would block a reader that
+# opened it plainly): refused at once, never waited on.
+mkfifo "$work/cert.fifo" "$work/ca.fifo"
+for f in cert key ca; do
+    args=(--tls-cert "$work/certs/tls.crt" --tls-key "$work/certs/tls.key")
+    case $f in
+    cert) args=(--tls-cert "$work/cert.fifo" --tls-key "$work/certs/tls.key") ;;
+    key) args=(--tls-cert "$work/certs/tls.crt" --tls-key "$work/cert.fifo") ;;
+    ca) printf 'imageBuilder: {}\nwebhook:\n  tls: {clientCAFile: "%s"}\n' "$work/ca.fifo" >"$work/fifo-ca.yaml" ;;
+    esac
+    conf=$work/config.yaml
+    [ $f = ca ] && conf=$work/fifo-ca.yaml
+    t0=$(now_ms)
+    out=$(timeout 10 "$bin" serve --config "$conf" --listen 127.0.0.1:0 "${args[@]}" 2>&1)
+    rc=$? ms=$(($(now_ms) - t0))
+    if [ "$rc" -eq 1 ] && grep -q "not a regular file" <<<"$out"; then
+        ok "serve with a FIFO as the TLS $f file: refused in ${ms} ms"
+    else
+        ko "serve with a FIFO as the TLS $f file: exit $rc after ${ms} ms" "$(head -c 300 <<<"$out")"
+    fi
+done
+
 # ---- 3. a bad config while serving: kept running on the old one ---------
 if kill -0 "${spid:-0}" 2>/dev/null; then
     cp "$work/config.yaml" "$work/config.good"
