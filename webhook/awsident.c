@@ -112,15 +112,6 @@ static bool sts_url(chain_t *c, char *url, size_t urlsz)
     return awsproto_sts_url(region, mode && strcasecmp(mode, "legacy") == 0, url, urlsz);
 }
 
-static void form_put(buf_t *b, const char *k, const char *v)
-{
-    if (b->len)
-        buf_putc(b, '&');
-    buf_puts(b, k);
-    buf_putc(b, '=');
-    httpc_escape(b, v, strlen(v));
-}
-
 /* The STS answer: credentials, or its error code and message. */
 static src_result_t sts_answer(chain_t *c, const httpc_resp_t *r)
 {
@@ -153,11 +144,11 @@ static src_result_t web_identity(chain_t *c)
         return SRC_FAILED;
     const char *session = env_of(c, "AWS_ROLE_SESSION_NAME");
     buf_t form = BUF_INIT;
-    form_put(&form, "Action", "AssumeRoleWithWebIdentity");
-    form_put(&form, "Version", "2011-06-15");
-    form_put(&form, "RoleArn", arn);
-    form_put(&form, "RoleSessionName", session ? session : SESSION_NAME);
-    form_put(&form, "WebIdentityToken", token);
+    httpc_form_add(&form, "Action", "AssumeRoleWithWebIdentity");
+    httpc_form_add(&form, "Version", "2011-06-15");
+    httpc_form_add(&form, "RoleArn", arn);
+    httpc_form_add(&form, "RoleSessionName", session ? session : SESSION_NAME);
+    httpc_form_add(&form, "WebIdentityToken", token);
     httpc_req_t q = {.url = url,
                      .method = HTTPC_POST,
                      .headers = {"Accept: text/xml"},

@@ -171,12 +171,12 @@ static bool fetch_entra(void *ctx, const char *key, uint64_t deadline, char **to
     if (!assertion)
         return false;
     buf_t form = BUF_INIT;
-    cloudreq_form(&form, "client_assertion_type",
-                  "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
-    cloudreq_form(&form, "client_assertion", assertion);
-    cloudreq_form(&form, "client_id", j->env->client_id);
-    cloudreq_form(&form, "grant_type", "client_credentials");
-    cloudreq_form(&form, "scope", ACR_SCOPE);
+    httpc_form_add(&form, "client_assertion_type",
+                   "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+    httpc_form_add(&form, "client_assertion", assertion);
+    httpc_form_add(&form, "client_id", j->env->client_id);
+    httpc_form_add(&form, "grant_type", "client_credentials");
+    httpc_form_add(&form, "scope", ACR_SCOPE);
     wipe_free(assertion);
     char url[sizeof j->env->authority + sizeof j->env->tenant + 32];
     snprintf(url, sizeof url, "%s%s/oauth2/v2.0/token", j->env->authority, j->env->tenant);
@@ -223,10 +223,10 @@ static bool exchange(const az_job_t *j, const char *entra, uint64_t deadline, ch
     char service[256];
     snprintf(service, sizeof service, "%.*s", (int)strcspn(j->host, ":"), j->host);
     buf_t form = BUF_INIT;
-    cloudreq_form(&form, "grant_type", "access_token");
-    cloudreq_form(&form, "service", service);
-    cloudreq_form(&form, "tenant", j->env->tenant);
-    cloudreq_form(&form, "access_token", entra);
+    httpc_form_add(&form, "grant_type", "access_token");
+    httpc_form_add(&form, "service", service);
+    httpc_form_add(&form, "tenant", j->env->tenant);
+    httpc_form_add(&form, "access_token", entra);
     char url[300];
     snprintf(url, sizeof url, "https://%s/oauth2/exchange", j->host);
     httpc_req_t q = {.url = url, .method = HTTPC_POST, .post = form.data, .deadline_ms = deadline};

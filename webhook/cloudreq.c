@@ -46,15 +46,6 @@ void cloudreq_free(httpc_resp_t *r)
     httpc_resp_free(r);
 }
 
-void cloudreq_form(buf_t *b, const char *key, const char *value)
-{
-    if (b->len)
-        buf_putc(b, '&');
-    buf_puts(b, key);
-    buf_putc(b, '=');
-    httpc_escape(b, value, strlen(value));
-}
-
 void cloudreq_form_free(buf_t *b)
 {
     if (b->data)

@@ -25,8 +25,6 @@ bool cloudreq_do(httpc_t *http, httpc_req_t q, const char *what, httpc_resp_t *r
 /* Wipes (the body may hold a token) and frees an answer. */
 void cloudreq_free(httpc_resp_t *r);
 
-/* Appends "&key=value" (no '&' first), the value percent-encoded. */
-void cloudreq_form(buf_t *b, const char *key, const char *value);
 /* Wipes (a form may hold a token or an assertion) and frees a form. */
 void cloudreq_form_free(buf_t *b);
 

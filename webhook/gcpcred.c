@@ -155,8 +155,8 @@ static bool fetch_with_key(gcp_t *g, const char *path, uint64_t deadline, char *
         errmsg_set(why, whysz, "GOOGLE_APPLICATION_CREDENTIALS %.200s: %s", path,
                    claims ? err : "out of memory");
     } else {
-        cloudreq_form(&form, "grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer");
-        cloudreq_form(&form, "assertion", jwt);
+        httpc_form_add(&form, "grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer");
+        httpc_form_add(&form, "assertion", jwt);
         httpc_req_t q = {
             .url = k.token_uri, .method = HTTPC_POST, .post = form.data, .deadline_ms = deadline};
         if (form.oom)

@@ -507,3 +507,12 @@ bool httpc_escape(buf_t *out, const char *s, size_t n)
     curl_free(e);
     return !out->oom;
 }
+
+void httpc_form_add(buf_t *out, const char *key, const char *value)
+{
+    if (out->len)
+        buf_putc(out, '&');
+    buf_puts(out, key);
+    buf_putc(out, '=');
+    httpc_escape(out, value, strlen(value));
+}

@@ -124,5 +124,9 @@ void httpc_resp_free(httpc_resp_t *r);
 /* Appends s[0..n) percent-encoded by libcurl (everything but letters,
  * digits and "-._~"). False (and out->oom set) when out of memory. */
 bool httpc_escape(buf_t *out, const char *s, size_t n);
+/* Appends one field of an application/x-www-form-urlencoded body:
+ * "key=value", preceded by '&' unless `out` is empty, the value
+ * percent-encoded by libcurl. */
+void httpc_form_add(buf_t *out, const char *key, const char *value);
 
 #endif

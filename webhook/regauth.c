@@ -241,15 +241,6 @@ static char *bearer_line(const char *token)
 
 /* ---- token endpoint ---------------------------------------------------------------- */
 
-static void form_put(buf_t *b, const char *k, const char *v)
-{
-    if (b->len)
-        buf_putc(b, '&');
-    buf_puts(b, k);
-    buf_putc(b, '=');
-    httpc_escape(b, v, strlen(v));
-}
-
 bool regauth_token_url(const wwwauth_t *ch, const char *default_scope, buf_t *out)
 {
     buf_puts(out, ch->realm);
@@ -318,12 +309,12 @@ static bool ask_token(regauth_t *a, const wwwauth_t *ch, const char *repo,
                      .body_max = TOKEN_BODY_MAX,
                      .deadline_ms = deadline};
     if (cred && cred->identity_token) {
-        form_put(&form, "grant_type", "refresh_token");
-        form_put(&form, "refresh_token", cred->secret);
-        form_put(&form, "client_id", "imagebuilder-webhook");
+        httpc_form_add(&form, "grant_type", "refresh_token");
+        httpc_form_add(&form, "refresh_token", cred->secret);
+        httpc_form_add(&form, "client_id", "imagebuilder-webhook");
         if (ch->service[0])
-            form_put(&form, "service", ch->service);
-        form_put(&form, "scope", ch->scope[0] ? ch->scope : default_scope);
+            httpc_form_add(&form, "service", ch->service);
+        httpc_form_add(&form, "scope", ch->scope[0] ? ch->scope : default_scope);
         q.post = form.data;
     } else {
         regauth_token_url(ch, default_scope, &url);
