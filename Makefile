@@ -38,7 +38,7 @@ CFLAGS     = $(CFLAGS_BASE) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 CORE_NAMES := admission awsproto awsxml base64 buf checks config config_schema config_check config_cross decide errmsg h2scan imageref \
               imagespec inject jsonpatch jsonscan k8sname kubeconfig nsanswer patch podscan policy registry \
               rules sigv4 specannot strlist strset target verdict wwwauth yamldoc yamlout deadline
-CORE_NAMES += jwt cloudtok config_build certplan
+CORE_NAMES += jwt cloudtok config_build certplan secret
 CORE_SRCS  := $(wildcard $(patsubst %,webhook/%.c,$(CORE_NAMES)))
 SHELL_SRCS := $(filter-out webhook/main.c $(CORE_SRCS),$(wildcard webhook/*.c))
 CORE_OBJS  := $(patsubst webhook/%.c,$(BUILD)/obj/%.o,$(CORE_SRCS))

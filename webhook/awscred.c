@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "errmsg.h"
 #include "log.h"
+#include "secret.h"
 #include "sigv4.h"
 
 #define REFRESH_MARGIN_S 300 /* refresh credentials this long before they expire */
@@ -50,14 +51,6 @@ typedef struct {
     uint64_t ident_fresh_until; /* 0: nothing cached */
     ecr_entry_t ecr[ECR_HOSTS_MAX];
 } awscred_t;
-
-static void wipe_free(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
-}
 
 static int64_t unix_now(void)
 {
@@ -99,8 +92,8 @@ static void destroy(void *state)
         return;
     awsproto_creds_free(&a->ident);
     for (size_t i = 0; i < ECR_HOSTS_MAX; i++) {
-        wipe_free(a->ecr[i].user);
-        wipe_free(a->ecr[i].pass);
+        secret_free(a->ecr[i].user);
+        secret_free(a->ecr[i].pass);
     }
     pthread_mutex_destroy(&a->mu);
     pthread_mutex_destroy(&a->fetch);
@@ -145,13 +138,13 @@ static void ecr_remember(awscred_t *a, const char *host, const char *user, const
         if (a->ecr[i].fresh_until < slot->fresh_until)
             slot = &a->ecr[i];
     }
-    wipe_free(slot->user);
-    wipe_free(slot->pass);
+    secret_free(slot->user);
+    secret_free(slot->pass);
     slot->user = strdup(user);
     slot->pass = strdup(pass);
     if (!slot->user || !slot->pass) {
-        wipe_free(slot->user);
-        wipe_free(slot->pass);
+        secret_free(slot->user);
+        secret_free(slot->pass);
         slot->user = slot->pass = NULL;
         slot->host[0] = '\0';
         slot->fresh_until = 0;

@@ -11,22 +11,15 @@
 #include "base64.h"
 #include "errmsg.h"
 #include "registry.h"
-
-static void wipe_free(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
-}
+#include "secret.h"
 
 void awsproto_creds_free(awsproto_creds_t *c)
 {
     if (!c)
         return;
-    wipe_free(c->access_key_id);
-    wipe_free(c->secret_access_key);
-    wipe_free(c->session_token);
+    secret_free(c->access_key_id);
+    secret_free(c->secret_access_key);
+    secret_free(c->session_token);
     memset(c, 0, sizeof *c);
 }
 
@@ -190,8 +183,8 @@ static bool split_token(const char *b64, char **user, char **pass, char *why, si
         free(raw);
     }
     if (!ok) {
-        wipe_free(*user);
-        wipe_free(*pass);
+        secret_free(*user);
+        secret_free(*pass);
         *user = *pass = NULL;
     }
     return ok;

@@ -30,6 +30,7 @@
 #include "errmsg.h"
 #include "file.h"
 #include "jwt.h"
+#include "secret.h"
 #include "tokcache.h"
 
 #define SOURCE            "azure:workload-identity"
@@ -84,14 +85,6 @@ static void destroy(void *state)
         return;
     tokcache_free(a->tokens);
     free(a);
-}
-
-static void wipe_free(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
 }
 
 /* ---- the environment ------------------------------------------------------------- */
@@ -156,7 +149,7 @@ static char *read_assertion(const az_env_t *e, char *why, size_t whysz)
     if (!cloudtok_token_ok(t, len)) {
         errmsg_set(why, whysz, "AZURE_FEDERATED_TOKEN_FILE %.200s does not hold a token",
                    e->token_file);
-        wipe_free(t);
+        secret_free(t);
         return NULL;
     }
     return t;
@@ -177,7 +170,7 @@ static bool fetch_entra(void *ctx, const char *key, uint64_t deadline, char **to
     httpc_form_add(&form, "client_id", j->env->client_id);
     httpc_form_add(&form, "grant_type", "client_credentials");
     httpc_form_add(&form, "scope", ACR_SCOPE);
-    wipe_free(assertion);
+    secret_free(assertion);
     char url[sizeof j->env->authority + sizeof j->env->tenant + 32];
     snprintf(url, sizeof url, "%s%s/oauth2/v2.0/token", j->env->authority, j->env->tenant);
     httpc_req_t q = {.url = url, .method = HTTPC_POST, .post = form.data, .deadline_ms = deadline};
@@ -241,7 +234,7 @@ static bool exchange(const az_job_t *j, const char *entra, uint64_t deadline, ch
         else
             ok = refresh_lifetime(*token, lifetime_ms, why, whysz);
         if (!ok) {
-            wipe_free(*token);
+            secret_free(*token);
             *token = NULL;
         }
     } else if (r.status == 401) { /* the Entra token was refused: ask for another next time */
@@ -261,7 +254,7 @@ static bool fetch_refresh(void *ctx, const char *key, uint64_t deadline, char **
     if (!tokcache_get(j->az->tokens, j->entra_key, deadline, fetch_entra, j, &entra, why, whysz))
         return false;
     bool ok = exchange(j, entra, deadline, token, lifetime_ms, why, whysz);
-    wipe_free(entra);
+    secret_free(entra);
     return ok;
 }
 

@@ -10,16 +10,9 @@
 
 #include "buf.h"
 #include "errmsg.h"
+#include "secret.h"
 
 #define ANSWER_MAX (256 * 1024)
-
-static void wipe_free(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
-}
 
 bool cloudtok_token_ok(const char *s, size_t n)
 {
@@ -119,7 +112,7 @@ void cloudtok_sakey_free(cloudtok_sakey_t *k)
     if (!k)
         return;
     free(k->client_email);
-    wipe_free(k->private_key);
+    secret_free(k->private_key);
     free(k->private_key_id);
     free(k->token_uri);
     memset(k, 0, sizeof *k);

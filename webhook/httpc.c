@@ -1,6 +1,7 @@
 /* httpc: the live checks' HTTP client over libcurl (see httpc.h). */
 #include "httpc.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -12,6 +13,7 @@
 
 #include "clock.h"
 #include "errmsg.h"
+#include "file.h"
 
 /* CURLOPT_QUICK_EXIT: without it, a transfer that runs out of time while
  * the threaded resolver waits on the system's resolver is held until that
@@ -515,4 +517,41 @@ void httpc_form_add(buf_t *out, const char *key, const char *value)
     buf_puts(out, key);
     buf_putc(out, '=');
     httpc_escape(out, value, strlen(value));
+}
+
+char *httpc_auth_line(const char *scheme, const char *credential)
+{
+    size_t n = strlen("Authorization: ") + strlen(scheme) + 1 + strlen(credential) + 1;
+    char *line = malloc(n);
+    if (line)
+        snprintf(line, n, "Authorization: %s %s", scheme, credential);
+    return line;
+}
+
+#define TOKEN_FILE_MAX (64u * 1024)
+
+char *httpc_bearer_from_file(const char *path, char *err, size_t errsz)
+{
+    size_t n = 0;
+    char why[128];
+    char *t = file_read(path, TOKEN_FILE_MAX, &n, why, sizeof why);
+    if (!t) {
+        errmsg_set(err, errsz, "service account token file %s: %s", path, why);
+        return NULL;
+    }
+    while (n && isspace((unsigned char)t[n - 1]))
+        t[--n] = '\0';
+    bool ok = n > 0;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (unsigned char)t[i] > ' ' && (unsigned char)t[i] < 0x7f;
+    char *line = ok ? httpc_auth_line("Bearer", t) : NULL;
+    if (!ok)
+        errmsg_set(err, errsz,
+                   "service account token file %s is empty or has characters a header cannot carry",
+                   path);
+    else if (!line)
+        errmsg_set(err, errsz, "out of memory");
+    memset(t, 0, n);
+    free(t);
+    return line;
 }

@@ -128,5 +128,13 @@ bool httpc_escape(buf_t *out, const char *s, size_t n);
  * "key=value", preceded by '&' unless `out` is empty, the value
  * percent-encoded by libcurl. */
 void httpc_form_add(buf_t *out, const char *key, const char *value);
+/* The header line "Authorization: <scheme> <credential>" (malloc'd), NULL
+ * when out of memory. */
+char *httpc_auth_line(const char *scheme, const char *credential);
+/* "Authorization: Bearer <token>" from a token file (a service account
+ * token; read on every call, so a rotated token is used at once), the
+ * whitespace around it dropped. NULL with a reason when the file cannot be
+ * read, is empty or holds characters a header cannot carry. */
+char *httpc_bearer_from_file(const char *path, char *err, size_t errsz);
 
 #endif

@@ -16,9 +16,9 @@
 #include "file.h"
 #include "httpc.h"
 #include "kubeconfig.h"
+#include "secret.h"
 
 #define BODY_MAX       (4u << 20)
-#define TOKEN_MAX      (64u * 1024)
 #define KUBECONFIG_MAX (4u << 20)
 
 struct kubeapi {
@@ -27,54 +27,6 @@ struct kubeapi {
     unsigned timeout_ms;
     httpc_t *http;
 };
-
-static void wipe_free(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
-}
-
-/* "Authorization: Bearer <token>" from a token file (whitespace around it
- * dropped); NULL with a reason. */
-static char *authz_from_file(const char *path, char *err, size_t errsz)
-{
-    size_t n = 0;
-    char why[128];
-    char *t = file_read(path, TOKEN_MAX, &n, why, sizeof why);
-    if (!t) {
-        errmsg_set(err, errsz, "service account token %s: %s", path, why);
-        return NULL;
-    }
-    while (n && isspace((unsigned char)t[n - 1]))
-        t[--n] = '\0';
-    char *authz = NULL;
-    bool ok = n > 0;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = (unsigned char)t[i] > ' ' && (unsigned char)t[i] < 0x7f;
-    if (!ok)
-        errmsg_set(err, errsz,
-                   "service account token %s is empty or has characters a header "
-                   "cannot carry",
-                   path);
-    else if ((authz = malloc(n + 32)))
-        snprintf(authz, n + 32, "Authorization: Bearer %s", t);
-    else
-        errmsg_set(err, errsz, "out of memory");
-    memset(t, 0, n);
-    free(t);
-    return authz;
-}
-
-static char *authz_from_token(const char *token)
-{
-    size_t n = strlen(token) + 32;
-    char *a = malloc(n);
-    if (a)
-        snprintf(a, n, "Authorization: Bearer %s", token);
-    return a;
-}
 
 bool kubeapi_load_kubeconfig(const char *path, kubeconfig_t *kc, char *err, size_t errsz)
 {
@@ -139,9 +91,9 @@ static bool from_kubeconfig(kubeapi_t *k, const char *path, char *err, size_t er
     httpc_tls_t tls = kubeapi_kubeconfig_tls(&kc);
     bool ok = (k->server = strdup(kc.server)) != NULL;
     if (ok && kc.token)
-        ok = (k->authz = authz_from_token(kc.token)) != NULL;
+        ok = (k->authz = httpc_auth_line("Bearer", kc.token)) != NULL;
     else if (ok && kc.token_file)
-        ok = (k->authz = authz_from_file(kc.token_file, err, errsz)) != NULL;
+        ok = (k->authz = httpc_bearer_from_file(kc.token_file, err, errsz)) != NULL;
     if (!ok && !*err)
         errmsg_set(err, errsz, "out of memory");
     if (ok)
@@ -159,7 +111,7 @@ static bool from_service_account(kubeapi_t *k, const kubeapi_options_t *o, char 
         errmsg_set(err, errsz, "CA file %s: not a readable file", ca);
         return false;
     }
-    if (!(k->authz = authz_from_file(token, err, errsz)))
+    if (!(k->authz = httpc_bearer_from_file(token, err, errsz)))
         return false;
     if (!o->api_server || !*o->api_server) {
         char url[300];
@@ -218,7 +170,7 @@ void kubeapi_free(kubeapi_t *k)
         return;
     httpc_free(k->http);
     free(k->server);
-    wipe_free(k->authz);
+    secret_free(k->authz);
     free(k);
 }
 

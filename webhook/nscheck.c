@@ -22,10 +22,10 @@
 #include "kubeapi.h"
 #include "log.h"
 #include "nsanswer.h"
+#include "secret.h"
 
-#define NS_BODY_MAX    (1024 * 1024)
-#define TOKEN_FILE_MAX (64 * 1024)
-#define RETRY_MS       5000u
+#define NS_BODY_MAX (1024 * 1024)
+#define RETRY_MS    5000u
 
 struct nscheck {
     char *ns;
@@ -59,43 +59,6 @@ struct nscheck {
 
 /* ---- fetching ------------------------------------------------------------------ */
 
-/* The bearer token for this refresh: the kubeconfig's, or the token file's,
- * re-read every time since it rotates. NULL when there is none, or with a
- * reason in `note` when the file cannot be used. */
-static char *read_token(const nscheck_t *n, char *note, size_t notesz)
-{
-    if (n->token)
-        return strdup(n->token);
-    if (!n->token_file)
-        return NULL;
-    size_t tl = 0;
-    char why[128];
-    char *token = file_read(n->token_file, TOKEN_FILE_MAX, &tl, why, sizeof why);
-    if (!token) {
-        errmsg_set(note, notesz, "token file %s: %s", n->token_file, why);
-        return NULL;
-    }
-    while (tl && isspace((unsigned char)token[tl - 1]))
-        token[--tl] = '\0';
-    for (size_t i = 0; i < tl; i++)
-        if ((unsigned char)token[i] <= ' ' || (unsigned char)token[i] >= 0x7f) {
-            errmsg_set(note, notesz, "token file %s has characters a header cannot carry",
-                       n->token_file);
-            memset(token, 0, tl);
-            free(token);
-            return NULL;
-        }
-    return token;
-}
-
-static void wipe_free(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
-}
-
 /* Why the API could not be asked, in a few words. */
 static const char *transfer_reason(httpc_fail_t f)
 {
@@ -120,13 +83,9 @@ static void fetch(nscheck_t *n, long *status, nsanswer_t *out)
     out->answer = CHECK_FAILED;
     *status = 0;
     char note[160] = "";
-    char *token = read_token(n, note, sizeof note);
-    char *authz = NULL;
-    if (token) {
-        size_t l = strlen(token) + 32;
-        if ((authz = malloc(l)))
-            snprintf(authz, l, "Authorization: Bearer %s", token);
-    }
+    char *authz = n->token        ? httpc_auth_line("Bearer", n->token)
+                  : n->token_file ? httpc_bearer_from_file(n->token_file, note, sizeof note)
+                                  : NULL;
     httpc_req_t q = {.url = n->url,
                      .method = HTTPC_GET,
                      .headers = {"Accept: application/json", authz},
@@ -152,8 +111,7 @@ static void fetch(nscheck_t *n, long *status, nsanswer_t *out)
         errmsg_set(out->reason, sizeof out->reason, "API check failed");
         break;
     }
-    wipe_free(authz);
-    wipe_free(token);
+    secret_free(authz);
     httpc_resp_free(&r);
 }
 
@@ -394,7 +352,7 @@ void nscheck_free(nscheck_t *n)
     free(n->ns);
     free(n->url);
     free(n->token_file);
-    wipe_free(n->token);
+    secret_free(n->token);
     pthread_mutex_destroy(&n->mu);
     pthread_cond_destroy(&n->cv);
     free(n);

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "dockercfg.h"
 #include "errmsg.h"
+#include "secret.h"
 #include "ttlcache.h"
 
 #define LINES_MAX         64 /* cached Authorization lines (host/repo) */
@@ -199,14 +200,6 @@ static bool get_creds(regauth_t *a, const char *host, uint64_t deadline, dockerc
     return ok;
 }
 
-static void wipe_free(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
-}
-
 char *regauth_basic_line(const char *user, const char *pass)
 {
     size_t ul = strlen(user), pl = strlen(pass);
@@ -219,23 +212,11 @@ char *regauth_basic_line(const char *user, const char *pass)
     raw[ul] = ':';
     memcpy(raw + ul + 1, pass, pl + 1);
     char *b64 = base64_encode(raw, ul + pl + 1);
-    wipe_free(raw);
+    secret_free(raw);
     if (!b64)
         return NULL;
-    size_t l = strlen(b64) + 32;
-    char *line = malloc(l);
-    if (line)
-        snprintf(line, l, "Authorization: Basic %s", b64);
-    wipe_free(b64);
-    return line;
-}
-
-static char *bearer_line(const char *token)
-{
-    size_t l = strlen(token) + 32;
-    char *line = malloc(l);
-    if (line)
-        snprintf(line, l, "Authorization: Bearer %s", token);
+    char *line = httpc_auth_line("Basic", b64);
+    secret_free(b64);
     return line;
 }
 
@@ -280,7 +261,7 @@ static bool read_token(const httpc_resp_t *r, char **line, uint64_t *ttl_ms, cha
     } else if (!wwwauth_parse_token(r->body.data ? r->body.data : "", r->body.len, tok, TOKEN_MAX,
                                     &exp, &reason)) {
         errmsg_set(why, whysz, "token endpoint: %s", reason);
-    } else if ((*line = bearer_line(tok))) {
+    } else if ((*line = httpc_auth_line("Bearer", tok))) {
         *ttl_ms = (uint64_t)(exp > 10 ? exp - 5 : exp) * 1000u;
         ok = true;
     }

@@ -15,6 +15,7 @@
 #include "imageref.h"
 #include "log.h"
 #include "regauth.h"
+#include "secret.h"
 
 static const char accept_hdr[] = "Accept: application/vnd.oci.image.index.v1+json, "
                                  "application/vnd.oci.image.manifest.v1+json, "
@@ -202,14 +203,6 @@ static void mark_down(regcheck_t *rc, const char *host, const char *reason)
 
 /* ---- the lookup ------------------------------------------------------------------ */
 
-static void wipe_free(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
-}
-
 /* How a lookup that FAILED reflects on its host. */
 typedef enum {
     HOST_OK = 0,    /* the host answered (an HTTP status, a challenge) */
@@ -272,7 +265,7 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
     if (r.status == 401) {
         if (authz) /* the cached line no longer works */
             regauth_remember(rc->auth, t->host, t->repo, NULL, 0);
-        wipe_free(authz);
+        secret_free(authz);
         authz = NULL;
         res->http_status = 401;
         if (!r.header_seen || r.header_trunc) {
@@ -312,7 +305,7 @@ static check_answer_t lookup(regcheck_t *rc, const regcheck_target_t *t, uint64_
         errmsg_set(res->reason, sizeof res->reason, "registry answered %ld", r.status);
     }
 done:
-    wipe_free(authz);
+    secret_free(authz);
     httpc_resp_free(&r);
     return ans;
 }

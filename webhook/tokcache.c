@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "errmsg.h"
+#include "secret.h"
 
 #define KEY_MAX       1024
 #define WHY_MAX       224
@@ -34,14 +35,6 @@ struct tokcache {
     size_t cap;
     unsigned long fetches;
 };
-
-static void wipe_free(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        free(s);
-    }
-}
 
 tokcache_t *tokcache_new(size_t capacity)
 {
@@ -77,7 +70,7 @@ void tokcache_free(tokcache_t *c)
     if (!c)
         return;
     for (size_t i = 0; i < c->cap; i++)
-        wipe_free(c->e[i].secret);
+        secret_free(c->e[i].secret);
     free(c->e);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);
@@ -108,7 +101,7 @@ static entry_t *claim(tokcache_t *c, const char *key)
     }
     if (!best)
         return NULL;
-    wipe_free(best->secret);
+    secret_free(best->secret);
     memset(best, 0, sizeof *best);
     best->used = true;
     snprintf(best->key, sizeof best->key, "%s", key);
@@ -153,14 +146,14 @@ static bool fetch(tokcache_t *c, entry_t *e, const char *key, uint64_t deadline_
         e->gen++;
         e->last_ok = ok;
         snprintf(e->why, sizeof e->why, "%s", reason);
-        wipe_free(e->secret);
+        secret_free(e->secret);
         e->secret = ok ? got : NULL;
         got = NULL;
         uint64_t margin = life / 10 < MAX_MARGIN_MS ? life / 10 : MAX_MARGIN_MS;
         e->refresh_at = clock_mono_ms() + life - margin;
         pthread_cond_broadcast(&c->cv);
     }
-    wipe_free(got);
+    secret_free(got);
     return ok;
 }
 
@@ -209,7 +202,7 @@ void tokcache_drop(tokcache_t *c, const char *key)
     pthread_mutex_lock(&c->mu);
     entry_t *e = find(c, key);
     if (e && !e->fetching) {
-        wipe_free(e->secret);
+        secret_free(e->secret);
         e->secret = NULL;
         e->refresh_at = 0;
     }
