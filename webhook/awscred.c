@@ -302,12 +302,8 @@ static bool ecr_token(awscred_t *a, const char *url, const char *region, const a
         errmsg_set(why, whysz, "ECR GetAuthorizationToken: %s", err);
     else
         ok = ecr_answer(&r, user, pass, expires, why, whysz);
-    if (lines.data)
-        memset(lines.data, 0, lines.len);
-    buf_free(&lines);
-    if (r.body.data)
-        memset(r.body.data, 0, r.body.len);
-    httpc_resp_free(&r);
+    secret_buf_free(&lines);
+    secret_buf_free(&r.body);
     return ok;
 }
 

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "errmsg.h"
 #include "file.h"
+#include "secret.h"
 
 #define ANSWER_MAX      (64 * 1024)
 #define TOKEN_FILE_MAX  (64 * 1024)
@@ -47,9 +48,7 @@ static const char *body_of(const httpc_resp_t *r)
 
 static void resp_wipe_free(httpc_resp_t *r)
 {
-    if (r->body.data)
-        memset(r->body.data, 0, r->body.len);
-    httpc_resp_free(r);
+    secret_buf_free(&r->body);
     memset(r, 0, sizeof *r);
 }
 
@@ -87,8 +86,7 @@ static char *read_token_file(chain_t *c, const char *path, const char *var)
         ok = t[i] > ' ' && t[i] < 0x7f;
     if (!ok) {
         errmsg_set(c->why, c->whysz, "%s %s: empty, or not a printable token", var, path);
-        memset(t, 0, len);
-        free(t);
+        secret_free_n(t, len);
         return NULL;
     }
     return t;
@@ -162,11 +160,8 @@ static src_result_t web_identity(chain_t *c)
         errmsg_set(c->why, c->whysz, "out of memory");
     else if (exchange(c, &q, &r, "STS"))
         res = sts_answer(c, &r);
-    memset(token, 0, strlen(token));
-    free(token);
-    if (form.data)
-        memset(form.data, 0, form.len);
-    buf_free(&form);
+    secret_free(token);
+    secret_buf_free(&form);
     resp_wipe_free(&r);
     return res;
 }
@@ -206,13 +201,8 @@ static src_result_t container_creds(chain_t *c, const char *url)
         errmsg_set(c->why, c->whysz, "credential endpoint: %s", why);
     else
         res = SRC_OK;
-    if (token) {
-        memset(token, 0, strlen(token));
-        free(token);
-    }
-    if (authz.data)
-        memset(authz.data, 0, authz.len);
-    buf_free(&authz);
+    secret_free(token);
+    secret_buf_free(&authz);
     resp_wipe_free(&r);
     return res;
 }

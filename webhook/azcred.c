@@ -186,8 +186,8 @@ static bool fetch_entra(void *ctx, const char *key, uint64_t deadline, char **to
         errmsg_set(why, whysz, "Entra token endpoint sent a malformed answer: %s", err);
     if (ok)
         *lifetime_ms = (uint64_t)(expires_in > 0 ? expires_in : 60) * 1000u;
-    cloudreq_free(&r);
-    cloudreq_form_free(&form);
+    secret_buf_free(&r.body);
+    secret_buf_free(&form);
     return ok;
 }
 
@@ -240,8 +240,8 @@ static bool exchange(const az_job_t *j, const char *entra, uint64_t deadline, ch
     } else if (r.status == 401) { /* the Entra token was refused: ask for another next time */
         tokcache_drop(j->az->tokens, j->entra_key);
     }
-    cloudreq_free(&r);
-    cloudreq_form_free(&form);
+    secret_buf_free(&r.body);
+    secret_buf_free(&form);
     return ok;
 }
 

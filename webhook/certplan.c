@@ -17,6 +17,7 @@
 #include "base64.h"
 #include "errmsg.h"
 #include "k8sname.h"
+#include "secret.h"
 
 #define TLS_SECRET_TYPE "kubernetes.io/tls"
 
@@ -27,10 +28,7 @@ void certplan_pems_free(certplan_pems_t *p)
     if (!p)
         return;
     free(p->cert);
-    if (p->key) {
-        memset(p->key, 0, strlen(p->key));
-        free(p->key);
-    }
+    secret_free(p->key);
     free(p->ca);
     memset(p, 0, sizeof *p);
 }
@@ -175,9 +173,7 @@ static cJSON *data_of(const certplan_pems_t *p)
             cJSON_Delete(data);
             data = NULL;
         }
-        if (b64)
-            memset(b64, 0, strlen(b64)); /* the key's text */
-        free(b64);
+        secret_free(b64); /* the key's text */
     }
     return data;
 }

@@ -38,17 +38,3 @@ bool cloudreq_do(httpc_t *http, httpc_req_t q, const char *what, httpc_resp_t *r
         errmsg_set(why, whysz, "%s answered %ld", what, r->status);
     return false;
 }
-
-void cloudreq_free(httpc_resp_t *r)
-{
-    if (r->body.data)
-        memset(r->body.data, 0, r->body.len);
-    httpc_resp_free(r);
-}
-
-void cloudreq_form_free(buf_t *b)
-{
-    if (b->data)
-        memset(b->data, 0, b->len);
-    buf_free(b);
-}

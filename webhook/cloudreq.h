@@ -2,8 +2,7 @@
  * server, a token endpoint, a registry's token exchange) over the live
  * checks' client, with the reason worded for the operator when it fails:
  * "<server> timed out", "<server> unreachable: <libcurl's reason>",
- * "<server> answered 403 (invalid_grant: ...)". And the forms these
- * endpoints take (application/x-www-form-urlencoded, encoded by libcurl). */
+ * "<server> answered 403 (invalid_grant: ...)". */
 #ifndef WH_CLOUDREQ_H
 #define WH_CLOUDREQ_H
 
@@ -17,15 +16,10 @@
 #define CLOUDREQ_BODY_MAX (64 * 1024)
 
 /* Performs q (its body_max raised to CLOUDREQ_BODY_MAX when 0). True when
- * the server answered 200, with the answer in *r (caller frees with
- * cloudreq_free, which wipes it); false with why, naming the server as
- * `what`. */
+ * the server answered 200, with the answer in *r; the caller frees it with
+ * secret_buf_free(&r->body), since it may hold a token. False with why,
+ * naming the server as `what`. */
 bool cloudreq_do(httpc_t *http, httpc_req_t q, const char *what, httpc_resp_t *r, char *why,
                  size_t whysz);
-/* Wipes (the body may hold a token) and frees an answer. */
-void cloudreq_free(httpc_resp_t *r);
-
-/* Wipes (a form may hold a token or an assertion) and frees a form. */
-void cloudreq_form_free(buf_t *b);
 
 #endif

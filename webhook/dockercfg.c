@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "errmsg.h"
 #include "file.h"
+#include "secret.h"
 
 extern char **environ;
 
@@ -59,24 +60,18 @@ void dockercfg_cred_free(dockercfg_cred_t *c)
 {
     if (!c)
         return;
-    if (c->secret)
-        memset(c->secret, 0, strlen(c->secret));
     free(c->username);
-    free(c->secret);
+    secret_free(c->secret);
     c->username = c->secret = NULL;
     c->identity_token = false;
 }
 
 static void auth_free(dockercfg_auth_t *a)
 {
-    if (a->password)
-        memset(a->password, 0, strlen(a->password));
-    if (a->identity_token)
-        memset(a->identity_token, 0, strlen(a->identity_token));
     free(a->host);
     free(a->username);
-    free(a->password);
-    free(a->identity_token);
+    secret_free(a->password);
+    secret_free(a->identity_token);
 }
 
 void dockercfg_free(dockercfg_t *c)
@@ -246,8 +241,7 @@ bool dockercfg_load(const char *path, dockercfg_t *out, char *err, size_t errsz)
         return false;
     }
     bool ok = dockercfg_parse(data, n, out, err, errsz);
-    memset(data, 0, n); /* it holds credentials */
-    free(data);
+    secret_free_n(data, n); /* it holds credentials */
     return ok;
 }
 

@@ -22,6 +22,7 @@
 #include "errmsg.h"
 #include "file.h"
 #include "jwt.h"
+#include "secret.h"
 #include "tokcache.h"
 
 #define SRC_METADATA "google:metadata"
@@ -114,7 +115,7 @@ static bool fetch_metadata(gcp_t *g, const char *host, uint64_t deadline, char *
     }
     if (ok)
         ok = take_access(&r, "metadata server", token, lifetime_ms, why, whysz);
-    cloudreq_free(&r);
+    secret_buf_free(&r.body);
     return ok;
 }
 
@@ -164,8 +165,8 @@ static bool fetch_with_key(gcp_t *g, const char *path, uint64_t deadline, char *
         else if (cloudreq_do(g->http, q, "Google token endpoint", &r, why, whysz))
             ok = take_access(&r, "Google token endpoint", token, lifetime_ms, why, whysz);
     }
-    cloudreq_free(&r);
-    cloudreq_form_free(&form);
+    secret_buf_free(&r.body);
+    secret_buf_free(&form);
     free(jwt);
     free(claims);
     cloudtok_sakey_free(&k);

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "errmsg.h"
 #include "file.h"
+#include "secret.h"
 
 /* CURLOPT_QUICK_EXIT: without it, a transfer that runs out of time while
  * the threaded resolver waits on the system's resolver is held until that
@@ -188,9 +189,7 @@ httpc_t *httpc_new(const httpc_tls_t *tls, char *err, size_t errsz)
 
 static void free_blob(struct curl_blob *b)
 {
-    if (b->data)
-        memset(b->data, 0, b->len); /* a client key is a secret */
-    free(b->data);
+    secret_free_n(b->data, b->len); /* a client key is a secret */
 }
 
 void httpc_free(httpc_t *c)
@@ -551,7 +550,6 @@ char *httpc_bearer_from_file(const char *path, char *err, size_t errsz)
                    path);
     else if (!line)
         errmsg_set(err, errsz, "out of memory");
-    memset(t, 0, n);
-    free(t);
+    secret_free_n(t, n);
     return line;
 }

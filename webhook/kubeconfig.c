@@ -7,6 +7,7 @@
 
 #include "base64.h"
 #include "errmsg.h"
+#include "secret.h"
 #include "yamldoc.h"
 
 void kubeconfig_free(kubeconfig_t *k)
@@ -16,9 +17,7 @@ void kubeconfig_free(kubeconfig_t *k)
     free(k->server);
     free(k->ca_file);
     free(k->ca_data);
-    if (k->token)
-        memset(k->token, 0, strlen(k->token));
-    free(k->token);
+    secret_free(k->token);
     free(k->token_file);
     free(k->cert_file);
     free(k->cert_data);

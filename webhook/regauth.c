@@ -323,12 +323,8 @@ static bool ask_token(regauth_t *a, const wwwauth_t *ch, const char *repo,
         errmsg_set(why, whysz, "token endpoint: answer larger than %d bytes", TOKEN_BODY_MAX);
     *status = res == HTTPC_OK ? r.status : 0;
     buf_free(&url);
-    if (form.data)
-        memset(form.data, 0, form.len);
-    buf_free(&form);
-    if (r.body.data) /* it holds a token */
-        memset(r.body.data, 0, r.body.len);
-    httpc_resp_free(&r);
+    secret_buf_free(&form);
+    secret_buf_free(&r.body); /* it holds a token */
     return ok;
 }
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "secret.h"
 
 typedef struct flight {
     int value;
@@ -138,17 +139,9 @@ static entry_t **find_slot(ttlcache_t *c, const char *key, uint64_t h)
     return pp;
 }
 
-static void free_text(char *t)
-{
-    if (t) {
-        memset(t, 0, strlen(t));
-        free(t);
-    }
-}
-
 static void free_entry(entry_t *e)
 {
-    free_text(e->text);
+    secret_free(e->text);
     free(e->key);
     free(e);
 }
@@ -290,7 +283,7 @@ void ttlcache_put_text(ttlcache_t *c, const char *key, const char *text, uint64_
         fresh = NULL;
     }
     pthread_mutex_unlock(&c->mu);
-    free_text(copy);
+    secret_free(copy);
     free(kcopy);
     free(fresh);
 }
