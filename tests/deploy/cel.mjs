@@ -17,6 +17,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
+import { check, finish } from "./report.mjs";
 
 // The variables kube-apiserver declares for a webhook's matchConditions
 // (authorizer aside), all dynamically typed.
@@ -136,15 +137,6 @@ export function conditionMatches(fn, pod) {
 }
 
 // ---- the command ----------------------------------------------------------
-let failed = 0;
-function check(name, cond, why) {
-  if (cond) console.log(`PASS ${name}`);
-  else {
-    failed++;
-    console.log(`FAIL ${name}: ${typeof why === "string" ? why : JSON.stringify(why)}`);
-  }
-  return cond;
-}
 
 const LABEL = "imagebuilder.union.ai/builder";
 const pod = ({ labels, containers = [], init, noLabels } = {}) => {
@@ -296,7 +288,7 @@ function main([helm, chart, manifests, goldenDir]) {
   check("checker: initContainers without has() is an error on a pod without them",
     !!noHas.fn && typeof conditionMatches(noHas.fn, pod({ containers: ["x"] })) === "string", "no error");
 
-  process.exit(failed ? 1 : 0);
+  finish();
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) main(process.argv.slice(2));

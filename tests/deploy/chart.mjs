@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { admits, podTarget } from "./netpol.mjs";
+import { check, finish } from "./report.mjs";
 
 const [helm, chart, outDir] = process.argv.slice(2);
 if (!helm || !chart || !outDir) {
@@ -22,16 +23,6 @@ if (!helm || !chart || !outDir) {
 mkdirSync(outDir, { recursive: true });
 const RELEASE = "imagebuilder-webhook";
 const NS = "imagebuilder";
-
-let failed = 0;
-function check(name, cond, why) {
-  if (cond) console.log(`PASS ${name}`);
-  else {
-    failed++;
-    console.log(`FAIL ${name}: ${typeof why === "string" ? why : JSON.stringify(why)}`);
-  }
-  return cond;
-}
 
 // Values are given as objects; they reach helm as a values file.
 let nvalues = 0;
@@ -414,4 +405,4 @@ pdbCases.forEach(([name, values, want], i) => {
   lintRefuses("lint: a malformed IRSA role ARN is refused", { cloudIdentity: { aws: { roleArn: "my-role" } } }, /roleArn/);
 }
 
-process.exit(failed ? 1 : 0);
+finish();

@@ -30,6 +30,7 @@ import semver from "semver";
 import { admits, podTarget } from "./netpol.mjs";
 import { compileCondition, conditionMatches } from "./cel.mjs";
 import { parser as promql } from "@prometheus-io/lezer-promql";
+import { check, fail, finish, pass } from "./report.mjs";
 
 // The schema models are loaded only by the validate command (they are large).
 async function loadModels() {
@@ -67,20 +68,6 @@ async function loadModels() {
     "monitoring.coreos.com/v1/PodMonitor": mon.PodMonitor,
     "monitoring.coreos.com/v1/PrometheusRule": mon.PrometheusRule,
   };
-}
-
-let failed = 0;
-function pass(name) {
-  console.log(`PASS ${name}`);
-}
-function fail(name, why) {
-  failed++;
-  console.log(`FAIL ${name}: ${why}`);
-}
-function check(name, cond, why) {
-  if (cond) pass(name);
-  else fail(name, why);
-  return cond;
 }
 
 // Parses every file into [{file, index, obj}], failing on YAML errors.
@@ -586,4 +573,4 @@ try {
 } catch (e) {
   fail(`${cmd} ${rest[0] || ""}`, e.message);
 }
-process.exit(failed ? 1 : 0);
+finish();

@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { parse as parseYaml } from "yaml";
+import { check, finish } from "./report.mjs";
 
 const [root, bin] = process.argv.slice(2);
 if (!root || !bin) {
@@ -26,16 +27,6 @@ const LABEL = "imagebuilder.union.ai/builder";
 const ANNOT = "imagebuilder.union.ai/image-spec";
 const tool = join(root, "hack", "imagespec-annotation.sh");
 const work = mkdtempSync(join(tmpdir(), "imagespec-"));
-
-let failed = 0;
-function check(name, cond, why) {
-  if (cond) console.log(`PASS ${name}`);
-  else {
-    failed++;
-    console.log(`FAIL ${name}: ${typeof why === "string" ? why : JSON.stringify(why)}`);
-  }
-  return cond;
-}
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: "utf8", env: { ...process.env, WEBHOOK_BIN: bin }, ...opts });
@@ -199,4 +190,4 @@ if (tasks.length) {
 }
 
 rmSync(work, { recursive: true, force: true });
-process.exit(failed ? 1 : 0);
+finish();

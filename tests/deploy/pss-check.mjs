@@ -23,16 +23,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { LEVELS, applyPatch, containersOf, level, violations } from "./pss.mjs";
-
-let failed = 0;
-function check(name, cond, why) {
-  if (cond) console.log(`PASS ${name}`);
-  else {
-    failed++;
-    console.log(`FAIL ${name}: ${typeof why === "string" ? why : JSON.stringify(why)}`);
-  }
-  return cond;
-}
+import { check, finish } from "./report.mjs";
 
 // The securityContext that makes a container meet "restricted" by itself.
 const RESTRICTED_SC = {
@@ -204,4 +195,4 @@ try {
 } catch (e) {
   check(`${cmd}`, false, e.message);
 }
-process.exit(failed ? 1 : 0);
+finish();
