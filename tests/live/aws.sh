@@ -234,20 +234,7 @@ AS=$(listening awsfakes sts)
 AE=$(listening awsfakes ecr)
 AP=$(listening awsfakes pod)
 AI=$(listening awsfakes imds)
-mkdir -p "$work/reg3"
-cat >"$work/reg3.yml" <<YML
-version: 0.1
-log: {level: info, accesslog: {disabled: false}}
-storage: {filesystem: {rootdirectory: $work/reg3}}
-http: {addr: 127.0.0.1:0, secret: live-test}
-auth:
-  token:
-    realm: http://$T3/token
-    service: live-registry
-    issuer: live-issuer
-    rootcertbundle: $work/token.crt
-YML
-start reg3 docker-registry serve "$work/reg3.yml"
+start_token_registry reg3 "$T3"
 printf '127.0.0.1 localhost\n::1 localhost\n127.0.0.1 %s %s\n' "$ECR_NAME" "$ECR_NAME_B" >"$work/hosts"
 if [ -z "$T3" ] || [ -z "$AS" ] || [ -z "$AI" ] || ! R3=$(listening reg3 docker-registry) ||
     ! wait_http "http://$R3/v2/" || ! wait_http "http://$AS/_count"; then

@@ -169,23 +169,29 @@ expect "registry: unreachable host and bad reference fail without crashing" "$ou
 "$FAKES" certs -dir "$work" || { ko "generate certificates"; finish; }
 
 # ---- B: docker-registry behind token auth --------------------------------------------
-start token "$FAKES" token -addr 127.0.0.1:0 -sign-key "$work/token.key" -sign-cert "$work/token.crt" \
-    -issuer live-issuer -user builder -pass s3cret
-T=$(listening token token)
-mkdir -p "$work/reg2"
-cat >"$work/reg2.yml" <<YML
+# start_token_registry NAME TOKEN_ADDR: Debian's docker-registry, storage in
+# $work/NAME, sending clients for tokens to the token server at TOKEN_ADDR
+# (which signs with $work/token.key).
+start_token_registry() {
+    mkdir -p "$work/$1"
+    cat >"$work/$1.yml" <<YML
 version: 0.1
 log: {level: info, accesslog: {disabled: false}}
-storage: {filesystem: {rootdirectory: $work/reg2}}
+storage: {filesystem: {rootdirectory: $work/$1}}
 http: {addr: 127.0.0.1:0, secret: live-test}
 auth:
   token:
-    realm: http://$T/token
+    realm: http://$2/token
     service: live-registry
     issuer: live-issuer
     rootcertbundle: $work/token.crt
 YML
-start reg2 docker-registry serve "$work/reg2.yml"
+    start "$1" docker-registry serve "$work/$1.yml"
+}
+start token "$FAKES" token -addr 127.0.0.1:0 -sign-key "$work/token.key" -sign-cert "$work/token.crt" \
+    -issuer live-issuer -user builder -pass s3cret
+T=$(listening token token)
+start_token_registry reg2 "$T"
 if [ -n "$T" ] && R2=$(listening reg2 docker-registry) && wait_http "http://$T/_count" &&
     wait_http "http://$R2/v2/"; then
     tok=$(curl -s -u builder:s3cret \
