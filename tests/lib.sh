@@ -109,8 +109,13 @@ wait_until() {
     done
 }
 
-# log_count FILE TEXT: how many lines of FILE contain TEXT.
-log_count() { grep -cF -- "$2" "$1" 2>/dev/null || true; }
+# log_count FILE TEXT: how many lines of FILE contain TEXT (0 while FILE
+# does not exist yet).
+log_count() {
+    local n
+    n=$(grep -cF -- "$2" "$1" 2>/dev/null) || true
+    echo "${n:-0}"
+}
 
 # wait_log FILE TEXT SECONDS [N]: waits until N (default 1) lines of FILE
 # contain TEXT.

@@ -51,27 +51,19 @@ type azureFake struct {
 
 func azure(args []string) {
 	fs := flag.NewFlagSet("azure", flag.ExitOnError)
-	addr := fs.String("addr", "127.0.0.1:0", "control (plain HTTP)")
-	tlsAddr := fs.String("tls-addr", "127.0.0.1:0", "Entra, ACR exchange and registry front (TLS)")
-	cert := fs.String("cert", "", "TLS certificate")
-	key := fs.String("key", "", "TLS key")
-	upstream := fs.String("upstream", "", "docker-registry behind the front (http://HOST:PORT)")
-	signKey := fs.String("sign-key", "", "registry token signing key")
-	signCert := fs.String("sign-cert", "", "registry token signing certificate")
-	issuer := fs.String("issuer", "live-issuer", "registry token issuer")
+	cf := addCloudFlags(fs, "control (plain HTTP)", "Entra, ACR exchange and registry front (TLS)")
 	tenant := fs.String("tenant", "", "the Entra tenant id")
 	clientID := fs.String("client-id", "", "the workload identity's client id")
 	assertion := fs.String("assertion-file", "", "the projected service-account token file")
 	fs.Parse(args)
 	a := &azureFake{ctl: newControl(), entra: newTokenSet(), refresh: newTokenSet(),
 		tenant: *tenant, clientID: *clientID, asset: *assertion,
-		mint: newMinter(*signKey, *signCert, *issuer)}
+		mint: cf.minter()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/oauth2/exchange", a.exchange)
 	mux.HandleFunc("/oauth2/token", a.acrToken)
-	mux.Handle("/v2/", passTo(*upstream))
 	mux.HandleFunc("/", a.entraToken) // /{tenant}/oauth2/v2.0/token
-	serveCloud("azure", *addr, *tlsAddr, *cert, *key, mux, a.ctl, nil)
+	cf.serve("azure", mux, a.ctl, nil)
 }
 
 func postForm(w http.ResponseWriter, r *http.Request) bool {

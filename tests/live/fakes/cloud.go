@@ -242,21 +242,45 @@ func passTo(upstream string) http.Handler {
 	return httputil.NewSingleHostReverseProxy(u)
 }
 
-// serveCloud serves mux over TLS on tlsAddr (printed as NAME) and the
-// control routes on addr (printed as NAME-control), plus `plain` (when not
-// nil) on the control listener too.
-func serveCloud(name, addr, tlsAddr, cert, key string, mux *http.ServeMux, ctl *control,
-	plain *http.ServeMux) {
+// cloudFlags: the command-line flags every cloud fake takes.
+type cloudFlags struct {
+	addr, tlsAddr, cert, key, upstream, signKey, signCert, issuer *string
+}
+
+// addCloudFlags declares them on fs; addrHelp and tlsHelp say what the
+// plain and the TLS listener serve.
+func addCloudFlags(fs *flag.FlagSet, addrHelp, tlsHelp string) *cloudFlags {
+	return &cloudFlags{
+		addr:     fs.String("addr", "127.0.0.1:0", addrHelp),
+		tlsAddr:  fs.String("tls-addr", "127.0.0.1:0", tlsHelp),
+		cert:     fs.String("cert", "", "TLS certificate"),
+		key:      fs.String("key", "", "TLS key"),
+		upstream: fs.String("upstream", "", "docker-registry behind the front (http://HOST:PORT)"),
+		signKey:  fs.String("sign-key", "", "registry token signing key"),
+		signCert: fs.String("sign-cert", "", "registry token signing certificate"),
+		issuer:   fs.String("issuer", "live-issuer", "registry token issuer"),
+	}
+}
+
+// minter signs registry tokens with the flags' key, certificate and issuer.
+func (f *cloudFlags) minter() *minter { return newMinter(*f.signKey, *f.signCert, *f.issuer) }
+
+// serve serves mux, with /v2/ passed to the upstream docker-registry, over
+// TLS on -tls-addr (printed as NAME) and the control routes on -addr
+// (printed as NAME-control), plus `plain` (when not nil) on the control
+// listener too.
+func (f *cloudFlags) serve(name string, mux *http.ServeMux, ctl *control, plain *http.ServeMux) {
+	mux.Handle("/v2/", passTo(*f.upstream))
 	if plain == nil {
 		plain = http.NewServeMux()
 	}
 	ctl.routes(plain)
-	tl := listen(name, tlsAddr)
+	tl := listen(name, *f.tlsAddr)
 	go func() {
 		srv := &http.Server{Handler: mux, ErrorLog: log.New(&discard{}, "", 0)}
-		log.Fatal(srv.ServeTLS(tl, cert, key))
+		log.Fatal(srv.ServeTLS(tl, *f.cert, *f.key))
 	}()
-	log.Fatal(http.Serve(listen(name+"-control", addr), plain))
+	log.Fatal(http.Serve(listen(name+"-control", *f.addr), plain))
 }
 
 // discard drops the TLS handshake errors of clients that do not trust the CA.

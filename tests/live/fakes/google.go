@@ -60,14 +60,7 @@ type googleFake struct {
 
 func google(args []string) {
 	fs := flag.NewFlagSet("google", flag.ExitOnError)
-	addr := fs.String("addr", "127.0.0.1:0", "metadata server and control (plain HTTP)")
-	tlsAddr := fs.String("tls-addr", "127.0.0.1:0", "token_uri and registry front (TLS)")
-	cert := fs.String("cert", "", "TLS certificate")
-	key := fs.String("key", "", "TLS key")
-	upstream := fs.String("upstream", "", "docker-registry behind the front (http://HOST:PORT)")
-	signKey := fs.String("sign-key", "", "registry token signing key")
-	signCert := fs.String("sign-cert", "", "registry token signing certificate")
-	issuer := fs.String("issuer", "live-issuer", "registry token issuer")
+	cf := addCloudFlags(fs, "metadata server and control (plain HTTP)", "token_uri and registry front (TLS)")
 	saPub := fs.String("sa-pub", "", "the service account's public key (PEM)")
 	saEmail := fs.String("sa-email", "", "the service account's client_email")
 	fs.Parse(args)
@@ -76,14 +69,13 @@ func google(args []string) {
 		log.Fatal(err)
 	}
 	g := &googleFake{ctl: newControl(), issued: newTokenSet(), pub: pub.(*rsa.PublicKey),
-		email: *saEmail, mint: newMinter(*signKey, *signCert, *issuer)}
+		email: *saEmail, mint: cf.minter()}
 	plain := http.NewServeMux()
 	plain.HandleFunc("/computeMetadata/v1/instance/service-accounts/default/token", g.metadata)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/token", g.tokenURI)
 	mux.HandleFunc("/v2/token", g.registryToken)
-	mux.Handle("/v2/", passTo(*upstream))
-	serveCloud("google", *addr, *tlsAddr, *cert, *key, mux, g.ctl, plain)
+	cf.serve("google", mux, g.ctl, plain)
 }
 
 func (g *googleFake) accessToken(w http.ResponseWriter) {
