@@ -354,15 +354,7 @@ GEN=$WORK/generated.md
     echo "<!-- bench:end -->"
 } >"$GEN"
 
-if [ -f "$RESULTS" ] && grep -q '^<!-- bench:begin' "$RESULTS" && grep -q '^<!-- bench:end' "$RESULTS"; then
-    awk -v gen="$GEN" '
-        /^<!-- bench:begin/ { while ((getline l < gen) > 0) print l; skip = 1; next }
-        /^<!-- bench:end/ { skip = 0; next }
-        !skip { print }' "$RESULTS" >"$WORK/results.md"
-else
-    { echo "# Benchmark results"; echo; cat "$GEN"; } >"$WORK/results.md"
-fi
-cp "$WORK/results.md" "$RESULTS"
+bench/splice.sh "$RESULTS" bench "$GEN"
 echo
 cat "$GEN"
 if [ -s "$WORK/errors.log" ]; then
