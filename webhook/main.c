@@ -137,26 +137,13 @@ static wh_config_t *load_config(const char *path)
     return cfg;
 }
 
-/* Parses JSON or YAML input into a JSON value. */
+/* Parses JSON or YAML input into a JSON value; says why not on stderr. */
 static cJSON *parse_document(const char *name, const char *text, size_t len)
 {
-    size_t i = 0;
-    while (i < len && strchr(" \t\r\n", text[i]))
-        i++;
-    if (i < len && text[i] == '{') {
-        const char *end = NULL;
-        cJSON *v = cJSON_ParseWithLengthOpts(text, len, &end, false);
-        if (!v)
-            fprintf(stderr, "imagebuilder-webhook: %s: invalid JSON near byte %zu\n", name,
-                    end && end >= text ? (size_t)(end - text) : (size_t)0);
-        return v;
-    }
-    ydoc_error_t err = {0};
-    ynode_t *doc = ydoc_parse(text, len, NULL, &err);
-    cJSON *v = doc ? ydoc_to_json(doc, &err) : NULL;
+    char why[256];
+    cJSON *v = ydoc_read_json_or_yaml(text, len, why, sizeof why);
     if (!v)
-        fprintf(stderr, "imagebuilder-webhook: %s:%zu:%zu: %s\n", name, err.line, err.col, err.msg);
-    ydoc_free(doc);
+        fprintf(stderr, "imagebuilder-webhook: %s: %s\n", name, why);
     return v;
 }
 

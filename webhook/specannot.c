@@ -14,29 +14,6 @@
 #include "yamldoc.h"
 #include "yamlout.h"
 
-/* The input as a JSON value: JSON text as it is, YAML through libyaml. */
-static cJSON *read_spec(const char *text, size_t len, char *why, size_t whysz)
-{
-    size_t i = 0;
-    while (i < len && text[i] && strchr(" \t\r\n", text[i]))
-        i++;
-    if (i < len && (text[i] == '{' || text[i] == '[')) {
-        const char *end = NULL;
-        cJSON *v = cJSON_ParseWithLengthOpts(text, len, &end, false);
-        if (!v)
-            errmsg_set(why, whysz, "not valid JSON (error near byte %zu)",
-                       end && end >= text ? (size_t)(end - text) : (size_t)0);
-        return v;
-    }
-    ydoc_error_t err = {0};
-    ynode_t *doc = ydoc_parse(text, len, NULL, &err);
-    cJSON *v = doc ? ydoc_to_json(doc, &err) : NULL;
-    if (!v)
-        errmsg_set(why, whysz, "line %zu, column %zu: %s", err.line, err.col, err.msg);
-    ydoc_free(doc);
-    return v;
-}
-
 /* YAML reads python_version: 3.10 as the number 3.1, and flytekit would
  * hash that number: ask for a string. */
 static bool versions_are_strings(const cJSON *root, char *why, size_t whysz)
@@ -121,7 +98,7 @@ static bool render(const char *annotation, const imagespec_list_t *specs, unsign
 bool specannot_render(const char *text, size_t len, unsigned parts, buf_t *out, char *why,
                       size_t whysz)
 {
-    cJSON *root = read_spec(text, len, why, whysz);
+    cJSON *root = ydoc_read_json_or_yaml(text, len, why, whysz);
     if (!root)
         return false;
     bool ok = false;

@@ -566,3 +566,25 @@ cJSON *ydoc_to_json(const ynode_t *n, ydoc_error_t *err)
     }
     return to_json(n, err);
 }
+
+cJSON *ydoc_read_json_or_yaml(const char *text, size_t len, char *why, size_t whysz)
+{
+    size_t i = 0;
+    while (i < len && text[i] && strchr(" \t\r\n", text[i]))
+        i++;
+    if (i < len && (text[i] == '{' || text[i] == '[')) {
+        const char *end = NULL;
+        cJSON *v = cJSON_ParseWithLengthOpts(text, len, &end, false);
+        if (!v)
+            errmsg_set(why, whysz, "not valid JSON (near byte %zu)",
+                       end && end >= text ? (size_t)(end - text) : (size_t)0);
+        return v;
+    }
+    ydoc_error_t err = {0};
+    ynode_t *doc = ydoc_parse(text, len, NULL, &err);
+    cJSON *v = doc ? ydoc_to_json(doc, &err) : NULL;
+    if (!v)
+        errmsg_set(why, whysz, "line %zu, column %zu: %s", err.line, err.col, err.msg);
+    ydoc_free(doc);
+    return v;
+}

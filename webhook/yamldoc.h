@@ -64,4 +64,10 @@ yscalar_kind_t ydoc_scalar_kind(const ynode_t *n, bool *b, long long *i, double 
  * Returns NULL with `err` on an alias or a non-scalar map key. */
 cJSON *ydoc_to_json(const ynode_t *n, ydoc_error_t *err);
 
+/* A document a person hands over, JSON or YAML, as a JSON value: JSON text
+ * (its first non-blank byte '{' or '[') read by cJSON as it is, anything
+ * else read as YAML and converted as above. NULL with a reason in `why`:
+ * "not valid JSON (near byte N)" or "line L, column C: <libyaml's words>". */
+cJSON *ydoc_read_json_or_yaml(const char *text, size_t len, char *why, size_t whysz);
+
 #endif

@@ -380,6 +380,29 @@ START_TEST(unterminated_input_never_crashes)
 }
 END_TEST
 
+START_TEST(json_or_yaml_input)
+{
+    char why[200] = "";
+    const char *json = " \n{\"kind\": \"Pod\", \"n\": 3.10}";
+    cJSON *v = ydoc_read_json_or_yaml(json, strlen(json), why, sizeof why);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_str_eq(cJSON_GetObjectItem(v, "kind")->valuestring, "Pod");
+    cJSON_Delete(v);
+    const char *yaml = "kind: Pod\nversion: \"3.10\"\n";
+    v = ydoc_read_json_or_yaml(yaml, strlen(yaml), why, sizeof why);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_str_eq(cJSON_GetObjectItem(v, "version")->valuestring, "3.10");
+    cJSON_Delete(v);
+    v = ydoc_read_json_or_yaml("[1, 2]", 6, why, sizeof why);
+    ck_assert(cJSON_IsArray(v) && cJSON_GetArraySize(v) == 2);
+    cJSON_Delete(v);
+    ck_assert_ptr_null(ydoc_read_json_or_yaml("{\"kind\": ", 9, why, sizeof why));
+    ck_assert_ptr_nonnull(strstr(why, "not valid JSON (near byte "));
+    ck_assert_ptr_null(ydoc_read_json_or_yaml("a: [\n", 5, why, sizeof why));
+    ck_assert_ptr_nonnull(strstr(why, "line 2, column 1: "));
+}
+END_TEST
+
 Suite *suite_yamldoc(void)
 {
     Suite *s = suite_create("yamldoc");
@@ -398,6 +421,7 @@ Suite *suite_yamldoc(void)
     tcase_add_test(tc, to_json_rejects_complex_keys);
     tcase_add_test(tc, scalar_kind_values);
     tcase_add_test(tc, unterminated_input_never_crashes);
+    tcase_add_test(tc, json_or_yaml_input);
     suite_add_tcase(s, tc);
     return s;
 }
