@@ -603,9 +603,15 @@ static rule_fn *const POLICY[] = {
     rule_mutate,                 /* the patch */
 };
 
-bool rules_apply(const policy_t *p, const cJSON *pod, const wh_checks_t *checks, decision_t *d)
+bool rules_apply(const policy_t *p, const cJSON *pod, const wh_checks_t *checks,
+                 const decide_opts_t *opts, decision_t *d)
 {
-    ctx_t x = {.cfg = p->cfg, .inject = p->inject, .pod = pod, .checks = checks, .d = d};
+    ctx_t x = {.cfg = p->cfg,
+               .inject = p->inject,
+               .pod = pod,
+               .checks = checks,
+               .d = d,
+               .reasons = opts->reasons};
     for (size_t i = 0; i < sizeof POLICY / sizeof POLICY[0]; i++)
         if (POLICY[i](&x) == RULE_DONE || x.oom)
             break;

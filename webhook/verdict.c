@@ -1,5 +1,6 @@
 /* verdict: how a rule records its answer (see rules_int.h): the pod
- * allowed, denied with a one-line message, warnings and reasons, each
+ * allowed, denied with a one-line message, warnings and reasons (only
+ * when the caller reads them), each
  * message one line of bounded length with control characters made spaces. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -71,10 +72,12 @@ void verdict_warn(ctx_t *x, const char *fmt, ...)
 
 static void vreason(ctx_t *x, const char *fmt, va_list ap)
 {
+    if (!x->reasons)
+        return; /* nobody reads them: not even formatted */
     push_str(x, &x->d->reasons, &x->d->n_reasons, vformat_oneline(0, fmt, ap));
 }
 
-/* Why, for people (review --explain) and logs. */
+/* Why, for people (review --explain), when the caller asked for reasons. */
 void verdict_reason(ctx_t *x, const char *fmt, ...)
 {
     va_list ap;

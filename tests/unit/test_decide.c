@@ -57,7 +57,8 @@ static void run_decide(const char *cfg_yaml, cJSON *pod, const wh_checks_t *chec
     wh_config_t *cfg = cfg_from(cfg_yaml);
     policy_t *p = policy_new(&cfg->policy);
     ck_assert_ptr_nonnull(p);
-    ck_assert(decide(p, pod, checks, d));
+    const decide_opts_t opts = {.reasons = true}; /* the tests read them */
+    ck_assert(decide_with(p, pod, checks, &opts, d));
     policy_free(p);
     config_free(cfg);
 }
@@ -432,6 +433,47 @@ START_TEST(injected_container_is_spliced_json)
 }
 END_TEST
 
+START_TEST(reasons_only_when_asked)
+{
+    /* a mutated pod and an unlabelled one, decided with and without reasons:
+     * the same answer, the reasons only when the caller asked for them */
+    cJSON *pods[2] = {make_pod("{\"name\":\"hello\",\"builder\":\"union\"}", "hello:" TAG),
+                      cJSON_Parse("{\"metadata\":{},\"spec\":{\"containers\":"
+                                  "[{\"name\":\"a\",\"image\":\"x:1\"}]}}")};
+    const char *want[2] = {"container \"main\": hello:" TAG " -> localhost:5000/union/hello:" TAG
+                           " (build injected)",
+                           "the pod is not labelled imagebuilder.union.ai/builder=union: nothing "
+                           "to do"};
+    wh_config_t *cfg = cfg_from(LOCAL);
+    policy_t *p = policy_new(&cfg->policy);
+    ck_assert_ptr_nonnull(p);
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_ptr_nonnull(pods[i]);
+        decision_t quiet, told, dflt;
+        const decide_opts_t off = {0}, on = {.reasons = true};
+        ck_assert(decide_with(p, pods[i], NULL, &off, &quiet));
+        ck_assert(decide_with(p, pods[i], NULL, &on, &told));
+        ck_assert(decide(p, pods[i], NULL, &dflt));
+        ck_assert_uint_eq(quiet.n_reasons, 0);
+        ck_assert_ptr_null(quiet.reasons);
+        ck_assert_uint_eq(dflt.n_reasons, 0);
+        ck_assert_uint_eq(told.n_reasons, 1);
+        ck_assert_str_eq(told.reasons[0], want[i]);
+        ck_assert_int_eq(quiet.outcome, told.outcome);
+        ck_assert_uint_eq(quiet.n_targets, told.n_targets);
+        ck_assert_uint_eq(quiet.n_warnings, told.n_warnings);
+        if (told.patch_json)
+            ck_assert_str_eq(quiet.patch_json, told.patch_json);
+        decision_free(&quiet);
+        decision_free(&told);
+        decision_free(&dflt);
+        cJSON_Delete(pods[i]);
+    }
+    policy_free(p);
+    config_free(cfg);
+}
+END_TEST
+
 START_TEST(nothing_to_change_is_allowed_without_patch)
 {
     /* the image already is its target, and the registry check found it */
@@ -602,6 +644,7 @@ Suite *suite_decide(void)
     tcase_add_test(tc, imagespec_reader);
     tcase_add_test(tc, injected_container_is_spliced_json);
     tcase_add_test(tc, nothing_to_change_is_allowed_without_patch);
+    tcase_add_test(tc, reasons_only_when_asked);
     tcase_add_test(tc, logical_image_without_tag_denied);
     suite_add_tcase(s, tc);
     TCase *golden = tcase_create("golden");
