@@ -64,6 +64,8 @@ typedef struct {
  * server's way: no reasons. */
 typedef struct {
     bool reasons; /* fill decision_t.reasons (review --explain reads them) */
+    /* the calling thread's parsed ImageSpec annotations (specache.h), or NULL */
+    struct specache *spec_cache;
 } decide_opts_t;
 
 /* The pod: a Pod object as JSON (`object` of the review). `dry_run` does

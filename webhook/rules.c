@@ -28,6 +28,7 @@
 #include "podscan.h"
 #include "registry.h"
 #include "rules_int.h"
+#include "specache.h"
 #include "target.h"
 
 /* ---- which pods ---------------------------------------------------------- */
@@ -107,7 +108,10 @@ static rule_result_t rule_annotation_parses(ctx_t *x)
     if (!cJSON_IsString(ann))
         return verdict_deny(x, 400, "annotation " WH_ANNOT_SPEC " must be a string holding JSON");
     char why[512];
-    if (!imagespec_parse(ann->valuestring, strlen(ann->valuestring), &x->specs, why, sizeof why))
+    const char *text = ann->valuestring;
+    size_t len = strlen(text);
+    if (!(x->spec_cache ? specache_parse(x->spec_cache, text, len, &x->specs, why, sizeof why)
+                        : imagespec_parse(text, len, &x->specs, why, sizeof why)))
         return verdict_deny(x, 400, "annotation " WH_ANNOT_SPEC ": %s", why);
     return RULE_NEXT;
 }
@@ -123,7 +127,7 @@ static rule_result_t rule_has_union_specs(ctx_t *x)
             x->n_union++;
             continue;
         }
-        const char *nm = verdict_str_member(sp->json, "name");
+        const char *nm = sp->given_name;
         verdict_reason(x, "ImageSpec \"%.*s\" uses builder \"%.*s\", not union: ignored",
                        CLIP(nm ? nm : "?", 80), CLIP(sp->builder ? sp->builder : "(none)", 40));
     }
@@ -611,7 +615,8 @@ bool rules_apply(const policy_t *p, const cJSON *pod, const wh_checks_t *checks,
                .pod = pod,
                .checks = checks,
                .d = d,
-               .reasons = opts->reasons};
+               .reasons = opts->reasons,
+               .spec_cache = opts->spec_cache};
     for (size_t i = 0; i < sizeof POLICY / sizeof POLICY[0]; i++)
         if (POLICY[i](&x) == RULE_DONE || x.oom)
             break;

@@ -24,7 +24,8 @@ typedef struct {
     const cJSON *pod;
     const wh_checks_t *checks;
     decision_t *d;
-    bool reasons; /* the caller reads decision_t.reasons: build them */
+    bool reasons;                /* the caller reads decision_t.reasons: build them */
+    struct specache *spec_cache; /* NULL: every annotation is parsed */
     bool oom;
     /* the pod's parts, once rule_pod_well_formed and rule_containers_well_formed passed */
     const cJSON *meta, *labels, *annots, *spec;
