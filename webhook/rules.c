@@ -206,10 +206,12 @@ static rule_result_t rule_spec_used_with_tag(ctx_t *x)
         const imagespec_t *sp = &x->specs.specs[s];
         if (!sp->is_union)
             continue;
-        char what[128];
-        verdict_spec_what(sp, what, sizeof what);
         size_t used = uses[s];
         const container_t *ct = untagged[s];
+        if (!ct && used && !sp->scheme_stripped)
+            continue; /* nothing to say: no message to write */
+        char what[128];
+        verdict_spec_what(sp, what, sizeof what);
         if (ct)
             return verdict_deny(x, 400,
                                 "%s: container \"%.*s\" uses image \"%.*s\" without a tag; the tag "
@@ -371,11 +373,9 @@ static rule_result_t place_image(ctx_t *x, container_t *ct)
         return RULE_NEXT; /* rule_target_valid checked it */
     registry_info_t info;
     verdict_classify_ref(&tr, &info);
-    char spec_name[128];
-    verdict_spec_what(sp, spec_name, sizeof spec_name);
-    if (rule_target_reachable(x, sp, tr.domain, &info, spec_name) == RULE_DONE)
+    if (rule_target_reachable(x, sp, tr.domain, &info, what) == RULE_DONE)
         return RULE_DONE;
-    return rule_same_cloud_account(x, &info, spec_name);
+    return rule_same_cloud_account(x, &info, what);
 }
 
 /* "Where the image goes": every container that runs a spec's image or an

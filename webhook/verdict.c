@@ -126,9 +126,22 @@ const char *verdict_str_member(const cJSON *obj, const char *key)
     return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
 }
 
+/* What snprintf(dst, n, "ImageSpec \"%.*s\"", CLIP(sp->name, 80)) writes,
+ * without the printf machinery: every placed image names its spec. */
 void verdict_spec_what(const imagespec_t *sp, char *dst, size_t n)
 {
-    snprintf(dst, n, "ImageSpec \"%.*s\"", CLIP(sp->name, 80));
+    static const char pre[] = "ImageSpec \"";
+    char line[sizeof pre + 80 + 1];
+    size_t k = strnlen(sp->name, 80), len = sizeof pre - 1 + k + 1;
+    memcpy(line, pre, sizeof pre - 1);
+    memcpy(line + sizeof pre - 1, sp->name, k);
+    line[len - 1] = '"';
+    if (!n)
+        return;
+    if (len > n - 1)
+        len = n - 1;
+    memcpy(dst, line, len);
+    dst[len] = '\0';
 }
 
 void verdict_classify_ref(const imageref_t *r, registry_info_t *info)

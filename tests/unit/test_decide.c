@@ -11,6 +11,7 @@
 #include "decide.h"
 #include "imagespec.h"
 #include "jsonpatch.h"
+#include "rules_int.h"
 
 #define TAG "wcYy93m6tBmlCz2veV4_4w"
 
@@ -625,11 +626,33 @@ START_TEST(every_golden_mutation_converges)
 }
 END_TEST
 
+/* The spec's name for messages is what snprintf would write, cut alike. */
+START_TEST(spec_name_for_messages_as_printf_writes_it)
+{
+    char name[120];
+    for (size_t len = 0; len < sizeof name; len += 7) {
+        memset(name, 'a', len);
+        name[len] = '\0';
+        if (len > 3)
+            name[len - 2] = '\xc3', name[len - 1] = '\xa9'; /* a UTF-8 sequence cut alike */
+        imagespec_t sp = {.name = name};
+        for (size_t n = 1; n < 110; n++) {
+            char got[110], want[110];
+            memset(got, '#', sizeof got);
+            verdict_spec_what(&sp, got, n);
+            snprintf(want, n, "ImageSpec \"%.*s\"", CLIP(name, 80));
+            ck_assert_str_eq(got, want);
+        }
+    }
+}
+END_TEST
+
 Suite *suite_decide(void)
 {
     Suite *s = suite_create("decide");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, path_layout_rewrites_and_injects);
+    tcase_add_test(tc, spec_name_for_messages_as_printf_writes_it);
     tcase_add_test(tc, ecr_auto_layout_is_tag);
     tcase_add_test(tc, existing_image_is_only_rewritten);
     tcase_add_test(tc, failed_check_still_builds_with_warning);
