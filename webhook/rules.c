@@ -264,13 +264,13 @@ static rule_result_t rule_default_repository_set(ctx_t *x, const char *what)
  * mutate-ecr-forced-path-layout, mutate-gar-path-layout, mutate-digest-kept,
  * deny-target-tag-too-long. */
 static rule_result_t rule_target_valid(ctx_t *x, container_t *ct, const char *registry,
-                                       strview_t name, const char *what)
+                                       strview_t name, const char *what, imageref_t *parsed)
 {
     char *t;
     imageref_err_t e;
-    target_status_t st =
-        target_make(registry, x->cfg->default_repository,
-                    target_layout(x->cfg->layout, x->def_info.kind), name, &ct->ref, &t, &e);
+    target_status_t st = target_make(registry, x->cfg->default_repository,
+                                     target_layout(x->cfg->layout, x->def_info.kind), name,
+                                     &ct->ref, &t, parsed, &e);
     if (st == TARGET_OOM)
         return verdict_out_of_memory(x);
     if (st == TARGET_INVALID) {
@@ -363,14 +363,12 @@ static rule_result_t place_image(ctx_t *x, container_t *ct)
         strview_t nm = sp ? (strview_t){sp->name, strlen(sp->name)} : ct->logical;
         if (rule_default_repository_set(x, what) == RULE_DONE)
             return RULE_DONE;
-        return rule_target_valid(x, ct, NULL, nm, what);
+        return rule_target_valid(x, ct, NULL, nm, what, NULL);
     }
     strview_t nm = {sp->name, strlen(sp->name)};
-    if (rule_target_valid(x, ct, sp->registry, nm, what) == RULE_DONE)
+    imageref_t tr; /* the target, parsed */
+    if (rule_target_valid(x, ct, sp->registry, nm, what, &tr) == RULE_DONE)
         return RULE_DONE;
-    imageref_t tr;
-    if (imageref_parse(ct->target, strlen(ct->target), &tr) != IMAGEREF_OK)
-        return RULE_NEXT; /* rule_target_valid checked it */
     registry_info_t info;
     verdict_classify_ref(&tr, &info);
     if (rule_target_reachable(x, sp, tr.domain, &info, what) == RULE_DONE)
