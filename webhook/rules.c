@@ -269,7 +269,7 @@ static rule_result_t rule_target_valid(ctx_t *x, container_t *ct, const char *re
     char *t;
     imageref_err_t e;
     target_status_t st = target_make(registry, x->cfg->default_repository,
-                                     target_layout(x->cfg->layout, x->def_info.kind), name,
+                                     target_layout(x->cfg->layout, x->def_info->kind), name,
                                      &ct->ref, &t, parsed, &e);
     if (st == TARGET_OOM)
         return verdict_out_of_memory(x);
@@ -328,7 +328,7 @@ static rule_result_t rule_target_reachable(ctx_t *x, const imagespec_t *sp, strv
 static rule_result_t rule_same_cloud_account(ctx_t *x, const registry_info_t *info,
                                              const char *what)
 {
-    const registry_info_t *def = &x->def_info;
+    const registry_info_t *def = x->def_info;
     if (x->have_default && info->kind == REGISTRY_ECR && def->kind == REGISTRY_ECR &&
         strcmp(info->account, def->account) != 0)
         verdict_warn(
@@ -380,12 +380,6 @@ static rule_result_t place_image(ctx_t *x, container_t *ct)
  * image under a logical registry gets its target, in container order. */
 static rule_result_t rule_place_images(ctx_t *x)
 {
-    const char *repo = x->cfg->default_repository;
-    imageref_t def_ref;
-    if (repo && *repo && imageref_parse(repo, strlen(repo), &def_ref) == IMAGEREF_OK) {
-        x->have_default = true;
-        verdict_classify_ref(&def_ref, &x->def_info);
-    }
     for (size_t i = 0; i < x->cs.n; i++)
         if (x->cs.cs[i].spec != PODSCAN_SPEC_NONE && place_image(x, &x->cs.cs[i]) == RULE_DONE)
             return RULE_DONE;
@@ -613,6 +607,8 @@ bool rules_apply(const policy_t *p, const cJSON *pod, const wh_checks_t *checks,
                .pod = pod,
                .checks = checks,
                .d = d,
+               .have_default = p->have_default,
+               .def_info = &p->default_info,
                .reasons = opts->reasons,
                .spec_cache = opts->spec_cache};
     for (size_t i = 0; i < sizeof POLICY / sizeof POLICY[0]; i++)

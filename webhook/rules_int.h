@@ -34,9 +34,9 @@ typedef struct {
     imagespec_list_t specs;
     size_t n_union; /* specs with builder union */
     podscan_t cs;   /* the containers and what each matched */
-    /* the default repository's registry (rule_place_images) */
+    /* the default repository's registry (policy.h) */
     bool have_default;
-    registry_info_t def_info;
+    const registry_info_t *def_info;
 } ctx_t;
 
 typedef rule_result_t rule_fn(ctx_t *x);
