@@ -196,7 +196,7 @@ bool admission_respond(const policy_t *policy, const review_t *rv, const wh_chec
     memset(out, 0, sizeof *out);
     decision_t *d = &out->decision;
     if (rv->is_pod_create) {
-        if (!decide(policy, rv->pod, checks, d))
+        if (!decide_with(policy, rv->pod, checks, &rv->opts, d))
             return false;
     } else {
         d->outcome = OUTCOME_ALLOWED;

@@ -24,6 +24,7 @@ typedef struct {
     bool dry_run;
     bool is_pod_create; /* kind v1/Pod, resource pods, no subresource, CREATE, object present */
     const cJSON *pod;   /* request.object when is_pod_create, else NULL */
+    decide_opts_t opts; /* how to decide it: the caller sets it after admission_parse */
 } review_t;
 
 /* The most JSON values a review may hold (json_count_values): what bounds

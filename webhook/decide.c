@@ -27,8 +27,15 @@ const char *decide_production_namespace(const policy_config_t *cfg)
 
 bool decide(const policy_t *p, const cJSON *pod, const wh_checks_t *checks, decision_t *out)
 {
+    return decide_with(p, pod, checks, NULL, out);
+}
+
+bool decide_with(const policy_t *p, const cJSON *pod, const wh_checks_t *checks,
+                 const decide_opts_t *opts, decision_t *out)
+{
+    static const decide_opts_t none = {0};
     memset(out, 0, sizeof *out);
-    bool ok = rules_apply(p, pod, checks, out);
+    bool ok = rules_apply(p, pod, checks, opts ? opts : &none, out);
     if (out->outcome == OUTCOME_DENIED) {
         cJSON_Delete(out->patch);
         out->patch = NULL;

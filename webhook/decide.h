@@ -50,7 +50,7 @@ typedef struct {
     char *message;   /* denied: one line */
     char **warnings; /* short, no control characters */
     size_t n_warnings;
-    char **reasons; /* for people (review --explain) and logs */
+    char **reasons; /* for people (review --explain); only when asked (decide_opts_t) */
     size_t n_reasons;
     target_t *targets;
     size_t n_targets;
@@ -60,10 +60,21 @@ typedef struct {
     cJSON *audit; /* auditAnnotations object; NULL when none */
 } decision_t;
 
+/* How the caller wants the decision made; all zero (or NULL) is the
+ * server's way: no reasons. */
+typedef struct {
+    bool reasons; /* fill decision_t.reasons (review --explain reads them) */
+    /* the calling thread's parsed ImageSpec annotations (specache.h), or NULL */
+    struct specache *spec_cache;
+} decide_opts_t;
+
 /* The pod: a Pod object as JSON (`object` of the review). `dry_run` does
  * not change the decision. Never fails on bad input: a malformed pod is a
- * denial that says what is malformed. Returns false only when out of memory. */
+ * denial that says what is malformed. Returns false only when out of memory.
+ * decide() is decide_with() with no options. */
 bool decide(const policy_t *p, const cJSON *pod, const wh_checks_t *checks, decision_t *out);
+bool decide_with(const policy_t *p, const cJSON *pod, const wh_checks_t *checks,
+                 const decide_opts_t *opts, decision_t *out);
 void decision_free(decision_t *d);
 
 const char *outcome_name(outcome_t o); /* "allowed", "mutated", "denied" */

@@ -268,6 +268,7 @@ static int answer_admission(worker_t *w, const policy_t *policy, h2o_req_t *req,
     }
     wh_checks_t none = {0};
     admission_response_t resp;
+    rv.opts.spec_cache = w->specs; /* answered here, on this loop's thread */
     bool ok = admission_respond(policy, &rv, &none, &resp);
     int r = ok ? send_answer(w, req, &rv, &resp, t0) : internal_error(w, req, t0);
     review_free(&rv);

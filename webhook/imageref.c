@@ -3,6 +3,7 @@
  * normalisation) and for the flytekit rule on an ImageSpec `registry`. */
 #include "imageref.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static bool is_lower(char c)
@@ -53,6 +54,39 @@ static const char *find_last_byte(const char *s, size_t n, char c)
         if (s[i - 1] == c)
             return s + i - 1;
     return NULL;
+}
+
+/* The last ':' after the last '/' of s[0..n), or NULL: one pass backwards
+ * that stops at the last '/'. */
+static const char *tag_colon(const char *s, size_t n)
+{
+    for (size_t i = n; i > 0; i--) {
+        if (s[i - 1] == ':')
+            return s + i - 1;
+        if (s[i - 1] == '/')
+            return NULL;
+    }
+    return NULL;
+}
+
+/* Whether any byte is a space, a control character or DEL: eight bytes at
+ * a time (a byte below 0x21 borrows in the subtraction with its own high
+ * bit clear; DEL is the byte that XOR 0x7f makes zero), then the tail. */
+static bool has_space_or_ctl(const char *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, d;
+        memcpy(&w, s + i, 8);
+        d = w ^ (0x7f * ones);
+        if (((w - 0x21 * ones) & ~w & highs) || ((d - ones) & ~d & highs))
+            return true;
+    }
+    for (; i < n; i++)
+        if (is_space_or_ctl(s[i]))
+            return true;
+    return false;
 }
 
 /* ---- domain ------------------------------------------------------------ */
@@ -271,9 +305,8 @@ imageref_err_t imageref_parse(const char *s, size_t n, imageref_t *out)
         *out = r;
     if (s == NULL || n == 0)
         return IMAGEREF_EMPTY;
-    for (size_t i = 0; i < n; i++)
-        if (is_space_or_ctl(s[i]))
-            return IMAGEREF_WHITESPACE;
+    if (has_space_or_ctl(s, n))
+        return IMAGEREF_WHITESPACE;
     if (is_hex_identifier(s, n))
         return IMAGEREF_HEX_NAME;
 
@@ -286,9 +319,8 @@ imageref_err_t imageref_parse(const char *s, size_t n, imageref_t *out)
         r.digest.n = n - (size_t)(at - s) - 1;
         rest = (size_t)(at - s);
     }
-    const char *colon = find_last_byte(s, rest, ':');
-    const char *last_slash = find_last_byte(s, rest, '/');
-    bool has_tag = colon != NULL && (last_slash == NULL || colon > last_slash);
+    const char *colon = tag_colon(s, rest);
+    bool has_tag = colon != NULL;
     if (has_tag) {
         r.tag.p = colon + 1;
         r.tag.n = rest - (size_t)(colon - s) - 1;

@@ -206,6 +206,7 @@ bool imagespec_parse(const char *text, size_t len, imagespec_list_t *out, char *
             snprintf(why, whysz, "entry #%zu is not a JSON object", i + 1);
             goto fail;
         }
+        s->given_name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, "name"));
         if (!opt_string(item, "builder", &s->builder)) {
             char label[96];
             const char *nm = NULL;
@@ -227,6 +228,10 @@ fail:
 
 void imagespec_list_free(imagespec_list_t *l)
 {
+    if (l->borrowed) {
+        memset(l, 0, sizeof *l);
+        return;
+    }
     for (size_t i = 0; i < l->n; i++)
         free(l->specs[i].name);
     free(l->specs);

@@ -22,7 +22,7 @@
 #define IMAGESPEC_MAX_BYTES (256u * 1024)
 
 typedef struct {
-    const cJSON *json; /* the spec object (inside imagespec_list_t.root) */
+    const cJSON *json; /* the spec object (inside imagespec_list_t.root); NULL when borrowed */
     const char *text;  /* its text in the annotation (not NUL-terminated) */
     size_t text_len;
     char *name;          /* lowercased, as flytekit does */
@@ -32,12 +32,14 @@ typedef struct {
     char registry[IMAGESPEC_REGISTRY_MAX]; /* normalised (lowercase, no scheme) */
     bool scheme_stripped;                  /* the registry had http:// or https:// */
     const char *pull_secret; /* builder_options.imagepull_secret_name, NULL when absent */
+    const char *given_name;  /* "name" as written when a string, else NULL (messages) */
 } imagespec_t;
 
 typedef struct {
     cJSON *root;
     imagespec_t *specs;
     size_t n;
+    bool borrowed; /* it all belongs to a cache (specache.h): freeing only forgets it */
 } imagespec_list_t;
 
 /* Parses the annotation value (at most IMAGESPEC_MAX_BYTES). Union specs
@@ -47,6 +49,7 @@ typedef struct {
  * key given twice, or the string holding \u0000). The specs' `text`
  * points into `text`, which must outlive the list. */
 bool imagespec_parse(const char *text, size_t len, imagespec_list_t *out, char *why, size_t whysz);
+/* Frees what the list owns (nothing when borrowed) and zeroes it. */
 void imagespec_list_free(imagespec_list_t *l);
 
 #endif

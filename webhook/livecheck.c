@@ -226,7 +226,7 @@ bool livecheck_respond_by(livecheck_t *lc, const policy_t *policy, const review_
     if (lc && rv->is_pod_create &&
         (livecheck_registry_enabled(lc) || livecheck_namespace_enabled(lc))) {
         decision_t first;
-        if (!decide(policy, rv->pod, &checks, &first))
+        if (!decide_with(policy, rv->pod, &checks, &rv->opts, &first))
             return false;
         livecheck_answer_by(lc, &first, deadline_ms, &checks, scratch);
         decision_free(&first);
@@ -247,7 +247,7 @@ bool livecheck_respond_unchecked(livecheck_t *lc, const policy_t *policy, const 
     wh_checks_t checks = {0};
     if (lc && rv->is_pod_create && (lc->rc || lc->ns)) {
         decision_t first;
-        if (!decide(policy, rv->pod, &checks, &first))
+        if (!decide_with(policy, rv->pod, &checks, &rv->opts, &first))
             return false;
         bool any = first.outcome != OUTCOME_DENIED && first.n_targets > 0;
         if (any && lc->rc && collect_targets(&first, s)) {

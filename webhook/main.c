@@ -287,6 +287,7 @@ static int review_answer(const review_opts_t *o, const wh_config_t *cfg, const c
         fprintf(stderr, "imagebuilder-webhook: %s: %s\n", name, why);
         goto out;
     }
+    rv.opts.reasons = o->explain; /* only --explain prints them */
     livecheck_scratch_t scratch = LIVECHECK_SCRATCH_INIT;
     admission_response_t resp;
     if (!livecheck_respond(lc, policy, &rv, &scratch, &resp)) {

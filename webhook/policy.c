@@ -2,6 +2,9 @@
 #include "policy.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#include "imageref.h"
 
 policy_t *policy_new(const policy_config_t *cfg)
 {
@@ -9,6 +12,13 @@ policy_t *policy_new(const policy_config_t *cfg)
     if (!p)
         return NULL;
     p->cfg = cfg;
+    const char *repo = cfg->default_repository;
+    imageref_t r;
+    if (repo && *repo && imageref_parse(repo, strlen(repo), &r) == IMAGEREF_OK) {
+        p->have_default = true;
+        registry_classify(r.domain.p ? r.domain.p : "", r.domain.n, r.path.p ? r.path.p : "",
+                          r.path.n, &p->default_info);
+    }
     if (!(p->inject = inject_prepare(cfg))) {
         free(p);
         return NULL;

@@ -28,6 +28,7 @@
 #include "podscan.h"
 #include "registry.h"
 #include "rules_int.h"
+#include "specache.h"
 #include "target.h"
 
 /* ---- which pods ---------------------------------------------------------- */
@@ -107,7 +108,10 @@ static rule_result_t rule_annotation_parses(ctx_t *x)
     if (!cJSON_IsString(ann))
         return verdict_deny(x, 400, "annotation " WH_ANNOT_SPEC " must be a string holding JSON");
     char why[512];
-    if (!imagespec_parse(ann->valuestring, strlen(ann->valuestring), &x->specs, why, sizeof why))
+    const char *text = ann->valuestring;
+    size_t len = strlen(text);
+    if (!(x->spec_cache ? specache_parse(x->spec_cache, text, len, &x->specs, why, sizeof why)
+                        : imagespec_parse(text, len, &x->specs, why, sizeof why)))
         return verdict_deny(x, 400, "annotation " WH_ANNOT_SPEC ": %s", why);
     return RULE_NEXT;
 }
@@ -123,7 +127,7 @@ static rule_result_t rule_has_union_specs(ctx_t *x)
             x->n_union++;
             continue;
         }
-        const char *nm = verdict_str_member(sp->json, "name");
+        const char *nm = sp->given_name;
         verdict_reason(x, "ImageSpec \"%.*s\" uses builder \"%.*s\", not union: ignored",
                        CLIP(nm ? nm : "?", 80), CLIP(sp->builder ? sp->builder : "(none)", 40));
     }
@@ -202,10 +206,12 @@ static rule_result_t rule_spec_used_with_tag(ctx_t *x)
         const imagespec_t *sp = &x->specs.specs[s];
         if (!sp->is_union)
             continue;
-        char what[128];
-        verdict_spec_what(sp, what, sizeof what);
         size_t used = uses[s];
         const container_t *ct = untagged[s];
+        if (!ct && used && !sp->scheme_stripped)
+            continue; /* nothing to say: no message to write */
+        char what[128];
+        verdict_spec_what(sp, what, sizeof what);
         if (ct)
             return verdict_deny(x, 400,
                                 "%s: container \"%.*s\" uses image \"%.*s\" without a tag; the tag "
@@ -258,13 +264,13 @@ static rule_result_t rule_default_repository_set(ctx_t *x, const char *what)
  * mutate-ecr-forced-path-layout, mutate-gar-path-layout, mutate-digest-kept,
  * deny-target-tag-too-long. */
 static rule_result_t rule_target_valid(ctx_t *x, container_t *ct, const char *registry,
-                                       strview_t name, const char *what)
+                                       strview_t name, const char *what, imageref_t *parsed)
 {
     char *t;
     imageref_err_t e;
-    target_status_t st =
-        target_make(registry, x->cfg->default_repository,
-                    target_layout(x->cfg->layout, x->def_info.kind), name, &ct->ref, &t, &e);
+    target_status_t st = target_make(registry, x->cfg->default_repository,
+                                     target_layout(x->cfg->layout, x->def_info->kind), name,
+                                     &ct->ref, &t, parsed, &e);
     if (st == TARGET_OOM)
         return verdict_out_of_memory(x);
     if (st == TARGET_INVALID) {
@@ -322,7 +328,7 @@ static rule_result_t rule_target_reachable(ctx_t *x, const imagespec_t *sp, strv
 static rule_result_t rule_same_cloud_account(ctx_t *x, const registry_info_t *info,
                                              const char *what)
 {
-    const registry_info_t *def = &x->def_info;
+    const registry_info_t *def = x->def_info;
     if (x->have_default && info->kind == REGISTRY_ECR && def->kind == REGISTRY_ECR &&
         strcmp(info->account, def->account) != 0)
         verdict_warn(
@@ -357,33 +363,23 @@ static rule_result_t place_image(ctx_t *x, container_t *ct)
         strview_t nm = sp ? (strview_t){sp->name, strlen(sp->name)} : ct->logical;
         if (rule_default_repository_set(x, what) == RULE_DONE)
             return RULE_DONE;
-        return rule_target_valid(x, ct, NULL, nm, what);
+        return rule_target_valid(x, ct, NULL, nm, what, NULL);
     }
     strview_t nm = {sp->name, strlen(sp->name)};
-    if (rule_target_valid(x, ct, sp->registry, nm, what) == RULE_DONE)
+    imageref_t tr; /* the target, parsed */
+    if (rule_target_valid(x, ct, sp->registry, nm, what, &tr) == RULE_DONE)
         return RULE_DONE;
-    imageref_t tr;
-    if (imageref_parse(ct->target, strlen(ct->target), &tr) != IMAGEREF_OK)
-        return RULE_NEXT; /* rule_target_valid checked it */
     registry_info_t info;
     verdict_classify_ref(&tr, &info);
-    char spec_name[128];
-    verdict_spec_what(sp, spec_name, sizeof spec_name);
-    if (rule_target_reachable(x, sp, tr.domain, &info, spec_name) == RULE_DONE)
+    if (rule_target_reachable(x, sp, tr.domain, &info, what) == RULE_DONE)
         return RULE_DONE;
-    return rule_same_cloud_account(x, &info, spec_name);
+    return rule_same_cloud_account(x, &info, what);
 }
 
 /* "Where the image goes": every container that runs a spec's image or an
  * image under a logical registry gets its target, in container order. */
 static rule_result_t rule_place_images(ctx_t *x)
 {
-    const char *repo = x->cfg->default_repository;
-    imageref_t def_ref;
-    if (repo && *repo && imageref_parse(repo, strlen(repo), &def_ref) == IMAGEREF_OK) {
-        x->have_default = true;
-        verdict_classify_ref(&def_ref, &x->def_info);
-    }
     for (size_t i = 0; i < x->cs.n; i++)
         if (x->cs.cs[i].spec != PODSCAN_SPEC_NONE && place_image(x, &x->cs.cs[i]) == RULE_DONE)
             return RULE_DONE;
@@ -603,9 +599,18 @@ static rule_fn *const POLICY[] = {
     rule_mutate,                 /* the patch */
 };
 
-bool rules_apply(const policy_t *p, const cJSON *pod, const wh_checks_t *checks, decision_t *d)
+bool rules_apply(const policy_t *p, const cJSON *pod, const wh_checks_t *checks,
+                 const decide_opts_t *opts, decision_t *d)
 {
-    ctx_t x = {.cfg = p->cfg, .inject = p->inject, .pod = pod, .checks = checks, .d = d};
+    ctx_t x = {.cfg = p->cfg,
+               .inject = p->inject,
+               .pod = pod,
+               .checks = checks,
+               .d = d,
+               .have_default = p->have_default,
+               .def_info = &p->default_info,
+               .reasons = opts->reasons,
+               .spec_cache = opts->spec_cache};
     for (size_t i = 0; i < sizeof POLICY / sizeof POLICY[0]; i++)
         if (POLICY[i](&x) == RULE_DONE || x.oom)
             break;

@@ -24,6 +24,8 @@ typedef struct {
     const cJSON *pod;
     const wh_checks_t *checks;
     decision_t *d;
+    bool reasons;                /* the caller reads decision_t.reasons: build them */
+    struct specache *spec_cache; /* NULL: every annotation is parsed */
     bool oom;
     /* the pod's parts, once rule_pod_well_formed and rule_containers_well_formed passed */
     const cJSON *meta, *labels, *annots, *spec;
@@ -32,9 +34,9 @@ typedef struct {
     imagespec_list_t specs;
     size_t n_union; /* specs with builder union */
     podscan_t cs;   /* the containers and what each matched */
-    /* the default repository's registry (rule_place_images) */
+    /* the default repository's registry (policy.h) */
     bool have_default;
-    registry_info_t def_info;
+    const registry_info_t *def_info;
 } ctx_t;
 
 typedef rule_result_t rule_fn(ctx_t *x);
@@ -44,7 +46,7 @@ typedef rule_result_t rule_fn(ctx_t *x);
 
 /* The decision's arrays double as they grow (linear appends); see verdict.c. */
 void *verdict_grow(void *v, size_t n, size_t size);
-/* Why, for people (review --explain) and logs. */
+/* Why, for people (review --explain); nothing unless x->reasons. */
 void verdict_reason(ctx_t *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A warning for the user (the API server shows it to kubectl). */
 void verdict_warn(ctx_t *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -103,7 +103,8 @@ static bool worker_setup(worker_t *w, size_t index, char *err, size_t errsz)
     h2o_multithread_register_receiver(w->ctx.queue, &w->checked, checkjob_on_back);
     w->receivers_registered = true;
     w->mx = metrics_slot_new();
-    if (!w->mx) {
+    w->specs = specache_new(SPECACHE_MAX_ENTRIES, SPECACHE_MAX_BYTES, SPECACHE_MAX_TEXT);
+    if (!w->mx || !w->specs) {
         errmsg_set(err, errsz, "out of memory");
         return false;
     }
@@ -134,6 +135,8 @@ static void worker_dispose(worker_t *w)
     }
     published_view_release(&w->tls);
     published_view_release(&w->config);
+    specache_free(w->specs);
+    w->specs = NULL;
 }
 
 static size_t thread_count(const server_config_t *c)

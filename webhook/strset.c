@@ -1,5 +1,5 @@
-/* strset: open addressing with linear probing, FNV-1a hashes, at most half
- * full (see strset.h). */
+/* strset: a few strings compared one by one, then open addressing with
+ * linear probing, FNV-1a hashes, at most half full (see strset.h). */
 #include "strset.h"
 
 #include <stdint.h>
@@ -23,17 +23,29 @@ static strset_slot_t *slot_of(const strset_t *set, const char *s)
     return &set->slots[i];
 }
 
+/* The slot of `s` among the small strings, or NULL. */
+static strset_slot_t *small_slot(const strset_t *set, const char *s)
+{
+    for (size_t i = 0; i < set->count; i++)
+        if (strcmp(set->small[i].s, s) == 0)
+            return (strset_slot_t *)&set->small[i];
+    return NULL;
+}
+
 static bool grow(strset_t *set)
 {
-    size_t cap = set->cap ? 2 * set->cap : 16;
+    size_t cap = set->cap ? 2 * set->cap : 4 * STRSET_SMALL;
     if (cap > SIZE_MAX / sizeof(strset_slot_t))
         return false;
-    strset_t bigger = {calloc(cap, sizeof(strset_slot_t)), cap, set->count};
-    if (!bigger.slots)
+    strset_slot_t *slots = calloc(cap, sizeof(strset_slot_t));
+    if (!slots)
         return false;
-    for (size_t i = 0; i < set->cap; i++)
-        if (set->slots[i].s)
-            *slot_of(&bigger, set->slots[i].s) = set->slots[i];
+    strset_t bigger = {.slots = slots, .cap = cap, .count = set->count};
+    const strset_slot_t *old = set->cap ? set->slots : set->small;
+    size_t n = set->cap ? set->cap : set->count;
+    for (size_t i = 0; i < n; i++)
+        if (old[i].s)
+            *slot_of(&bigger, old[i].s) = old[i];
     free(set->slots);
     *set = bigger;
     return true;
@@ -41,9 +53,19 @@ static bool grow(strset_t *set)
 
 int strset_add(strset_t *set, const char *s, size_t value, size_t *existing)
 {
-    if ((set->count + 1) * 2 > set->cap && !grow(set))
-        return -1;
-    strset_slot_t *slot = slot_of(set, s);
+    strset_slot_t *slot = NULL;
+    if (!set->cap) {
+        slot = small_slot(set, s);
+        if (!slot && set->count < STRSET_SMALL) {
+            set->small[set->count++] = (strset_slot_t){s, value};
+            return 1;
+        }
+    }
+    if (set->cap || !slot) {
+        if ((set->count + 1) * 2 > set->cap && !grow(set))
+            return -1;
+        slot = slot_of(set, s);
+    }
     if (slot->s) {
         if (existing)
             *existing = slot->value;
@@ -57,12 +79,10 @@ int strset_add(strset_t *set, const char *s, size_t value, size_t *existing)
 
 bool strset_find(const strset_t *set, const char *s, size_t *value)
 {
-    if (!set->cap)
-        return false;
-    const strset_slot_t *slot = slot_of(set, s);
-    if (slot->s && value)
+    const strset_slot_t *slot = set->cap ? slot_of(set, s) : small_slot(set, s);
+    if (slot && slot->s && value)
         *value = slot->value;
-    return slot->s != NULL;
+    return slot && slot->s;
 }
 
 void strset_free(strset_t *set)

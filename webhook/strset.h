@@ -13,15 +13,27 @@ typedef struct {
     size_t value;
 } strset_slot_t;
 
+/* The first STRSET_SMALL strings are kept in the set itself and found by
+ * comparing them one by one: a pod has a few containers, and a hash table
+ * (an allocation, a hash of every string) costs more than that. Past them
+ * the set becomes a hash table. */
+#define STRSET_SMALL 8
+
 typedef struct {
-    strset_slot_t *slots;
-    size_t cap; /* a power of two, or 0 */
+    strset_slot_t *slots; /* the hash table; NULL while cap is 0 */
+    size_t cap;           /* a power of two, or 0: the strings are in `small` */
     size_t count;
+    strset_slot_t small[STRSET_SMALL];
 } strset_t;
 
 #define STRSET_INIT                                                                                \
     {                                                                                              \
-        NULL, 0, 0                                                                                 \
+        NULL, 0, 0,                                                                                \
+        {                                                                                          \
+            {                                                                                      \
+                NULL, 0                                                                            \
+            }                                                                                      \
+        }                                                                                          \
     }
 
 /* Adds `s` with `value` unless it is there already. Returns 1 when added,

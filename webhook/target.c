@@ -2,7 +2,8 @@
  * target.h). */
 #include "target.h"
 
-#include "buf.h"
+#include <stdlib.h>
+#include <string.h>
 
 repo_layout_t target_layout(repo_layout_t configured, registry_kind_t default_kind)
 {
@@ -11,37 +12,47 @@ repo_layout_t target_layout(repo_layout_t configured, registry_kind_t default_ki
     return default_kind == REGISTRY_ECR ? LAYOUT_TAG : LAYOUT_PATH;
 }
 
+/* Copies n bytes of p to at (nothing when n is 0: p may then be NULL). */
+static char *put(char *at, const char *p, size_t n)
+{
+    if (n)
+        memcpy(at, p, n);
+    return at + n;
+}
+
 target_status_t target_make(const char *registry, const char *repository, repo_layout_t layout,
-                            strview_t name, const imageref_t *ref, char **out, imageref_err_t *err)
+                            strview_t name, const imageref_t *ref, char **out, imageref_t *parsed,
+                            imageref_err_t *err)
 {
     *out = NULL;
     *err = IMAGEREF_OK;
-    buf_t b = BUF_INIT;
-    buf_puts(&b, registry ? registry : repository);
-    if (!registry && layout == LAYOUT_TAG) {
+    const char *base = registry ? registry : repository;
+    bool tag_layout = !registry && layout == LAYOUT_TAG;
+    size_t nb = strlen(base);
+    /* base, a separator, the name, a separator, the tag, "@" and the digest */
+    size_t len = nb + 1 + name.n + 1 + ref->tag.n + (ref->digest.n ? 1 + ref->digest.n : 0);
+    char *t = malloc(len + 1), *at = t;
+    if (!t)
+        return TARGET_OOM;
+    at = put(at, base, nb);
+    *at++ = tag_layout ? ':' : '/';
+    put(at, name.p, name.n);
+    if (tag_layout) {
         /* <repository>:<name>-<tag>, '/' of the name folded into '-' */
-        buf_putc(&b, ':');
         for (size_t i = 0; i < name.n; i++)
-            buf_putc(&b, name.p[i] == '/' ? '-' : name.p[i]);
-        buf_putc(&b, '-');
-    } else {
-        buf_putc(&b, '/');
-        buf_append(&b, name.p, name.n);
-        buf_putc(&b, ':');
+            if (at[i] == '/')
+                at[i] = '-';
     }
-    buf_append(&b, ref->tag.p, ref->tag.n);
+    at += name.n;
+    *at++ = tag_layout ? '-' : ':';
+    at = put(at, ref->tag.p, ref->tag.n);
     if (ref->digest.n) {
-        buf_putc(&b, '@');
-        buf_append(&b, ref->digest.p, ref->digest.n);
+        *at++ = '@';
+        at = put(at, ref->digest.p, ref->digest.n);
     }
-    if (b.oom) {
-        buf_free(&b);
-        return TARGET_OOM;
-    }
+    *at = '\0';
+    *out = t;
     imageref_t tr;
-    *err = imageref_parse(b.data, b.len, &tr);
-    *out = buf_steal(&b);
-    if (!*out)
-        return TARGET_OOM;
+    *err = imageref_parse(t, len, parsed ? parsed : &tr); /* its parts point into *out */
     return *err == IMAGEREF_OK ? TARGET_OK : TARGET_INVALID;
 }

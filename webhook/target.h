@@ -26,8 +26,10 @@ typedef enum {
  *   path layout:     <repository>/<name>:<tag>[@<digest>]
  *   tag layout:      <repository>:<name, '/' folded into '-'>-<tag>[@<digest>]
  * `*out` is allocated (the caller frees it) on TARGET_OK and on
- * TARGET_INVALID, where it is the rejected string and `*err` says why. */
+ * TARGET_INVALID, where it is the rejected string and `*err` says why.
+ * On TARGET_OK, `*parsed` (unless NULL) is `*out` parsed (imageref_parse). */
 target_status_t target_make(const char *registry, const char *repository, repo_layout_t layout,
-                            strview_t name, const imageref_t *ref, char **out, imageref_err_t *err);
+                            strview_t name, const imageref_t *ref, char **out, imageref_t *parsed,
+                            imageref_err_t *err);
 
 #endif

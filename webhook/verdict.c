@@ -1,5 +1,6 @@
 /* verdict: how a rule records its answer (see rules_int.h): the pod
- * allowed, denied with a one-line message, warnings and reasons, each
+ * allowed, denied with a one-line message, warnings and reasons (only
+ * when the caller reads them), each
  * message one line of bounded length with control characters made spaces. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -71,10 +72,12 @@ void verdict_warn(ctx_t *x, const char *fmt, ...)
 
 static void vreason(ctx_t *x, const char *fmt, va_list ap)
 {
+    if (!x->reasons)
+        return; /* nobody reads them: not even formatted */
     push_str(x, &x->d->reasons, &x->d->n_reasons, vformat_oneline(0, fmt, ap));
 }
 
-/* Why, for people (review --explain) and logs. */
+/* Why, for people (review --explain), when the caller asked for reasons. */
 void verdict_reason(ctx_t *x, const char *fmt, ...)
 {
     va_list ap;
@@ -123,9 +126,22 @@ const char *verdict_str_member(const cJSON *obj, const char *key)
     return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
 }
 
+/* What snprintf(dst, n, "ImageSpec \"%.*s\"", CLIP(sp->name, 80)) writes,
+ * without the printf machinery: every placed image names its spec. */
 void verdict_spec_what(const imagespec_t *sp, char *dst, size_t n)
 {
-    snprintf(dst, n, "ImageSpec \"%.*s\"", CLIP(sp->name, 80));
+    static const char pre[] = "ImageSpec \"";
+    char line[sizeof pre + 80 + 1];
+    size_t k = strnlen(sp->name, 80), len = sizeof pre - 1 + k + 1;
+    memcpy(line, pre, sizeof pre - 1);
+    memcpy(line + sizeof pre - 1, sp->name, k);
+    line[len - 1] = '"';
+    if (!n)
+        return;
+    if (len > n - 1)
+        len = n - 1;
+    memcpy(dst, line, len);
+    dst[len] = '\0';
 }
 
 void verdict_classify_ref(const imageref_t *r, registry_info_t *info)

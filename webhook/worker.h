@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "policy.h"
 #include "published.h"
+#include "specache.h"
 #include "workpool.h"
 
 /* What requests are answered with: one configuration and what is built
@@ -77,6 +78,7 @@ typedef struct {
     published_view_t tls;    /* of the SSL_CTX for new connections */
     published_view_t config; /* of the cfg_bundle_t */
     metrics_slot_t *mx;
+    specache_t *specs; /* this loop's parsed ImageSpec annotations (its thread only) */
     pthread_t tid;
     bool started;
     size_t index;

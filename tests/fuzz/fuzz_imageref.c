@@ -1,6 +1,7 @@
 /* fuzz_imageref: the image reference grammar and the ImageSpec registry rule.
  * Checks that every part returned lies inside the input, respects the
- * length limits, and that a parsed reference parses again to the same parts. */
+ * length limits, that a parsed reference parses again to the same parts,
+ * that whitespace is found wherever it is, and where a tag starts. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -23,6 +24,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     imageref_t r;
     imageref_err_t e = imageref_parse(s, size, &r);
     FUZZ_CHECK(imageref_strerror(e) != NULL);
+    /* whitespace is reported exactly when a byte is a space, a control
+     * character or DEL (checked here one byte at a time) */
+    bool ws = false;
+    for (size_t i = 0; i < size; i++)
+        ws = ws || data[i] <= 0x20 || data[i] == 0x7f;
+    FUZZ_CHECK(size == 0 || (e == IMAGEREF_WHITESPACE) == ws);
+    /* a tag is what follows the last ':' when no '/' comes after it */
+    if (e == IMAGEREF_OK && r.tag.n) {
+        FUZZ_CHECK(r.tag.p[-1] == ':' && memchr(r.tag.p, '/', r.tag.n) == NULL);
+        FUZZ_CHECK(memchr(r.tag.p, ':', r.tag.n) == NULL);
+    }
     if (e == IMAGEREF_OK) {
         FUZZ_CHECK(inside(r.name, s, size) && inside(r.domain, s, size) &&
                    inside(r.path, s, size) && inside(r.tag, s, size) && inside(r.digest, s, size));

@@ -50,7 +50,7 @@ static cJSON *pod_with(const char *spec, size_t n, const char *image_fmt)
     return pod;
 }
 
-static void decide_with(const char *cfg_yaml, const cJSON *pod, decision_t *d)
+static void decide_pod(const char *cfg_yaml, const cJSON *pod, decision_t *d)
 {
     wh_config_t *cfg = cfg_from(cfg_yaml);
     policy_t *p = policy_new(&cfg->policy);
@@ -63,7 +63,7 @@ static void decide_with(const char *cfg_yaml, const cJSON *pod, decision_t *d)
 static void expect_denied(const char *cfg_yaml, const cJSON *pod, const char *const *parts)
 {
     decision_t d;
-    decide_with(cfg_yaml, pod, &d);
+    decide_pod(cfg_yaml, pod, &d);
     ck_assert_msg(d.outcome == OUTCOME_DENIED, "not denied (%s)", outcome_name(d.outcome));
     ck_assert_int_eq(d.code, 400);
     ck_assert_ptr_null(d.patch);
@@ -115,7 +115,7 @@ START_TEST(containers_past_the_limit)
     pod = pod_with(NULL, 1000, "x:%zu");
     cJSON_DeleteItemFromObject(cJSON_GetObjectItem(pod, "metadata"), "labels");
     decision_t d;
-    decide_with(LOCAL, pod, &d);
+    decide_pod(LOCAL, pod, &d);
     ck_assert_int_eq(d.outcome, OUTCOME_ALLOWED);
     decision_free(&d);
     cJSON_Delete(pod);
@@ -141,7 +141,7 @@ START_TEST(builds_past_the_limit)
         cJSON_ReplaceItemInObject(c, "image", cJSON_CreateString(image));
     }
     decision_t d;
-    decide_with(LOCAL, pod, &d);
+    decide_pod(LOCAL, pod, &d);
     ck_assert_int_eq(d.outcome, OUTCOME_MUTATED);
     ck_assert_uint_eq(d.n_targets, 128);
     char *specs[16];
@@ -177,9 +177,9 @@ START_TEST(patch_past_the_limit)
         (const char *[]){"more than 1048576 bytes", "imageBuilder.limits.maxPatchBytes", NULL});
     /* a larger limit lets it through */
     decision_t d;
-    decide_with("imageBuilder:\n  defaultRepository: localhost:5000/union\n  limits:\n"
-                "    maxPatchBytes: 4194304\n",
-                pod, &d);
+    decide_pod("imageBuilder:\n  defaultRepository: localhost:5000/union\n  limits:\n"
+               "    maxPatchBytes: 4194304\n",
+               pod, &d);
     ck_assert_int_eq(d.outcome, OUTCOME_MUTATED);
     ck_assert_uint_gt(strlen(d.patch_json), 6 * 200 * 1024);
     decision_free(&d);
@@ -202,7 +202,7 @@ START_TEST(annotation_past_the_limit)
     spec = big_spec(IMAGESPEC_MAX_BYTES - 64);
     pod = pod_with(spec, 1, "img:" TAG);
     decision_t d;
-    decide_with(LOCAL, pod, &d);
+    decide_pod(LOCAL, pod, &d);
     ck_assert_int_eq(d.outcome, OUTCOME_MUTATED);
     decision_free(&d);
     cJSON_Delete(pod);
@@ -253,7 +253,7 @@ START_TEST(image_spec_is_the_annotation_text)
     cJSON *cs = cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "spec"), "containers");
     cJSON_ReplaceItemInObject(cJSON_GetArrayItem(cs, 1), "image", cJSON_CreateString("two:" TAG));
     decision_t d;
-    decide_with(LOCAL, pod, &d);
+    decide_pod(LOCAL, pod, &d);
     ck_assert_int_eq(d.outcome, OUTCOME_MUTATED);
     char *specs[4];
     ck_assert_uint_eq(image_specs(pod, &d, specs, 4), 3);
@@ -312,9 +312,9 @@ START_TEST(messages_carry_no_c1_bidi_or_separators)
              evil);
     cJSON *pod = pod_with(spec, 1, "img:" TAG);
     decision_t d;
-    decide_with("imageBuilder:\n  defaultRepository: 123456789012.dkr.ecr.us-east-2.amazonaws.com/"
-                "union\n  authenticationType: aws\n",
-                pod, &d);
+    decide_pod("imageBuilder:\n  defaultRepository: 123456789012.dkr.ecr.us-east-2.amazonaws.com/"
+               "union\n  authenticationType: aws\n",
+               pod, &d);
     ck_assert_uint_ge(d.n_warnings, 1);
     ck_assert_msg(strstr(d.warnings[0], "x y z"), "%s", d.warnings[0]);
     for (size_t i = 0; i < d.n_warnings; i++)
@@ -326,7 +326,7 @@ START_TEST(messages_carry_no_c1_bidi_or_separators)
     cJSON *c =
         cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "spec"), "containers"), 0);
     cJSON_ReplaceItemInObject(c, "name", cJSON_CreateString(evil));
-    decide_with(LOCAL, pod, &d);
+    decide_pod(LOCAL, pod, &d);
     ck_assert_int_eq(d.outcome, OUTCOME_DENIED);
     ck_assert_msg(strstr(d.message, "x y z"), "%s", d.message);
     assert_clean(d.message);
@@ -335,7 +335,7 @@ START_TEST(messages_carry_no_c1_bidi_or_separators)
     snprintf(spec, sizeof spec, "{\"name\":\"img\",\"builder\":\"union\",\"registry\":\"%s\"}",
              evil);
     pod = pod_with(spec, 1, "img:" TAG);
-    decide_with(LOCAL, pod, &d);
+    decide_pod(LOCAL, pod, &d);
     ck_assert_int_eq(d.outcome, OUTCOME_DENIED);
     assert_clean(d.message);
     decision_free(&d);

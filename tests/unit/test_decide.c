@@ -11,6 +11,7 @@
 #include "decide.h"
 #include "imagespec.h"
 #include "jsonpatch.h"
+#include "rules_int.h"
 
 #define TAG "wcYy93m6tBmlCz2veV4_4w"
 
@@ -57,7 +58,8 @@ static void run_decide(const char *cfg_yaml, cJSON *pod, const wh_checks_t *chec
     wh_config_t *cfg = cfg_from(cfg_yaml);
     policy_t *p = policy_new(&cfg->policy);
     ck_assert_ptr_nonnull(p);
-    ck_assert(decide(p, pod, checks, d));
+    const decide_opts_t opts = {.reasons = true}; /* the tests read them */
+    ck_assert(decide_with(p, pod, checks, &opts, d));
     policy_free(p);
     config_free(cfg);
 }
@@ -432,6 +434,47 @@ START_TEST(injected_container_is_spliced_json)
 }
 END_TEST
 
+START_TEST(reasons_only_when_asked)
+{
+    /* a mutated pod and an unlabelled one, decided with and without reasons:
+     * the same answer, the reasons only when the caller asked for them */
+    cJSON *pods[2] = {make_pod("{\"name\":\"hello\",\"builder\":\"union\"}", "hello:" TAG),
+                      cJSON_Parse("{\"metadata\":{},\"spec\":{\"containers\":"
+                                  "[{\"name\":\"a\",\"image\":\"x:1\"}]}}")};
+    const char *want[2] = {"container \"main\": hello:" TAG " -> localhost:5000/union/hello:" TAG
+                           " (build injected)",
+                           "the pod is not labelled imagebuilder.union.ai/builder=union: nothing "
+                           "to do"};
+    wh_config_t *cfg = cfg_from(LOCAL);
+    policy_t *p = policy_new(&cfg->policy);
+    ck_assert_ptr_nonnull(p);
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_ptr_nonnull(pods[i]);
+        decision_t quiet, told, dflt;
+        const decide_opts_t off = {0}, on = {.reasons = true};
+        ck_assert(decide_with(p, pods[i], NULL, &off, &quiet));
+        ck_assert(decide_with(p, pods[i], NULL, &on, &told));
+        ck_assert(decide(p, pods[i], NULL, &dflt));
+        ck_assert_uint_eq(quiet.n_reasons, 0);
+        ck_assert_ptr_null(quiet.reasons);
+        ck_assert_uint_eq(dflt.n_reasons, 0);
+        ck_assert_uint_eq(told.n_reasons, 1);
+        ck_assert_str_eq(told.reasons[0], want[i]);
+        ck_assert_int_eq(quiet.outcome, told.outcome);
+        ck_assert_uint_eq(quiet.n_targets, told.n_targets);
+        ck_assert_uint_eq(quiet.n_warnings, told.n_warnings);
+        if (told.patch_json)
+            ck_assert_str_eq(quiet.patch_json, told.patch_json);
+        decision_free(&quiet);
+        decision_free(&told);
+        decision_free(&dflt);
+        cJSON_Delete(pods[i]);
+    }
+    policy_free(p);
+    config_free(cfg);
+}
+END_TEST
+
 START_TEST(nothing_to_change_is_allowed_without_patch)
 {
     /* the image already is its target, and the registry check found it */
@@ -583,11 +626,33 @@ START_TEST(every_golden_mutation_converges)
 }
 END_TEST
 
+/* The spec's name for messages is what snprintf would write, cut alike. */
+START_TEST(spec_name_for_messages_as_printf_writes_it)
+{
+    char name[120];
+    for (size_t len = 0; len < sizeof name; len += 7) {
+        memset(name, 'a', len);
+        name[len] = '\0';
+        if (len > 3)
+            name[len - 2] = '\xc3', name[len - 1] = '\xa9'; /* a UTF-8 sequence cut alike */
+        imagespec_t sp = {.name = name};
+        for (size_t n = 1; n < 110; n++) {
+            char got[110], want[110];
+            memset(got, '#', sizeof got);
+            verdict_spec_what(&sp, got, n);
+            snprintf(want, n, "ImageSpec \"%.*s\"", CLIP(name, 80));
+            ck_assert_str_eq(got, want);
+        }
+    }
+}
+END_TEST
+
 Suite *suite_decide(void)
 {
     Suite *s = suite_create("decide");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, path_layout_rewrites_and_injects);
+    tcase_add_test(tc, spec_name_for_messages_as_printf_writes_it);
     tcase_add_test(tc, ecr_auto_layout_is_tag);
     tcase_add_test(tc, existing_image_is_only_rewritten);
     tcase_add_test(tc, failed_check_still_builds_with_warning);
@@ -602,6 +667,7 @@ Suite *suite_decide(void)
     tcase_add_test(tc, imagespec_reader);
     tcase_add_test(tc, injected_container_is_spliced_json);
     tcase_add_test(tc, nothing_to_change_is_allowed_without_patch);
+    tcase_add_test(tc, reasons_only_when_asked);
     tcase_add_test(tc, logical_image_without_tag_denied);
     suite_add_tcase(s, tc);
     TCase *golden = tcase_create("golden");

@@ -1,6 +1,7 @@
 /* Tests for imageref: the reference grammar (valid and invalid references,
  * every length limit) and the ImageSpec registry rule. */
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -484,10 +485,35 @@ START_TEST(test_registry_output_forms_valid_reference)
 }
 END_TEST
 
+/* Every byte value at every place of references of several lengths (the
+ * check reads eight bytes at a time): whitespace is reported exactly when
+ * a byte is a space, a control character or DEL, as a byte-by-byte check
+ * says; the other bytes leave the answer to the grammar. */
+START_TEST(whitespace_found_at_every_place)
+{
+    const char *base = "registry.example.com:5000/team/image-name:v1.2.3";
+    for (size_t len = 1; len <= strlen(base); len++) {
+        char s[64];
+        for (size_t at = 0; at < len; at++) {
+            for (int b = 0; b < 256; b++) {
+                memcpy(s, base, len);
+                s[at] = (char)b;
+                bool ws = b <= 0x20 || b == 0x7f;
+                imageref_t r;
+                imageref_err_t e = imageref_parse(s, len, &r);
+                ck_assert_msg((e == IMAGEREF_WHITESPACE) == ws, "byte 0x%02x at %zu of %zu: %d", b,
+                              at, len, (int)e);
+            }
+        }
+    }
+}
+END_TEST
+
 Suite *suite_imageref(void)
 {
     Suite *s = suite_create("imageref");
     TCase *tc = tcase_create("grammar");
+    tcase_add_test(tc, whitespace_found_at_every_place);
     tcase_add_loop_test(tc, test_valid_reference, 0,
                         (int)(sizeof valid_cases / sizeof valid_cases[0]));
     tcase_add_loop_test(tc, test_invalid_reference, 0,

@@ -22,8 +22,8 @@ static const char *EXTRA_REGISTRY =
     "  podSelection: logicalRegistry\n"
     "  logicalRegistries: [cr.union.ai, images.acme.internal/team]\n";
 
-static void decide_with(const char *yaml, const char *pod_json, const wh_checks_t *checks,
-                        decision_t *d)
+static void decide_pod(const char *yaml, const char *pod_json, const wh_checks_t *checks,
+                       decision_t *d)
 {
     config_errors_t errs = {0};
     wh_config_t *cfg = config_load_buffer("test.yaml", yaml, strlen(yaml), &errs);
@@ -34,7 +34,8 @@ static void decide_with(const char *yaml, const char *pod_json, const wh_checks_
     cJSON *pod = cJSON_Parse(pod_json);
     ck_assert_msg(pod != NULL, "bad test pod: %s", pod_json);
     memset(d, 0, sizeof *d);
-    ck_assert(decide(p, pod, checks, d));
+    const decide_opts_t opts = {.reasons = true}; /* the tests read them */
+    ck_assert(decide_with(p, pod, checks, &opts, d));
     cJSON_Delete(pod);
     policy_free(p);
     config_free(cfg);
@@ -89,7 +90,7 @@ START_TEST(label_mode_leaves_unlabelled_logical_pods_alone)
 {
     char *pod = pod_with("\"project\":\"p\"", "cr.union.ai/flyte:" TAG, NULL);
     decision_t d;
-    decide_with(LABEL_MODE, pod, NULL, &d);
+    decide_pod(LABEL_MODE, pod, NULL, &d);
     ck_assert_int_eq(d.outcome, OUTCOME_ALLOWED);
     ck_assert_ptr_null(d.patch);
     ck_assert(has_reason(&d, "not labelled imagebuilder.union.ai/builder=union: nothing to do"));
@@ -102,7 +103,7 @@ START_TEST(logical_mode_rewrites_unlabelled_pods)
 {
     char *pod = pod_with("\"project\":\"p\"", "cr.union.ai/flyte:" TAG, NULL);
     decision_t d;
-    decide_with(LOGICAL_MODE, pod, NULL, &d);
+    decide_pod(LOGICAL_MODE, pod, NULL, &d);
     ck_assert_int_eq(d.outcome, OUTCOME_MUTATED);
     ck_assert_uint_eq(d.n_targets, 1);
     ck_assert_str_eq(d.targets[0].target, "localhost:5000/union/flyte:" TAG);
@@ -114,7 +115,7 @@ START_TEST(logical_mode_rewrites_unlabelled_pods)
 
     /* only the init container's image is under the logical registry */
     pod = pod_with("", "python:3.11", "cr.union.ai/tools/setup:" TAG);
-    decide_with(LOGICAL_MODE, pod, NULL, &d);
+    decide_pod(LOGICAL_MODE, pod, NULL, &d);
     ck_assert_int_eq(d.outcome, OUTCOME_MUTATED);
     ck_assert_uint_eq(d.n_targets, 1);
     ck_assert(d.targets[0].init);
@@ -135,7 +136,7 @@ START_TEST(logical_mode_ignores_other_pods)
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
         char *pod = pod_with("", others[i], NULL);
         decision_t d;
-        decide_with(LOGICAL_MODE, pod, NULL, &d);
+        decide_pod(LOGICAL_MODE, pod, NULL, &d);
         ck_assert_msg(d.outcome == OUTCOME_ALLOWED && !d.patch, "%s: %s", others[i],
                       outcome_name(d.outcome));
         ck_assert(has_reason(&d, "runs no image under a logical registry"));
@@ -144,7 +145,7 @@ START_TEST(logical_mode_ignores_other_pods)
     }
     /* a pod with no spec at all is left alone too, not denied */
     decision_t d;
-    decide_with(LOGICAL_MODE, "{\"metadata\":{\"name\":\"p\"}}", NULL, &d);
+    decide_pod(LOGICAL_MODE, "{\"metadata\":{\"name\":\"p\"}}", NULL, &d);
     ck_assert_int_eq(d.outcome, OUTCOME_ALLOWED);
     decision_free(&d);
 }
@@ -154,13 +155,13 @@ START_TEST(extra_logical_registries_select)
 {
     char *pod = pod_with("", "images.acme.internal/team/etl:" TAG, NULL);
     decision_t d;
-    decide_with(EXTRA_REGISTRY, pod, NULL, &d);
+    decide_pod(EXTRA_REGISTRY, pod, NULL, &d);
     ck_assert_int_eq(d.outcome, OUTCOME_MUTATED);
     ck_assert_str_eq(d.targets[0].target, "localhost:5000/union/etl:" TAG);
     decision_free(&d);
     free(pod);
     pod = pod_with("", "images.acme.internal/other/etl:" TAG, NULL);
-    decide_with(EXTRA_REGISTRY, pod, NULL, &d);
+    decide_pod(EXTRA_REGISTRY, pod, NULL, &d);
     ck_assert_int_eq(d.outcome, OUTCOME_ALLOWED);
     decision_free(&d);
     free(pod);
@@ -174,7 +175,7 @@ START_TEST(annotation_without_label_is_not_built)
                           "\"spec\":{\"containers\":[{\"name\":\"primary\",\"image\":\"cr.union.ai/"
                           "flyte:" TAG "\"}]}}");
     decision_t d;
-    decide_with(LOGICAL_MODE, pod, NULL, &d);
+    decide_pod(LOGICAL_MODE, pod, NULL, &d);
     ck_assert_int_eq(d.outcome, OUTCOME_MUTATED);
     ck_assert(!d.targets[0].build);
     ck_assert(warned(&d, "is ignored without the label imagebuilder.union.ai/builder=union"));
@@ -191,8 +192,8 @@ START_TEST(labelled_pods_decide_the_same_in_both_modes)
                           "\"spec\":{\"containers\":[{\"name\":\"primary\",\"image\":\"hello:" TAG
                           "\"},{\"name\":\"side\",\"image\":\"cr.union.ai/side:" TAG "\"}]}}");
     decision_t a, b;
-    decide_with(LABEL_MODE, pod, NULL, &a);
-    decide_with(LOGICAL_MODE, pod, NULL, &b);
+    decide_pod(LABEL_MODE, pod, NULL, &a);
+    decide_pod(LOGICAL_MODE, pod, NULL, &b);
     ck_assert_int_eq(a.outcome, OUTCOME_MUTATED);
     ck_assert_int_eq(b.outcome, OUTCOME_MUTATED);
     char *pa = cJSON_PrintUnformatted(a.patch), *pb = cJSON_PrintUnformatted(b.patch);
@@ -205,7 +206,7 @@ START_TEST(labelled_pods_decide_the_same_in_both_modes)
 
     /* a labelled pod without spec or logical image: still the label's denial */
     pod = pod_with("\"" WH_LABEL_BUILDER "\":\"union\"", "python:3.11", NULL);
-    decide_with(LOGICAL_MODE, pod, NULL, &a);
+    decide_pod(LOGICAL_MODE, pod, NULL, &a);
     ck_assert_int_eq(a.outcome, OUTCOME_DENIED);
     ck_assert_int_eq(a.code, 400);
     decision_free(&a);
@@ -220,7 +221,7 @@ static void logical_with_answer(const char *cfg, const char *labels, check_answe
     char *pod = pod_with(labels, "cr.union.ai/flyte:" TAG, NULL);
     image_answer_t a = {"localhost:5000/union/flyte:" TAG, ans, NULL};
     wh_checks_t checks = {.images = &a, .n_images = 1};
-    decide_with(cfg, pod, &checks, d);
+    decide_pod(cfg, pod, &checks, d);
     free(pod);
 }
 

@@ -22,9 +22,14 @@ static void expect_target(const char *registry, const char *repo, repo_layout_t 
     ck_assert_int_eq(imageref_parse(image, strlen(image), &ref), IMAGEREF_OK);
     char *out;
     imageref_err_t e;
-    ck_assert_int_eq(target_make(registry, repo, layout, sv(name), &ref, &out, &e), TARGET_OK);
+    imageref_t parsed, again;
+    ck_assert_int_eq(target_make(registry, repo, layout, sv(name), &ref, &out, &parsed, &e),
+                     TARGET_OK);
     ck_assert_int_eq(e, IMAGEREF_OK);
     ck_assert_str_eq(out, want);
+    /* the target comes parsed, its parts in `out` */
+    ck_assert_int_eq(imageref_parse(out, strlen(out), &again), IMAGEREF_OK);
+    ck_assert(memcmp(&parsed, &again, sizeof again) == 0);
     free(out);
 }
 
@@ -68,21 +73,22 @@ START_TEST(invalid_target_is_returned_with_its_reason)
     char *out;
     imageref_err_t e;
     /* tag layout: the name goes into the tag, which passes 128 characters */
-    ck_assert_int_eq(target_make(NULL, "r.io/x", LAYOUT_TAG, sv(name), &ref, &out, &e),
+    ck_assert_int_eq(target_make(NULL, "r.io/x", LAYOUT_TAG, sv(name), &ref, &out, NULL, &e),
                      TARGET_INVALID);
     ck_assert_int_eq(e, IMAGEREF_BAD_TAG);
     ck_assert_ptr_nonnull(out);
     ck_assert_uint_eq(strlen(out), strlen("r.io/x:") + sizeof name - 1 + strlen("-0123456789"));
     free(out);
     /* path layout: the same name fits */
-    ck_assert_int_eq(target_make(NULL, "r.io/x", LAYOUT_PATH, sv(name), &ref, &out, &e), TARGET_OK);
+    ck_assert_int_eq(target_make(NULL, "r.io/x", LAYOUT_PATH, sv(name), &ref, &out, NULL, &e),
+                     TARGET_OK);
     free(out);
     /* a repository that makes the name too long */
     char repo[200];
     memset(repo, 'r', sizeof repo - 1);
     memcpy(repo, "r.io/", 5);
     repo[sizeof repo - 1] = '\0';
-    ck_assert_int_eq(target_make(NULL, repo, LAYOUT_PATH, sv(name), &ref, &out, &e),
+    ck_assert_int_eq(target_make(NULL, repo, LAYOUT_PATH, sv(name), &ref, &out, NULL, &e),
                      TARGET_INVALID);
     ck_assert_int_eq(e, IMAGEREF_NAME_TOO_LONG);
     free(out);
