@@ -1,6 +1,7 @@
 /* Unit tests: the per-request JSON arena. */
 #include <check.h>
 #include <malloc.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,35 @@ START_TEST(trees_inside_come_and_go_with_the_arena)
     ck_assert_str_eq(s, "{\"keep\":[1,2,3]}");
     cJSON_free(s);
     cJSON_Delete(outside);
+    jsonarena_release();
+}
+END_TEST
+
+START_TEST(allocations_are_aligned_distinct_and_any_size)
+{
+    jsonarena_install();
+    for (int round = 0; round < 2; round++) {
+        jsonarena_begin();
+        static const size_t sizes[] = {1, 0, 17, 16, 300000, 5, 128 * 1024, 3};
+        char *p[sizeof sizes / sizeof sizes[0]];
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            p[i] = cJSON_malloc(sizes[i]);
+            ck_assert_ptr_nonnull(p[i]);
+            ck_assert_uint_eq((uintptr_t)p[i] % 16, 0);
+            memset(p[i], (int)i, sizes[i]);
+        }
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            for (size_t j = 0; j < sizes[i]; j++)
+                ck_assert_int_eq(p[i][j], (char)i); /* nothing overlaps */
+            cJSON_free(p[i]);                       /* a no-op in the arena */
+        }
+        jsonarena_end();
+    }
+    /* outside: plain heap memory again */
+    char *q = cJSON_malloc(10);
+    ck_assert_ptr_nonnull(q);
+    memcpy(q, "123456789", 10);
+    cJSON_free(q);
     jsonarena_release();
 }
 END_TEST
@@ -101,6 +131,7 @@ Suite *suite_jsonarena(void)
     Suite *s = suite_create("jsonarena");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, trees_inside_come_and_go_with_the_arena);
+    tcase_add_test(tc, allocations_are_aligned_distinct_and_any_size);
     tcase_add_test(tc, dropped_answers_leave_nothing_behind);
     suite_add_tcase(s, tc);
     return s;
