@@ -155,6 +155,11 @@ void review_free(review_t *rv)
     memset(rv, 0, sizeof *rv);
 }
 
+void review_drop(review_t *rv)
+{
+    memset(rv, 0, sizeof *rv);
+}
+
 /* Standard base64 with padding (what Go's []byte JSON encoding expects),
  * between double quotes: a JSON string as it is, since the base64 alphabet
  * needs no escaping. It goes into the response as a raw value, so that the
@@ -249,6 +254,13 @@ void admission_response_free(admission_response_t *r)
 {
     cJSON_free(r->body);
     decision_free(&r->decision);
+    memset(r, 0, sizeof *r);
+}
+
+void admission_response_drop(admission_response_t *r)
+{
+    cJSON_free(r->body); /* one block, freed as admission_response_free does */
+    decision_drop(&r->decision);
     memset(r, 0, sizeof *r);
 }
 

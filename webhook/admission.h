@@ -36,6 +36,10 @@ typedef struct {
  * in `why`, at most whysz bytes): the HTTP layer answers 400 with it. */
 bool admission_parse(const char *body, size_t len, review_t *rv, char *why, size_t whysz);
 void review_free(review_t *rv);
+/* Forgets the review without walking its tree: for a caller whose cJSON
+ * allocations are all released at once by other means (its allocator's
+ * hooks). The review holds nothing else. */
+void review_drop(review_t *rv);
 
 typedef struct {
     char *body; /* the AdmissionReview response JSON (owned) */
@@ -48,6 +52,9 @@ typedef struct {
 bool admission_respond(const policy_t *policy, const review_t *rv, const wh_checks_t *checks,
                        admission_response_t *out);
 void admission_response_free(admission_response_t *r);
+/* Frees the response but for the cJSON trees of its decision (see
+ * decision_drop): the same condition as review_drop. */
+void admission_response_drop(admission_response_t *r);
 
 /* Wraps a bare Pod object in a CREATE review (for `review` and dry runs):
  * takes ownership of `pod`. `uid` may be NULL (a fixed one is used). */

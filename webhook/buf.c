@@ -119,17 +119,38 @@ size_t utf8_seq_len(const unsigned char *s, size_t n)
     return k + 1;
 }
 
+/* Whether any of the 8 bytes of w is below 0x20 or 0x80 and above. A byte
+ * below 0x20 (the lowest such one, which no borrow reaches) has its top
+ * bit set by the subtraction; bytes 0x20-0x7f, with no borrow from below,
+ * keep it clear; the bytes from 0x80 have it set in w itself. */
+#define TEXT_ONES  0x0101010101010101u
+#define TEXT_HIGHS 0x8080808080808080u
+static inline uint64_t not_plain(uint64_t w)
+{
+    return (w | (w - 0x20 * TEXT_ONES)) & TEXT_HIGHS;
+}
+
 bool json_text_ok(const char *text, size_t n, size_t *bad)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t i = 0;
     while (i < n) {
-        /* runs of printable ASCII (nearly all of a document), 8 bytes at a
-         * time: stop at any byte >= 0x80 or < 0x20 */
-        while (i + 8 <= n) {
+        /* runs of printable ASCII (nearly all of a document), 32 then 8
+         * bytes at a time: stop at any byte >= 0x80 or < 0x20 */
+        while (n - i >= 32) {
+            uint64_t a, b, c, d;
+            memcpy(&a, s + i, 8);
+            memcpy(&b, s + i + 8, 8);
+            memcpy(&c, s + i + 16, 8);
+            memcpy(&d, s + i + 24, 8);
+            if (not_plain(a) | not_plain(b) | not_plain(c) | not_plain(d))
+                break;
+            i += 32;
+        }
+        while (n - i >= 8) {
             uint64_t w;
             memcpy(&w, s + i, sizeof w);
-            if ((w | ((w - 0x2020202020202020u) & ~w)) & 0x8080808080808080u)
+            if (not_plain(w))
                 break;
             i += 8;
         }

@@ -86,9 +86,10 @@ static void check_job_run(void *arg)
 
 /* What the loop reads of a large review's answer, moved out of this
  * thread's JSON arena before it is dropped: the answer's text and the
- * review's strings (the rest of the decision is in malloc'd memory); the
- * JSON trees are freed here (a no-op in the arena). */
-static bool detach(check_job_t *j)
+ * review's strings (the rest of the decision is in malloc'd memory). The
+ * JSON trees are let go here: freed, or, in the arena (`arena`), left to go
+ * with it without being walked. */
+static bool detach(check_job_t *j, bool arena)
 {
     review_t *rv = &j->rv;
     const char *parts[] = {rv->uid, rv->namespace_, rv->name, rv->operation};
@@ -108,7 +109,8 @@ static bool detach(check_job_t *j)
         *dst[i] = at;
         at += sz[i];
     }
-    cJSON_Delete(rv->root);
+    if (!arena)
+        cJSON_Delete(rv->root);
     rv->root = NULL;
     rv->pod = NULL;
     if (j->ok) {
@@ -116,9 +118,11 @@ static bool detach(check_job_t *j)
         cJSON_free(j->resp.body);
         j->resp.body = body;
         decision_t *d = &j->resp.decision;
-        cJSON_Delete(d->patch);
-        cJSON_Delete(d->audit);
-        cJSON_free(d->patch_json);
+        if (!arena) {
+            cJSON_Delete(d->patch);
+            cJSON_Delete(d->audit);
+            cJSON_free(d->patch_json);
+        }
         d->patch = d->audit = NULL;
         d->patch_json = NULL;
     }
@@ -148,7 +152,7 @@ static void body_job_run(void *arg)
     if (!j->bad) {
         j->ok =
             livecheck_respond_by(b->lc, b->policy, &j->rv, j->deadline_ms, &j->scratch, &j->resp);
-        if (!detach(j)) {
+        if (!detach(j, arena)) {
             review_free(&j->rv);
             admission_response_free(&j->resp);
             j->ok = false;

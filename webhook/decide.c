@@ -52,7 +52,9 @@ bool decide_with(const policy_t *p, const cJSON *pod, const wh_checks_t *checks,
     return true;
 }
 
-void decision_free(decision_t *d)
+/* What decision_free and decision_drop both free: everything but the
+ * cJSON trees and their printed text (those come from cJSON's allocator). */
+static void free_plain(decision_t *d)
 {
     free(d->message);
     for (size_t i = 0; i < d->n_warnings; i++)
@@ -67,8 +69,19 @@ void decision_free(decision_t *d)
         free(d->targets[i].target);
     }
     free(d->targets);
+}
+
+void decision_free(decision_t *d)
+{
+    free_plain(d);
     cJSON_Delete(d->patch);
     cJSON_free(d->patch_json);
     cJSON_Delete(d->audit);
+    memset(d, 0, sizeof *d);
+}
+
+void decision_drop(decision_t *d)
+{
+    free_plain(d);
     memset(d, 0, sizeof *d);
 }

@@ -76,6 +76,11 @@ bool decide(const policy_t *p, const cJSON *pod, const wh_checks_t *checks, deci
 bool decide_with(const policy_t *p, const cJSON *pod, const wh_checks_t *checks,
                  const decide_opts_t *opts, decision_t *out);
 void decision_free(decision_t *d);
+/* Frees what decision_free frees but the cJSON trees and text (patch,
+ * patch_json, audit): for a caller whose cJSON allocations are all released
+ * at once by other means (its allocator's hooks), so that walking the trees
+ * would be wasted work. Everything else in the decision is plain heap. */
+void decision_drop(decision_t *d);
 
 const char *outcome_name(outcome_t o); /* "allowed", "mutated", "denied" */
 

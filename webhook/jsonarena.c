@@ -15,53 +15,73 @@
 
 typedef struct chunk {
     struct chunk *next;
-    char *cur, *end;
+    char *end;
     _Alignas(16) char data[];
 } chunk_t;
 
+/* The newest chunk is t_head; while the arena is on, t_cur..t_end is what
+ * is left of it (both NULL when off, or before the first chunk). Chunk
+ * sizes and data are multiples of ALIGN, so t_end - t_cur is one too. */
 static _Thread_local chunk_t *t_head;
+static _Thread_local char *t_cur, *t_end;
 static _Thread_local bool t_on;
 
-static void *arena_malloc(size_t n)
+/* Off (plain malloc), or the newest chunk has no room: a new chunk. */
+static void *arena_malloc_slow(size_t n)
 {
     if (!t_on)
         return malloc(n);
     if (n > SIZE_MAX - ALIGN - sizeof(chunk_t))
         return NULL;
-    n = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+    n = n ? (n + ALIGN - 1) & ~(size_t)(ALIGN - 1) : ALIGN;
     chunk_t *c = t_head;
-    if (!c || (size_t)(c->end - c->cur) < n) {
-        size_t cap = n > CHUNK_MIN ? n : CHUNK_MIN;
-        if (c && (size_t)(c->end - c->data) > cap / 2 && (size_t)(c->end - c->data) < SIZE_MAX / 4)
-            cap = cap > 2 * (size_t)(c->end - c->data) ? cap : 2 * (size_t)(c->end - c->data);
-        c = malloc(sizeof *c + cap);
-        if (!c)
-            return NULL;
-        c->cur = c->data;
-        c->end = c->data + cap;
-        c->next = t_head;
-        t_head = c;
-    }
-    void *p = c->cur;
-    c->cur += n;
-    return p;
+    size_t cap = n > CHUNK_MIN ? n : CHUNK_MIN;
+    if (c && (size_t)(c->end - c->data) > cap / 2 && (size_t)(c->end - c->data) < SIZE_MAX / 4)
+        cap = cap > 2 * (size_t)(c->end - c->data) ? cap : 2 * (size_t)(c->end - c->data);
+    c = malloc(sizeof *c + cap);
+    if (!c)
+        return NULL;
+    c->end = c->data + cap;
+    c->next = t_head;
+    t_head = c;
+    t_cur = c->data + n;
+    t_end = c->end;
+    return c->data;
 }
 
-static bool in_arena(const void *p)
+/* The common case in a few instructions: 1 <= n <= room. The room is a
+ * multiple of ALIGN, so n rounded up fits as well. Off, the room is 0. */
+static void *arena_malloc(size_t n)
 {
-    /* nearly every pointer is in the newest chunk */
-    if (t_head && (const char *)p >= t_head->data && (const char *)p < t_head->end)
-        return true;
+    size_t room = (size_t)((uintptr_t)t_end - (uintptr_t)t_cur);
+    if (n - 1 < room) {
+        char *p = t_cur;
+        t_cur = p + ((n + ALIGN - 1) & ~(size_t)(ALIGN - 1));
+        return p;
+    }
+    return arena_malloc_slow(n);
+}
+
+/* A pointer that is not in the newest chunk: in an older one (a no-op
+ * too), NULL, or heap memory to free. */
+static void arena_free_slow(void *p)
+{
+    if (!p)
+        return;
     for (const chunk_t *c = t_head ? t_head->next : NULL; c; c = c->next)
         if ((const char *)p >= c->data && (const char *)p < c->end)
-            return true;
-    return false;
+            return;
+    free(p);
 }
 
+/* Nearly every pointer freed in the arena is in the newest chunk: one
+ * unsigned comparison says so. */
 static void arena_free(void *p)
 {
-    if (p && !in_arena(p))
-        free(p);
+    const chunk_t *c = t_head;
+    if (c && (uintptr_t)p - (uintptr_t)c->data < (uintptr_t)c->end - (uintptr_t)c->data)
+        return;
+    arena_free_slow(p);
 }
 
 void jsonarena_install(void)
@@ -80,19 +100,24 @@ void jsonarena_install(void)
 
 void jsonarena_begin(void)
 {
+    if (t_on)
+        return;
     t_on = true;
+    if (t_head) {
+        t_cur = t_head->data;
+        t_end = t_head->end;
+    }
 }
 
 void jsonarena_end(void)
 {
     t_on = false;
+    t_cur = t_end = NULL;
     while (t_head && t_head->next) {
         chunk_t *c = t_head;
         t_head = c->next;
         free(c);
     }
-    if (t_head)
-        t_head->cur = t_head->data;
 }
 
 void jsonarena_release(void)

@@ -1,8 +1,10 @@
 /* Unit tests: the byte buffer, UTF-8 sequences and the JSON text check. */
 #include <check.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../fuzz/textref.h"
 #include "buf.h"
 
 START_TEST(appends_and_steals)
@@ -54,6 +56,50 @@ START_TEST(json_text_check)
         ck_assert_msg(!json_text_ok(refused[i].s, refused[i].n, &bad), "case %zu accepted", i);
         ck_assert_uint_eq(bad, refused[i].at);
     }
+}
+END_TEST
+
+/* json_text_ok and the byte-by-byte reference give the same answer and offset. */
+static void text_check_matches_reference(const unsigned char *s, size_t n)
+{
+    size_t bad = (size_t)-1, ref_bad = (size_t)-2;
+    bool ok = json_text_ok((const char *)s, n, &bad);
+    bool ref = textref_json_text_ok(s, n, &ref_bad);
+    ck_assert_msg(ok == ref, "length %zu: %d, reference %d", n, ok, ref);
+    if (!ok)
+        ck_assert_uint_eq(bad, ref_bad);
+}
+
+START_TEST(json_text_check_matches_reference)
+{
+    unsigned char s[160];
+    /* every byte value, alone and as the start of a sequence, at every
+     * offset of an ASCII run past two blocks of 32, and at the end of runs
+     * of every length up to that */
+    for (unsigned v = 0; v < 256; v++) {
+        for (size_t at = 0; at < 80; at++) {
+            memset(s, 'x', 80);
+            s[at] = (unsigned char)v;
+            if (at + 1 < 80)
+                s[at + 1] = 0x80 + (unsigned char)(v % 64);
+            text_check_matches_reference(s, 80);
+            text_check_matches_reference(s, at + 1);
+        }
+    }
+    /* pseudo-random text, mostly printable with sparse other bytes
+     * (multi-byte sequences, controls, tab and newline among them) */
+    uint32_t x = 12345;
+    for (int round = 0; round < 50000; round++) {
+        size_t n = (size_t)(round % (int)sizeof s);
+        for (size_t i = 0; i < n; i++) {
+            x = x * 1103515245u + 12345u;
+            unsigned r = x >> 16;
+            s[i] = r % 23 ? (unsigned char)(0x20 + r % 0x5f) : (unsigned char)(r >> 8);
+        }
+        text_check_matches_reference(s, n);
+    }
+    static const char edges[] = "\x7f \x1f\t\n\r";
+    text_check_matches_reference((const unsigned char *)edges, sizeof edges - 1);
 }
 END_TEST
 
@@ -115,6 +161,7 @@ Suite *suite_buf(void)
     tcase_add_test(tc, appends_and_steals);
     tcase_add_test(tc, utf8_sequences);
     tcase_add_test(tc, json_text_check);
+    tcase_add_test(tc, json_text_check_matches_reference);
     tcase_add_test(tc, oneline_replaces_controls_and_bad_utf8);
     tcase_add_test(tc, oneline_replaces_c1_bidi_and_separators);
     suite_add_tcase(s, tc);

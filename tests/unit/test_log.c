@@ -1,6 +1,7 @@
 /* Unit tests for log: JSON escaping of request text, levels, one line per call. */
 #include <check.h>
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,119 @@ START_TEST(cuts_long_values_without_splitting_utf8)
     e = escaped("ab\xc3\xa9", 4, 3); /* the cut falls inside é */
     ck_assert_str_eq(e, "\"ab...\"");
     free(e);
+}
+END_TEST
+
+/* The escaper as it was first written, one append at a time: the
+ * reference the faster one must match byte for byte. */
+static bool reference_escape(buf_t *b, const char *s, size_t n, size_t max)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    bool cut = false;
+    if (max > 0 && n > max) {
+        n = max;
+        cut = true;
+    }
+    buf_putc(b, '"');
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        /* copy plain runs in one append */
+        while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
+            run++;
+        if (run > i) {
+            buf_append(b, p + i, run - i);
+            i = run;
+            continue;
+        }
+        unsigned char c = p[i];
+        if (c == '"' || c == '\\') {
+            char e[2] = {'\\', (char)c};
+            buf_append(b, e, 2);
+            i++;
+        } else if (c < 0x20 || c == 0x7f) {
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            switch (c) {
+            case '\n':
+                buf_append(b, "\\n", 2);
+                break;
+            case '\r':
+                buf_append(b, "\\r", 2);
+                break;
+            case '\t':
+                buf_append(b, "\\t", 2);
+                break;
+            default:
+                buf_append(b, e, 6);
+            }
+            i++;
+        } else {
+            size_t len = utf8_seq_len(p + i, n - i);
+            if (len == 0) {
+                if (cut && n - i < 4 && n == max) {
+                    /* a sequence split by the cut: drop its tail */
+                    break;
+                }
+                buf_append(b, "\\ufffd", 6);
+                i++;
+            } else if (utf8_unsafe(p + i, len)) {
+                /* C1, bidi and separators: escaped like the C0 controls */
+                char e[7];
+                snprintf(e, sizeof e, "\\u%04x", utf8_unsafe(p + i, len));
+                buf_append(b, e, 6);
+                i += len;
+            } else {
+                buf_append(b, p + i, len);
+                i += len;
+            }
+        }
+    }
+    if (cut)
+        buf_append(b, "...", 3);
+    return buf_putc(b, '"');
+}
+
+START_TEST(escaping_matches_the_reference)
+{
+    /* pseudo-random text: printable runs with quotes, backslashes,
+     * controls, DEL, multi-byte sequences (C1, bidi, separators among
+     * them) and bad bytes, at every length and cut */
+    static const char *const pieces[] = {
+        "\"",           "\\",           "\n",           "\r",       "\t",
+        "\x01",         "\x1f",         "\x7f",         "\xc3\xa9", "\xc2\x85",
+        "\xe2\x80\xae", "\xe2\x81\xa6", "\xe2\x80\xa8", "\xd8\x9c", "\xf0\x9f\x98\x80",
+        "\xff",         "\xc0\xaf",     "\xed\xa0\x80", "\xe2\x82", "\x80",
+        "\x00"};
+    uint32_t x = 4242;
+    char s[200];
+    for (int round = 0; round < 20000; round++) {
+        size_t n = 0;
+        size_t target = (size_t)(round % 150);
+        while (n < target) {
+            x = x * 1103515245u + 12345u;
+            unsigned r = x >> 16;
+            if (r % 5) {
+                s[n++] = (char)(0x20 + r % 0x5f);
+            } else {
+                const char *pc = pieces[r % (sizeof pieces / sizeof pieces[0])];
+                size_t k = pc[0] ? strlen(pc) : 1;
+                if (n + k > sizeof s)
+                    break;
+                memcpy(s + n, pc, k);
+                n += k;
+            }
+        }
+        size_t max = round % 3 ? 0 : (size_t)(x >> 20) % (n + 2);
+        buf_t got = BUF_INIT, want = BUF_INIT;
+        ck_assert(log_json_string(&got, s, n, max));
+        ck_assert(reference_escape(&want, s, n, max));
+        ck_assert_uint_eq(got.len, want.len);
+        ck_assert_msg(memcmp(got.data, want.data, got.len) == 0, "round %d: %s != %s", round,
+                      got.data, want.data);
+        buf_free(&got);
+        buf_free(&want);
+    }
 }
 END_TEST
 
@@ -168,6 +282,7 @@ Suite *suite_log(void)
     tcase_add_test(tc, escapes_quotes_controls_and_bad_utf8);
     tcase_add_test(tc, escapes_c1_bidi_and_separators);
     tcase_add_test(tc, cuts_long_values_without_splitting_utf8);
+    tcase_add_test(tc, escaping_matches_the_reference);
     tcase_add_test(tc, one_json_object_per_line);
     tcase_add_test(tc, timestamps_numbers_and_buffered_lines);
     tcase_add_test(tc, levels_filter);
