@@ -116,11 +116,9 @@ static bool detach(check_job_t *j)
         cJSON_free(j->resp.body);
         j->resp.body = body;
         decision_t *d = &j->resp.decision;
-        cJSON_Delete(d->patch);
-        cJSON_Delete(d->audit);
-        cJSON_free(d->patch_json);
-        d->patch = d->audit = NULL;
-        d->patch_json = NULL;
+        free(d->patch_json);
+        free(d->audit_json);
+        d->patch_json = d->audit_json = NULL;
     }
     return true;
 }

@@ -30,13 +30,11 @@ bool decide(const policy_t *p, const cJSON *pod, const wh_checks_t *checks, deci
     memset(out, 0, sizeof *out);
     bool ok = rules_apply(p, pod, checks, out);
     if (out->outcome == OUTCOME_DENIED) {
-        cJSON_Delete(out->patch);
-        out->patch = NULL;
-        cJSON_free(out->patch_json);
+        free(out->patch_json);
         out->patch_json = NULL;
         out->n_ops = 0;
-        cJSON_Delete(out->audit);
-        out->audit = NULL;
+        free(out->audit_json);
+        out->audit_json = NULL;
     }
     if (!ok) {
         decision_free(out);
@@ -60,8 +58,7 @@ void decision_free(decision_t *d)
         free(d->targets[i].target);
     }
     free(d->targets);
-    cJSON_Delete(d->patch);
-    cJSON_free(d->patch_json);
-    cJSON_Delete(d->audit);
+    free(d->patch_json);
+    free(d->audit_json);
     memset(d, 0, sizeof *d);
 }

@@ -54,10 +54,9 @@ typedef struct {
     size_t n_reasons;
     target_t *targets;
     size_t n_targets;
-    cJSON *patch;     /* JSON array of ops; NULL when no mutation */
-    char *patch_json; /* `patch` printed (cJSON_free), when the rules printed it */
+    char *patch_json; /* the JSON Patch (an array of ops) as text; NULL when no mutation */
     size_t n_ops;
-    cJSON *audit; /* auditAnnotations object; NULL when none */
+    char *audit_json; /* the auditAnnotations object as text; NULL when none */
 } decision_t;
 
 /* The pod: a Pod object as JSON (`object` of the review). `dry_run` does

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "jsonout.h"
 
 /* Stand-ins for the three per-request strings while the template is
  * printed; cJSON writes them as "\u0001", "\u0002", "\u0003". */
@@ -14,7 +15,8 @@ static const char *const printed_holes[] = {"\"\\u0001\"", "\"\\u0002\"", "\"\\u
 
 struct inject {
     char *parts[4]; /* container text around the three holes */
-    char *volume_token, *volume_storage;
+    size_t part_len[4];
+    char *volumes[INJECT_N_VOLUMES]; /* the token volume, the storage volume */
 };
 
 static cJSON *env_from_configmap(const char *env, const char *cm, const char *key, bool optional)
@@ -125,9 +127,9 @@ inject_t *inject_prepare(const policy_config_t *cfg)
     if (!inj)
         return NULL;
     char *text = print_owned(container_template(cfg));
-    inj->volume_token = print_owned(volume_token());
-    inj->volume_storage = print_owned(volume_storage(cfg));
-    bool ok = text && inj->volume_token && inj->volume_storage;
+    inj->volumes[0] = print_owned(volume_token());
+    inj->volumes[1] = print_owned(volume_storage(cfg));
+    bool ok = text && inj->volumes[0] && inj->volumes[1];
     /* cut the printed template at the holes, in order */
     const char *at = text;
     for (size_t i = 0; ok && i < 3; i++) {
@@ -136,6 +138,8 @@ inject_t *inject_prepare(const policy_config_t *cfg)
         at = hole ? hole + strlen(printed_holes[i]) : at;
     }
     ok = ok && (inj->parts[3] = strdup(at));
+    for (size_t i = 0; ok && i < 4; i++)
+        inj->part_len[i] = strlen(inj->parts[i]);
     free(text);
     if (!ok) {
         inject_free(inj);
@@ -150,68 +154,27 @@ void inject_free(inject_t *inj)
         return;
     for (size_t i = 0; i < 4; i++)
         free(inj->parts[i]);
-    free(inj->volume_token);
-    free(inj->volume_storage);
+    for (size_t i = 0; i < INJECT_N_VOLUMES; i++)
+        free(inj->volumes[i]);
     free(inj);
 }
 
-bool inject_json_string(buf_t *b, const char *s, size_t n)
+bool inject_container(const inject_t *inj, buf_t *out, const char *name, const char *spec,
+                      size_t spec_len, const char *target)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s;
-    buf_putc(b, '"');
-    size_t i = 0;
-    while (i < n) {
-        size_t run = i;
-        while (run < n && p[run] >= 0x20 && p[run] != '"' && p[run] != '\\')
-            run++;
-        buf_append(b, p + i, run - i);
-        if (run == n)
-            break;
-        unsigned char c = p[run];
-        char e[6] = {'\\', (char)c, 0, 0, 0, 0};
-        size_t k = 2;
-        if (c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f') {
-            e[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : c == '\b' ? 'b' : 'f';
-        } else if (c < 0x20) {
-            e[1] = 'u', e[2] = '0', e[3] = '0', e[4] = hex[c >> 4], e[5] = hex[c & 15];
-            k = 6;
-        }
-        buf_append(b, e, k);
-        i = run + 1;
-    }
-    return buf_putc(b, '"');
+    size_t name_len = strlen(name), target_len = strlen(target);
+    buf_reserve(out, inj->part_len[0] + inj->part_len[1] + inj->part_len[2] + inj->part_len[3] +
+                         name_len + spec_len + spec_len / 4 + target_len + 8);
+    buf_append(out, inj->parts[0], inj->part_len[0]);
+    json_put_string(out, name, name_len);
+    buf_append(out, inj->parts[1], inj->part_len[1]);
+    json_put_string(out, spec, spec_len);
+    buf_append(out, inj->parts[2], inj->part_len[2]);
+    json_put_string(out, target, target_len);
+    return buf_append(out, inj->parts[3], inj->part_len[3]);
 }
 
-cJSON *inject_container(const inject_t *inj, const char *name, const char *spec, size_t spec_len,
-                        const char *target)
+const char *inject_volume(const inject_t *inj, size_t i)
 {
-    buf_t b = BUF_INIT;
-    buf_reserve(&b, strlen(inj->parts[0]) + strlen(inj->parts[1]) + strlen(inj->parts[2]) +
-                        strlen(inj->parts[3]) + spec_len + spec_len / 8 + 256);
-    buf_puts(&b, inj->parts[0]);
-    inject_json_string(&b, name, strlen(name));
-    buf_puts(&b, inj->parts[1]);
-    inject_json_string(&b, spec, spec_len);
-    buf_puts(&b, inj->parts[2]);
-    inject_json_string(&b, target, strlen(target));
-    buf_puts(&b, inj->parts[3]);
-    cJSON *raw = b.oom ? NULL : cJSON_CreateRaw(b.data);
-    buf_free(&b);
-    return raw;
-}
-
-cJSON *inject_volumes(const inject_t *inj)
-{
-    cJSON *vols = cJSON_CreateArray();
-    const char *texts[] = {inj->volume_token, inj->volume_storage};
-    for (size_t i = 0; vols && i < 2; i++) {
-        cJSON *v = cJSON_CreateRaw(texts[i]);
-        if (!v) {
-            cJSON_Delete(vols);
-            return NULL;
-        }
-        cJSON_AddItemToArray(vols, v);
-    }
-    return vols;
+    return i < INJECT_N_VOLUMES ? inj->volumes[i] : NULL;
 }

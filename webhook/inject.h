@@ -23,18 +23,16 @@ typedef struct inject inject_t;
 inject_t *inject_prepare(const policy_config_t *cfg);
 void inject_free(inject_t *inj);
 
-/* The init container `name` that builds `target` from the ImageSpec whose
- * JSON text is spec[0..spec_len) (UTF-8; handed on as it is, escaped into
- * the IMAGE_SPEC string), as a raw JSON value. NULL when out of memory. */
-cJSON *inject_container(const inject_t *inj, const char *name, const char *spec, size_t spec_len,
-                        const char *target);
+/* Appends the init container `name` that builds `target` from the
+ * ImageSpec whose JSON text is spec[0..spec_len) (UTF-8; handed on as it
+ * is, escaped into the IMAGE_SPEC string) to `out` as JSON text. False
+ * when out of memory. */
+bool inject_container(const inject_t *inj, buf_t *out, const char *name, const char *spec,
+                      size_t spec_len, const char *target);
 
-/* Appends s[0..n) as a JSON string literal: quotes, backslashes and
- * control characters escaped, every other byte as it is. */
-bool inject_json_string(buf_t *b, const char *s, size_t n);
-
-/* The two volumes (the registry-audience token and storage.yaml), as an
- * array of raw JSON values. NULL when out of memory. */
-cJSON *inject_volumes(const inject_t *inj);
+/* The volumes the build mounts (the registry-audience token and
+ * storage.yaml), each as JSON text: volume i < INJECT_N_VOLUMES. */
+#define INJECT_N_VOLUMES 2
+const char *inject_volume(const inject_t *inj, size_t i);
 
 #endif

@@ -1,5 +1,5 @@
 /* jsonpatch: JSON Patch (RFC 6902) documents as kube-apiserver applies
- * them: building ops with correctly escaped JSON Pointer paths, and
+ * them: writing ops as JSON text with correctly escaped JSON Pointer paths, and
  * applying add/replace/remove ops the way the apiserver's patch library
  * does (parents are never created; "-" appends). */
 #ifndef WH_JSONPATCH_H
@@ -15,15 +15,45 @@
 /* Appends "/" + `token` with "~" written "~0" and "/" written "~1". */
 bool jsonpatch_put_token(buf_t *path, const char *token);
 
-/* Appends one op {"op","path","value"} to the array `ops`. `path` is a
- * sequence of unescaped tokens ending with NULL (array indexes as decimal
- * strings, "-" to append). Takes ownership of `value` (may be NULL for
- * "remove"), also on failure. */
-bool jsonpatch_append(cJSON *ops, const char *op, cJSON *value, const char *const *tokens);
+/* A JSON Patch document written as text, op by op, exactly as cJSON would
+ * print the same array of {"op","path","value"} objects. */
+typedef struct {
+    buf_t text; /* "[" and the ops so far, separated by commas */
+    size_t n_ops;
+} jsonpatch_t;
+
+#define JSONPATCH_INIT                                                                             \
+    {                                                                                              \
+        BUF_INIT, 0                                                                                \
+    }
+
+/* Starts one op: writes {"op":<op>,"path":<pointer> and, when `value`,
+ * ,"value": after which the caller writes the value's JSON text and ends
+ * the op with jsonpatch_end(). `tokens`: unescaped pointer tokens ending
+ * with NULL (array indexes as decimal strings, "-" to append). */
+bool jsonpatch_begin(jsonpatch_t *p, const char *op, const char *const *tokens, bool value);
+bool jsonpatch_end(jsonpatch_t *p);
+
+/* One whole op whose value is the JSON text value[0..len) (NULL: no value,
+ * for "remove"). */
+bool jsonpatch_op(jsonpatch_t *p, const char *op, const char *const *tokens, const char *value,
+                  size_t len);
+
+/* One whole op whose value is the string `s`. */
+bool jsonpatch_op_string(jsonpatch_t *p, const char *op, const char *const *tokens, const char *s);
+
+/* Closes the array and hands its text over (caller frees; `*len` its
+ * length); NULL when out of memory. `p` is empty afterwards. */
+char *jsonpatch_finish(jsonpatch_t *p, size_t *len);
+void jsonpatch_free(jsonpatch_t *p);
 
 /* Applies `ops` to `doc` in place. Supports add, replace and remove.
  * Returns false with a reason in `why` when an op does not apply (missing
  * parent, index out of range, unknown op), leaving `doc` partly patched. */
 bool jsonpatch_apply(cJSON *doc, const cJSON *ops, char *why, size_t whysz);
+
+/* jsonpatch_apply of the patch whose JSON text is `ops` (as a decision
+ * keeps it). */
+bool jsonpatch_apply_text(cJSON *doc, const char *ops, char *why, size_t whysz);
 
 #endif
