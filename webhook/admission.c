@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "buf.h"
 #include "jsonout.h"
 #include "jsonscan.h"
@@ -156,26 +154,6 @@ void review_free(review_t *rv)
     memset(rv, 0, sizeof *rv);
 }
 
-/* Appends data[0..len) as standard base64 with padding (what Go's []byte
- * JSON encoding expects) between double quotes: a JSON string as it is,
- * since the base64 alphabet needs no escaping. */
-static bool put_base64_string(buf_t *b, const char *data, size_t len)
-{
-    if (len > (size_t)0x3fffffff)
-        return false;
-    size_t out_len = 4 * ((len + 2) / 3);
-    /* the quotes, and the NUL EVP_EncodeBlock writes after the text */
-    if (!buf_reserve(b, out_len + 2))
-        return false;
-    b->data[b->len++] = '"';
-    int n =
-        EVP_EncodeBlock((unsigned char *)b->data + b->len, (const unsigned char *)data, (int)len);
-    if (n < 0 || (size_t)n != out_len)
-        return false;
-    b->len += out_len;
-    return buf_putc(b, '"');
-}
-
 static const char *status_reason(int code)
 {
     switch (code) {
@@ -200,9 +178,13 @@ static bool put_response_tail(buf_t *b, const decision_t *d)
         buf_puts(b, d->code == 400 ? "\",\"code\":400}" : "\",\"code\":403}");
     }
     if (d->outcome == OUTCOME_MUTATED && d->patch_json && d->n_ops) {
-        buf_puts(b, ",\"patchType\":\"JSONPatch\",\"patch\":");
-        if (!put_base64_string(b, d->patch_json, strlen(d->patch_json)))
+        /* standard base64 with padding (what Go's []byte JSON encoding
+         * expects), made with the patch (patch.c): a JSON string as it is */
+        if (!d->patch_b64)
             return false;
+        buf_puts(b, ",\"patchType\":\"JSONPatch\",\"patch\":\"");
+        buf_puts(b, d->patch_b64);
+        buf_putc(b, '"');
     }
     if (d->audit_json && strcmp(d->audit_json, "{}") != 0) {
         buf_puts(b, ",\"auditAnnotations\":");
@@ -223,8 +205,8 @@ static bool put_response(buf_t *b, const review_t *rv, const decision_t *d)
 {
     if (!rv->api_version || !rv->uid)
         return false;
-    size_t patch_len = d->patch_json ? strlen(d->patch_json) : 0;
-    buf_reserve(b, 4 * (patch_len / 3) + (d->audit_json ? strlen(d->audit_json) : 0) + 512);
+    buf_reserve(b, (d->patch_b64 ? strlen(d->patch_b64) : 0) +
+                       (d->audit_json ? strlen(d->audit_json) : 0) + 512);
     buf_puts(b, "{\"apiVersion\":");
     json_put_str(b, rv->api_version);
     buf_puts(b, ",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":");

@@ -117,8 +117,9 @@ static bool detach(check_job_t *j)
         j->resp.body = body;
         decision_t *d = &j->resp.decision;
         free(d->patch_json);
+        free(d->patch_b64);
         free(d->audit_json);
-        d->patch_json = d->audit_json = NULL;
+        d->patch_json = d->patch_b64 = d->audit_json = NULL;
     }
     return true;
 }

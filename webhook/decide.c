@@ -31,7 +31,8 @@ bool decide(const policy_t *p, const cJSON *pod, const wh_checks_t *checks, deci
     bool ok = rules_apply(p, pod, checks, out);
     if (out->outcome == OUTCOME_DENIED) {
         free(out->patch_json);
-        out->patch_json = NULL;
+        free(out->patch_b64);
+        out->patch_json = out->patch_b64 = NULL;
         out->n_ops = 0;
         free(out->audit_json);
         out->audit_json = NULL;
@@ -59,6 +60,7 @@ void decision_free(decision_t *d)
     }
     free(d->targets);
     free(d->patch_json);
+    free(d->patch_b64);
     free(d->audit_json);
     memset(d, 0, sizeof *d);
 }

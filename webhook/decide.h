@@ -55,6 +55,7 @@ typedef struct {
     target_t *targets;
     size_t n_targets;
     char *patch_json; /* the JSON Patch (an array of ops) as text; NULL when no mutation */
+    char *patch_b64;  /* its padded base64 */
     size_t n_ops;
     char *audit_json; /* the auditAnnotations object as text; NULL when none */
 } decision_t;

@@ -92,24 +92,56 @@ bool jsonpatch_op_string(jsonpatch_t *p, const char *op, const char *const *toke
     return jsonpatch_end(p);
 }
 
-char *jsonpatch_finish(jsonpatch_t *p, size_t *len)
+/* Encodes what was written since the last constant. */
+static bool encode_written(jsonpatch_t *p)
 {
+    if (p->text.len == p->encoded)
+        return true;
+    bool ok =
+        base64_stream_put(&p->stream, &p->b64, p->text.data + p->encoded, p->text.len - p->encoded);
+    p->encoded = p->text.len;
+    return ok;
+}
+
+bool jsonpatch_put_const(jsonpatch_t *p, const base64_const_t *c)
+{
+    if (p->base64 && !p->text.oom &&
+        (!encode_written(p) || !base64_stream_put_const(&p->stream, &p->b64, c)))
+        p->text.oom = true;
+    buf_append(&p->text, base64_const_text(c), base64_const_len(c));
+    p->encoded = p->text.len;
+    return !p->text.oom;
+}
+
+char *jsonpatch_finish(jsonpatch_t *p, size_t *len, char **b64)
+{
+    if (b64)
+        *b64 = NULL;
     if (!p->n_ops)
         buf_putc(&p->text, '[');
     buf_putc(&p->text, ']');
+    if (p->base64 && !p->text.oom &&
+        (!encode_written(p) || !base64_stream_end(&p->stream, &p->b64)))
+        p->text.oom = true;
     if (p->text.oom) {
         jsonpatch_free(p);
         return NULL;
     }
     *len = p->text.len;
-    p->n_ops = 0;
-    return buf_steal(&p->text);
+    char *text = buf_steal(&p->text);
+    if (p->base64 && b64)
+        *b64 = buf_steal(&p->b64);
+    jsonpatch_free(p);
+    return text;
 }
 
 void jsonpatch_free(jsonpatch_t *p)
 {
     buf_free(&p->text);
+    buf_free(&p->b64);
     p->n_ops = 0;
+    p->encoded = 0;
+    p->stream = (base64_stream_t)BASE64_STREAM_INIT;
 }
 
 /* Decodes one pointer token from p[0..n) into out (NUL-terminated). */

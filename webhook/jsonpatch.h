@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "base64.h"
 #include "buf.h"
 
 /* Appends "/" + `token` with "~" written "~0" and "/" written "~1". */
@@ -20,11 +21,15 @@ bool jsonpatch_put_token(buf_t *path, const char *token);
 typedef struct {
     buf_t text; /* "[" and the ops so far, separated by commas */
     size_t n_ops;
+    bool base64; /* set before writing: the text's base64 is made as it grows */
+    buf_t b64;   /* the base64 of text[0..encoded) (with what waits in `stream`) */
+    base64_stream_t stream;
+    size_t encoded;
 } jsonpatch_t;
 
 #define JSONPATCH_INIT                                                                             \
     {                                                                                              \
-        BUF_INIT, 0                                                                                \
+        BUF_INIT, 0, false, BUF_INIT, BASE64_STREAM_INIT, 0                                        \
     }
 
 /* Starts one op: writes {"op":<op>,"path":<pointer> and, when `value`,
@@ -42,9 +47,14 @@ bool jsonpatch_op(jsonpatch_t *p, const char *op, const char *const *tokens, con
 /* One whole op whose value is the string `s`. */
 bool jsonpatch_op_string(jsonpatch_t *p, const char *op, const char *const *tokens, const char *s);
 
+/* Appends the constant's text (part of a value); with `base64`, its
+ * precomputed encoding goes into the base64 as it is. */
+bool jsonpatch_put_const(jsonpatch_t *p, const base64_const_t *c);
+
 /* Closes the array and hands its text over (caller frees; `*len` its
- * length); NULL when out of memory. `p` is empty afterwards. */
-char *jsonpatch_finish(jsonpatch_t *p, size_t *len);
+ * length), and with `base64` its padded base64 in `*b64` (caller frees;
+ * NULL without). NULL when out of memory. `p` is empty afterwards. */
+char *jsonpatch_finish(jsonpatch_t *p, size_t *len, char **b64);
 void jsonpatch_free(jsonpatch_t *p);
 
 /* Applies `ops` to `doc` in place. Supports add, replace and remove.

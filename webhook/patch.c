@@ -45,17 +45,20 @@ static bool add_members(jsonpatch_t *ops, const cJSON *existing, const char *fie
     return !b->oom;
 }
 
-/* Inserts the n items (JSON texts items[i][0..lens[i])) at the front of the
- * pod array <a>.<b> (e.g. spec, initContainers), or appends when `append`. */
+/* Writes item i of an array the patch adds as a value. */
+typedef bool put_item_fn(jsonpatch_t *ops, const void *ctx, size_t i);
+
+/* Inserts the n items at the front of the pod array <a>.<b> (e.g. spec,
+ * initContainers), or appends when `append`. */
 static bool add_items(jsonpatch_t *ops, const cJSON *existing, const char *a, const char *b,
-                      const char *const *items, const size_t *lens, size_t n, bool append)
+                      put_item_fn *put, const void *ctx, size_t n, bool append)
 {
     if (!existing || !cJSON_IsArray(existing)) {
         const char *t[] = {a, b, NULL};
         jsonpatch_begin(ops, "add", t, true);
         for (size_t i = 0; i < n; i++) {
             buf_putc(&ops->text, i ? ',' : '[');
-            buf_append(&ops->text, items[i], lens[i]);
+            put(ops, ctx, i);
         }
         buf_puts(&ops->text, n ? "]" : "[]");
         return jsonpatch_end(ops);
@@ -64,7 +67,9 @@ static bool add_items(jsonpatch_t *ops, const cJSON *existing, const char *a, co
         char idx[24];
         snprintf(idx, sizeof idx, "%zu", i);
         const char *t[] = {a, b, append ? "-" : idx, NULL};
-        jsonpatch_op(ops, "add", t, items[i], lens[i]);
+        jsonpatch_begin(ops, "add", t, true);
+        put(ops, ctx, i);
+        jsonpatch_end(ops);
     }
     return !ops->text.oom;
 }
@@ -107,11 +112,15 @@ bool patch_rewrites(jsonpatch_t *ops, const podscan_t *pod)
 /* The pod's containers by name, and the first container that runs each
  * spec image by target: looked up in one step each, so that the builds cost
  * time linear in the pod. The build containers are written to `text`, the
- * i-th ending at ends[i]. */
+ * i-th from builds[i].start. */
 typedef struct {
     strset_t names, by_target, built;
     buf_t text;
-    size_t *ends;
+    struct build {
+        size_t start;
+        inject_holes_t holes;
+    } * builds;
+    const inject_t *inject;
 } build_index_t;
 
 static bool index_pod(const podscan_t *pod, build_index_t *ix)
@@ -143,9 +152,10 @@ static patch_status_t add_build(const patch_input_t *in, build_index_t *ix, cons
         return PATCH_DENIED;
     }
     const imagespec_t *sp = &in->specs->specs[ct->spec];
-    if (!inject_container(in->inject, &ix->text, name, sp->text, sp->text_len, ct->target))
+    ix->builds[n].start = ix->text.len;
+    if (!inject_container(in->inject, &ix->text, name, sp->text, sp->text_len, ct->target,
+                          &ix->builds[n].holes))
         return PATCH_OOM;
-    ix->ends[n] = ix->text.len;
     if (in->max_bytes && ix->text.len > in->max_bytes) {
         errmsg_set(why, whysz,
                    "the patch would be more than %zu bytes (the first %zu build containers "
@@ -162,8 +172,8 @@ static patch_status_t add_build(const patch_input_t *in, build_index_t *ix, cons
 static patch_status_t build_containers(const patch_input_t *in, build_index_t *ix, size_t *n_builds,
                                        char *why, size_t whysz)
 {
-    ix->ends = malloc((in->n_targets + 1) * sizeof *ix->ends);
-    patch_status_t st = ix->ends && index_pod(in->pod, ix) ? PATCH_OK : PATCH_OOM;
+    ix->builds = malloc((in->n_targets + 1) * sizeof *ix->builds);
+    patch_status_t st = ix->builds && index_pod(in->pod, ix) ? PATCH_OK : PATCH_OOM;
     for (size_t i = 0; st == PATCH_OK && i < in->n_targets; i++) {
         const target_t *t = &in->targets[i];
         size_t j;
@@ -189,38 +199,33 @@ static const char *volume_clash(const cJSON *vols)
                                                 : NULL;
 }
 
+static bool put_volume(jsonpatch_t *ops, const void *ctx, size_t i)
+{
+    return inject_put_volume(ctx, ops, i);
+}
+
+static bool put_build(jsonpatch_t *ops, const void *ctx, size_t i)
+{
+    const build_index_t *ix = ctx;
+    return inject_put_container(ix->inject, ops, ix->text.data + ix->builds[i].start,
+                                &ix->builds[i].holes);
+}
+
 /* Adds the volumes and the n written build containers of `ix`. */
 static bool add_builds(jsonpatch_t *ops, const patch_input_t *in, const cJSON *vols,
                        const build_index_t *ix, size_t n)
 {
-    const char *v[INJECT_N_VOLUMES];
-    size_t vlen[INJECT_N_VOLUMES];
-    for (size_t i = 0; i < INJECT_N_VOLUMES; i++) {
-        v[i] = inject_volume(in->inject, i);
-        vlen[i] = strlen(v[i]);
-    }
-    if (!add_items(ops, vols, "spec", "volumes", v, vlen, INJECT_N_VOLUMES, true))
-        return false;
-    const char **c = malloc(n * sizeof *c);
-    size_t *clen = malloc(n * sizeof *clen);
-    for (size_t i = 0; c && clen && i < n; i++) {
-        size_t start = i ? ix->ends[i - 1] : 0;
-        c[i] = ix->text.data + start;
-        clen[i] = ix->ends[i] - start;
-    }
-    bool ok = c && clen &&
-              add_items(ops, cJSON_GetObjectItemCaseSensitive(in->spec, "initContainers"), "spec",
-                        "initContainers", c, clen, n, false);
-    free(c);
-    free(clen);
-    return ok;
+    return add_items(ops, vols, "spec", "volumes", put_volume, in->inject, INJECT_N_VOLUMES,
+                     true) &&
+           add_items(ops, cJSON_GetObjectItemCaseSensitive(in->spec, "initContainers"), "spec",
+                     "initContainers", put_build, ix, n, false);
 }
 
 patch_status_t patch_builds(jsonpatch_t *ops, const patch_input_t *in, size_t *n_builds, char *why,
                             size_t whysz)
 {
     *n_builds = 0;
-    build_index_t ix = {STRSET_INIT, STRSET_INIT, STRSET_INIT, BUF_INIT, NULL};
+    build_index_t ix = {STRSET_INIT, STRSET_INIT, STRSET_INIT, BUF_INIT, NULL, in->inject};
     patch_status_t st = build_containers(in, &ix, n_builds, why, whysz);
     const cJSON *vols = cJSON_GetObjectItemCaseSensitive(in->spec, "volumes");
     const char *clash = NULL;
@@ -239,7 +244,7 @@ patch_status_t patch_builds(jsonpatch_t *ops, const patch_input_t *in, size_t *n
         st = PATCH_OOM;
     }
     buf_free(&ix.text);
-    free(ix.ends);
+    free(ix.builds);
     return st;
 }
 
@@ -297,6 +302,9 @@ patch_status_t patch_build(const patch_input_t *in, patch_out_t *out, char *why,
 {
     memset(out, 0, sizeof *out);
     jsonpatch_t ops = JSONPATCH_INIT;
+    ops.base64 = true;
+    /* room for a pod with a build or two without growing */
+    buf_reserve(&ops.b64, 8 * 1024);
     char *audit = NULL;
     size_t n_builds = 0;
     patch_status_t st = PATCH_OOM;
@@ -307,11 +315,13 @@ patch_status_t patch_build(const patch_input_t *in, patch_out_t *out, char *why,
     if (st == PATCH_OK && !patch_annotations(&ops, in, n_builds, &audit))
         st = PATCH_OOM;
     out->n_ops = ops.n_ops;
-    if (st == PATCH_OK && !(out->ops = jsonpatch_finish(&ops, &out->ops_len)))
+    if (st == PATCH_OK && !(out->ops = jsonpatch_finish(&ops, &out->ops_len, &out->ops_b64)))
         st = PATCH_OOM;
     if (st != PATCH_OK) {
         jsonpatch_free(&ops);
         free(audit);
+        free(out->ops);
+        free(out->ops_b64);
         memset(out, 0, sizeof *out);
         return st;
     }

@@ -48,7 +48,8 @@ typedef struct {
     char *ops;      /* the JSON Patch: an array of ops as JSON text (free) */
     size_t ops_len; /* strlen(ops) */
     size_t n_ops;
-    char *audit; /* the auditAnnotations object as JSON text (free) */
+    char *ops_b64; /* the padded base64 of `ops` (free) */
+    char *audit;   /* the auditAnnotations object as JSON text (free) */
 } patch_out_t;
 
 /* Every step in order, written straight as JSON text, byte for byte what

@@ -571,6 +571,7 @@ static rule_result_t rule_mutate(ctx_t *x)
     if (st != PATCH_OK)
         return verdict_out_of_memory(x);
     d->patch_json = out.ops;
+    d->patch_b64 = out.ops_b64;
     d->audit_json = out.audit;
     size_t n = out.ops_len;
     if (n > in.max_bytes)

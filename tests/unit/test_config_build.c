@@ -221,7 +221,7 @@ START_TEST(build_container_carries_it)
         const char *spec = "{}";
         buf_t raw = BUF_INIT;
         ck_assert(inject_container(inj, &raw, "build-image", spec, strlen(spec),
-                                   "registry.example.com/x:1"));
+                                   "registry.example.com/x:1", NULL));
         ck_assert_msg(strstr(raw.data, want[i]), "%s", raw.data);
         cJSON *parsed = cJSON_Parse(raw.data);
         ck_assert_ptr_nonnull(parsed);

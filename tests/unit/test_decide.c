@@ -397,7 +397,8 @@ START_TEST(injected_container_is_spliced_json)
                                "\"python_version\": 3.10, \"n\": 12345678901234567890123, "
                                "\"e\": 1e999, \"u\": \"\\u00e9\\/\" }";
     buf_t raw = BUF_INIT;
-    ck_assert(inject_container(p->inject, &raw, "build-image-2", spec, strlen(spec), "r.io/q:t"));
+    ck_assert(
+        inject_container(p->inject, &raw, "build-image-2", spec, strlen(spec), "r.io/q:t", NULL));
     cJSON *c = cJSON_Parse(raw.data);
     ck_assert_ptr_nonnull(c);
     ck_assert_str_eq(cJSON_GetObjectItem(c, "name")->valuestring, "build-image-2");

@@ -24,7 +24,7 @@ START_TEST(append_builds_op_objects)
     ck_assert(jsonpatch_op(&ops, "remove", r, NULL, 0));
     ck_assert_uint_eq(ops.n_ops, 2);
     size_t len = 0;
-    char *s = jsonpatch_finish(&ops, &len);
+    char *s = jsonpatch_finish(&ops, &len, NULL);
     ck_assert_str_eq(s, "[{\"op\":\"add\",\"path\":\"/metadata/annotations/a~1b\",\"value\":\"v\"},"
                         "{\"op\":\"remove\",\"path\":\"/spec/volumes/0\"}]");
     ck_assert_uint_eq(len, strlen(s));
@@ -73,7 +73,7 @@ START_TEST(written_ops_match_cjson)
     ck_assert(jsonpatch_end(&ops));
     char *want = cJSON_PrintUnformatted(tree);
     size_t len;
-    char *got = jsonpatch_finish(&ops, &len);
+    char *got = jsonpatch_finish(&ops, &len, NULL);
     ck_assert_str_eq(got, want);
     free(got);
     cJSON_free(want);
@@ -81,11 +81,43 @@ START_TEST(written_ops_match_cjson)
 }
 END_TEST
 
+/* With base64 on, the patch comes with the base64 of its text, constants
+ * spliced wherever they fall. */
+START_TEST(base64_made_with_the_text)
+{
+    base64_const_t *c[3] = {base64_const_new("{\"k\":1}", 7), base64_const_new("[]", 2),
+                            base64_const_new("\"x\"", 3)};
+    for (size_t shift = 0; shift < 6; shift++) {
+        jsonpatch_t ops = JSONPATCH_INIT;
+        ops.base64 = true;
+        char name[8] = "abcdef";
+        name[shift] = '\0';
+        for (size_t i = 0; i < 5; i++) {
+            const char *t[] = {"metadata", name, NULL};
+            ck_assert(jsonpatch_begin(&ops, "add", t, true));
+            ck_assert(jsonpatch_put_const(&ops, c[i % 3]));
+            ck_assert(jsonpatch_end(&ops));
+        }
+        size_t len;
+        char *b64 = NULL, *text = jsonpatch_finish(&ops, &len, &b64);
+        ck_assert_ptr_nonnull(text);
+        ck_assert_ptr_nonnull(b64);
+        char *want = base64_encode(text, len);
+        ck_assert_str_eq(b64, want);
+        free(want);
+        free(b64);
+        free(text);
+    }
+    for (size_t i = 0; i < 3; i++)
+        base64_const_free(c[i]);
+}
+END_TEST
+
 START_TEST(no_ops_is_an_empty_array)
 {
     jsonpatch_t ops = JSONPATCH_INIT;
     size_t len;
-    char *s = jsonpatch_finish(&ops, &len);
+    char *s = jsonpatch_finish(&ops, &len, NULL);
     ck_assert_str_eq(s, "[]");
     free(s);
 }
@@ -189,6 +221,7 @@ Suite *suite_jsonpatch(void)
     tcase_add_test(tc, append_builds_op_objects);
     tcase_add_test(tc, written_ops_match_cjson);
     tcase_add_test(tc, no_ops_is_an_empty_array);
+    tcase_add_test(tc, base64_made_with_the_text);
     tcase_add_test(tc, apply_text_reads_the_patch);
     tcase_add_test(tc, apply_add_replace_remove);
     tcase_add_test(tc, apply_inserts_anywhere_in_an_array);

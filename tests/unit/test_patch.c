@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "jsonpatch.h"
 #include "patch.h"
 
@@ -120,7 +121,7 @@ START_TEST(metadata_added_only_when_absent)
     ck_assert(patch_metadata(&ops, meta));
     ck_assert_int_eq(ops.n_ops, 1);
     size_t len;
-    char *text = jsonpatch_finish(&ops, &len);
+    char *text = jsonpatch_finish(&ops, &len, NULL);
     ck_assert_str_eq(text, "[{\"op\":\"add\",\"path\":\"/metadata\",\"value\":{}}]");
     free(text);
     cJSON_Delete(meta);
@@ -254,7 +255,7 @@ START_TEST(identity_label_added_member_by_member)
     ck_assert(patch_identity(&ops, meta));
     ck_assert_str_eq(op_list(&ops), "add /metadata/labels\n");
     size_t len;
-    char *text = jsonpatch_finish(&ops, &len);
+    char *text = jsonpatch_finish(&ops, &len, NULL);
     ck_assert_str_eq(text, "[{\"op\":\"add\",\"path\":\"/metadata/labels\",\"value\":"
                            "{\"azure.workload.identity/use\":\"true\"}}]");
     free(text);
@@ -313,7 +314,12 @@ START_TEST(every_step_in_order)
     printed = cJSON_PrintUnformatted(audit);
     ck_assert_str_eq(out.audit, printed);
     cJSON_free(printed);
+    /* its base64, constants spliced, is the one-shot encoding */
+    char *b64 = base64_encode(out.ops, out.ops_len);
+    ck_assert_str_eq(out.ops_b64, b64);
+    free(b64);
     free(out.ops);
+    free(out.ops_b64);
     free(out.audit);
     ck_assert_str_eq(op_list_of(ops), "add /metadata\n"
                                       "replace /spec/containers/0/image\n"

@@ -66,7 +66,7 @@ START_TEST(injected_container_and_volumes)
     ck_assert_ptr_nonnull(inj);
     const char *spec = "{\"name\":\"img\"}";
     buf_t container = BUF_INIT, vols = BUF_INIT;
-    ck_assert(inject_container(inj, &container, "build-image", spec, strlen(spec), "r/x:1"));
+    ck_assert(inject_container(inj, &container, "build-image", spec, strlen(spec), "r/x:1", NULL));
     ck_assert(buf_printf(&vols, "[%s,%s]", inject_volume(inj, 0), inject_volume(inj, 1)));
     cJSON *patch = cJSON_CreateObject();
     cJSON_AddItemToObject(patch, "container", cJSON_CreateRaw(container.data));
