@@ -304,6 +304,7 @@ patch_status_t patch_build(const patch_input_t *in, patch_out_t *out, char *why,
     jsonpatch_t ops = JSONPATCH_INIT;
     ops.base64 = true;
     /* room for a pod with a build or two without growing */
+    buf_reserve(&ops.text, 6 * 1024);
     buf_reserve(&ops.b64, 8 * 1024);
     char *audit = NULL;
     size_t n_builds = 0;
