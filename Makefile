@@ -36,7 +36,7 @@ CFLAGS     = $(CFLAGS_BASE) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 # objects reference no I/O, clock or thread symbol (tests/purity checks
 # both). Every other file but main.c is the shell, libwebhook-shell.a.
 CORE_NAMES := admission awsproto awsxml base64 buf checks config config_schema config_check config_cross decide errmsg h2scan imageref \
-              imagespec inject jsonpatch jsonscan k8sname kubeconfig nsanswer patch podscan policy registry \
+              imagespec inject jsonout jsonpatch jsonscan k8sname kubeconfig nsanswer patch podscan policy registry \
               rules sigv4 specache specannot strlist strset target verdict wwwauth yamldoc yamlout deadline
 CORE_NAMES += jwt cloudtok config_build certplan secret
 CORE_SRCS  := $(wildcard $(patsubst %,webhook/%.c,$(CORE_NAMES)))

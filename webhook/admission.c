@@ -7,9 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "buf.h"
+#include "jsonout.h"
 #include "jsonscan.h"
 
 #define V1      "admission.k8s.io/v1"
@@ -160,29 +159,6 @@ void review_drop(review_t *rv)
     memset(rv, 0, sizeof *rv);
 }
 
-/* Standard base64 with padding (what Go's []byte JSON encoding expects),
- * between double quotes: a JSON string as it is, since the base64 alphabet
- * needs no escaping. It goes into the response as a raw value, so that the
- * printer copies it instead of scanning it for characters to escape. */
-static char *base64_json_string(const char *data, size_t len)
-{
-    if (len > (size_t)0x3fffffff)
-        return NULL;
-    size_t out_len = 4 * ((len + 2) / 3);
-    char *out = malloc(out_len + 3);
-    if (!out)
-        return NULL;
-    int n = EVP_EncodeBlock((unsigned char *)out + 1, (const unsigned char *)data, (int)len);
-    if (n < 0 || (size_t)n != out_len) {
-        free(out);
-        return NULL;
-    }
-    out[0] = '"';
-    out[out_len + 1] = '"';
-    out[out_len + 2] = '\0';
-    return out;
-}
-
 static const char *status_reason(int code)
 {
     switch (code) {
@@ -193,6 +169,55 @@ static const char *status_reason(int code)
     default:
         return "Invalid";
     }
+}
+
+/* The response object's members after "allowed": the denial's status, the
+ * patch, the audit annotations and the warnings. */
+static bool put_response_tail(buf_t *b, const decision_t *d)
+{
+    if (d->outcome == OUTCOME_DENIED) {
+        buf_puts(b, ",\"status\":{\"status\":\"Failure\",\"message\":");
+        json_put_str(b, d->message ? d->message : "denied");
+        buf_puts(b, ",\"reason\":\"");
+        buf_puts(b, status_reason(d->code));
+        buf_puts(b, d->code == 400 ? "\",\"code\":400}" : "\",\"code\":403}");
+    }
+    if (d->outcome == OUTCOME_MUTATED && d->patch_json && d->n_ops) {
+        /* standard base64 with padding (what Go's []byte JSON encoding
+         * expects), made with the patch (patch.c): a JSON string as it is */
+        if (!d->patch_b64)
+            return false;
+        buf_puts(b, ",\"patchType\":\"JSONPatch\",\"patch\":\"");
+        buf_puts(b, d->patch_b64);
+        buf_putc(b, '"');
+    }
+    if (d->audit_json && strcmp(d->audit_json, "{}") != 0) {
+        buf_puts(b, ",\"auditAnnotations\":");
+        buf_puts(b, d->audit_json);
+    }
+    for (size_t i = 0; i < d->n_warnings; i++) {
+        buf_puts(b, i ? "," : ",\"warnings\":[");
+        json_put_str(b, d->warnings[i]);
+    }
+    if (d->n_warnings)
+        buf_putc(b, ']');
+    return buf_puts(b, "}}");
+}
+
+/* The AdmissionReview answering `rv` with `d`, written as JSON text
+ * straight into `b`: byte for byte what cJSON prints for the same tree. */
+static bool put_response(buf_t *b, const review_t *rv, const decision_t *d)
+{
+    if (!rv->api_version || !rv->uid)
+        return false;
+    buf_reserve(b, (d->patch_b64 ? strlen(d->patch_b64) : 0) +
+                       (d->audit_json ? strlen(d->audit_json) : 0) + 512);
+    buf_puts(b, "{\"apiVersion\":");
+    json_put_str(b, rv->api_version);
+    buf_puts(b, ",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":");
+    json_put_str(b, rv->uid);
+    buf_puts(b, d->outcome != OUTCOME_DENIED ? ",\"allowed\":true" : ",\"allowed\":false");
+    return put_response_tail(b, d) && !b->oom;
 }
 
 bool admission_respond(const policy_t *policy, const review_t *rv, const wh_checks_t *checks,
@@ -206,61 +231,21 @@ bool admission_respond(const policy_t *policy, const review_t *rv, const wh_chec
     } else {
         d->outcome = OUTCOME_ALLOWED;
     }
-
-    bool ok = true;
-    cJSON *root = cJSON_CreateObject();
-    cJSON *resp = NULL;
-    ok = root && cJSON_AddStringToObject(root, "apiVersion", rv->api_version) &&
-         cJSON_AddStringToObject(root, "kind", "AdmissionReview") &&
-         (resp = cJSON_AddObjectToObject(root, "response")) &&
-         cJSON_AddStringToObject(resp, "uid", rv->uid) &&
-         cJSON_AddBoolToObject(resp, "allowed", d->outcome != OUTCOME_DENIED);
-    if (ok && d->outcome == OUTCOME_DENIED) {
-        cJSON *st = cJSON_AddObjectToObject(resp, "status");
-        ok = st && cJSON_AddStringToObject(st, "status", "Failure") &&
-             cJSON_AddStringToObject(st, "message", d->message ? d->message : "denied") &&
-             cJSON_AddStringToObject(st, "reason", status_reason(d->code)) &&
-             cJSON_AddRawToObject(st, "code", d->code == 400 ? "400" : "403");
-    }
-    if (ok && d->outcome == OUTCOME_MUTATED && d->patch && d->n_ops) {
-        char *ops = d->patch_json ? NULL : cJSON_PrintUnformatted(d->patch);
-        const char *text = d->patch_json ? d->patch_json : ops;
-        char *b64 = text ? base64_json_string(text, strlen(text)) : NULL;
-        ok = b64 && cJSON_AddStringToObject(resp, "patchType", "JSONPatch") &&
-             cJSON_AddRawToObject(resp, "patch", b64);
-        cJSON_free(ops);
-        free(b64);
-    }
-    if (ok && d->audit && d->audit->child)
-        ok = cJSON_AddItemToObject(resp, "auditAnnotations", cJSON_Duplicate(d->audit, true));
-    if (ok && d->n_warnings) {
-        cJSON *w = cJSON_AddArrayToObject(resp, "warnings");
-        for (size_t i = 0; ok && i < d->n_warnings; i++)
-            ok = w && cJSON_AddItemToArray(w, cJSON_CreateString(d->warnings[i]));
-    }
-    if (ok) {
-        out->body = cJSON_PrintUnformatted(root);
-        ok = out->body != NULL;
-        if (ok)
-            out->len = strlen(out->body);
-    }
-    cJSON_Delete(root);
-    if (!ok)
+    buf_t b = BUF_INIT;
+    if (!put_response(&b, rv, d)) {
+        buf_free(&b);
         admission_response_free(out);
-    return ok;
+        return false;
+    }
+    out->len = b.len;
+    out->body = buf_steal(&b);
+    return true;
 }
 
 void admission_response_free(admission_response_t *r)
 {
-    cJSON_free(r->body);
+    free(r->body);
     decision_free(&r->decision);
-    memset(r, 0, sizeof *r);
-}
-
-void admission_response_drop(admission_response_t *r)
-{
-    cJSON_free(r->body); /* one block, freed as admission_response_free does */
-    decision_drop(&r->decision);
     memset(r, 0, sizeof *r);
 }
 

@@ -52,9 +52,6 @@ typedef struct {
 bool admission_respond(const policy_t *policy, const review_t *rv, const wh_checks_t *checks,
                        admission_response_t *out);
 void admission_response_free(admission_response_t *r);
-/* Frees the response but for the cJSON trees of its decision (see
- * decision_drop): the same condition as review_drop. */
-void admission_response_drop(admission_response_t *r);
 
 /* Wraps a bare Pod object in a CREATE review (for `review` and dry runs):
  * takes ownership of `pod`. `uid` may be NULL (a fixed one is used). */

@@ -1,5 +1,5 @@
-/* base64: padded standard base64 and unpadded URL-safe base64 over OpenSSL
- * (see base64.h). */
+/* base64: padded standard base64 and unpadded URL-safe base64 over OpenSSL,
+ * and the streaming encoder with precomputed constants (see base64.h). */
 #include "base64.h"
 
 #include <limits.h>
@@ -100,4 +100,128 @@ unsigned char *base64url_decode(const char *s, size_t n, size_t *outlen)
     memset(std, 0, padded); /* a token's payload may be a secret */
     free(std);
     return out;
+}
+
+/* ---- streaming ----------------------------------------------------------- */
+
+/* For a constant met with `a` bytes waiting: the first `skip` bytes
+ * complete their group, text[skip..end) is whole groups encoded as `enc`,
+ * and text[end..len) waits for the next piece. enc is NULL when the text is
+ * too short to complete the group. */
+struct base64_const {
+    char *text;
+    size_t len;
+    struct {
+        size_t skip, end;
+        char *enc;
+        size_t enc_len;
+    } at[3];
+};
+
+/* Encodes whole groups data[0..n) (n a multiple of 3) at the end of `out`. */
+static bool encode_groups(buf_t *out, const unsigned char *data, size_t n)
+{
+    while (n) {
+        size_t part = n < ((size_t)3 << 28) ? n : ((size_t)3 << 28); /* within an int */
+        size_t len = part / 3 * 4;
+        if (!buf_reserve(out, len)) /* and the NUL EVP_EncodeBlock writes */
+            return false;
+        EVP_EncodeBlock((unsigned char *)out->data + out->len, data, (int)part);
+        out->len += len;
+        data += part;
+        n -= part;
+    }
+    return true;
+}
+
+base64_const_t *base64_const_new(const char *text, size_t len)
+{
+    base64_const_t *c = calloc(1, sizeof *c);
+    if (!c || !(c->text = malloc(len + 1))) {
+        free(c);
+        return NULL;
+    }
+    memcpy(c->text, text, len);
+    c->text[len] = '\0';
+    c->len = len;
+    for (size_t a = 0; a < 3; a++) {
+        size_t skip = (3 - a) % 3;
+        if (len < skip)
+            continue;
+        size_t end = skip + (len - skip) / 3 * 3;
+        buf_t enc = BUF_INIT;
+        if (!encode_groups(&enc, (const unsigned char *)text + skip, end - skip) ||
+            !buf_reserve(&enc, 0)) {
+            buf_free(&enc);
+            base64_const_free(c);
+            return NULL;
+        }
+        c->at[a].skip = skip;
+        c->at[a].end = end;
+        c->at[a].enc_len = enc.len;
+        c->at[a].enc = buf_steal(&enc);
+    }
+    return c;
+}
+
+void base64_const_free(base64_const_t *c)
+{
+    if (!c)
+        return;
+    for (size_t a = 0; a < 3; a++)
+        free(c->at[a].enc);
+    free(c->text);
+    free(c);
+}
+
+const char *base64_const_text(const base64_const_t *c)
+{
+    return c->text;
+}
+
+size_t base64_const_len(const base64_const_t *c)
+{
+    return c->len;
+}
+
+bool base64_stream_put(base64_stream_t *s, buf_t *out, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    if (s->npend) {
+        while (n && s->npend < 3)
+            s->pend[s->npend++] = *p++, n--;
+        if (s->npend < 3)
+            return !out->oom;
+        s->npend = 0;
+        if (!encode_groups(out, s->pend, 3))
+            return false;
+    }
+    size_t whole = n / 3 * 3;
+    if (!encode_groups(out, p, whole))
+        return false;
+    for (size_t i = whole; i < n; i++)
+        s->pend[s->npend++] = p[i];
+    return !out->oom;
+}
+
+bool base64_stream_put_const(base64_stream_t *s, buf_t *out, const base64_const_t *c)
+{
+    size_t a = s->npend;
+    if (!c->at[a].enc)
+        return base64_stream_put(s, out, c->text, c->len);
+    base64_stream_put(s, out, c->text, c->at[a].skip);
+    buf_append(out, c->at[a].enc, c->at[a].enc_len);
+    return base64_stream_put(s, out, c->text + c->at[a].end, c->len - c->at[a].end);
+}
+
+bool base64_stream_end(base64_stream_t *s, buf_t *out)
+{
+    if (s->npend) {
+        if (!buf_reserve(out, 4))
+            return false;
+        EVP_EncodeBlock((unsigned char *)out->data + out->len, s->pend, (int)s->npend);
+        out->len += 4;
+        s->npend = 0;
+    }
+    return buf_reserve(out, 0);
 }

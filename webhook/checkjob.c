@@ -84,11 +84,11 @@ static void check_job_run(void *arg)
     h2o_multithread_send_message(&j->w->checked, &j->msg);
 }
 
-/* What the loop reads of a large review's answer, moved out of this
- * thread's JSON arena before it is dropped: the answer's text and the
- * review's strings (the rest of the decision is in malloc'd memory). The
- * JSON trees are let go here: freed, or, in the arena (`arena`), left to go
- * with it without being walked. */
+/* What the loop reads of a large review, moved out of this thread's JSON
+ * arena before it is dropped: the review's strings (the answer and its
+ * decision are in malloc'd memory already). The review's tree is let go
+ * here: freed, or, in the arena (`arena`), left to go with it without
+ * being walked. */
 static bool detach(check_job_t *j, bool arena)
 {
     review_t *rv = &j->rv;
@@ -96,12 +96,8 @@ static bool detach(check_job_t *j, bool arena)
     size_t sz[4], total = 0;
     for (size_t i = 0; i < 4; i++)
         total += (sz[i] = strlen(parts[i]) + 1);
-    char *body = j->ok ? malloc(j->resp.len + 1) : NULL;
-    j->strings = malloc(total);
-    if (!j->strings || (j->ok && !body)) {
-        free(body);
+    if (!(j->strings = malloc(total)))
         return false;
-    }
     char *at = j->strings;
     const char **dst[] = {&rv->uid, &rv->namespace_, &rv->name, &rv->operation};
     for (size_t i = 0; i < 4; i++) {
@@ -113,19 +109,6 @@ static bool detach(check_job_t *j, bool arena)
         cJSON_Delete(rv->root);
     rv->root = NULL;
     rv->pod = NULL;
-    if (j->ok) {
-        memcpy(body, j->resp.body, j->resp.len + 1);
-        cJSON_free(j->resp.body);
-        j->resp.body = body;
-        decision_t *d = &j->resp.decision;
-        if (!arena) {
-            cJSON_Delete(d->patch);
-            cJSON_Delete(d->audit);
-            cJSON_free(d->patch_json);
-        }
-        d->patch = d->audit = NULL;
-        d->patch_json = NULL;
-    }
     return true;
 }
 

@@ -37,13 +37,12 @@ bool decide_with(const policy_t *p, const cJSON *pod, const wh_checks_t *checks,
     memset(out, 0, sizeof *out);
     bool ok = rules_apply(p, pod, checks, opts ? opts : &none, out);
     if (out->outcome == OUTCOME_DENIED) {
-        cJSON_Delete(out->patch);
-        out->patch = NULL;
-        cJSON_free(out->patch_json);
-        out->patch_json = NULL;
+        free(out->patch_json);
+        free(out->patch_b64);
+        out->patch_json = out->patch_b64 = NULL;
         out->n_ops = 0;
-        cJSON_Delete(out->audit);
-        out->audit = NULL;
+        free(out->audit_json);
+        out->audit_json = NULL;
     }
     if (!ok) {
         decision_free(out);
@@ -52,9 +51,7 @@ bool decide_with(const policy_t *p, const cJSON *pod, const wh_checks_t *checks,
     return true;
 }
 
-/* What decision_free and decision_drop both free: everything but the
- * cJSON trees and their printed text (those come from cJSON's allocator). */
-static void free_plain(decision_t *d)
+void decision_free(decision_t *d)
 {
     free(d->message);
     for (size_t i = 0; i < d->n_warnings; i++)
@@ -69,19 +66,8 @@ static void free_plain(decision_t *d)
         free(d->targets[i].target);
     }
     free(d->targets);
-}
-
-void decision_free(decision_t *d)
-{
-    free_plain(d);
-    cJSON_Delete(d->patch);
-    cJSON_free(d->patch_json);
-    cJSON_Delete(d->audit);
-    memset(d, 0, sizeof *d);
-}
-
-void decision_drop(decision_t *d)
-{
-    free_plain(d);
+    free(d->patch_json);
+    free(d->patch_b64);
+    free(d->audit_json);
     memset(d, 0, sizeof *d);
 }

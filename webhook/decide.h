@@ -54,10 +54,10 @@ typedef struct {
     size_t n_reasons;
     target_t *targets;
     size_t n_targets;
-    cJSON *patch;     /* JSON array of ops; NULL when no mutation */
-    char *patch_json; /* `patch` printed (cJSON_free), when the rules printed it */
+    char *patch_json; /* the JSON Patch (an array of ops) as text; NULL when no mutation */
+    char *patch_b64;  /* its padded base64 */
     size_t n_ops;
-    cJSON *audit; /* auditAnnotations object; NULL when none */
+    char *audit_json; /* the auditAnnotations object as text; NULL when none */
 } decision_t;
 
 /* How the caller wants the decision made; all zero (or NULL) is the
@@ -76,11 +76,6 @@ bool decide(const policy_t *p, const cJSON *pod, const wh_checks_t *checks, deci
 bool decide_with(const policy_t *p, const cJSON *pod, const wh_checks_t *checks,
                  const decide_opts_t *opts, decision_t *out);
 void decision_free(decision_t *d);
-/* Frees what decision_free frees but the cJSON trees and text (patch,
- * patch_json, audit): for a caller whose cJSON allocations are all released
- * at once by other means (its allocator's hooks), so that walking the trees
- * would be wasted work. Everything else in the decision is plain heap. */
-void decision_drop(decision_t *d);
 
 const char *outcome_name(outcome_t o); /* "allowed", "mutated", "denied" */
 

@@ -200,26 +200,16 @@ static int internal_error(worker_t *w, h2o_req_t *req, uint64_t t0)
     return respond_text(req, 500, "Internal Server Error", "internal error\n");
 }
 
-/* Frees an answer; `arena`: its JSON trees are in this thread's JSON arena,
- * dropped whole when the request is done, so they are not walked. */
-static void response_release(admission_response_t *resp, bool arena)
-{
-    if (arena)
-        admission_response_drop(resp);
-    else
-        admission_response_free(resp);
-}
-
-/* Counts, logs and sends an admission answer. The body is copied into the
- * request's pool (it may live in this thread's JSON arena) and `resp` is
- * freed (see response_release). */
+/* Counts, logs and sends an admission answer. The body (malloc'd) is
+ * handed to the request, freed once it is written, and the rest of `resp`
+ * is freed. */
 static int send_answer(worker_t *w, h2o_req_t *req, const review_t *rv, admission_response_t *resp,
-                       uint64_t t0, bool arena)
+                       uint64_t t0)
 {
     uint64_t dt = clock_mono_ns() - t0;
     if (!netguard_answer_fits(resp->len)) {
         metrics_request(w->mx, MX_ERROR, dt, 0);
-        response_release(resp, arena);
+        admission_response_free(resp);
         return respond_busy(req);
     }
     mx_outcome_t oc = resp->decision.outcome == OUTCOME_MUTATED  ? MX_MUTATED
@@ -228,14 +218,13 @@ static int send_answer(worker_t *w, h2o_req_t *req, const review_t *rv, admissio
     metrics_request(w->mx, oc, dt, resp->decision.n_ops);
     log_decision(rv, &resp->decision, dt / 1000);
     owned_body_t *o = h2o_mem_alloc_shared(&req->pool, sizeof *o, owned_body_dispose);
-    o->body = NULL;
+    o->body = resp->body;
     o->mx = w->mx;
     metrics_in_flight(w->mx, 1);
     size_t len = resp->len;
-    char *body = h2o_mem_alloc_pool(&req->pool, len);
-    memcpy(body, resp->body, len);
-    response_release(resp, arena);
-    return respond(req, 200, "OK", "application/json", body, len, false);
+    resp->body = NULL;
+    admission_response_free(resp);
+    return respond(req, 200, "OK", "application/json", o->body, len, false);
 }
 
 /* 400 for a body that is not a review that can be read. */
@@ -256,7 +245,7 @@ static void answer_checked(worker_t *w, h2o_req_t *req, const review_t *rv,
     if (bad)
         bad_review(w, req, bad, t0);
     else if (resp)
-        send_answer(w, req, rv, resp, t0, false);
+        send_answer(w, req, rv, resp, t0);
     else
         internal_error(w, req, t0);
 }
@@ -267,7 +256,6 @@ static void answer_checked(worker_t *w, h2o_req_t *req, const review_t *rv,
 static int answer_admission(worker_t *w, const policy_t *policy, h2o_req_t *req, bool checks_on,
                             uint64_t t0)
 {
-    bool arena = !checks_on;
     review_t rv;
     char why[256] = "";
     const char *body = req->entity.base ? req->entity.base : "";
@@ -282,11 +270,11 @@ static int answer_admission(worker_t *w, const policy_t *policy, h2o_req_t *req,
     admission_response_t resp;
     rv.opts.spec_cache = w->specs; /* answered here, on this loop's thread */
     bool ok = admission_respond(policy, &rv, &none, &resp);
-    int r = ok ? send_answer(w, req, &rv, &resp, t0, arena) : internal_error(w, req, t0);
-    if (arena)
-        review_drop(&rv);
-    else
+    int r = ok ? send_answer(w, req, &rv, &resp, t0) : internal_error(w, req, t0);
+    if (checks_on)
         review_free(&rv);
+    else
+        review_drop(&rv); /* its tree goes with the arena */
     return r;
 }
 

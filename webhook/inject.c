@@ -6,15 +6,16 @@
 #include <string.h>
 
 #include "buf.h"
+#include "jsonout.h"
 
 /* Stand-ins for the three per-request strings while the template is
  * printed; cJSON writes them as "\u0001", "\u0002", "\u0003". */
-static const char *const holes[] = {"\x01", "\x02", "\x03"};
+static const char *const stand_ins[] = {"\x01", "\x02", "\x03"};
 static const char *const printed_holes[] = {"\"\\u0001\"", "\"\\u0002\"", "\"\\u0003\""};
 
 struct inject {
-    char *parts[4]; /* container text around the three holes */
-    char *volume_token, *volume_storage;
+    base64_const_t *parts[4];                  /* container text around the three holes */
+    base64_const_t *volumes[INJECT_N_VOLUMES]; /* the token volume, the storage volume */
 };
 
 static cJSON *env_from_configmap(const char *env, const char *cm, const char *key, bool optional)
@@ -43,7 +44,7 @@ static cJSON *container_template(const policy_config_t *cfg)
 {
     const char *cm = cfg->target_configmap;
     cJSON *c = cJSON_CreateObject();
-    cJSON_AddStringToObject(c, "name", holes[0]);
+    cJSON_AddStringToObject(c, "name", stand_ins[0]);
     cJSON_AddStringToObject(c, "image", cfg->build_image.image);
     if (cfg->build_image.pull_policy && *cfg->build_image.pull_policy)
         cJSON_AddStringToObject(c, "imagePullPolicy", cfg->build_image.pull_policy);
@@ -60,8 +61,8 @@ static cJSON *container_template(const policy_config_t *cfg)
     cJSON *fr = cJSON_AddObjectToObject(cJSON_AddObjectToObject(org, "valueFrom"), "fieldRef");
     cJSON_AddStringToObject(fr, "fieldPath", "metadata.labels['organization']");
     cJSON_AddItemToArray(env, org);
-    cJSON_AddItemToArray(env, env_value("IMAGE_SPEC", holes[1]));
-    cJSON_AddItemToArray(env, env_value("TARGET_IMAGE", holes[2]));
+    cJSON_AddItemToArray(env, env_value("IMAGE_SPEC", stand_ins[1]));
+    cJSON_AddItemToArray(env, env_value("TARGET_IMAGE", stand_ins[2]));
     if (cfg->build_image.resources)
         cJSON_AddItemToObject(c, "resources", cJSON_Duplicate(cfg->build_image.resources, true));
     if (cfg->build_image.security_context)
@@ -109,14 +110,15 @@ static cJSON *volume_storage(const policy_config_t *cfg)
     return v;
 }
 
-/* Prints `v` (consumed) with plain malloc'd memory that outlives requests. */
-static char *print_owned(cJSON *v)
+/* Prints `v` (consumed) as a constant with plain malloc'd memory that
+ * outlives requests. */
+static base64_const_t *print_const(cJSON *v)
 {
     char *p = v ? cJSON_PrintUnformatted(v) : NULL;
     cJSON_Delete(v);
-    char *copy = p ? strdup(p) : NULL;
+    base64_const_t *c = p ? base64_const_new(p, strlen(p)) : NULL;
     cJSON_free(p);
-    return copy;
+    return c;
 }
 
 inject_t *inject_prepare(const policy_config_t *cfg)
@@ -124,19 +126,19 @@ inject_t *inject_prepare(const policy_config_t *cfg)
     inject_t *inj = calloc(1, sizeof *inj);
     if (!inj)
         return NULL;
-    char *text = print_owned(container_template(cfg));
-    inj->volume_token = print_owned(volume_token());
-    inj->volume_storage = print_owned(volume_storage(cfg));
-    bool ok = text && inj->volume_token && inj->volume_storage;
+    base64_const_t *whole = print_const(container_template(cfg));
+    inj->volumes[0] = print_const(volume_token());
+    inj->volumes[1] = print_const(volume_storage(cfg));
+    bool ok = whole && inj->volumes[0] && inj->volumes[1];
     /* cut the printed template at the holes, in order */
-    const char *at = text;
+    const char *at = whole ? base64_const_text(whole) : NULL;
     for (size_t i = 0; ok && i < 3; i++) {
         const char *hole = strstr(at, printed_holes[i]);
-        ok = hole && (inj->parts[i] = strndup(at, (size_t)(hole - at)));
+        ok = hole && (inj->parts[i] = base64_const_new(at, (size_t)(hole - at)));
         at = hole ? hole + strlen(printed_holes[i]) : at;
     }
-    ok = ok && (inj->parts[3] = strdup(at));
-    free(text);
+    ok = ok && (inj->parts[3] = base64_const_new(at, strlen(at)));
+    base64_const_free(whole);
     if (!ok) {
         inject_free(inj);
         return NULL;
@@ -149,69 +151,48 @@ void inject_free(inject_t *inj)
     if (!inj)
         return;
     for (size_t i = 0; i < 4; i++)
-        free(inj->parts[i]);
-    free(inj->volume_token);
-    free(inj->volume_storage);
+        base64_const_free(inj->parts[i]);
+    for (size_t i = 0; i < INJECT_N_VOLUMES; i++)
+        base64_const_free(inj->volumes[i]);
     free(inj);
 }
 
-bool inject_json_string(buf_t *b, const char *s, size_t n)
+bool inject_container(const inject_t *inj, buf_t *out, const char *name, const char *spec,
+                      size_t spec_len, const char *target, inject_holes_t *holes)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s;
-    buf_putc(b, '"');
-    size_t i = 0;
-    while (i < n) {
-        size_t run = i;
-        while (run < n && p[run] >= 0x20 && p[run] != '"' && p[run] != '\\')
-            run++;
-        buf_append(b, p + i, run - i);
-        if (run == n)
-            break;
-        unsigned char c = p[run];
-        char e[6] = {'\\', (char)c, 0, 0, 0, 0};
-        size_t k = 2;
-        if (c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f') {
-            e[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : c == '\b' ? 'b' : 'f';
-        } else if (c < 0x20) {
-            e[1] = 'u', e[2] = '0', e[3] = '0', e[4] = hex[c >> 4], e[5] = hex[c & 15];
-            k = 6;
-        }
-        buf_append(b, e, k);
-        i = run + 1;
+    const char *s[3] = {name, spec, target};
+    size_t n[3] = {strlen(name), spec_len, strlen(target)}, total = 8 + spec_len / 4;
+    for (size_t i = 0; i < 4; i++)
+        total += base64_const_len(inj->parts[i]) + (i < 3 ? n[i] : 0);
+    buf_reserve(out, total);
+    for (size_t i = 0; i < 3; i++) {
+        buf_append(out, base64_const_text(inj->parts[i]), base64_const_len(inj->parts[i]));
+        size_t before = out->len;
+        json_put_string(out, s[i], n[i]);
+        if (holes)
+            holes->len[i] = out->len - before;
     }
-    return buf_putc(b, '"');
+    return buf_append(out, base64_const_text(inj->parts[3]), base64_const_len(inj->parts[3]));
 }
 
-cJSON *inject_container(const inject_t *inj, const char *name, const char *spec, size_t spec_len,
-                        const char *target)
+bool inject_put_container(const inject_t *inj, jsonpatch_t *ops, const char *text,
+                          const inject_holes_t *holes)
 {
-    buf_t b = BUF_INIT;
-    buf_reserve(&b, strlen(inj->parts[0]) + strlen(inj->parts[1]) + strlen(inj->parts[2]) +
-                        strlen(inj->parts[3]) + spec_len + spec_len / 8 + 256);
-    buf_puts(&b, inj->parts[0]);
-    inject_json_string(&b, name, strlen(name));
-    buf_puts(&b, inj->parts[1]);
-    inject_json_string(&b, spec, spec_len);
-    buf_puts(&b, inj->parts[2]);
-    inject_json_string(&b, target, strlen(target));
-    buf_puts(&b, inj->parts[3]);
-    cJSON *raw = b.oom ? NULL : cJSON_CreateRaw(b.data);
-    buf_free(&b);
-    return raw;
+    for (size_t i = 0; i < 3; i++) {
+        jsonpatch_put_const(ops, inj->parts[i]);
+        text += base64_const_len(inj->parts[i]);
+        buf_append(&ops->text, text, holes->len[i]);
+        text += holes->len[i];
+    }
+    return jsonpatch_put_const(ops, inj->parts[3]);
 }
 
-cJSON *inject_volumes(const inject_t *inj)
+const char *inject_volume(const inject_t *inj, size_t i)
 {
-    cJSON *vols = cJSON_CreateArray();
-    const char *texts[] = {inj->volume_token, inj->volume_storage};
-    for (size_t i = 0; vols && i < 2; i++) {
-        cJSON *v = cJSON_CreateRaw(texts[i]);
-        if (!v) {
-            cJSON_Delete(vols);
-            return NULL;
-        }
-        cJSON_AddItemToArray(vols, v);
-    }
-    return vols;
+    return i < INJECT_N_VOLUMES ? base64_const_text(inj->volumes[i]) : NULL;
+}
+
+bool inject_put_volume(const inject_t *inj, jsonpatch_t *ops, size_t i)
+{
+    return jsonpatch_put_const(ops, inj->volumes[i]);
 }

@@ -3,8 +3,9 @@
  *
  * Everything in them but the container's name, IMAGE_SPEC and TARGET_IMAGE
  * depends only on the configuration, so it is rendered once per
- * configuration (the policy object keeps the result, policy.h) and a
- * request only adds its three strings. */
+ * configuration (the policy object keeps the result, policy.h), with its
+ * base64 for each alignment (base64.h), and a request only adds its three
+ * strings. */
 #ifndef WH_INJECT_H
 #define WH_INJECT_H
 
@@ -12,6 +13,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "jsonpatch.h"
 
 #define WH_BUILD_CONTAINER "build-image"
 #define WH_VOL_TOKEN       "imagebuilder-registry-token"
@@ -23,18 +25,30 @@ typedef struct inject inject_t;
 inject_t *inject_prepare(const policy_config_t *cfg);
 void inject_free(inject_t *inj);
 
-/* The init container `name` that builds `target` from the ImageSpec whose
- * JSON text is spec[0..spec_len) (UTF-8; handed on as it is, escaped into
- * the IMAGE_SPEC string), as a raw JSON value. NULL when out of memory. */
-cJSON *inject_container(const inject_t *inj, const char *name, const char *spec, size_t spec_len,
-                        const char *target);
+/* The lengths of the three strings' JSON texts (quotes included) in a
+ * container inject_container wrote: its name, IMAGE_SPEC, TARGET_IMAGE. */
+typedef struct {
+    size_t len[3];
+} inject_holes_t;
 
-/* Appends s[0..n) as a JSON string literal: quotes, backslashes and
- * control characters escaped, every other byte as it is. */
-bool inject_json_string(buf_t *b, const char *s, size_t n);
+/* Appends the init container `name` that builds `target` from the
+ * ImageSpec whose JSON text is spec[0..spec_len) (UTF-8; handed on as it
+ * is, escaped into the IMAGE_SPEC string) to `out` as JSON text, and where
+ * its strings went to `holes` (may be NULL). False when out of memory. */
+bool inject_container(const inject_t *inj, buf_t *out, const char *name, const char *spec,
+                      size_t spec_len, const char *target, inject_holes_t *holes);
 
-/* The two volumes (the registry-audience token and storage.yaml), as an
- * array of raw JSON values. NULL when out of memory. */
-cJSON *inject_volumes(const inject_t *inj);
+/* Writes the container that inject_container wrote as `text` (with
+ * `holes`) into the patch as a value: its constant parts as constants, so
+ * that their base64 is the one worked out for the configuration. */
+bool inject_put_container(const inject_t *inj, jsonpatch_t *ops, const char *text,
+                          const inject_holes_t *holes);
+
+/* The volumes the build mounts (the registry-audience token and
+ * storage.yaml): volume i < INJECT_N_VOLUMES as JSON text, and written
+ * into the patch as a value (a constant). */
+#define INJECT_N_VOLUMES 2
+const char *inject_volume(const inject_t *inj, size_t i);
+bool inject_put_volume(const inject_t *inj, jsonpatch_t *ops, size_t i);
 
 #endif

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonout.h"
+
 bool jsonpatch_put_token(buf_t *path, const char *token)
 {
     buf_putc(path, '/');
@@ -20,27 +22,126 @@ bool jsonpatch_put_token(buf_t *path, const char *token)
     return !path->oom;
 }
 
-bool jsonpatch_append(cJSON *ops, const char *op, cJSON *value, const char *const *tokens)
+/* The pointer of `tokens` as a JSON string: the pointer is written first
+ * (on the stack when it fits, as it does for every path the webhook
+ * writes), then escaped as one string. */
+static bool put_pointer(buf_t *b, const char *const *tokens)
 {
+    char small[256];
+    size_t n = 0;
+    bool fits = true;
+    for (size_t i = 0; fits && tokens[i]; i++) {
+        small[n++] = '/';
+        for (const char *t = tokens[i]; *t; t++) {
+            if (n + 3 > sizeof small) {
+                fits = false;
+                break;
+            }
+            if (*t == '~' || *t == '/') {
+                small[n++] = '~';
+                small[n++] = *t == '~' ? '0' : '1';
+            } else {
+                small[n++] = *t;
+            }
+        }
+        fits = fits && n + 1 < sizeof small;
+    }
+    if (fits)
+        return json_put_string(b, small, n);
     buf_t path = BUF_INIT;
     for (size_t i = 0; tokens[i]; i++)
         jsonpatch_put_token(&path, tokens[i]);
-    cJSON *o = cJSON_CreateObject();
-    char *p = buf_steal(&path);
-    bool ok =
-        o && p && cJSON_AddStringToObject(o, "op", op) && cJSON_AddStringToObject(o, "path", p);
-    free(p);
-    if (ok && value) {
-        ok = cJSON_AddItemToObject(o, "value", value);
-        value = NULL;
-    }
-    if (ok)
-        ok = cJSON_AddItemToArray(ops, o);
-    if (!ok) {
-        cJSON_Delete(o);
-        cJSON_Delete(value);
-    }
+    if (path.oom)
+        b->oom = true;
+    bool ok = !path.oom && json_put_string(b, path.data ? path.data : "", path.len);
+    buf_free(&path);
     return ok;
+}
+
+bool jsonpatch_begin(jsonpatch_t *p, const char *op, const char *const *tokens, bool value)
+{
+    buf_t *b = &p->text;
+    buf_append(b, p->n_ops ? ",{\"op\":" : "[{\"op\":", 7);
+    p->n_ops++;
+    json_put_str(b, op);
+    buf_append(b, ",\"path\":", 8);
+    put_pointer(b, tokens);
+    if (value)
+        buf_append(b, ",\"value\":", 9);
+    return !b->oom;
+}
+
+bool jsonpatch_end(jsonpatch_t *p)
+{
+    return buf_putc(&p->text, '}');
+}
+
+bool jsonpatch_op(jsonpatch_t *p, const char *op, const char *const *tokens, const char *value,
+                  size_t len)
+{
+    jsonpatch_begin(p, op, tokens, value != NULL);
+    if (value)
+        buf_append(&p->text, value, len);
+    return jsonpatch_end(p);
+}
+
+bool jsonpatch_op_string(jsonpatch_t *p, const char *op, const char *const *tokens, const char *s)
+{
+    jsonpatch_begin(p, op, tokens, true);
+    json_put_str(&p->text, s);
+    return jsonpatch_end(p);
+}
+
+/* Encodes what was written since the last constant. */
+static bool encode_written(jsonpatch_t *p)
+{
+    if (p->text.len == p->encoded)
+        return true;
+    bool ok =
+        base64_stream_put(&p->stream, &p->b64, p->text.data + p->encoded, p->text.len - p->encoded);
+    p->encoded = p->text.len;
+    return ok;
+}
+
+bool jsonpatch_put_const(jsonpatch_t *p, const base64_const_t *c)
+{
+    if (p->base64 && !p->text.oom &&
+        (!encode_written(p) || !base64_stream_put_const(&p->stream, &p->b64, c)))
+        p->text.oom = true;
+    buf_append(&p->text, base64_const_text(c), base64_const_len(c));
+    p->encoded = p->text.len;
+    return !p->text.oom;
+}
+
+char *jsonpatch_finish(jsonpatch_t *p, size_t *len, char **b64)
+{
+    if (b64)
+        *b64 = NULL;
+    if (!p->n_ops)
+        buf_putc(&p->text, '[');
+    buf_putc(&p->text, ']');
+    if (p->base64 && !p->text.oom &&
+        (!encode_written(p) || !base64_stream_end(&p->stream, &p->b64)))
+        p->text.oom = true;
+    if (p->text.oom) {
+        jsonpatch_free(p);
+        return NULL;
+    }
+    *len = p->text.len;
+    char *text = buf_steal(&p->text);
+    if (p->base64 && b64)
+        *b64 = buf_steal(&p->b64);
+    jsonpatch_free(p);
+    return text;
+}
+
+void jsonpatch_free(jsonpatch_t *p)
+{
+    buf_free(&p->text);
+    buf_free(&p->b64);
+    p->n_ops = 0;
+    p->encoded = 0;
+    p->stream = (base64_stream_t)BASE64_STREAM_INIT;
 }
 
 /* Decodes one pointer token from p[0..n) into out (NUL-terminated). */
@@ -249,4 +350,16 @@ bool jsonpatch_apply(cJSON *doc, const cJSON *ops, char *why, size_t whysz)
         }
     }
     return true;
+}
+
+bool jsonpatch_apply_text(cJSON *doc, const char *ops, char *why, size_t whysz)
+{
+    cJSON *tree = ops ? cJSON_Parse(ops) : NULL;
+    if (!tree) {
+        snprintf(why, whysz, "patch is not JSON text");
+        return false;
+    }
+    bool ok = jsonpatch_apply(doc, tree, why, whysz);
+    cJSON_Delete(tree);
+    return ok;
 }

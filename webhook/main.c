@@ -192,15 +192,16 @@ static int explain(const review_t *rv, const admission_response_t *resp, const l
     }
     buf_free(&checks);
     int rc = 0;
-    if (d->patch && d->n_ops) {
+    if (d->patch_json && d->n_ops) {
         buf_printf(&o, "patch (%zu operations):\n", d->n_ops);
-        if (!yamlout_write(d->patch, &o) && !o.oom) {
+        cJSON *patch = cJSON_Parse(d->patch_json);
+        if ((!patch || !yamlout_write(patch, &o)) && !o.oom) {
             buf_puts(&o, "the patch cannot be shown\n");
             rc = 1;
         }
         cJSON *pod = cJSON_Duplicate(rv->pod, true);
-        char why[256];
-        if (pod && jsonpatch_apply(pod, d->patch, why, sizeof why)) {
+        char why[256] = "out of memory";
+        if (pod && patch && jsonpatch_apply(pod, patch, why, sizeof why)) {
             buf_puts(&o, "mutated pod:\n");
             yamlout_write(pod, &o);
         } else {
@@ -208,6 +209,7 @@ static int explain(const review_t *rv, const admission_response_t *resp, const l
             rc = 1;
         }
         cJSON_Delete(pod);
+        cJSON_Delete(patch);
     }
     if (o.oom) {
         buf_free(&o);

@@ -3,50 +3,75 @@
 #include "patch.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "errmsg.h"
+#include "jsonout.h"
 #include "jsonpatch.h"
 #include "strset.h"
 
-/* Adds the members of `members` (an object, consumed) to metadata.<field>:
- * the whole object when the field is absent, else one op per member. */
-static bool add_members(cJSON *ops, const cJSON *existing, const char *field, cJSON *members)
+/* A member of an object the patch adds: a string value. */
+typedef struct {
+    const char *key;
+    const char *value;
+    size_t value_len;
+} member_t;
+
+/* Adds `members` to metadata.<field>: the whole object when the field is
+ * absent, else one op per member. */
+static bool add_members(jsonpatch_t *ops, const cJSON *existing, const char *field,
+                        const member_t *members, size_t n)
 {
+    buf_t *b = &ops->text;
     if (!existing || cJSON_IsNull(existing)) {
         const char *t[] = {"metadata", field, NULL};
-        return jsonpatch_append(ops, "add", members, t);
+        jsonpatch_begin(ops, "add", t, true);
+        for (size_t i = 0; i < n; i++) {
+            buf_putc(b, i ? ',' : '{');
+            json_put_str(b, members[i].key);
+            buf_putc(b, ':');
+            json_put_string(b, members[i].value, members[i].value_len);
+        }
+        buf_puts(b, n ? "}" : "{}");
+        return jsonpatch_end(ops);
     }
-    bool ok = true;
-    for (cJSON *m = members->child; ok && m; m = m->next) {
-        const char *t[] = {"metadata", field, m->string, NULL};
-        ok = jsonpatch_append(ops, "add", cJSON_Duplicate(m, true), t);
+    for (size_t i = 0; i < n; i++) {
+        const char *t[] = {"metadata", field, members[i].key, NULL};
+        jsonpatch_begin(ops, "add", t, true);
+        json_put_string(b, members[i].value, members[i].value_len);
+        jsonpatch_end(ops);
     }
-    cJSON_Delete(members);
-    return ok;
+    return !b->oom;
 }
 
-/* Inserts the array `items` (consumed) at the front of the pod array
- * <a>.<b> (e.g. spec, initContainers), or appends when `append`. */
-static bool add_items(cJSON *ops, const cJSON *existing, const char *a, const char *b, cJSON *items,
-                      bool append)
+/* Writes item i of an array the patch adds as a value. */
+typedef bool put_item_fn(jsonpatch_t *ops, const void *ctx, size_t i);
+
+/* Inserts the n items at the front of the pod array <a>.<b> (e.g. spec,
+ * initContainers), or appends when `append`. */
+static bool add_items(jsonpatch_t *ops, const cJSON *existing, const char *a, const char *b,
+                      put_item_fn *put, const void *ctx, size_t n, bool append)
 {
     if (!existing || !cJSON_IsArray(existing)) {
         const char *t[] = {a, b, NULL};
-        return jsonpatch_append(ops, "add", items, t);
+        jsonpatch_begin(ops, "add", t, true);
+        for (size_t i = 0; i < n; i++) {
+            buf_putc(&ops->text, i ? ',' : '[');
+            put(ops, ctx, i);
+        }
+        buf_puts(&ops->text, n ? "]" : "[]");
+        return jsonpatch_end(ops);
     }
-    bool ok = true;
-    size_t i = 0;
-    cJSON *it;
-    while (ok && (it = items->child) != NULL) {
-        cJSON_DetachItemViaPointer(items, it);
+    for (size_t i = 0; i < n; i++) {
         char idx[24];
-        snprintf(idx, sizeof idx, "%zu", i++);
+        snprintf(idx, sizeof idx, "%zu", i);
         const char *t[] = {a, b, append ? "-" : idx, NULL};
-        ok = jsonpatch_append(ops, "add", it, t);
+        jsonpatch_begin(ops, "add", t, true);
+        put(ops, ctx, i);
+        jsonpatch_end(ops);
     }
-    cJSON_Delete(items);
-    return ok;
+    return !ops->text.oom;
 }
 
 static bool volume_taken(const cJSON *vols, const char *name)
@@ -61,15 +86,15 @@ static bool volume_taken(const cJSON *vols, const char *name)
     return false;
 }
 
-bool patch_metadata(cJSON *ops, const cJSON *meta)
+bool patch_metadata(jsonpatch_t *ops, const cJSON *meta)
 {
     if (meta)
         return true;
     const char *t[] = {"metadata", NULL};
-    return jsonpatch_append(ops, "add", cJSON_CreateObject(), t);
+    return jsonpatch_op(ops, "add", t, "{}", 2);
 }
 
-bool patch_rewrites(cJSON *ops, const podscan_t *pod)
+bool patch_rewrites(jsonpatch_t *ops, const podscan_t *pod)
 {
     bool ok = true;
     for (size_t i = 0; ok && i < pod->n; i++) {
@@ -79,17 +104,23 @@ bool patch_rewrites(cJSON *ops, const podscan_t *pod)
         char idx[24];
         snprintf(idx, sizeof idx, "%zu", ct->index);
         const char *t[] = {"spec", ct->init ? "initContainers" : "containers", idx, "image", NULL};
-        ok = jsonpatch_append(ops, "replace", cJSON_CreateString(ct->target), t);
+        ok = jsonpatch_op_string(ops, "replace", t, ct->target);
     }
     return ok;
 }
 
 /* The pod's containers by name, and the first container that runs each
  * spec image by target: looked up in one step each, so that the builds cost
- * time linear in the pod. */
+ * time linear in the pod. The build containers are written to `text`, the
+ * i-th from builds[i].start. */
 typedef struct {
     strset_t names, by_target, built;
-    size_t bytes; /* the build containers' text so far */
+    buf_t text;
+    struct build {
+        size_t start;
+        inject_holes_t holes;
+    } * builds;
+    const inject_t *inject;
 } build_index_t;
 
 static bool index_pod(const podscan_t *pod, build_index_t *ix)
@@ -104,9 +135,9 @@ static bool index_pod(const podscan_t *pod, build_index_t *ix)
     return true;
 }
 
-/* Adds the build container of `ct` (the n-th build, from 0) to `inits`. */
+/* Writes the build container of `ct` (the n-th build, from 0). */
 static patch_status_t add_build(const patch_input_t *in, build_index_t *ix, const container_t *ct,
-                                size_t n, cJSON *inits, char *why, size_t whysz)
+                                size_t n, char *why, size_t whysz)
 {
     char name[32];
     if (n == 0)
@@ -121,142 +152,180 @@ static patch_status_t add_build(const patch_input_t *in, build_index_t *ix, cons
         return PATCH_DENIED;
     }
     const imagespec_t *sp = &in->specs->specs[ct->spec];
-    cJSON *c = inject_container(in->inject, name, sp->text, sp->text_len, ct->target);
-    if (!c)
+    ix->builds[n].start = ix->text.len;
+    if (!inject_container(in->inject, &ix->text, name, sp->text, sp->text_len, ct->target,
+                          &ix->builds[n].holes))
         return PATCH_OOM;
-    ix->bytes += strlen(c->valuestring);
-    if (in->max_bytes && ix->bytes > in->max_bytes) {
-        cJSON_Delete(c);
+    if (in->max_bytes && ix->text.len > in->max_bytes) {
         errmsg_set(why, whysz,
                    "the patch would be more than %zu bytes (the first %zu build containers "
                    "take %zu), over imageBuilder.limits.maxPatchBytes: build fewer images in "
                    "this pod or make the ImageSpec smaller",
-                   in->max_bytes, n + 1, ix->bytes);
+                   in->max_bytes, n + 1, ix->text.len);
         return PATCH_DENIED;
-    }
-    if (!cJSON_AddItemToArray(inits, c)) {
-        cJSON_Delete(c);
-        return PATCH_OOM;
     }
     return PATCH_OK;
 }
 
-/* Fills `inits` with the build containers: build-image, build-image-2, ...
- * one per distinct target that needs a build, in the targets' order. */
-static patch_status_t build_containers(const patch_input_t *in, cJSON *inits, size_t *n_builds,
+/* Writes the build containers: build-image, build-image-2, ... one per
+ * distinct target that needs a build, in the targets' order. */
+static patch_status_t build_containers(const patch_input_t *in, build_index_t *ix, size_t *n_builds,
                                        char *why, size_t whysz)
 {
-    build_index_t ix = {STRSET_INIT, STRSET_INIT, STRSET_INIT, 0};
-    patch_status_t st = index_pod(in->pod, &ix) ? PATCH_OK : PATCH_OOM;
+    ix->builds = malloc((in->n_targets + 1) * sizeof *ix->builds);
+    patch_status_t st = ix->builds && index_pod(in->pod, ix) ? PATCH_OK : PATCH_OOM;
     for (size_t i = 0; st == PATCH_OK && i < in->n_targets; i++) {
         const target_t *t = &in->targets[i];
         size_t j;
-        if (!t->build || !strset_find(&ix.by_target, t->target, &j))
+        if (!t->build || !strset_find(&ix->by_target, t->target, &j))
             continue;
-        int fresh = strset_add(&ix.built, t->target, i, NULL);
+        int fresh = strset_add(&ix->built, t->target, i, NULL);
         if (fresh < 0)
             st = PATCH_OOM;
         else if (fresh)
-            st = add_build(in, &ix, &in->pod->cs[j], (*n_builds)++, inits, why, whysz);
+            st = add_build(in, ix, &in->pod->cs[j], (*n_builds)++, why, whysz);
     }
-    strset_free(&ix.names);
-    strset_free(&ix.by_target);
-    strset_free(&ix.built);
+    strset_free(&ix->names);
+    strset_free(&ix->by_target);
+    strset_free(&ix->built);
     return st;
 }
 
-patch_status_t patch_builds(cJSON *ops, const patch_input_t *in, size_t *n_builds, char *why,
+/* The volumes' names the build needs that `vols` already has, or NULL. */
+static const char *volume_clash(const cJSON *vols)
+{
+    return volume_taken(vols, WH_VOL_TOKEN)     ? WH_VOL_TOKEN
+           : volume_taken(vols, WH_VOL_STORAGE) ? WH_VOL_STORAGE
+                                                : NULL;
+}
+
+static bool put_volume(jsonpatch_t *ops, const void *ctx, size_t i)
+{
+    return inject_put_volume(ctx, ops, i);
+}
+
+static bool put_build(jsonpatch_t *ops, const void *ctx, size_t i)
+{
+    const build_index_t *ix = ctx;
+    return inject_put_container(ix->inject, ops, ix->text.data + ix->builds[i].start,
+                                &ix->builds[i].holes);
+}
+
+/* Adds the volumes and the n written build containers of `ix`. */
+static bool add_builds(jsonpatch_t *ops, const patch_input_t *in, const cJSON *vols,
+                       const build_index_t *ix, size_t n)
+{
+    return add_items(ops, vols, "spec", "volumes", put_volume, in->inject, INJECT_N_VOLUMES,
+                     true) &&
+           add_items(ops, cJSON_GetObjectItemCaseSensitive(in->spec, "initContainers"), "spec",
+                     "initContainers", put_build, ix, n, false);
+}
+
+patch_status_t patch_builds(jsonpatch_t *ops, const patch_input_t *in, size_t *n_builds, char *why,
                             size_t whysz)
 {
     *n_builds = 0;
-    cJSON *inits = cJSON_CreateArray();
-    patch_status_t st = build_containers(in, inits, n_builds, why, whysz);
-    if (st != PATCH_OK || *n_builds == 0) {
-        cJSON_Delete(inits);
-        return st;
-    }
+    build_index_t ix = {STRSET_INIT, STRSET_INIT, STRSET_INIT, BUF_INIT, NULL, in->inject};
+    patch_status_t st = build_containers(in, &ix, n_builds, why, whysz);
     const cJSON *vols = cJSON_GetObjectItemCaseSensitive(in->spec, "volumes");
-    if (vols && !cJSON_IsArray(vols)) {
-        cJSON_Delete(inits);
+    const char *clash = NULL;
+    if (st != PATCH_OK || *n_builds == 0) {
+        /* as it is */
+    } else if (vols && !cJSON_IsArray(vols)) {
         errmsg_set(why, whysz, "spec.volumes must be an array");
-        return PATCH_DENIED;
-    }
-    const char *clash = volume_taken(vols, WH_VOL_TOKEN)     ? WH_VOL_TOKEN
-                        : volume_taken(vols, WH_VOL_STORAGE) ? WH_VOL_STORAGE
-                                                             : NULL;
-    if (clash) {
-        cJSON_Delete(inits);
+        st = PATCH_DENIED;
+    } else if ((clash = volume_clash(vols)) != NULL) {
         errmsg_set(why, whysz,
                    "the pod already has a volume named \"%s\"; rename it so the image build can "
                    "be injected",
                    clash);
-        return PATCH_DENIED;
+        st = PATCH_DENIED;
+    } else if (!add_builds(ops, in, vols, &ix, *n_builds)) {
+        st = PATCH_OOM;
     }
-    cJSON *new_vols = inject_volumes(in->inject);
-    if (!new_vols || !add_items(ops, vols, "spec", "volumes", new_vols, true)) {
-        cJSON_Delete(inits);
-        return PATCH_OOM;
-    }
-    if (!add_items(ops, cJSON_GetObjectItemCaseSensitive(in->spec, "initContainers"), "spec",
-                   "initContainers", inits, false))
-        return PATCH_OOM;
-    return PATCH_OK;
+    buf_free(&ix.text);
+    free(ix.builds);
+    return st;
 }
 
-bool patch_identity(cJSON *ops, const cJSON *meta)
+bool patch_identity(jsonpatch_t *ops, const cJSON *meta)
 {
-    cJSON *labels = cJSON_CreateObject();
-    cJSON_AddStringToObject(labels, "azure.workload.identity/use", "true");
-    return labels &&
-           add_members(ops, cJSON_GetObjectItemCaseSensitive(meta, "labels"), "labels", labels);
+    const member_t label = {"azure.workload.identity/use", "true", 4};
+    return add_members(ops, cJSON_GetObjectItemCaseSensitive(meta, "labels"), "labels", &label, 1);
 }
 
-bool patch_annotations(cJSON *ops, const patch_input_t *in, size_t n_builds, cJSON **audit)
+/* {"<container>":"<target>",...} of the targets, in their order. */
+static bool targets_json(const patch_input_t *in, buf_t *b)
+{
+    size_t n = 2;
+    for (size_t i = 0; i < in->n_targets; i++)
+        n += strlen(in->targets[i].container) + strlen(in->targets[i].target) + 8;
+    buf_reserve(b, n);
+    buf_putc(b, '{');
+    for (size_t i = 0; i < in->n_targets; i++) {
+        if (i)
+            buf_putc(b, ',');
+        json_put_str(b, in->targets[i].container);
+        buf_putc(b, ':');
+        json_put_str(b, in->targets[i].target);
+    }
+    return buf_putc(b, '}');
+}
+
+bool patch_annotations(jsonpatch_t *ops, const patch_input_t *in, size_t n_builds, char **audit)
 {
     *audit = NULL;
-    cJSON *targets = cJSON_CreateObject();
-    for (size_t i = 0; i < in->n_targets; i++)
-        cJSON_AddStringToObject(targets, in->targets[i].container, in->targets[i].target);
-    char *targets_json = cJSON_PrintUnformatted(targets);
-    cJSON_Delete(targets);
-    if (!targets_json)
+    buf_t targets = BUF_INIT;
+    if (!targets_json(in, &targets)) {
+        buf_free(&targets);
         return false;
-    cJSON *annots = cJSON_CreateObject();
-    cJSON_AddStringToObject(annots, WH_ANNOT_MUTATED, "true");
-    cJSON_AddStringToObject(annots, WH_ANNOT_TARGETS, targets_json);
-    bool ok = annots && add_members(ops, cJSON_GetObjectItemCaseSensitive(in->meta, "annotations"),
-                                    "annotations", annots);
-    *audit = cJSON_CreateObject();
-    cJSON_AddStringToObject(*audit, "mutated", "true");
-    cJSON_AddStringToObject(*audit, "target-images", targets_json);
+    }
+    const member_t annots[] = {{WH_ANNOT_MUTATED, "true", 4},
+                               {WH_ANNOT_TARGETS, targets.data, targets.len}};
+    bool ok = add_members(ops, cJSON_GetObjectItemCaseSensitive(in->meta, "annotations"),
+                          "annotations", annots, 2);
     char builds[24];
-    snprintf(builds, sizeof builds, "%zu", n_builds);
-    cJSON_AddStringToObject(*audit, "builds", builds);
-    cJSON_free(targets_json);
+    int nb = snprintf(builds, sizeof builds, "%zu", n_builds);
+    buf_t a = BUF_INIT;
+    buf_reserve(&a, targets.len + targets.len / 4 + 64);
+    buf_puts(&a, "{\"mutated\":\"true\",\"target-images\":");
+    json_put_string(&a, targets.data, targets.len);
+    buf_puts(&a, ",\"builds\":");
+    json_put_string(&a, builds, (size_t)nb);
+    buf_putc(&a, '}');
+    buf_free(&targets);
+    *audit = buf_steal(&a);
     return ok && *audit;
 }
 
-patch_status_t patch_build(const patch_input_t *in, cJSON **ops_out, cJSON **audit_out, char *why,
-                           size_t whysz)
+patch_status_t patch_build(const patch_input_t *in, patch_out_t *out, char *why, size_t whysz)
 {
-    *ops_out = *audit_out = NULL;
-    cJSON *ops = cJSON_CreateArray(), *audit = NULL;
-    if (!ops)
-        return PATCH_OOM;
+    memset(out, 0, sizeof *out);
+    jsonpatch_t ops = JSONPATCH_INIT;
+    ops.base64 = true;
+    /* room for a pod with a build or two without growing */
+    buf_reserve(&ops.text, 6 * 1024);
+    buf_reserve(&ops.b64, 8 * 1024);
+    char *audit = NULL;
     size_t n_builds = 0;
     patch_status_t st = PATCH_OOM;
-    if (patch_metadata(ops, in->meta) && patch_rewrites(ops, in->pod))
-        st = patch_builds(ops, in, &n_builds, why, whysz);
-    if (st == PATCH_OK && n_builds && in->azure && !patch_identity(ops, in->meta))
+    if (patch_metadata(&ops, in->meta) && patch_rewrites(&ops, in->pod))
+        st = patch_builds(&ops, in, &n_builds, why, whysz);
+    if (st == PATCH_OK && n_builds && in->azure && !patch_identity(&ops, in->meta))
         st = PATCH_OOM;
-    if (st == PATCH_OK && !patch_annotations(ops, in, n_builds, &audit))
+    if (st == PATCH_OK && !patch_annotations(&ops, in, n_builds, &audit))
+        st = PATCH_OOM;
+    out->n_ops = ops.n_ops;
+    if (st == PATCH_OK && !(out->ops = jsonpatch_finish(&ops, &out->ops_len, &out->ops_b64)))
         st = PATCH_OOM;
     if (st != PATCH_OK) {
-        cJSON_Delete(ops);
-        cJSON_Delete(audit);
+        jsonpatch_free(&ops);
+        free(audit);
+        free(out->ops);
+        free(out->ops_b64);
+        memset(out, 0, sizeof *out);
         return st;
     }
-    *ops_out = ops;
-    *audit_out = audit;
+    out->audit = audit;
     return PATCH_OK;
 }

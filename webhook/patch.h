@@ -22,6 +22,7 @@
 #include "decide.h"
 #include "imagespec.h"
 #include "inject.h"
+#include "jsonpatch.h"
 #include "podscan.h"
 
 typedef struct {
@@ -42,24 +43,32 @@ typedef enum {
     PATCH_OOM,
 } patch_status_t;
 
-/* Every step in order. On PATCH_OK, `*ops` (the JSON Patch array) and
- * `*audit` (the auditAnnotations object) belong to the caller; otherwise
- * both are NULL. */
-patch_status_t patch_build(const patch_input_t *in, cJSON **ops, cJSON **audit, char *why,
-                           size_t whysz);
+/* What patch_build makes. */
+typedef struct {
+    char *ops;      /* the JSON Patch: an array of ops as JSON text (free) */
+    size_t ops_len; /* strlen(ops) */
+    size_t n_ops;
+    char *ops_b64; /* the padded base64 of `ops` (free) */
+    char *audit;   /* the auditAnnotations object as JSON text (free) */
+} patch_out_t;
 
-/* The steps, each appending to `ops`; false only when out of memory. */
-bool patch_metadata(cJSON *ops, const cJSON *meta);
-bool patch_rewrites(cJSON *ops, const podscan_t *pod);
+/* Every step in order, written straight as JSON text, byte for byte what
+ * cJSON prints for the same values. On PATCH_OK, `out` belongs to the
+ * caller; otherwise it is all zero. */
+patch_status_t patch_build(const patch_input_t *in, patch_out_t *out, char *why, size_t whysz);
+
+/* The steps, each appending ops to `ops`; false only when out of memory. */
+bool patch_metadata(jsonpatch_t *ops, const cJSON *meta);
+bool patch_rewrites(jsonpatch_t *ops, const podscan_t *pod);
 /* PATCH_DENIED when a container or a volume already has a name the build
  * needs, spec.volumes is not an array, or the build containers take more
  * than in->max_bytes. `*n_builds`: containers added. Linear in the pod:
  * names and targets are looked up in sets (strset.h). */
-patch_status_t patch_builds(cJSON *ops, const patch_input_t *in, size_t *n_builds, char *why,
+patch_status_t patch_builds(jsonpatch_t *ops, const patch_input_t *in, size_t *n_builds, char *why,
                             size_t whysz);
-bool patch_identity(cJSON *ops, const cJSON *meta);
-/* `*audit`: a new object, also when false is returned (NULL if it could
- * not be made). */
-bool patch_annotations(cJSON *ops, const patch_input_t *in, size_t n_builds, cJSON **audit);
+bool patch_identity(jsonpatch_t *ops, const cJSON *meta);
+/* `*audit`: the auditAnnotations object's text (free), also when false is
+ * returned (NULL if it could not be made). */
+bool patch_annotations(jsonpatch_t *ops, const patch_input_t *in, size_t n_builds, char **audit);
 
 #endif

@@ -560,19 +560,23 @@ static rule_result_t rule_mutate(ctx_t *x)
         .max_bytes = x->cfg->limits.max_patch_bytes,
     };
     char why[320];
-    patch_status_t st = patch_build(&in, &d->patch, &d->audit, why, sizeof why);
+    patch_out_t out;
+    patch_status_t st = patch_build(&in, &out, why, sizeof why);
     if (st == PATCH_DENIED)
         return verdict_deny(x, 400, "%s", why);
-    if (st != PATCH_OK || !(d->patch_json = cJSON_PrintUnformatted(d->patch)))
+    if (st != PATCH_OK)
         return verdict_out_of_memory(x);
-    size_t n = strlen(d->patch_json);
+    d->patch_json = out.ops;
+    d->patch_b64 = out.ops_b64;
+    d->audit_json = out.audit;
+    size_t n = out.ops_len;
     if (n > in.max_bytes)
         return verdict_deny(
             x, 400,
             "the patch would be %zu bytes, more than imageBuilder.limits.maxPatchBytes "
             "(%zu): build fewer images or rewrite fewer containers in one pod",
             n, in.max_bytes);
-    d->n_ops = (size_t)cJSON_GetArraySize(d->patch);
+    d->n_ops = out.n_ops;
     d->outcome = OUTCOME_MUTATED;
     return RULE_DONE;
 }

@@ -137,6 +137,96 @@ START_TEST(url_safe_malformed_refused)
 }
 END_TEST
 
+/* Streams data[0..n) cut at the offsets cuts[0..ncuts) (ascending), the
+ * pieces marked in `as_const` spliced as constants; the base64 made. */
+static char *stream(const unsigned char *data, size_t n, const size_t *cuts, size_t ncuts,
+                    unsigned as_const)
+{
+    buf_t out = BUF_INIT;
+    base64_stream_t st = BASE64_STREAM_INIT;
+    size_t at = 0;
+    for (size_t i = 0; i <= ncuts; i++) {
+        size_t end = i < ncuts ? cuts[i] : n;
+        if (as_const & (1u << i)) {
+            base64_const_t *c = base64_const_new((const char *)data + at, end - at);
+            ck_assert_ptr_nonnull(c);
+            ck_assert_uint_eq(base64_const_len(c), end - at);
+            ck_assert(memcmp(base64_const_text(c), data + at, end - at) == 0);
+            ck_assert(base64_stream_put_const(&st, &out, c));
+            base64_const_free(c);
+        } else {
+            ck_assert(base64_stream_put(&st, &out, data + at, end - at));
+        }
+        at = end;
+    }
+    ck_assert(base64_stream_end(&st, &out));
+    ck_assert_uint_eq(st.npend, 0);
+    return buf_steal(&out);
+}
+
+/* Whatever the pieces and whichever of them are constants, the stream
+ * gives what one call to base64_encode gives for the whole. */
+START_TEST(stream_matches_one_shot_over_every_split)
+{
+    unsigned char data[40];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (unsigned char)(i * 37 + 11);
+    for (size_t n = 0; n <= sizeof data; n++) {
+        char *want = base64_encode(data, n);
+        ck_assert_ptr_nonnull(want);
+        /* every pair of cut points, every choice of constants among the
+         * three pieces */
+        for (size_t a = 0; a <= n; a++) {
+            for (size_t b = a; b <= n; b++) {
+                size_t cuts[2] = {a, b};
+                for (unsigned mask = 0; mask < 8; mask++) {
+                    char *got = stream(data, n, cuts, 2, mask);
+                    ck_assert_msg(strcmp(got, want) == 0, "n=%zu cuts %zu,%zu mask %u", n, a, b,
+                                  mask);
+                    free(got);
+                }
+            }
+        }
+        free(want);
+    }
+}
+END_TEST
+
+/* Many pieces of random lengths (some empty, some long), constants among
+ * them at every alignment. */
+START_TEST(stream_matches_one_shot_over_many_pieces)
+{
+    enum { N = 4096, CUTS = 24 };
+    unsigned char *data = malloc(N);
+    ck_assert_ptr_nonnull(data);
+    unsigned seed = 7;
+    for (size_t i = 0; i < N; i++) {
+        seed = seed * 1103515245u + 12345u;
+        data[i] = (unsigned char)(seed >> 16);
+    }
+    for (int round = 0; round < 300; round++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t n = (seed >> 8) % N, cuts[CUTS];
+        for (size_t i = 0; i < CUTS; i++) {
+            seed = seed * 1103515245u + 12345u;
+            cuts[i] = n ? (seed >> 8) % (n + 1) : 0;
+        }
+        for (size_t i = 1; i < CUTS; i++) /* insertion sort */
+            for (size_t j = i; j > 0 && cuts[j - 1] > cuts[j]; j--) {
+                size_t t = cuts[j];
+                cuts[j] = cuts[j - 1];
+                cuts[j - 1] = t;
+            }
+        seed = seed * 1103515245u + 12345u;
+        char *want = base64_encode(data, n), *got = stream(data, n, cuts, CUTS, seed);
+        ck_assert_str_eq(got, want);
+        free(want);
+        free(got);
+    }
+    free(data);
+}
+END_TEST
+
 Suite *suite_base64(void)
 {
     Suite *s = suite_create("base64");
@@ -148,6 +238,8 @@ Suite *suite_base64(void)
     tcase_add_test(tc, encode_round_trip);
     tcase_add_test(tc, url_safe_round_trip);
     tcase_add_test(tc, url_safe_malformed_refused);
+    tcase_add_test(tc, stream_matches_one_shot_over_every_split);
+    tcase_add_test(tc, stream_matches_one_shot_over_many_pieces);
     suite_add_tcase(s, tc);
     return s;
 }

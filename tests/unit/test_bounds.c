@@ -66,8 +66,8 @@ static void expect_denied(const char *cfg_yaml, const cJSON *pod, const char *co
     decide_pod(cfg_yaml, pod, &d);
     ck_assert_msg(d.outcome == OUTCOME_DENIED, "not denied (%s)", outcome_name(d.outcome));
     ck_assert_int_eq(d.code, 400);
-    ck_assert_ptr_null(d.patch);
     ck_assert_ptr_null(d.patch_json);
+    ck_assert_ptr_null(d.audit_json);
     for (const char *const *p = parts; *p; p++)
         ck_assert_msg(strstr(d.message, *p), "'%s' not in: %s", *p, d.message);
     ck_assert_ptr_null(strchr(d.message, '\n'));
@@ -78,7 +78,7 @@ static void expect_denied(const char *cfg_yaml, const cJSON *pod, const char *co
 static size_t image_specs(cJSON *pod, const decision_t *d, char **out, size_t max)
 {
     char err[128];
-    ck_assert_msg(jsonpatch_apply(pod, d->patch, err, sizeof err), "%s", err);
+    ck_assert_msg(jsonpatch_apply_text(pod, d->patch_json, err, sizeof err), "%s", err);
     const cJSON *inits = cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "spec"), "initContainers"),
                 *c;
     size_t n = 0;

@@ -219,14 +219,14 @@ START_TEST(build_container_carries_it)
         inject_t *inj = inject_prepare(&c->policy);
         ck_assert_ptr_nonnull(inj);
         const char *spec = "{}";
-        cJSON *raw =
-            inject_container(inj, "build-image", spec, strlen(spec), "registry.example.com/x:1");
-        ck_assert_ptr_nonnull(raw);
-        ck_assert_msg(strstr(raw->valuestring, want[i]), "%s", raw->valuestring);
-        cJSON *parsed = cJSON_Parse(raw->valuestring);
+        buf_t raw = BUF_INIT;
+        ck_assert(inject_container(inj, &raw, "build-image", spec, strlen(spec),
+                                   "registry.example.com/x:1", NULL));
+        ck_assert_msg(strstr(raw.data, want[i]), "%s", raw.data);
+        cJSON *parsed = cJSON_Parse(raw.data);
         ck_assert_ptr_nonnull(parsed);
         cJSON_Delete(parsed);
-        cJSON_Delete(raw);
+        buf_free(&raw);
         inject_free(inj);
         config_free(c);
     }

@@ -91,7 +91,7 @@ static outcome_t answer_in_arena(const policy_t *p, const char *image)
     wh_checks_t none = {0};
     ck_assert(admission_respond(p, &rv, &none, &resp));
     outcome_t o = resp.decision.outcome;
-    admission_response_drop(&resp);
+    admission_response_free(&resp);
     review_drop(&rv);
     jsonarena_end();
     return o;

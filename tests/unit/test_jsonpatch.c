@@ -17,16 +17,122 @@ END_TEST
 
 START_TEST(append_builds_op_objects)
 {
-    cJSON *ops = cJSON_CreateArray();
+    jsonpatch_t ops = JSONPATCH_INIT;
     const char *t[] = {"metadata", "annotations", "a/b", NULL};
-    ck_assert(jsonpatch_append(ops, "add", cJSON_CreateString("v"), t));
+    ck_assert(jsonpatch_op_string(&ops, "add", t, "v"));
     const char *r[] = {"spec", "volumes", "0", NULL};
-    ck_assert(jsonpatch_append(ops, "remove", NULL, r));
-    char *s = cJSON_PrintUnformatted(ops);
+    ck_assert(jsonpatch_op(&ops, "remove", r, NULL, 0));
+    ck_assert_uint_eq(ops.n_ops, 2);
+    size_t len = 0;
+    char *s = jsonpatch_finish(&ops, &len, NULL);
     ck_assert_str_eq(s, "[{\"op\":\"add\",\"path\":\"/metadata/annotations/a~1b\",\"value\":\"v\"},"
                         "{\"op\":\"remove\",\"path\":\"/spec/volumes/0\"}]");
+    ck_assert_uint_eq(len, strlen(s));
     free(s);
-    cJSON_Delete(ops);
+}
+END_TEST
+
+/* The written ops are what cJSON prints for the same tree: raw values
+ * spliced as they are, and paths and strings with every character that
+ * needs it escaped (pointer escapes first, then JSON's). */
+START_TEST(written_ops_match_cjson)
+{
+    const char *tokens[][5] = {
+        {"metadata", "annotations", "x/y~z\"q\\\n\x01", NULL},
+        {"spec", "containers", "12", "image", NULL},
+        {"a~/b", "-", NULL},
+        {"\xc3\xa9\x7f", NULL},
+    };
+    const char *values[] = {"tab\there \"quoted\" \\ \x1f", "r.io/x:1", NULL, ""};
+    jsonpatch_t ops = JSONPATCH_INIT;
+    cJSON *tree = cJSON_CreateArray();
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        buf_t path = BUF_INIT;
+        for (size_t k = 0; tokens[i][k]; k++)
+            ck_assert(jsonpatch_put_token(&path, tokens[i][k]));
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "op", values[i] ? "add" : "remove");
+        cJSON_AddStringToObject(o, "path", path.data);
+        if (values[i]) {
+            cJSON_AddStringToObject(o, "value", values[i]);
+            ck_assert(jsonpatch_op_string(&ops, "add", tokens[i], values[i]));
+        } else {
+            ck_assert(jsonpatch_op(&ops, "remove", tokens[i], NULL, 0));
+        }
+        cJSON_AddItemToArray(tree, o);
+        buf_free(&path);
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "op", "add");
+    cJSON_AddStringToObject(o, "path", "/spec/volumes");
+    cJSON_AddRawToObject(o, "value", "[{\"name\":\"v\"}]");
+    cJSON_AddItemToArray(tree, o);
+    const char *t[] = {"spec", "volumes", NULL};
+    ck_assert(jsonpatch_begin(&ops, "add", t, true));
+    ck_assert(buf_puts(&ops.text, "[{\"name\":\"v\"}]"));
+    ck_assert(jsonpatch_end(&ops));
+    char *want = cJSON_PrintUnformatted(tree);
+    size_t len;
+    char *got = jsonpatch_finish(&ops, &len, NULL);
+    ck_assert_str_eq(got, want);
+    free(got);
+    cJSON_free(want);
+    cJSON_Delete(tree);
+}
+END_TEST
+
+/* With base64 on, the patch comes with the base64 of its text, constants
+ * spliced wherever they fall. */
+START_TEST(base64_made_with_the_text)
+{
+    base64_const_t *c[3] = {base64_const_new("{\"k\":1}", 7), base64_const_new("[]", 2),
+                            base64_const_new("\"x\"", 3)};
+    for (size_t shift = 0; shift < 6; shift++) {
+        jsonpatch_t ops = JSONPATCH_INIT;
+        ops.base64 = true;
+        char name[8] = "abcdef";
+        name[shift] = '\0';
+        for (size_t i = 0; i < 5; i++) {
+            const char *t[] = {"metadata", name, NULL};
+            ck_assert(jsonpatch_begin(&ops, "add", t, true));
+            ck_assert(jsonpatch_put_const(&ops, c[i % 3]));
+            ck_assert(jsonpatch_end(&ops));
+        }
+        size_t len;
+        char *b64 = NULL, *text = jsonpatch_finish(&ops, &len, &b64);
+        ck_assert_ptr_nonnull(text);
+        ck_assert_ptr_nonnull(b64);
+        char *want = base64_encode(text, len);
+        ck_assert_str_eq(b64, want);
+        free(want);
+        free(b64);
+        free(text);
+    }
+    for (size_t i = 0; i < 3; i++)
+        base64_const_free(c[i]);
+}
+END_TEST
+
+START_TEST(no_ops_is_an_empty_array)
+{
+    jsonpatch_t ops = JSONPATCH_INIT;
+    size_t len;
+    char *s = jsonpatch_finish(&ops, &len, NULL);
+    ck_assert_str_eq(s, "[]");
+    free(s);
+}
+END_TEST
+
+START_TEST(apply_text_reads_the_patch)
+{
+    cJSON *doc = cJSON_Parse("{\"a\":{}}");
+    char why[128];
+    ck_assert(jsonpatch_apply_text(doc, "[{\"op\":\"add\",\"path\":\"/a/b\",\"value\":1}]", why,
+                                   sizeof why));
+    ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "a"), "b")->valueint, 1);
+    ck_assert(!jsonpatch_apply_text(doc, "[{", why, sizeof why));
+    ck_assert_str_eq(why, "patch is not JSON text");
+    cJSON_Delete(doc);
 }
 END_TEST
 
@@ -113,6 +219,10 @@ Suite *suite_jsonpatch(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, escapes_tilde_and_slash);
     tcase_add_test(tc, append_builds_op_objects);
+    tcase_add_test(tc, written_ops_match_cjson);
+    tcase_add_test(tc, no_ops_is_an_empty_array);
+    tcase_add_test(tc, base64_made_with_the_text);
+    tcase_add_test(tc, apply_text_reads_the_patch);
     tcase_add_test(tc, apply_add_replace_remove);
     tcase_add_test(tc, apply_inserts_anywhere_in_an_array);
     tcase_add_test(tc, apply_never_creates_parents);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "jsonpatch.h"
 #include "patch.h"
 
@@ -74,8 +75,21 @@ static void teardown(fixture_t *f)
     config_free(f->cfg);
 }
 
+/* The ops written so far, read back as a tree (caller deletes). */
+static cJSON *tree_of(const jsonpatch_t *ops)
+{
+    buf_t b = BUF_INIT;
+    ck_assert(buf_puts(&b, ops->n_ops ? ops->text.data : "["));
+    ck_assert(buf_putc(&b, ']'));
+    cJSON *t = cJSON_Parse(b.data);
+    ck_assert_msg(t != NULL, "not JSON: %s", b.data);
+    ck_assert_int_eq(cJSON_GetArraySize(t), (int)ops->n_ops);
+    buf_free(&b);
+    return t;
+}
+
 /* "op path" of each operation, one per line. */
-static char *op_list(const cJSON *ops)
+static char *op_list_of(const cJSON *ops)
 {
     static char out[2048];
     out[0] = '\0';
@@ -90,16 +104,27 @@ static char *op_list(const cJSON *ops)
     return out;
 }
 
+static char *op_list(const jsonpatch_t *ops)
+{
+    cJSON *t = tree_of(ops);
+    char *out = op_list_of(t);
+    cJSON_Delete(t);
+    return out;
+}
+
 START_TEST(metadata_added_only_when_absent)
 {
-    cJSON *ops = cJSON_CreateArray();
-    ck_assert(patch_metadata(ops, NULL));
-    ck_assert_str_eq(op_list(ops), "add /metadata\n");
+    jsonpatch_t ops = JSONPATCH_INIT;
+    ck_assert(patch_metadata(&ops, NULL));
+    ck_assert_str_eq(op_list(&ops), "add /metadata\n");
     cJSON *meta = cJSON_CreateObject();
-    ck_assert(patch_metadata(ops, meta));
-    ck_assert_int_eq(cJSON_GetArraySize(ops), 1);
+    ck_assert(patch_metadata(&ops, meta));
+    ck_assert_int_eq(ops.n_ops, 1);
+    size_t len;
+    char *text = jsonpatch_finish(&ops, &len, NULL);
+    ck_assert_str_eq(text, "[{\"op\":\"add\",\"path\":\"/metadata\",\"value\":{}}]");
+    free(text);
     cJSON_Delete(meta);
-    cJSON_Delete(ops);
 }
 END_TEST
 
@@ -115,13 +140,15 @@ START_TEST(rewrites_only_changed_images)
     /* container b already runs its target */
     free(f.scan.cs[3].target);
     f.scan.cs[3].target = strdup("r.io/x/hello:1");
-    cJSON *ops = cJSON_CreateArray();
-    ck_assert(patch_rewrites(ops, &f.scan));
-    ck_assert_str_eq(op_list(ops), "replace /spec/initContainers/1/image\n"
-                                   "replace /spec/containers/0/image\n");
+    jsonpatch_t w = JSONPATCH_INIT;
+    ck_assert(patch_rewrites(&w, &f.scan));
+    ck_assert_str_eq(op_list(&w), "replace /spec/initContainers/1/image\n"
+                                  "replace /spec/containers/0/image\n");
+    cJSON *ops = tree_of(&w);
     ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(ops, 1), "value")->valuestring,
                      "r.io/x/hello:1");
     cJSON_Delete(ops);
+    jsonpatch_free(&w);
     teardown(&f);
 }
 END_TEST
@@ -136,15 +163,17 @@ START_TEST(one_build_per_distinct_target_placed_first)
           "{\"name\":\"b\",\"image\":\"hello:1\"},{\"name\":\"c\",\"image\":\"other:2\"},"
           "{\"name\":\"d\",\"image\":\"other:3\"}]}}",
           "d");
-    cJSON *ops = cJSON_CreateArray();
+    jsonpatch_t w = JSONPATCH_INIT;
     size_t n_builds = 99;
     char why[256];
-    ck_assert_int_eq(patch_builds(ops, &f.in, &n_builds, why, sizeof why), PATCH_OK);
+    ck_assert_int_eq(patch_builds(&w, &f.in, &n_builds, why, sizeof why), PATCH_OK);
     ck_assert_uint_eq(n_builds, 2);
-    ck_assert_str_eq(op_list(ops), "add /spec/volumes/-\n"
-                                   "add /spec/volumes/-\n"
-                                   "add /spec/initContainers/0\n"
-                                   "add /spec/initContainers/1\n");
+    cJSON *ops = tree_of(&w);
+    jsonpatch_free(&w);
+    ck_assert_str_eq(op_list_of(ops), "add /spec/volumes/-\n"
+                                      "add /spec/volumes/-\n"
+                                      "add /spec/initContainers/0\n"
+                                      "add /spec/initContainers/1\n");
     /* the patched pod: builds first, in target order, then the existing one */
     ck_assert_msg(jsonpatch_apply(f.pod, ops, why, sizeof why), "%s", why);
     const cJSON *inits = cJSON_GetObjectItem(cJSON_GetObjectItem(f.pod, "spec"), "initContainers");
@@ -171,13 +200,14 @@ START_TEST(no_build_no_ops)
 {
     fixture_t f;
     setup(&f, "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"hello:1\"}]}}", "a");
-    cJSON *ops = cJSON_CreateArray();
+    jsonpatch_t ops = JSONPATCH_INIT;
     size_t n_builds = 99;
     char why[256];
-    ck_assert_int_eq(patch_builds(ops, &f.in, &n_builds, why, sizeof why), PATCH_OK);
+    ck_assert_int_eq(patch_builds(&ops, &f.in, &n_builds, why, sizeof why), PATCH_OK);
     ck_assert_uint_eq(n_builds, 0);
-    ck_assert_int_eq(cJSON_GetArraySize(ops), 0);
-    cJSON_Delete(ops);
+    ck_assert_uint_eq(ops.n_ops, 0);
+    ck_assert_uint_eq(ops.text.len, 0);
+    jsonpatch_free(&ops);
     teardown(&f);
 }
 END_TEST
@@ -201,12 +231,13 @@ START_TEST(name_clashes_deny)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         fixture_t f;
         setup(&f, cases[i].pod, NULL);
-        cJSON *ops = NULL, *audit = NULL;
+        patch_out_t out;
         char why[256] = "";
-        ck_assert_int_eq(patch_build(&f.in, &ops, &audit, why, sizeof why), PATCH_DENIED);
+        ck_assert_int_eq(patch_build(&f.in, &out, why, sizeof why), PATCH_DENIED);
         ck_assert_str_eq(why, cases[i].why);
-        ck_assert_ptr_null(ops);
-        ck_assert_ptr_null(audit);
+        ck_assert_ptr_null(out.ops);
+        ck_assert_ptr_null(out.audit);
+        ck_assert_uint_eq(out.n_ops, 0);
         teardown(&f);
     }
 }
@@ -214,18 +245,21 @@ END_TEST
 
 START_TEST(identity_label_added_member_by_member)
 {
-    cJSON *ops = cJSON_CreateArray();
+    jsonpatch_t ops = JSONPATCH_INIT;
     cJSON *meta = cJSON_Parse("{\"labels\":{\"a\":\"b\"}}");
-    ck_assert(patch_identity(ops, meta));
-    ck_assert_str_eq(op_list(ops), "add /metadata/labels/azure.workload.identity~1use\n");
+    ck_assert(patch_identity(&ops, meta));
+    ck_assert_str_eq(op_list(&ops), "add /metadata/labels/azure.workload.identity~1use\n");
     cJSON_Delete(meta);
-    cJSON_Delete(ops);
-    ops = cJSON_CreateArray();
+    jsonpatch_free(&ops);
     meta = cJSON_Parse("{}");
-    ck_assert(patch_identity(ops, meta));
-    ck_assert_str_eq(op_list(ops), "add /metadata/labels\n");
+    ck_assert(patch_identity(&ops, meta));
+    ck_assert_str_eq(op_list(&ops), "add /metadata/labels\n");
+    size_t len;
+    char *text = jsonpatch_finish(&ops, &len, NULL);
+    ck_assert_str_eq(text, "[{\"op\":\"add\",\"path\":\"/metadata/labels\",\"value\":"
+                           "{\"azure.workload.identity/use\":\"true\"}}]");
+    free(text);
     cJSON_Delete(meta);
-    cJSON_Delete(ops);
 }
 END_TEST
 
@@ -236,9 +270,17 @@ START_TEST(annotations_and_their_audit_twins)
           "{\"metadata\":{\"annotations\":{\"k\":\"v\"}},\"spec\":{\"containers\":["
           "{\"name\":\"a\",\"image\":\"hello:1\"},{\"name\":\"b\",\"image\":\"other:2\"}]}}",
           NULL);
-    cJSON *ops = cJSON_CreateArray(), *audit = NULL;
-    ck_assert(patch_annotations(ops, &f.in, 2, &audit));
-    ck_assert_str_eq(op_list(ops),
+    jsonpatch_t w = JSONPATCH_INIT;
+    char *audit_text = NULL;
+    ck_assert(patch_annotations(&w, &f.in, 2, &audit_text));
+    cJSON *ops = tree_of(&w), *audit = cJSON_Parse(audit_text);
+    jsonpatch_free(&w);
+    ck_assert_str_eq(audit_text,
+                     "{\"mutated\":\"true\",\"target-images\":"
+                     "\"{\\\"a\\\":\\\"r.io/x/hello:1\\\",\\\"b\\\":\\\"r.io/x/other:2\\\"}\","
+                     "\"builds\":\"2\"}");
+    free(audit_text);
+    ck_assert_str_eq(op_list_of(ops),
                      "add /metadata/annotations/imagebuilder.union.ai~1mutated\n"
                      "add /metadata/annotations/imagebuilder.union.ai~1target-images\n");
     const char *targets = "{\"a\":\"r.io/x/hello:1\",\"b\":\"r.io/x/other:2\"}";
@@ -258,15 +300,33 @@ START_TEST(every_step_in_order)
     fixture_t f;
     setup(&f, "{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"hello:1\"}]}}", NULL);
     f.in.azure = true;
-    cJSON *ops = NULL, *audit = NULL;
+    patch_out_t out;
     char why[256];
-    ck_assert_int_eq(patch_build(&f.in, &ops, &audit, why, sizeof why), PATCH_OK);
-    ck_assert_str_eq(op_list(ops), "add /metadata\n"
-                                   "replace /spec/containers/0/image\n"
-                                   "add /spec/volumes\n"
-                                   "add /spec/initContainers\n"
-                                   "add /metadata/labels\n"
-                                   "add /metadata/annotations\n");
+    ck_assert_int_eq(patch_build(&f.in, &out, why, sizeof why), PATCH_OK);
+    ck_assert_uint_eq(out.ops_len, strlen(out.ops));
+    ck_assert_uint_eq(out.n_ops, 6);
+    cJSON *ops = cJSON_Parse(out.ops), *audit = cJSON_Parse(out.audit);
+    ck_assert_ptr_nonnull(ops);
+    /* byte for byte what cJSON prints for the same values */
+    char *printed = cJSON_PrintUnformatted(ops);
+    ck_assert_str_eq(out.ops, printed);
+    cJSON_free(printed);
+    printed = cJSON_PrintUnformatted(audit);
+    ck_assert_str_eq(out.audit, printed);
+    cJSON_free(printed);
+    /* its base64, constants spliced, is the one-shot encoding */
+    char *b64 = base64_encode(out.ops, out.ops_len);
+    ck_assert_str_eq(out.ops_b64, b64);
+    free(b64);
+    free(out.ops);
+    free(out.ops_b64);
+    free(out.audit);
+    ck_assert_str_eq(op_list_of(ops), "add /metadata\n"
+                                      "replace /spec/containers/0/image\n"
+                                      "add /spec/volumes\n"
+                                      "add /spec/initContainers\n"
+                                      "add /metadata/labels\n"
+                                      "add /metadata/annotations\n");
     ck_assert_str_eq(cJSON_GetObjectItem(audit, "builds")->valuestring, "1");
     ck_assert(jsonpatch_apply(f.pod, ops, why, sizeof why));
     const cJSON *meta = cJSON_GetObjectItem(f.pod, "metadata");
