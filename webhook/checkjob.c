@@ -239,7 +239,16 @@ static void set_deadline(check_job_t *j, const cfg_bundle_t *b, h2o_req_t *req)
         !deadline_query_timeout(req->path.base + req->query_at + 1,
                                 req->path.len - req->query_at - 1, &api_ms))
         api_ms = 0;
-    j->budget_ms = deadline_budget_ms(livecheck_time_limit_ms(b->lc), api_ms, request_ms);
+    /* With no live check on (a large review read on its own thread) nothing
+     * can be late but the request itself: the budget is the request's. A
+     * budget of 0 had the loop answer on its own, parsing the review a
+     * second time beside the thread, whenever the thread took more than
+     * LATE_GRACE_MS from the body's first byte; the client's next review
+     * then found the queue full (503) and the peak memory doubled. */
+    uint64_t checks_ms = livecheck_time_limit_ms(b->lc);
+    if (!checks_ms)
+        checks_ms = request_ms ? request_ms : 60000;
+    j->budget_ms = deadline_budget_ms(checks_ms, api_ms, request_ms);
     uint64_t now = clock_mono_ms();
     uint64_t arrived = now - request_age_ms(req, request_ms ? request_ms : 60000);
     j->deadline_ms = arrived + j->budget_ms;
