@@ -144,6 +144,10 @@ static void body_job_run(void *arg)
     if (arena)
         jsonarena_release(); /* all of it: large reviews are rare, the thread keeps nothing */
     h2o_multithread_send_message(&j->w->checked, &j->msg);
+    /* j may be gone now. What the heaps hold free (a review parsed with a
+     * malloc per node, body buffers) goes back to the system: rare and off
+     * the loops, so small reviews never pay for it (see jsonarena_trim). */
+    jsonarena_trim();
 }
 
 static void check_job_free(check_job_t *j)
