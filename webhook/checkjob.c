@@ -144,6 +144,10 @@ static void body_job_run(void *arg)
     if (arena)
         jsonarena_release(); /* all of it: large reviews are rare, the thread keeps nothing */
     h2o_multithread_send_message(&j->w->checked, &j->msg);
+    /* j may be gone now. What the heaps hold free (a review parsed with a
+     * malloc per node, body buffers) goes back to the system: rare and off
+     * the loops, so small reviews never pay for it (see jsonarena_trim). */
+    jsonarena_trim();
 }
 
 static void check_job_free(check_job_t *j)
@@ -239,7 +243,16 @@ static void set_deadline(check_job_t *j, const cfg_bundle_t *b, h2o_req_t *req)
         !deadline_query_timeout(req->path.base + req->query_at + 1,
                                 req->path.len - req->query_at - 1, &api_ms))
         api_ms = 0;
-    j->budget_ms = deadline_budget_ms(livecheck_time_limit_ms(b->lc), api_ms, request_ms);
+    /* With no live check on (a large review read on its own thread) nothing
+     * can be late but the request itself: the budget is the request's. A
+     * budget of 0 had the loop answer on its own, parsing the review a
+     * second time beside the thread, whenever the thread took more than
+     * LATE_GRACE_MS from the body's first byte; the client's next review
+     * then found the queue full (503) and the peak memory doubled. */
+    uint64_t checks_ms = livecheck_time_limit_ms(b->lc);
+    if (!checks_ms)
+        checks_ms = request_ms ? request_ms : 60000;
+    j->budget_ms = deadline_budget_ms(checks_ms, api_ms, request_ms);
     uint64_t now = clock_mono_ms();
     uint64_t arrived = now - request_age_ms(req, request_ms ? request_ms : 60000);
     j->deadline_ms = arrived + j->budget_ms;

@@ -126,3 +126,19 @@ void jsonarena_release(void)
     free(t_head);
     t_head = NULL;
 }
+
+/* A review parsed outside an arena (a large one answered on its loop when
+ * its live checks are late, or with live checks on) costs a malloc per
+ * node: tens of MiB for the largest, in blocks under M_MMAP_THRESHOLD, from
+ * the calling thread's heap. Once freed they stay resident (a live block
+ * above them keeps the heap from shrinking), and libh2o's later body
+ * buffers and body copies, though past the threshold, are then carved
+ * from that free space instead of mmap. malloc_trim gives the free pages
+ * of every heap back, so each large review starts from the same resident
+ * set whatever came before. */
+void jsonarena_trim(void)
+{
+#ifdef __GLIBC__
+    (void)malloc_trim(0);
+#endif
+}

@@ -17,5 +17,9 @@ void jsonarena_begin(void);
 void jsonarena_end(void);
 /* Frees the calling thread's arena (at the end of a thread). */
 void jsonarena_release(void);
+/* Gives the free memory of every thread's heap back to the system. Costly
+ * (it walks all free blocks, a millisecond or two, and the pages are
+ * faulted in again when next used): only after a large review. */
+void jsonarena_trim(void);
 
 #endif
