@@ -2,6 +2,7 @@
 #include "jsonpatch.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,40 +23,45 @@ bool jsonpatch_put_token(buf_t *path, const char *token)
     return !path->oom;
 }
 
-/* The pointer of `tokens` as a JSON string: the pointer is written first
- * (on the stack when it fits, as it does for every path the webhook
- * writes), then escaped as one string. */
+/* Whether pointer byte c goes into the JSON string as it is: neither
+ * escaped in the pointer ('~', '/') nor in JSON. */
+static inline bool pointer_plain(unsigned char c)
+{
+    return c >= 0x20 && c != '"' && c != '\\' && c != '~' && c != '/';
+}
+
+/* The pointer of `tokens` as a JSON string, escaped for both in one pass
+ * straight into `b` ("~0"/"~1" hold no character JSON escapes). */
 static bool put_pointer(buf_t *b, const char *const *tokens)
 {
-    char small[256];
-    size_t n = 0;
-    bool fits = true;
-    for (size_t i = 0; fits && tokens[i]; i++) {
-        small[n++] = '/';
-        for (const char *t = tokens[i]; *t; t++) {
-            if (n + 3 > sizeof small) {
-                fits = false;
-                break;
-            }
-            if (*t == '~' || *t == '/') {
-                small[n++] = '~';
-                small[n++] = *t == '~' ? '0' : '1';
+    size_t total = 0, count = 0;
+    for (; tokens[count]; count++)
+        total += strlen(tokens[count]);
+    /* at most 6 bytes a character ("\u00xx"), a '/' a token, the quotes */
+    if (total > SIZE_MAX / 8 || !buf_reserve(b, 6 * total + count + 2))
+        return false;
+    char *o = b->data + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < count; i++) {
+        *o++ = '/';
+        for (const unsigned char *t = (const unsigned char *)tokens[i]; *t; t++) {
+            if (pointer_plain(*t)) {
+                *o++ = (char)*t;
+            } else if (*t == '~' || *t == '/') {
+                *o++ = '~';
+                *o++ = *t == '~' ? '0' : '1';
             } else {
-                small[n++] = *t;
+                b->len = (size_t)(o - b->data);
+                if (!json_put_chars(b, (const char *)t, 1))
+                    return false;
+                o = b->data + b->len;
             }
         }
-        fits = fits && n + 1 < sizeof small;
     }
-    if (fits)
-        return json_put_string(b, small, n);
-    buf_t path = BUF_INIT;
-    for (size_t i = 0; tokens[i]; i++)
-        jsonpatch_put_token(&path, tokens[i]);
-    if (path.oom)
-        b->oom = true;
-    bool ok = !path.oom && json_put_string(b, path.data ? path.data : "", path.len);
-    buf_free(&path);
-    return ok;
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
+    return true;
 }
 
 bool jsonpatch_begin(jsonpatch_t *p, const char *op, const char *const *tokens, bool value)
