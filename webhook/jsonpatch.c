@@ -98,24 +98,14 @@ bool jsonpatch_op_string(jsonpatch_t *p, const char *op, const char *const *toke
     return jsonpatch_end(p);
 }
 
-/* Encodes what was written since the last constant. */
-static bool encode_written(jsonpatch_t *p)
-{
-    if (p->text.len == p->encoded)
-        return true;
-    bool ok =
-        base64_stream_put(&p->stream, &p->b64, p->text.data + p->encoded, p->text.len - p->encoded);
-    p->encoded = p->text.len;
-    return ok;
-}
-
 bool jsonpatch_put_const(jsonpatch_t *p, const base64_const_t *c)
 {
-    if (p->base64 && !p->text.oom &&
-        (!encode_written(p) || !base64_stream_put_const(&p->stream, &p->b64, c)))
+    if (p->text.oom)
+        return false;
+    if (!p->base64)
+        return buf_append(&p->text, base64_const_text(c), base64_const_len(c));
+    if (!base64_put_const(&p->text, &p->encoded, &p->b64, c))
         p->text.oom = true;
-    buf_append(&p->text, base64_const_text(c), base64_const_len(c));
-    p->encoded = p->text.len;
     return !p->text.oom;
 }
 
@@ -126,8 +116,7 @@ char *jsonpatch_finish(jsonpatch_t *p, size_t *len, char **b64)
     if (!p->n_ops)
         buf_putc(&p->text, '[');
     buf_putc(&p->text, ']');
-    if (p->base64 && !p->text.oom &&
-        (!encode_written(p) || !base64_stream_end(&p->stream, &p->b64)))
+    if (p->base64 && !p->text.oom && !base64_put_rest(&p->text, &p->encoded, &p->b64))
         p->text.oom = true;
     if (p->text.oom) {
         jsonpatch_free(p);
@@ -147,7 +136,6 @@ void jsonpatch_free(jsonpatch_t *p)
     buf_free(&p->b64);
     p->n_ops = 0;
     p->encoded = 0;
-    p->stream = (base64_stream_t)BASE64_STREAM_INIT;
 }
 
 /* Decodes one pointer token from p[0..n) into out (NUL-terminated). */

@@ -22,14 +22,13 @@ typedef struct {
     buf_t text; /* "[" and the ops so far, separated by commas */
     size_t n_ops;
     bool base64; /* set before writing: the text's base64 is made as it grows */
-    buf_t b64;   /* the base64 of text[0..encoded) (with what waits in `stream`) */
-    base64_stream_t stream;
+    buf_t b64;   /* the base64 of text[0..encoded) */
     size_t encoded;
 } jsonpatch_t;
 
 #define JSONPATCH_INIT                                                                             \
     {                                                                                              \
-        BUF_INIT, 0, false, BUF_INIT, BASE64_STREAM_INIT, 0                                        \
+        BUF_INIT, 0, false, BUF_INIT, 0                                                            \
     }
 
 /* Starts one op: writes {"op":<op>,"path":<pointer> and, when `value`,
