@@ -109,6 +109,13 @@ bool jsonpatch_put_const(jsonpatch_t *p, const base64_const_t *c)
     return !p->text.oom;
 }
 
+bool jsonpatch_begin_const(jsonpatch_t *p, const base64_const_t *c)
+{
+    buf_putc(&p->text, p->n_ops ? ',' : '[');
+    p->n_ops++;
+    return jsonpatch_put_const(p, c);
+}
+
 char *jsonpatch_finish(jsonpatch_t *p, size_t *len, char **b64)
 {
     if (b64)

@@ -50,6 +50,12 @@ bool jsonpatch_op_string(jsonpatch_t *p, const char *op, const char *const *toke
  * precomputed encoding goes into the base64 as it is. */
 bool jsonpatch_put_const(jsonpatch_t *p, const base64_const_t *c);
 
+/* Starts an op with the constant `c` as the whole op or its beginning:
+ * text jsonpatch_begin (and what follows) wrote once for every request,
+ * without the separator before the op (base64_const_new of what an empty
+ * patch holds after its "["). */
+bool jsonpatch_begin_const(jsonpatch_t *p, const base64_const_t *c);
+
 /* Closes the array and hands its text over (caller frees; `*len` its
  * length), and with `base64` its padded base64 in `*b64` (caller frees;
  * NULL without). NULL when out of memory. `p` is empty afterwards. */

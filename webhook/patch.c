@@ -64,18 +64,27 @@ static bool add_members(jsonpatch_t *ops, const cJSON *existing, const char *fie
 typedef bool put_item_fn(jsonpatch_t *ops, const void *ctx, size_t i);
 
 /* Inserts the n items at the front of the pod array <a>.<b> (e.g. spec,
- * initContainers), or appends when `append`. */
+ * initContainers), or appends when `append`. Where the array is missing
+ * the op adds it whole, begun by `head` when not NULL (the constant of
+ * that op up to the array's "[", inject.h). */
 static bool add_items(jsonpatch_t *ops, const cJSON *existing, const char *a, const char *b,
-                      put_item_fn *put, const void *ctx, size_t n, bool append)
+                      put_item_fn *put, const void *ctx, size_t n, bool append,
+                      const base64_const_t *head)
 {
     if (!existing || !cJSON_IsArray(existing)) {
-        const char *t[] = {a, b, NULL};
-        jsonpatch_begin(ops, "add", t, true);
+        if (head) {
+            jsonpatch_begin_const(ops, head);
+        } else {
+            const char *t[] = {a, b, NULL};
+            jsonpatch_begin(ops, "add", t, true);
+            buf_putc(&ops->text, '[');
+        }
         for (size_t i = 0; i < n; i++) {
-            buf_putc(&ops->text, i ? ',' : '[');
+            if (i)
+                buf_putc(&ops->text, ',');
             put(ops, ctx, i);
         }
-        buf_puts(&ops->text, n ? "]" : "[]");
+        buf_putc(&ops->text, ']');
         return jsonpatch_end(ops);
     }
     for (size_t i = 0; i < n; i++) {
@@ -230,10 +239,14 @@ static bool put_build(jsonpatch_t *ops, const void *ctx, size_t i)
 static bool add_builds(jsonpatch_t *ops, const patch_input_t *in, const cJSON *vols,
                        const build_index_t *ix, size_t n)
 {
-    return add_items(ops, vols, "spec", "volumes", put_volume, in->inject, INJECT_N_VOLUMES,
-                     true) &&
-           add_items(ops, cJSON_GetObjectItemCaseSensitive(in->spec, "initContainers"), "spec",
-                     "initContainers", put_build, ix, n, false);
+    /* the volumes' op is one constant where the pod has none */
+    bool ok = !vols || !cJSON_IsArray(vols)
+                  ? jsonpatch_begin_const(ops, inject_op(in->inject, INJECT_OP_VOLUMES))
+                  : add_items(ops, vols, "spec", "volumes", put_volume, in->inject,
+                              INJECT_N_VOLUMES, true, NULL);
+    return ok && add_items(ops, cJSON_GetObjectItemCaseSensitive(in->spec, "initContainers"),
+                           "spec", "initContainers", put_build, ix, n, false,
+                           inject_op(in->inject, INJECT_OP_INIT_HEAD));
 }
 
 patch_status_t patch_builds(jsonpatch_t *ops, const patch_input_t *in, size_t *n_builds, char *why,
@@ -297,8 +310,17 @@ bool patch_annotations(jsonpatch_t *ops, const patch_input_t *in, size_t n_build
     }
     const member_t annots[] = {{WH_ANNOT_MUTATED, "true", 4},
                                {WH_ANNOT_TARGETS, targets.data, targets.len}};
-    bool ok = add_members(ops, cJSON_GetObjectItemCaseSensitive(in->meta, "annotations"),
-                          "annotations", annots, 2);
+    const cJSON *existing = cJSON_GetObjectItemCaseSensitive(in->meta, "annotations");
+    bool ok;
+    if (existing && !cJSON_IsNull(existing)) {
+        /* one op per member, as add_members writes them, from constants */
+        jsonpatch_begin_const(ops, inject_op(in->inject, INJECT_OP_MUTATED));
+        jsonpatch_begin_const(ops, inject_op(in->inject, INJECT_OP_TARGETS_HEAD));
+        json_put_string(&ops->text, targets.data, targets.len);
+        ok = jsonpatch_end(ops);
+    } else {
+        ok = add_members(ops, existing, "annotations", annots, 2);
+    }
     char builds[24];
     size_t nb = put_dec(builds, n_builds);
     buf_t a = BUF_INIT;
