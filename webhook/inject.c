@@ -150,12 +150,16 @@ static bool prepare_ops(inject_t *inj)
     }
     buf_putc(&vols, ']');
     const char *t_vols[] = {"spec", "volumes", NULL};
+    const char *t_append[] = {"spec", "volumes", "-", NULL};
     const char *t_init[] = {"spec", "initContainers", NULL};
     const char *t_mutated[] = {"metadata", "annotations", WH_ANNOT_MUTATED, NULL};
     const char *t_targets[] = {"metadata", "annotations", WH_ANNOT_TARGETS, NULL};
     if (!vols.oom)
         inj->ops[INJECT_OP_VOLUMES] = op_const(t_vols, vols.data, vols.len, true);
     buf_free(&vols);
+    for (size_t i = 0; i < INJECT_N_VOLUMES; i++)
+        inj->ops[INJECT_OP_VOLUME_0 + i] = op_const(t_append, base64_const_text(inj->volumes[i]),
+                                                    base64_const_len(inj->volumes[i]), true);
     inj->ops[INJECT_OP_INIT_HEAD] = op_const(t_init, "[", 1, false);
     inj->ops[INJECT_OP_MUTATED] = op_const(t_mutated, "\"true\"", 6, true);
     inj->ops[INJECT_OP_TARGETS_HEAD] = op_const(t_targets, "", 0, false);
@@ -236,11 +240,6 @@ bool inject_put_container(const inject_t *inj, jsonpatch_t *ops, const char *tex
 const char *inject_volume(const inject_t *inj, size_t i)
 {
     return i < INJECT_N_VOLUMES ? base64_const_text(inj->volumes[i]) : NULL;
-}
-
-bool inject_put_volume(const inject_t *inj, jsonpatch_t *ops, size_t i)
-{
-    return jsonpatch_put_const(ops, inj->volumes[i]);
 }
 
 const base64_const_t *inject_op(const inject_t *inj, inject_op_t op)

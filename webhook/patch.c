@@ -64,12 +64,11 @@ static bool add_members(jsonpatch_t *ops, const cJSON *existing, const char *fie
 typedef bool put_item_fn(jsonpatch_t *ops, const void *ctx, size_t i);
 
 /* Inserts the n items at the front of the pod array <a>.<b> (e.g. spec,
- * initContainers), or appends when `append`. Where the array is missing
+ * initContainers). Where the array is missing
  * the op adds it whole, begun by `head` when not NULL (the constant of
  * that op up to the array's "[", inject.h). */
 static bool add_items(jsonpatch_t *ops, const cJSON *existing, const char *a, const char *b,
-                      put_item_fn *put, const void *ctx, size_t n, bool append,
-                      const base64_const_t *head)
+                      put_item_fn *put, const void *ctx, size_t n, const base64_const_t *head)
 {
     if (!existing || !cJSON_IsArray(existing)) {
         if (head) {
@@ -90,7 +89,7 @@ static bool add_items(jsonpatch_t *ops, const cJSON *existing, const char *a, co
     for (size_t i = 0; i < n; i++) {
         char idx[24];
         put_dec(idx, i);
-        const char *t[] = {a, b, append ? "-" : idx, NULL};
+        const char *t[] = {a, b, idx, NULL};
         jsonpatch_begin(ops, "add", t, true);
         put(ops, ctx, i);
         jsonpatch_end(ops);
@@ -223,11 +222,6 @@ static const char *volume_clash(const cJSON *vols)
                                                 : NULL;
 }
 
-static bool put_volume(jsonpatch_t *ops, const void *ctx, size_t i)
-{
-    return inject_put_volume(ctx, ops, i);
-}
-
 static bool put_build(jsonpatch_t *ops, const void *ctx, size_t i)
 {
     const build_index_t *ix = ctx;
@@ -239,13 +233,15 @@ static bool put_build(jsonpatch_t *ops, const void *ctx, size_t i)
 static bool add_builds(jsonpatch_t *ops, const patch_input_t *in, const cJSON *vols,
                        const build_index_t *ix, size_t n)
 {
-    /* the volumes' op is one constant where the pod has none */
-    bool ok = !vols || !cJSON_IsArray(vols)
-                  ? jsonpatch_begin_const(ops, inject_op(in->inject, INJECT_OP_VOLUMES))
-                  : add_items(ops, vols, "spec", "volumes", put_volume, in->inject,
-                              INJECT_N_VOLUMES, true, NULL);
+    /* the volumes' ops are constants: one where the pod has none, one a
+     * volume appended to the pod's */
+    bool ok = true;
+    if (!vols || !cJSON_IsArray(vols))
+        ok = jsonpatch_begin_const(ops, inject_op(in->inject, INJECT_OP_VOLUMES));
+    for (size_t i = 0; ok && vols && cJSON_IsArray(vols) && i < INJECT_N_VOLUMES; i++)
+        ok = jsonpatch_begin_const(ops, inject_op(in->inject, INJECT_OP_VOLUME_0 + i));
     return ok && add_items(ops, cJSON_GetObjectItemCaseSensitive(in->spec, "initContainers"),
-                           "spec", "initContainers", put_build, ix, n, false,
+                           "spec", "initContainers", put_build, ix, n,
                            inject_op(in->inject, INJECT_OP_INIT_HEAD));
 }
 
