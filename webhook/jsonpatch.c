@@ -116,6 +116,15 @@ bool jsonpatch_begin_const(jsonpatch_t *p, const base64_const_t *c)
     return jsonpatch_put_const(p, c);
 }
 
+bool jsonpatch_begin_text(jsonpatch_t *p, const char *text, size_t len)
+{
+    if (!buf_reserve(&p->text, len + 1))
+        return false;
+    p->text.data[p->text.len++] = p->n_ops ? ',' : '[';
+    p->n_ops++;
+    return buf_append(&p->text, text, len);
+}
+
 char *jsonpatch_finish(jsonpatch_t *p, size_t *len, char **b64)
 {
     if (b64)

@@ -56,6 +56,10 @@ bool jsonpatch_put_const(jsonpatch_t *p, const base64_const_t *c);
  * patch holds after its "["). */
 bool jsonpatch_begin_const(jsonpatch_t *p, const base64_const_t *c);
 
+/* Starts an op whose beginning the caller wrote as text[0..len), exactly
+ * as jsonpatch_begin would have. */
+bool jsonpatch_begin_text(jsonpatch_t *p, const char *text, size_t len);
+
 /* Closes the array and hands its text over (caller frees; `*len` its
  * length), and with `base64` its padded base64 in `*b64` (caller frees;
  * NULL without). NULL when out of memory. `p` is empty afterwards. */

@@ -124,10 +124,23 @@ bool patch_rewrites(jsonpatch_t *ops, const podscan_t *pod)
         const container_t *ct = &pod->cs[i];
         if (!ct->target || strcmp(ct->target, ct->image) == 0)
             continue;
-        char idx[24];
-        put_dec(idx, ct->index);
-        const char *t[] = {"spec", ct->init ? "initContainers" : "containers", idx, "image", NULL};
-        ok = jsonpatch_op_string(ops, "replace", t, ct->target);
+        /* the op's beginning as jsonpatch_begin writes it: no token here
+         * has a character the pointer or JSON escapes */
+        static const char head[] = "{\"op\":\"replace\",\"path\":\"/spec/";
+        static const char tail[] = "/image\",\"value\":";
+        char text[sizeof head + sizeof "initContainers/" + 24 + sizeof tail];
+        size_t n = sizeof head - 1;
+        memcpy(text, head, n);
+        const char *arr = ct->init ? "initContainers/" : "containers/";
+        size_t alen = strlen(arr);
+        memcpy(text + n, arr, alen);
+        n += alen;
+        n += put_dec(text + n, ct->index);
+        memcpy(text + n, tail, sizeof tail - 1);
+        n += sizeof tail - 1;
+        jsonpatch_begin_text(ops, text, n);
+        json_put_str(&ops->text, ct->target);
+        ok = jsonpatch_end(ops);
     }
     return ok;
 }
