@@ -317,28 +317,32 @@ bool patch_annotations(jsonpatch_t *ops, const patch_input_t *in, size_t n_build
         buf_free(&targets);
         return false;
     }
-    const member_t annots[] = {{WH_ANNOT_MUTATED, "true", 4},
-                               {WH_ANNOT_TARGETS, targets.data, targets.len}};
-    const cJSON *existing = cJSON_GetObjectItemCaseSensitive(in->meta, "annotations");
-    bool ok;
-    if (existing && !cJSON_IsNull(existing)) {
-        /* one op per member, as add_members writes them, from constants */
-        jsonpatch_begin_const(ops, inject_op(in->inject, INJECT_OP_MUTATED));
-        jsonpatch_begin_const(ops, inject_op(in->inject, INJECT_OP_TARGETS_HEAD));
-        json_put_string(&ops->text, targets.data, targets.len);
-        ok = jsonpatch_end(ops);
-    } else {
-        ok = add_members(ops, existing, "annotations", annots, 2);
-    }
+    /* the audit annotations first: the target-images string escaped there
+     * once is copied into the patch */
     char builds[24];
     size_t nb = put_dec(builds, n_builds);
     buf_t a = BUF_INIT;
     buf_reserve(&a, targets.len + targets.len / 4 + 64);
     buf_puts(&a, "{\"mutated\":\"true\",\"target-images\":");
+    size_t esc = a.len;
     json_put_string(&a, targets.data, targets.len);
-    buf_puts(&a, ",\"builds\":");
-    json_put_string(&a, builds, nb);
-    buf_putc(&a, '}');
+    size_t esc_len = a.len - esc;
+    buf_puts(&a, ",\"builds\":\"");
+    buf_append(&a, builds, nb); /* digits: nothing to escape */
+    buf_puts(&a, "\"}");
+    bool ok = !a.oom;
+    const cJSON *existing = cJSON_GetObjectItemCaseSensitive(in->meta, "annotations");
+    if (ok && existing && !cJSON_IsNull(existing)) {
+        /* one op per member, as add_members writes them, from constants */
+        jsonpatch_begin_const(ops, inject_op(in->inject, INJECT_OP_MUTATED));
+        jsonpatch_begin_const(ops, inject_op(in->inject, INJECT_OP_TARGETS_HEAD));
+        buf_append(&ops->text, a.data + esc, esc_len);
+        ok = jsonpatch_end(ops);
+    } else if (ok) {
+        const member_t annots[] = {{WH_ANNOT_MUTATED, "true", 4},
+                                   {WH_ANNOT_TARGETS, targets.data, targets.len}};
+        ok = add_members(ops, existing, "annotations", annots, 2);
+    }
     buf_free(&targets);
     *audit = buf_steal(&a);
     return ok && *audit;
