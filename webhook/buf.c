@@ -21,7 +21,7 @@ void buf_reset(buf_t *b)
         b->data[0] = '\0';
 }
 
-bool buf_reserve(buf_t *b, size_t extra)
+bool buf_reserve_grow(buf_t *b, size_t extra)
 {
     if (b->oom)
         return false;
@@ -48,25 +48,15 @@ bool buf_reserve(buf_t *b, size_t extra)
     return true;
 }
 
-bool buf_append(buf_t *b, const void *p, size_t n)
+bool buf_append_grow(buf_t *b, const void *p, size_t n)
 {
-    if (!buf_reserve(b, n))
+    if (!buf_reserve_grow(b, n))
         return false;
     if (n)
         memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
     return true;
-}
-
-bool buf_puts(buf_t *b, const char *s)
-{
-    return buf_append(b, s, strlen(s));
-}
-
-bool buf_putc(buf_t *b, char c)
-{
-    return buf_append(b, &c, 1);
 }
 
 bool buf_vprintf(buf_t *b, const char *fmt, va_list ap)
