@@ -1,5 +1,5 @@
 /* base64: padded standard base64 and unpadded URL-safe base64 over OpenSSL,
- * and the streaming encoder with precomputed constants (see base64.h). */
+ * and the encoder of a growing text with precomputed constants (see base64.h). */
 #include "base64.h"
 
 #include <limits.h>
@@ -102,7 +102,7 @@ unsigned char *base64url_decode(const char *s, size_t n, size_t *outlen)
     return out;
 }
 
-/* ---- streaming ----------------------------------------------------------- */
+/* ---- growing text -------------------------------------------------------- */
 
 /* For a constant met with `a` bytes waiting: the first `skip` bytes
  * complete their group, text[skip..end) is whole groups encoded as `enc`,
@@ -118,12 +118,13 @@ struct base64_const {
     } at[3];
 };
 
-/* Encodes whole groups data[0..n) (n a multiple of 3) at the end of `out`. */
+/* Encodes data[0..n) at the end of `out`, in one call of EVP_EncodeBlock
+ * when n fits an int; a last group of fewer than 3 bytes is padded. */
 static bool encode_groups(buf_t *out, const unsigned char *data, size_t n)
 {
     while (n) {
         size_t part = n < ((size_t)3 << 28) ? n : ((size_t)3 << 28); /* within an int */
-        size_t len = part / 3 * 4;
+        size_t len = (part + 2) / 3 * 4;
         if (!buf_reserve(out, len)) /* and the NUL EVP_EncodeBlock writes */
             return false;
         EVP_EncodeBlock((unsigned char *)out->data + out->len, data, (int)part);
@@ -184,44 +185,27 @@ size_t base64_const_len(const base64_const_t *c)
     return c->len;
 }
 
-bool base64_stream_put(base64_stream_t *s, buf_t *out, const void *data, size_t n)
+bool base64_put_const(buf_t *text, size_t *encoded, buf_t *out, const base64_const_t *c)
 {
-    const unsigned char *p = data;
-    if (s->npend) {
-        while (n && s->npend < 3)
-            s->pend[s->npend++] = *p++, n--;
-        if (s->npend < 3)
-            return !out->oom;
-        s->npend = 0;
-        if (!encode_groups(out, s->pend, 3))
-            return false;
-    }
-    size_t whole = n / 3 * 3;
-    if (!encode_groups(out, p, whole))
+    size_t at = text->len;
+    if (!buf_append(text, c->text, c->len))
         return false;
-    for (size_t i = whole; i < n; i++)
-        s->pend[s->npend++] = p[i];
-    return !out->oom;
+    size_t a = (at - *encoded) % 3;
+    if (!c->at[a].enc) /* too short to complete the group: it waits with the rest */
+        return !out->oom;
+    /* the bytes before it and its first ones end on a whole group */
+    size_t run = at + c->at[a].skip - *encoded;
+    if (run && !encode_groups(out, (const unsigned char *)text->data + *encoded, run))
+        return false;
+    *encoded = at + c->at[a].end;
+    return buf_append(out, c->at[a].enc, c->at[a].enc_len);
 }
 
-bool base64_stream_put_const(base64_stream_t *s, buf_t *out, const base64_const_t *c)
+bool base64_put_rest(const buf_t *text, size_t *encoded, buf_t *out)
 {
-    size_t a = s->npend;
-    if (!c->at[a].enc)
-        return base64_stream_put(s, out, c->text, c->len);
-    base64_stream_put(s, out, c->text, c->at[a].skip);
-    buf_append(out, c->at[a].enc, c->at[a].enc_len);
-    return base64_stream_put(s, out, c->text + c->at[a].end, c->len - c->at[a].end);
-}
-
-bool base64_stream_end(base64_stream_t *s, buf_t *out)
-{
-    if (s->npend) {
-        if (!buf_reserve(out, 4))
-            return false;
-        EVP_EncodeBlock((unsigned char *)out->data + out->len, s->pend, (int)s->npend);
-        out->len += 4;
-        s->npend = 0;
-    }
+    size_t n = text->len - *encoded;
+    if (n && !encode_groups(out, (const unsigned char *)text->data + *encoded, n))
+        return false;
+    *encoded = text->len;
     return buf_reserve(out, 0);
 }

@@ -2,8 +2,8 @@
  * the EVP_Decode* functions, which report the exact decoded length (the
  * `auth` entries of a Docker config, the *-data fields of a kubeconfig),
  * and encoding (HTTP Basic credentials); and its URL-safe form without
- * padding (RFC 4648 section 5), the one JSON Web Tokens use; and a
- * streaming encoder that splices the precomputed encodings of constant
+ * padding (RFC 4648 section 5), the one JSON Web Tokens use; and an
+ * encoder of a growing text that splices the precomputed encodings of constant
  * texts (the parts of the JSON Patch that are the same for every request of
  * a configuration). Pure: no I/O. */
 #ifndef WH_BASE64_H
@@ -38,22 +38,15 @@ char *base64url_encode(const void *data, size_t n);
  * an impossible length, decodes to nothing, or memory runs out. */
 unsigned char *base64url_decode(const char *s, size_t n, size_t *outlen);
 
-/* Padded base64 written piece by piece into a buffer: the concatenation
- * of the pieces encodes to exactly what base64_encode gives for the whole.
- * Up to two bytes wait in the stream for the rest of their group. */
-typedef struct {
-    unsigned char pend[3];
-    size_t npend;
-} base64_stream_t;
-
-#define BASE64_STREAM_INIT                                                                         \
-    {                                                                                              \
-        {0, 0, 0}, 0                                                                               \
-    }
+/* Padded base64 of a text made as the text grows in a buffer: the text's
+ * own bytes are encoded in runs, one run up to each constant met, and the
+ * constants' precomputed encodings copied; `*encoded` says how much of the
+ * text is encoded (a multiple of 3, 0 at the start). The result is exactly
+ * what base64_encode gives for the whole text. */
 
 /* A constant text with its encoding worked out once for each of the three
- * places in a group it can start at, so that a stream that meets it only
- * encodes the few bytes at its edges and copies the rest. */
+ * places in a group it can start at, so that a text that holds it only
+ * encodes the bytes between the constants and copies the rest. */
 typedef struct base64_const base64_const_t;
 
 /* A copy of text[0..len) and its encodings; NULL when out of memory. */
@@ -62,12 +55,11 @@ void base64_const_free(base64_const_t *c);
 const char *base64_const_text(const base64_const_t *c);
 size_t base64_const_len(const base64_const_t *c);
 
-/* Encodes data[0..n) after what came before into `out`; false when out of
- * memory. */
-bool base64_stream_put(base64_stream_t *s, buf_t *out, const void *data, size_t n);
-/* The same for the constant's text, from its precomputed encodings. */
-bool base64_stream_put_const(base64_stream_t *s, buf_t *out, const base64_const_t *c);
-/* Encodes the bytes still waiting, with padding. */
-bool base64_stream_end(base64_stream_t *s, buf_t *out);
+/* Appends the constant's text to `text`, and to `out` the encoding of the
+ * text before it that waited and of as much of the constant as ends on a
+ * whole group; false when out of memory. */
+bool base64_put_const(buf_t *text, size_t *encoded, buf_t *out, const base64_const_t *c);
+/* Encodes what is left of `text`, with padding. */
+bool base64_put_rest(const buf_t *text, size_t *encoded, buf_t *out);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef struct {
     char *data; /* NUL-terminated when len > 0 or after any append */
@@ -24,10 +25,42 @@ typedef struct {
 
 void buf_free(buf_t *b);
 void buf_reset(buf_t *b);
-bool buf_reserve(buf_t *b, size_t extra);
-bool buf_append(buf_t *b, const void *p, size_t n);
-bool buf_puts(buf_t *b, const char *s);
-bool buf_putc(buf_t *b, char c);
+/* The functions below that append do so in place when the room is there
+ * (inline: most calls are short texts into a buffer reserved ahead), and
+ * through these, which grow the buffer, otherwise. */
+bool buf_reserve_grow(buf_t *b, size_t extra);
+bool buf_append_grow(buf_t *b, const void *p, size_t n);
+
+static inline bool buf_reserve(buf_t *b, size_t extra)
+{
+    if (!b->oom && extra < b->cap - b->len) /* cap 0: never */
+        return true;
+    return buf_reserve_grow(b, extra);
+}
+
+static inline bool buf_append(buf_t *b, const void *p, size_t n)
+{
+    if (b->oom || n >= b->cap - b->len)
+        return buf_append_grow(b, p, n);
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return true;
+}
+
+static inline bool buf_puts(buf_t *b, const char *s)
+{
+    return buf_append(b, s, strlen(s));
+}
+
+static inline bool buf_putc(buf_t *b, char c)
+{
+    if (b->oom || b->cap - b->len < 2)
+        return buf_append_grow(b, &c, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+    return true;
+}
 bool buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool buf_vprintf(buf_t *b, const char *fmt, va_list ap);
 /* Appends `s` with every control character (below 0x20, 0x7f, the C1

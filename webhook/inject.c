@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "decide.h"
 #include "jsonout.h"
 
 /* Stand-ins for the three per-request strings while the template is
@@ -16,6 +17,7 @@ static const char *const printed_holes[] = {"\"\\u0001\"", "\"\\u0002\"", "\"\\u
 struct inject {
     base64_const_t *parts[4];                  /* container text around the three holes */
     base64_const_t *volumes[INJECT_N_VOLUMES]; /* the token volume, the storage volume */
+    base64_const_t *ops[INJECT_N_OPS];
 };
 
 static cJSON *env_from_configmap(const char *env, const char *cm, const char *key, bool optional)
@@ -121,6 +123,52 @@ static base64_const_t *print_const(cJSON *v)
     return c;
 }
 
+/* An "add" op at `tokens` as jsonpatch_begin writes it, followed by
+ * value[0..len) and, when `whole`, the op's end; without the "[" an empty
+ * patch starts with. */
+static base64_const_t *op_const(const char *const *tokens, const char *value, size_t len,
+                                bool whole)
+{
+    jsonpatch_t p = JSONPATCH_INIT;
+    jsonpatch_begin(&p, "add", tokens, true);
+    buf_append(&p.text, value, len);
+    if (whole)
+        jsonpatch_end(&p);
+    base64_const_t *c = p.text.oom ? NULL : base64_const_new(p.text.data + 1, p.text.len - 1);
+    jsonpatch_free(&p);
+    return c;
+}
+
+static bool prepare_ops(inject_t *inj)
+{
+    buf_t vols = BUF_INIT;
+    buf_putc(&vols, '[');
+    for (size_t i = 0; i < INJECT_N_VOLUMES; i++) {
+        if (i)
+            buf_putc(&vols, ',');
+        buf_append(&vols, base64_const_text(inj->volumes[i]), base64_const_len(inj->volumes[i]));
+    }
+    buf_putc(&vols, ']');
+    const char *t_vols[] = {"spec", "volumes", NULL};
+    const char *t_append[] = {"spec", "volumes", "-", NULL};
+    const char *t_init[] = {"spec", "initContainers", NULL};
+    const char *t_mutated[] = {"metadata", "annotations", WH_ANNOT_MUTATED, NULL};
+    const char *t_targets[] = {"metadata", "annotations", WH_ANNOT_TARGETS, NULL};
+    if (!vols.oom)
+        inj->ops[INJECT_OP_VOLUMES] = op_const(t_vols, vols.data, vols.len, true);
+    buf_free(&vols);
+    for (size_t i = 0; i < INJECT_N_VOLUMES; i++)
+        inj->ops[INJECT_OP_VOLUME_0 + i] = op_const(t_append, base64_const_text(inj->volumes[i]),
+                                                    base64_const_len(inj->volumes[i]), true);
+    inj->ops[INJECT_OP_INIT_HEAD] = op_const(t_init, "[", 1, false);
+    inj->ops[INJECT_OP_MUTATED] = op_const(t_mutated, "\"true\"", 6, true);
+    inj->ops[INJECT_OP_TARGETS_HEAD] = op_const(t_targets, "", 0, false);
+    for (size_t i = 0; i < INJECT_N_OPS; i++)
+        if (!inj->ops[i])
+            return false;
+    return true;
+}
+
 inject_t *inject_prepare(const policy_config_t *cfg)
 {
     inject_t *inj = calloc(1, sizeof *inj);
@@ -137,7 +185,7 @@ inject_t *inject_prepare(const policy_config_t *cfg)
         ok = hole && (inj->parts[i] = base64_const_new(at, (size_t)(hole - at)));
         at = hole ? hole + strlen(printed_holes[i]) : at;
     }
-    ok = ok && (inj->parts[3] = base64_const_new(at, strlen(at)));
+    ok = ok && (inj->parts[3] = base64_const_new(at, strlen(at))) && prepare_ops(inj);
     base64_const_free(whole);
     if (!ok) {
         inject_free(inj);
@@ -154,6 +202,8 @@ void inject_free(inject_t *inj)
         base64_const_free(inj->parts[i]);
     for (size_t i = 0; i < INJECT_N_VOLUMES; i++)
         base64_const_free(inj->volumes[i]);
+    for (size_t i = 0; i < INJECT_N_OPS; i++)
+        base64_const_free(inj->ops[i]);
     free(inj);
 }
 
@@ -192,7 +242,7 @@ const char *inject_volume(const inject_t *inj, size_t i)
     return i < INJECT_N_VOLUMES ? base64_const_text(inj->volumes[i]) : NULL;
 }
 
-bool inject_put_volume(const inject_t *inj, jsonpatch_t *ops, size_t i)
+const base64_const_t *inject_op(const inject_t *inj, inject_op_t op)
 {
-    return jsonpatch_put_const(ops, inj->volumes[i]);
+    return inj->ops[op];
 }

@@ -45,10 +45,23 @@ bool inject_put_container(const inject_t *inj, jsonpatch_t *ops, const char *tex
                           const inject_holes_t *holes);
 
 /* The volumes the build mounts (the registry-audience token and
- * storage.yaml): volume i < INJECT_N_VOLUMES as JSON text, and written
- * into the patch as a value (a constant). */
+ * storage.yaml): volume i < INJECT_N_VOLUMES as JSON text (the patch
+ * writes them within the ops of inject_op). */
 #define INJECT_N_VOLUMES 2
 const char *inject_volume(const inject_t *inj, size_t i);
-bool inject_put_volume(const inject_t *inj, jsonpatch_t *ops, size_t i);
+
+/* Ops of the patch that are the same for every request, written once per
+ * configuration as jsonpatch_begin_const takes them: whole ops, or an op's
+ * beginning that the request's value follows. */
+typedef enum {
+    INJECT_OP_VOLUMES,      /* whole: add spec.volumes holding both volumes */
+    INJECT_OP_VOLUME_0,     /* whole: append volume 0 to the pod's spec.volumes */
+    INJECT_OP_VOLUME_1,     /* whole: append volume 1 */
+    INJECT_OP_INIT_HEAD,    /* add spec.initContainers, up to the array's "[" */
+    INJECT_OP_MUTATED,      /* whole: add the mutated annotation to the pod's annotations */
+    INJECT_OP_TARGETS_HEAD, /* add the target-images annotation, up to its value */
+    INJECT_N_OPS
+} inject_op_t;
+const base64_const_t *inject_op(const inject_t *inj, inject_op_t op);
 
 #endif

@@ -4,6 +4,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define ONES  0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 
@@ -71,8 +75,9 @@ static size_t put_escape(char *o, unsigned char c)
 /* The escaper itself, with the quotes around when `quoted`. The room left
  * in the buffer always holds what is left of the input unescaped, the
  * closing quote and the NUL; an escape makes more room first when needed.
- * Plain bytes go 8 at a time: each word is stored before it is looked at
- * (the room is there), and the output only advances past its plain bytes. */
+ * Plain bytes go 16 (with SSE2) or 8 at a time: each block is stored
+ * before it is looked at (the room is there), and the output only advances
+ * past its plain bytes. */
 static bool put_chars(buf_t *b, const char *s, size_t n, bool quoted)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
@@ -85,6 +90,24 @@ static bool put_chars(buf_t *b, const char *s, size_t n, bool quoted)
     if (quoted)
         *o++ = '"';
     for (;;) {
+#if defined(__SSE2__)
+        /* 16 at a time: a byte needs an escape where it is '"', '\\' or
+         * its unsigned minimum with 0x1f is itself */
+        while (end - p >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            _mm_storeu_si128((__m128i *)(void *)o, x);
+            __m128i e = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x),
+                                     _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                                                  _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+            unsigned m = (unsigned)_mm_movemask_epi8(e);
+            if (m) {
+                size_t k = (size_t)__builtin_ctz(m);
+                p += k, o += k;
+                goto escape;
+            }
+            p += 16, o += 16;
+        }
+#endif
         while (end - p >= 8) {
             uint64_t x;
             memcpy(&x, p, sizeof x);
@@ -97,6 +120,9 @@ static bool put_chars(buf_t *b, const char *s, size_t n, bool quoted)
             }
             p += 8, o += 8;
         }
+#if defined(__SSE2__)
+    escape:
+#endif
         while (p < end && !byte_needs_escape(*p))
             *o++ = (char)*p++;
         if (p == end)

@@ -2,6 +2,7 @@
 #include "jsonpatch.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,40 +23,45 @@ bool jsonpatch_put_token(buf_t *path, const char *token)
     return !path->oom;
 }
 
-/* The pointer of `tokens` as a JSON string: the pointer is written first
- * (on the stack when it fits, as it does for every path the webhook
- * writes), then escaped as one string. */
+/* Whether pointer byte c goes into the JSON string as it is: neither
+ * escaped in the pointer ('~', '/') nor in JSON. */
+static inline bool pointer_plain(unsigned char c)
+{
+    return c >= 0x20 && c != '"' && c != '\\' && c != '~' && c != '/';
+}
+
+/* The pointer of `tokens` as a JSON string, escaped for both in one pass
+ * straight into `b` ("~0"/"~1" hold no character JSON escapes). */
 static bool put_pointer(buf_t *b, const char *const *tokens)
 {
-    char small[256];
-    size_t n = 0;
-    bool fits = true;
-    for (size_t i = 0; fits && tokens[i]; i++) {
-        small[n++] = '/';
-        for (const char *t = tokens[i]; *t; t++) {
-            if (n + 3 > sizeof small) {
-                fits = false;
-                break;
-            }
-            if (*t == '~' || *t == '/') {
-                small[n++] = '~';
-                small[n++] = *t == '~' ? '0' : '1';
+    size_t total = 0, count = 0;
+    for (; tokens[count]; count++)
+        total += strlen(tokens[count]);
+    /* at most 6 bytes a character ("\u00xx"), a '/' a token, the quotes */
+    if (total > SIZE_MAX / 8 || !buf_reserve(b, 6 * total + count + 2))
+        return false;
+    char *o = b->data + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < count; i++) {
+        *o++ = '/';
+        for (const unsigned char *t = (const unsigned char *)tokens[i]; *t; t++) {
+            if (pointer_plain(*t)) {
+                *o++ = (char)*t;
+            } else if (*t == '~' || *t == '/') {
+                *o++ = '~';
+                *o++ = *t == '~' ? '0' : '1';
             } else {
-                small[n++] = *t;
+                b->len = (size_t)(o - b->data);
+                if (!json_put_chars(b, (const char *)t, 1))
+                    return false;
+                o = b->data + b->len;
             }
         }
-        fits = fits && n + 1 < sizeof small;
     }
-    if (fits)
-        return json_put_string(b, small, n);
-    buf_t path = BUF_INIT;
-    for (size_t i = 0; tokens[i]; i++)
-        jsonpatch_put_token(&path, tokens[i]);
-    if (path.oom)
-        b->oom = true;
-    bool ok = !path.oom && json_put_string(b, path.data ? path.data : "", path.len);
-    buf_free(&path);
-    return ok;
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
+    return true;
 }
 
 bool jsonpatch_begin(jsonpatch_t *p, const char *op, const char *const *tokens, bool value)
@@ -92,25 +98,31 @@ bool jsonpatch_op_string(jsonpatch_t *p, const char *op, const char *const *toke
     return jsonpatch_end(p);
 }
 
-/* Encodes what was written since the last constant. */
-static bool encode_written(jsonpatch_t *p)
-{
-    if (p->text.len == p->encoded)
-        return true;
-    bool ok =
-        base64_stream_put(&p->stream, &p->b64, p->text.data + p->encoded, p->text.len - p->encoded);
-    p->encoded = p->text.len;
-    return ok;
-}
-
 bool jsonpatch_put_const(jsonpatch_t *p, const base64_const_t *c)
 {
-    if (p->base64 && !p->text.oom &&
-        (!encode_written(p) || !base64_stream_put_const(&p->stream, &p->b64, c)))
+    if (p->text.oom)
+        return false;
+    if (!p->base64)
+        return buf_append(&p->text, base64_const_text(c), base64_const_len(c));
+    if (!base64_put_const(&p->text, &p->encoded, &p->b64, c))
         p->text.oom = true;
-    buf_append(&p->text, base64_const_text(c), base64_const_len(c));
-    p->encoded = p->text.len;
     return !p->text.oom;
+}
+
+bool jsonpatch_begin_const(jsonpatch_t *p, const base64_const_t *c)
+{
+    buf_putc(&p->text, p->n_ops ? ',' : '[');
+    p->n_ops++;
+    return jsonpatch_put_const(p, c);
+}
+
+bool jsonpatch_begin_text(jsonpatch_t *p, const char *text, size_t len)
+{
+    if (!buf_reserve(&p->text, len + 1))
+        return false;
+    p->text.data[p->text.len++] = p->n_ops ? ',' : '[';
+    p->n_ops++;
+    return buf_append(&p->text, text, len);
 }
 
 char *jsonpatch_finish(jsonpatch_t *p, size_t *len, char **b64)
@@ -120,8 +132,7 @@ char *jsonpatch_finish(jsonpatch_t *p, size_t *len, char **b64)
     if (!p->n_ops)
         buf_putc(&p->text, '[');
     buf_putc(&p->text, ']');
-    if (p->base64 && !p->text.oom &&
-        (!encode_written(p) || !base64_stream_end(&p->stream, &p->b64)))
+    if (p->base64 && !p->text.oom && !base64_put_rest(&p->text, &p->encoded, &p->b64))
         p->text.oom = true;
     if (p->text.oom) {
         jsonpatch_free(p);
@@ -141,7 +152,6 @@ void jsonpatch_free(jsonpatch_t *p)
     buf_free(&p->b64);
     p->n_ops = 0;
     p->encoded = 0;
-    p->stream = (base64_stream_t)BASE64_STREAM_INIT;
 }
 
 /* Decodes one pointer token from p[0..n) into out (NUL-terminated). */

@@ -22,14 +22,13 @@ typedef struct {
     buf_t text; /* "[" and the ops so far, separated by commas */
     size_t n_ops;
     bool base64; /* set before writing: the text's base64 is made as it grows */
-    buf_t b64;   /* the base64 of text[0..encoded) (with what waits in `stream`) */
-    base64_stream_t stream;
+    buf_t b64;   /* the base64 of text[0..encoded) */
     size_t encoded;
 } jsonpatch_t;
 
 #define JSONPATCH_INIT                                                                             \
     {                                                                                              \
-        BUF_INIT, 0, false, BUF_INIT, BASE64_STREAM_INIT, 0                                        \
+        BUF_INIT, 0, false, BUF_INIT, 0                                                            \
     }
 
 /* Starts one op: writes {"op":<op>,"path":<pointer> and, when `value`,
@@ -50,6 +49,16 @@ bool jsonpatch_op_string(jsonpatch_t *p, const char *op, const char *const *toke
 /* Appends the constant's text (part of a value); with `base64`, its
  * precomputed encoding goes into the base64 as it is. */
 bool jsonpatch_put_const(jsonpatch_t *p, const base64_const_t *c);
+
+/* Starts an op with the constant `c` as the whole op or its beginning:
+ * text jsonpatch_begin (and what follows) wrote once for every request,
+ * without the separator before the op (base64_const_new of what an empty
+ * patch holds after its "["). */
+bool jsonpatch_begin_const(jsonpatch_t *p, const base64_const_t *c);
+
+/* Starts an op whose beginning the caller wrote as text[0..len), exactly
+ * as jsonpatch_begin would have. */
+bool jsonpatch_begin_text(jsonpatch_t *p, const char *text, size_t len);
 
 /* Closes the array and hands its text over (caller frees; `*len` its
  * length), and with `base64` its padded base64 in `*b64` (caller frees;

@@ -2,7 +2,6 @@
  * mutation (see patch.h for the order). */
 #include "patch.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +9,22 @@
 #include "jsonout.h"
 #include "jsonpatch.h"
 #include "strset.h"
+
+/* Writes `v` in decimal at `out` (room for 21 bytes) with a NUL; its
+ * length. snprintf does the same at several times the cost. */
+static size_t put_dec(char *out, size_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
 
 /* A member of an object the patch adds: a string value. */
 typedef struct {
@@ -49,24 +64,32 @@ static bool add_members(jsonpatch_t *ops, const cJSON *existing, const char *fie
 typedef bool put_item_fn(jsonpatch_t *ops, const void *ctx, size_t i);
 
 /* Inserts the n items at the front of the pod array <a>.<b> (e.g. spec,
- * initContainers), or appends when `append`. */
+ * initContainers). Where the array is missing
+ * the op adds it whole, begun by `head` when not NULL (the constant of
+ * that op up to the array's "[", inject.h). */
 static bool add_items(jsonpatch_t *ops, const cJSON *existing, const char *a, const char *b,
-                      put_item_fn *put, const void *ctx, size_t n, bool append)
+                      put_item_fn *put, const void *ctx, size_t n, const base64_const_t *head)
 {
     if (!existing || !cJSON_IsArray(existing)) {
-        const char *t[] = {a, b, NULL};
-        jsonpatch_begin(ops, "add", t, true);
+        if (head) {
+            jsonpatch_begin_const(ops, head);
+        } else {
+            const char *t[] = {a, b, NULL};
+            jsonpatch_begin(ops, "add", t, true);
+            buf_putc(&ops->text, '[');
+        }
         for (size_t i = 0; i < n; i++) {
-            buf_putc(&ops->text, i ? ',' : '[');
+            if (i)
+                buf_putc(&ops->text, ',');
             put(ops, ctx, i);
         }
-        buf_puts(&ops->text, n ? "]" : "[]");
+        buf_putc(&ops->text, ']');
         return jsonpatch_end(ops);
     }
     for (size_t i = 0; i < n; i++) {
         char idx[24];
-        snprintf(idx, sizeof idx, "%zu", i);
-        const char *t[] = {a, b, append ? "-" : idx, NULL};
+        put_dec(idx, i);
+        const char *t[] = {a, b, idx, NULL};
         jsonpatch_begin(ops, "add", t, true);
         put(ops, ctx, i);
         jsonpatch_end(ops);
@@ -101,10 +124,23 @@ bool patch_rewrites(jsonpatch_t *ops, const podscan_t *pod)
         const container_t *ct = &pod->cs[i];
         if (!ct->target || strcmp(ct->target, ct->image) == 0)
             continue;
-        char idx[24];
-        snprintf(idx, sizeof idx, "%zu", ct->index);
-        const char *t[] = {"spec", ct->init ? "initContainers" : "containers", idx, "image", NULL};
-        ok = jsonpatch_op_string(ops, "replace", t, ct->target);
+        /* the op's beginning as jsonpatch_begin writes it: no token here
+         * has a character the pointer or JSON escapes */
+        static const char head[] = "{\"op\":\"replace\",\"path\":\"/spec/";
+        static const char tail[] = "/image\",\"value\":";
+        char text[sizeof head + sizeof "initContainers/" + 24 + sizeof tail];
+        size_t n = sizeof head - 1;
+        memcpy(text, head, n);
+        const char *arr = ct->init ? "initContainers/" : "containers/";
+        size_t alen = strlen(arr);
+        memcpy(text + n, arr, alen);
+        n += alen;
+        n += put_dec(text + n, ct->index);
+        memcpy(text + n, tail, sizeof tail - 1);
+        n += sizeof tail - 1;
+        jsonpatch_begin_text(ops, text, n);
+        json_put_str(&ops->text, ct->target);
+        ok = jsonpatch_end(ops);
     }
     return ok;
 }
@@ -139,11 +175,11 @@ static bool index_pod(const podscan_t *pod, build_index_t *ix)
 static patch_status_t add_build(const patch_input_t *in, build_index_t *ix, const container_t *ct,
                                 size_t n, char *why, size_t whysz)
 {
-    char name[32];
-    if (n == 0)
-        snprintf(name, sizeof name, "%s", WH_BUILD_CONTAINER);
-    else
-        snprintf(name, sizeof name, "%s-%zu", WH_BUILD_CONTAINER, n + 1);
+    char name[sizeof WH_BUILD_CONTAINER + 24] = WH_BUILD_CONTAINER;
+    if (n > 0) {
+        name[sizeof WH_BUILD_CONTAINER - 1] = '-';
+        put_dec(name + sizeof WH_BUILD_CONTAINER, n + 1);
+    }
     if (strset_find(&ix->names, name, NULL)) {
         errmsg_set(why, whysz,
                    "the pod already has a container named \"%s\"; rename it so the image "
@@ -199,11 +235,6 @@ static const char *volume_clash(const cJSON *vols)
                                                 : NULL;
 }
 
-static bool put_volume(jsonpatch_t *ops, const void *ctx, size_t i)
-{
-    return inject_put_volume(ctx, ops, i);
-}
-
 static bool put_build(jsonpatch_t *ops, const void *ctx, size_t i)
 {
     const build_index_t *ix = ctx;
@@ -215,10 +246,16 @@ static bool put_build(jsonpatch_t *ops, const void *ctx, size_t i)
 static bool add_builds(jsonpatch_t *ops, const patch_input_t *in, const cJSON *vols,
                        const build_index_t *ix, size_t n)
 {
-    return add_items(ops, vols, "spec", "volumes", put_volume, in->inject, INJECT_N_VOLUMES,
-                     true) &&
-           add_items(ops, cJSON_GetObjectItemCaseSensitive(in->spec, "initContainers"), "spec",
-                     "initContainers", put_build, ix, n, false);
+    /* the volumes' ops are constants: one where the pod has none, one a
+     * volume appended to the pod's */
+    bool ok = true;
+    if (!vols || !cJSON_IsArray(vols))
+        ok = jsonpatch_begin_const(ops, inject_op(in->inject, INJECT_OP_VOLUMES));
+    for (size_t i = 0; ok && vols && cJSON_IsArray(vols) && i < INJECT_N_VOLUMES; i++)
+        ok = jsonpatch_begin_const(ops, inject_op(in->inject, INJECT_OP_VOLUME_0 + i));
+    return ok && add_items(ops, cJSON_GetObjectItemCaseSensitive(in->spec, "initContainers"),
+                           "spec", "initContainers", put_build, ix, n,
+                           inject_op(in->inject, INJECT_OP_INIT_HEAD));
 }
 
 patch_status_t patch_builds(jsonpatch_t *ops, const patch_input_t *in, size_t *n_builds, char *why,
@@ -280,19 +317,32 @@ bool patch_annotations(jsonpatch_t *ops, const patch_input_t *in, size_t n_build
         buf_free(&targets);
         return false;
     }
-    const member_t annots[] = {{WH_ANNOT_MUTATED, "true", 4},
-                               {WH_ANNOT_TARGETS, targets.data, targets.len}};
-    bool ok = add_members(ops, cJSON_GetObjectItemCaseSensitive(in->meta, "annotations"),
-                          "annotations", annots, 2);
+    /* the audit annotations first: the target-images string escaped there
+     * once is copied into the patch */
     char builds[24];
-    int nb = snprintf(builds, sizeof builds, "%zu", n_builds);
+    size_t nb = put_dec(builds, n_builds);
     buf_t a = BUF_INIT;
     buf_reserve(&a, targets.len + targets.len / 4 + 64);
     buf_puts(&a, "{\"mutated\":\"true\",\"target-images\":");
+    size_t esc = a.len;
     json_put_string(&a, targets.data, targets.len);
-    buf_puts(&a, ",\"builds\":");
-    json_put_string(&a, builds, (size_t)nb);
-    buf_putc(&a, '}');
+    size_t esc_len = a.len - esc;
+    buf_puts(&a, ",\"builds\":\"");
+    buf_append(&a, builds, nb); /* digits: nothing to escape */
+    buf_puts(&a, "\"}");
+    bool ok = !a.oom;
+    const cJSON *existing = cJSON_GetObjectItemCaseSensitive(in->meta, "annotations");
+    if (ok && existing && !cJSON_IsNull(existing)) {
+        /* one op per member, as add_members writes them, from constants */
+        jsonpatch_begin_const(ops, inject_op(in->inject, INJECT_OP_MUTATED));
+        jsonpatch_begin_const(ops, inject_op(in->inject, INJECT_OP_TARGETS_HEAD));
+        buf_append(&ops->text, a.data + esc, esc_len);
+        ok = jsonpatch_end(ops);
+    } else if (ok) {
+        const member_t annots[] = {{WH_ANNOT_MUTATED, "true", 4},
+                                   {WH_ANNOT_TARGETS, targets.data, targets.len}};
+        ok = add_members(ops, existing, "annotations", annots, 2);
+    }
     buf_free(&targets);
     *audit = buf_steal(&a);
     return ok && *audit;
