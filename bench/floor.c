@@ -129,6 +129,7 @@ int main(int argc, char **argv)
     }
 
     char err[512];
+    tls_set_http2(true); /* as the benchmark's webhook configuration (http2.enabled) */
     SSL_CTX *ssl = tls_ctx_build(cert, key, NULL, err, sizeof err);
     if (!ssl) {
         fprintf(stderr, "floor: %s\n", err);
