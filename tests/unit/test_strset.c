@@ -58,7 +58,7 @@ END_TEST
 START_TEST(small_then_table)
 {
     for (size_t n = 1; n <= 3 * STRSET_SMALL; n++) {
-        char keys[3 * STRSET_SMALL][8], copy[8];
+        char keys[3 * STRSET_SMALL][24], copy[24]; /* room for any size_t */
         strset_t s = STRSET_INIT;
         for (size_t i = 0; i < n; i++) {
             snprintf(keys[i], sizeof keys[i], "k%zu", i);
