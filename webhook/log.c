@@ -30,11 +30,6 @@ void log_set_level(log_level_t level)
     atomic_store_explicit(&g_level, (int)level, memory_order_relaxed);
 }
 
-log_level_t log_get_level(void)
-{
-    return (log_level_t)atomic_load_explicit(&g_level, memory_order_relaxed);
-}
-
 bool log_enabled(log_level_t level)
 {
     return (int)level >= atomic_load_explicit(&g_level, memory_order_relaxed);

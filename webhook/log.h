@@ -20,7 +20,6 @@
 #define LOG_MAX_VALUE 4096
 
 void log_set_level(log_level_t level);
-log_level_t log_get_level(void);
 bool log_enabled(log_level_t level);
 /* Where lines go (default 2, stderr). */
 void log_set_fd(int fd);

@@ -405,11 +405,6 @@ const char *nscheck_namespace(const nscheck_t *n)
     return n->ns;
 }
 
-const char *nscheck_url(const nscheck_t *n)
-{
-    return n->url;
-}
-
 unsigned long nscheck_requests(const nscheck_t *n)
 {
     return httpc_requests(n->http);

@@ -53,7 +53,6 @@ check_answer_t nscheck_get(nscheck_t *n, nscheck_info_t *info);
  * wait at all). */
 check_answer_t nscheck_get_by(nscheck_t *n, uint64_t deadline_ms, nscheck_info_t *info);
 const char *nscheck_namespace(const nscheck_t *n);
-const char *nscheck_url(const nscheck_t *n);
 /* Refreshes done so far (for tests and logs). */
 unsigned long nscheck_requests(const nscheck_t *n);
 

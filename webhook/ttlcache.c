@@ -335,14 +335,6 @@ size_t ttlcache_count(ttlcache_t *c)
     return n;
 }
 
-void ttlcache_clear(ttlcache_t *c)
-{
-    pthread_mutex_lock(&c->mu);
-    while (c->tail)
-        remove_entry(c, c->tail);
-    pthread_mutex_unlock(&c->mu);
-}
-
 void ttlcache_unref(ttlcache_t *c)
 {
     if (!c)

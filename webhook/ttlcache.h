@@ -60,7 +60,5 @@ size_t ttlcache_waiting(ttlcache_t *c, const char *key);
 
 /* Stored, unexpired-or-not entries (not counting lookups in flight). */
 size_t ttlcache_count(ttlcache_t *c);
-/* Drops every stored entry. */
-void ttlcache_clear(ttlcache_t *c);
 
 #endif
