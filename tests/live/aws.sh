@@ -234,7 +234,7 @@ AS=$(listening awsfakes sts)
 AE=$(listening awsfakes ecr)
 AP=$(listening awsfakes pod)
 AI=$(listening awsfakes imds)
-start_token_registry reg3 "$T3"
+token_registry reg3 live-registry "http://$T3/token"
 printf '127.0.0.1 localhost\n::1 localhost\n127.0.0.1 %s %s\n' "$ECR_NAME" "$ECR_NAME_B" >"$work/hosts"
 if [ -z "$T3" ] || [ -z "$AS" ] || [ -z "$AI" ] || ! R3=$(listening reg3 docker-registry) ||
     ! wait_http "http://$R3/v2/" || ! wait_http "http://$AS/_count"; then

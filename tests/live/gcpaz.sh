@@ -12,25 +12,8 @@
 cloud_env_clean=(-u GOOGLE_APPLICATION_CREDENTIALS -u GCE_METADATA_HOST -u GCE_METADATA_ROOT
     -u AZURE_CLIENT_ID -u AZURE_TENANT_ID -u AZURE_FEDERATED_TOKEN_FILE -u AZURE_AUTHORITY_HOST)
 
-# token_registry NAME SERVICE REALM: starts docker-registry behind token
-# auth (tokens of the `token` fake's key and issuer); registry_at NAME
-# prints its address once it answers.
-token_registry() {
-    mkdir -p "$work/$1"
-    cat >"$work/$1.yml" <<YML
-version: 0.1
-log: {level: info, accesslog: {disabled: false}}
-storage: {filesystem: {rootdirectory: $work/$1}}
-http: {addr: 127.0.0.1:0, secret: live-test}
-auth:
-  token:
-    realm: $3
-    service: $2
-    issuer: live-issuer
-    rootcertbundle: $work/token.crt
-YML
-    start "$1" docker-registry serve "$work/$1.yml"
-}
+# registry_at NAME prints the address of token_registry NAME (run.sh) once
+# it answers.
 registry_at() {
     local a
     a=$(listening "$1" docker-registry) && wait_http "http://$a/v2/" && echo "$a"

@@ -169,10 +169,9 @@ expect "registry: unreachable host and bad reference fail without crashing" "$ou
 "$FAKES" certs -dir "$work" || { ko "generate certificates"; finish; }
 
 # ---- B: docker-registry behind token auth --------------------------------------------
-# start_token_registry NAME TOKEN_ADDR: Debian's docker-registry, storage in
-# $work/NAME, sending clients for tokens to the token server at TOKEN_ADDR
-# (which signs with $work/token.key).
-start_token_registry() {
+# token_registry NAME SERVICE REALM: starts docker-registry behind token
+# auth (tokens of the `token` fake's key and issuer), storage in $work/NAME.
+token_registry() {
     mkdir -p "$work/$1"
     cat >"$work/$1.yml" <<YML
 version: 0.1
@@ -181,8 +180,8 @@ storage: {filesystem: {rootdirectory: $work/$1}}
 http: {addr: 127.0.0.1:0, secret: live-test}
 auth:
   token:
-    realm: http://$2/token
-    service: live-registry
+    realm: $3
+    service: $2
     issuer: live-issuer
     rootcertbundle: $work/token.crt
 YML
@@ -191,7 +190,7 @@ YML
 start token "$FAKES" token -addr 127.0.0.1:0 -sign-key "$work/token.key" -sign-cert "$work/token.crt" \
     -issuer live-issuer -user builder -pass s3cret
 T=$(listening token token)
-start_token_registry reg2 "$T"
+token_registry reg2 live-registry "http://$T/token"
 if [ -n "$T" ] && R2=$(listening reg2 docker-registry) && wait_http "http://$T/_count" &&
     wait_http "http://$R2/v2/"; then
     tok=$(curl -s -u builder:s3cret \
