@@ -249,12 +249,11 @@ static void set_deadline(check_job_t *j, const cfg_bundle_t *b, h2o_req_t *req)
      * second time beside the thread, whenever the thread took more than
      * LATE_GRACE_MS from the body's first byte; the client's next review
      * then found the queue full (503) and the peak memory doubled. */
+    uint64_t longest_ms = request_ms ? request_ms : 60000; /* 0: no request timeout */
     uint64_t checks_ms = livecheck_time_limit_ms(b->lc);
-    if (!checks_ms)
-        checks_ms = request_ms ? request_ms : 60000;
-    j->budget_ms = deadline_budget_ms(checks_ms, api_ms, request_ms);
+    j->budget_ms = deadline_budget_ms(checks_ms ? checks_ms : longest_ms, api_ms, request_ms);
     uint64_t now = clock_mono_ms();
-    uint64_t arrived = now - request_age_ms(req, request_ms ? request_ms : 60000);
+    uint64_t arrived = now - request_age_ms(req, longest_ms);
     j->deadline_ms = arrived + j->budget_ms;
 }
 
