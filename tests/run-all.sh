@@ -19,7 +19,8 @@ for s in tests/*/run.sh; do
     [ "$s" = tests/unit/run.sh ] || areas+=("$s")
 done
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+failed=$(mktemp)
+trap 'rm -f "$out" "$failed"' EXIT
 for script in "${areas[@]}"; do
     area=$(basename "$(dirname "$script")")
     echo "=== $area"
@@ -27,10 +28,13 @@ for script in "${areas[@]}"; do
     rc=${PIPESTATUS[0]}
     t_area "$area"
     add_counts "$(cat "$out")" "$rc"
-    grep -qE "^$area: [0-9]+ passed, [0-9]+ failed\$" "$out" || echo "$area: no result line (exit $rc)"
+    grep -qE "^$area: [0-9]+ passed, [0-9]+ failed\$" "$out" || echo "$area: no result line (exit $rc)" | tee -a "$failed"
+    grep -E '^(FAIL |[^ ]+:[0-9]+:[EF]:)' "$out" | sed "s/^/$area: /" >>"$failed"
     total_pass=$((total_pass + pass))
     total_fail=$((total_fail + fail))
 done
 echo
+# The failed checks again, so that the end of a long log names them.
+[ -s "$failed" ] && { echo "failed checks:"; sed 's/^/  /' "$failed"; }
 echo "${total_pass} passed, ${total_fail} failed"
 [ "$total_fail" -eq 0 ]

@@ -146,10 +146,22 @@ typedef struct {
     const char *path;
     int rounds; /* rewrites; 0: until `stop` */
     atomic_bool stop;
-    double last_ms, max_gap_ms; /* the longest time the file went unchanged */
+    /* The file's last change, and the longest time it went unchanged
+     * since a caller last reset max_gap_ms (counted up to the writer's end,
+     * so a writer stalled before its first or after its last piece counts). */
+    double last_ms, max_gap_ms;
 } writer_t;
 
 static double now_ms(void);
+
+static void note_gap(writer_t *w, bool changed)
+{
+    double t = now_ms();
+    if (w->last_ms > 0 && t - w->last_ms > w->max_gap_ms)
+        w->max_gap_ms = t - w->last_ms;
+    if (changed)
+        w->last_ms = t;
+}
 
 /* Rewrites the file the way a careless writer does: truncate, then the
  * text in three pieces, a millisecond apart. The last round leaves it whole. */
@@ -164,14 +176,12 @@ static void *rewrite(void *arg)
             ck_assert_ptr_nonnull(f);
             fputs(pieces[i], f);
             fclose(f);
-            double t = now_ms();
-            if (w->last_ms > 0 && t - w->last_ms > w->max_gap_ms)
-                w->max_gap_ms = t - w->last_ms;
-            w->last_ms = t;
+            note_gap(w, true);
             struct timespec ms = {0, 1000000};
             nanosleep(&ms, NULL);
         }
     }
+    note_gap(w, false);
     return NULL;
 }
 
@@ -215,7 +225,7 @@ START_TEST(files_are_read_once_they_hold_still)
      * file is right; such a try does not count, and the test tries again. */
     for (int tries = 0;; tries++) {
         w.rounds = 0;
-        w.last_ms = w.max_gap_ms = 0;
+        w.max_gap_ms = 0; /* last_ms stays: the file's last change before this try */
         atomic_store(&w.stop, false);
         ck_assert_int_eq(pthread_create(&th, NULL, rewrite, &w), 0);
         c = config_load_file(path, &errs);
