@@ -72,6 +72,16 @@ static void check_link_dispose(void *p)
     }
 }
 
+/* A large review's body leaves the lane (checkjob_submit_body). */
+static void lane_let_go(check_job_t *j)
+{
+    if (!j->body)
+        return;
+    free(j->body);
+    j->body = NULL;
+    atomic_fetch_sub(&j->w->srv->large_bytes, j->len);
+}
+
 /* On a check thread. A job whose request was already answered (or left)
  * asks nothing: it only goes back to be freed. */
 static void check_job_run(void *arg)
@@ -125,13 +135,18 @@ static void body_job_run(void *arg)
         (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), LARGE_REVIEW_NICE);
     }
     check_job_t *j = arg;
+    if (atomic_load(&j->abandoned)) {
+        /* answered at its deadline while it waited, or its client is gone */
+        lane_let_go(j);
+        h2o_multithread_send_message(&j->w->checked, &j->msg);
+        return;
+    }
     const cfg_bundle_t *b = j->held->obj;
     bool arena = !livecheck_registry_enabled(b->lc) && !livecheck_namespace_enabled(b->lc);
     if (arena)
         jsonarena_begin();
     j->bad = !admission_parse(j->body, j->len, &j->rv, j->why, sizeof j->why);
-    free(j->body);
-    j->body = NULL;
+    lane_let_go(j);
     if (!j->bad) {
         j->ok =
             livecheck_respond_by(b->lc, b->policy, &j->rv, j->deadline_ms, &j->scratch, &j->resp);
@@ -152,7 +167,7 @@ static void body_job_run(void *arg)
 
 static void check_job_free(check_job_t *j)
 {
-    free(j->body);
+    lane_let_go(j);
     free(j->strings);
     admission_response_free(&j->resp);
     livecheck_scratch_free(&j->scratch);
@@ -306,16 +321,27 @@ bool checkjob_submit(worker_t *w, h2o_req_t *req, review_t *rv, uint64_t t0, che
 
 bool checkjob_submit_body(worker_t *w, h2o_req_t *req, uint64_t t0, checkjob_done_fn done)
 {
-    check_job_t *j = w->srv->large ? job_new(w, req, t0, done) : NULL;
-    if (!j)
+    server_shared_t *srv = w->srv;
+    size_t len = req->entity.len;
+    if (!srv->large || atomic_fetch_add(&srv->large_bytes, len) + len > srv->large_bytes_max) {
+        atomic_fetch_sub(&srv->large_bytes, len);
         return false;
+    }
+    check_job_t *j = job_new(w, req, t0, done);
     /* the request's body goes with its connection: the job reads a copy */
-    j->len = req->entity.len;
-    j->body = malloc(j->len ? j->len : 1);
-    if (j->body && j->len)
-        memcpy(j->body, req->entity.base, j->len);
-    if (!j->body || !workpool_submit(w->srv->large, body_job_run, j)) {
-        free(j->body);
+    char *body = j ? malloc(len ? len : 1) : NULL;
+    if (!body) {
+        if (j)
+            published_drop(j->held);
+        free(j);
+        atomic_fetch_sub(&srv->large_bytes, len);
+        return false;
+    }
+    memcpy(body, req->entity.base, len);
+    j->body = body;
+    j->len = len;
+    if (!workpool_submit(srv->large, body_job_run, j)) {
+        lane_let_go(j);
         published_drop(j->held);
         free(j);
         return false;

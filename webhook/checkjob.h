@@ -43,8 +43,10 @@ bool checkjob_submit(worker_t *w, h2o_req_t *req, review_t *rv, uint64_t t0, che
  * w->srv->large, which reads the review and answers it (with the live
  * checks when they are on), so that the seconds' worth of parsing a few
  * MiB of JSON never holds up the loop's other requests, and one large
- * review at a time is in memory as a tree. Returns false when the lane is
- * full or out of memory: the caller answers 503. */
+ * review at a time is in memory as a tree. The copies the lane holds
+ * (waiting, or being read) are bounded in bytes, srv->large_bytes_max.
+ * Returns false when the lane is full or out of memory: the caller
+ * answers 503. */
 bool checkjob_submit_body(worker_t *w, h2o_req_t *req, uint64_t t0, checkjob_done_fn done);
 
 /* The receiver of jobs coming back (w->checked). */

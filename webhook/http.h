@@ -15,8 +15,8 @@
  * (webhook.maxRequestBytes) is enforced by libh2o before any of this runs:
  * http_setup() sets it and says what a client sees. A review larger than
  * HTTP_LARGE_REVIEW_BYTES is read and answered on a thread of its own, one
- * at a time (checkjob_submit_body); when a few are waiting already, 503 with
- * Retry-After. */
+ * at a time (checkjob_submit_body); when the copies waiting for it fill
+ * their bytes' bound, 503 with Retry-After. */
 #ifndef WH_HTTP_H
 #define WH_HTTP_H
 

@@ -39,8 +39,11 @@
 #define MAX_THREADS       64
 #define CHECK_THREADS_MAX 16
 #define CHECK_QUEUE_MAX   1024
-#define LARGE_QUEUE_MAX   2 /* large reviews waiting for their thread (checkjob_submit_body) */
-#define PROG              "imagebuilder-webhook serve"
+/* The large-review lane holds the bodies of at most this many of the
+ * largest reviews webhook.maxRequestBytes allows (one being read, the
+ * others waiting), and proportionally more smaller ones. */
+#define LARGE_LANE_LARGEST 3
+#define PROG               "imagebuilder-webhook serve"
 
 #ifndef WH_VERSION
 #define WH_VERSION "0.0.0"
@@ -227,7 +230,9 @@ static bool start_config(wh_config_t *c, size_t n_threads, char *err, size_t err
     /* The check threads exist even with both checks off: a reload may switch them on. */
     size_t n_check = 4 * n_threads > CHECK_THREADS_MAX ? CHECK_THREADS_MAX : 4 * n_threads;
     S.srv.checks = workpool_new(n_check, CHECK_QUEUE_MAX);
-    S.srv.large = workpool_new(1, LARGE_QUEUE_MAX);
+    /* each job's body is over HTTP_LARGE_REVIEW_BYTES: the byte bound comes first */
+    S.srv.large_bytes_max = LARGE_LANE_LARGEST * S.srv.net.max_request_bytes;
+    S.srv.large = workpool_new(1, S.srv.large_bytes_max / HTTP_LARGE_REVIEW_BYTES + 1);
     if (!reload_publish_config(&S.reload, c, lc) || !S.srv.checks || !S.srv.large ||
         !metrics_register_extra(render_livecheck_metrics) ||
         !metrics_register_extra(netguard_metrics)) {

@@ -47,7 +47,11 @@ typedef struct {
     published_t config; /* the cfg_bundle_t in use */
     workpool_t *checks; /* the threads that run live checks */
     workpool_t *large;  /* one thread: large reviews, read and answered one at a time */
-    atomic_bool ready;  /* set once every loop runs */
+    /* Bytes of the large reviews' bodies the lane holds (waiting, or being
+     * read), and the most it may: checkjob_submit_body refuses past it. */
+    atomic_size_t large_bytes;
+    size_t large_bytes_max;
+    atomic_bool ready; /* set once every loop runs */
     atomic_bool shutting_down;
     unsigned shutdown_timeout_ms;
     net_limits_t net;

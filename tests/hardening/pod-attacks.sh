@@ -1,4 +1,4 @@
-# Sourced by tests/hardening/run.sh (parts 4g-4i, after the soak): what a
+# Sourced by tests/hardening/run.sh (parts 4g-4k, after the soak): what a
 # pod author can send, sent the way kube-apiserver sends it (Go's net/http
 # over HTTP/1.1, build/hardening-podattack), and a configuration file rewritten
 # in pieces while reviews flow. Uses run.sh's start_server, stop_server,
@@ -20,6 +20,11 @@
 # 4j. A large review (250 KiB, read on the large-review thread) with the
 #     registry check on, against a registry that never answers: allowed
 #     with a warning once the check's 500 ms are up, like a small one.
+# 4k. A burst of large pods that are simply mutated: 8 connections each
+#     sending a 1 MiB review, 3 times. The large-review lane holds three
+#     reviews of webhook.maxRequestBytes in bytes, so all 8 fit and every
+#     one is mutated (none 503); small reviews meanwhile stay within the
+#     bound, and so does the peak memory.
 
 atk=build/hardening-podattack
 # One worst request at a time (4h) delays small ones by a few ms; two at
@@ -66,6 +71,13 @@ YAML
         >"$work/amp-b.json"
     judge_amplify "$work/amp-b.json" "the costliest reviews one after the other"
     judge_hwm "$work/amp-b.json" "the worst requests one at a time (4h)" "$hwm_bound_kib"
+
+    # 4k
+    echo 5 >"/proc/$spid/clear_refs" 2>/dev/null || ko "reset the server's peak memory (/proc/$spid/clear_refs)"
+    timeout 300 "$atk" amplify -url "$url" -ca "$ca" -small "$good" -pid "$spid" -conns 8 -rounds 3 \
+        -big "$p/burst.json" -expect "burst.json=200 mutated" >"$work/amp-c.json"
+    judge_amplify "$work/amp-c.json" "a burst of 8 large pods at once, 3 times"
+    judge_hwm "$work/amp-c.json" "a burst of 8 large pods (4k)" "$hwm_bound_kib"
     stop_server >/dev/null
     config_rewrites
 }
@@ -89,7 +101,7 @@ judge_amplify() {
     odd=$(json_get "$f" z_unexpected) big=$(json_get "$f" z_max_answer_bytes)
     sm=$(json_get "$f" z_small_max_ms) n=$(json_get "$f" z_small_n) fl=$(json_get "$f" z_small_failed)
     if [ "${odd:-1}" -eq 0 ] && [ "${big:-999999}" -lt 4096 ]; then
-        ok "$what: every answer names its bound (answers at most $big bytes)"
+        ok "$what: every answer as expected (answers at most $big bytes)"
     else
         ko "$what: ${odd:-?} unexpected answers, largest ${big:-?} bytes" \
             "$(grep -o '"unexpected_answers":\[[^]]*\]' "$f" | head -c 2000)"

@@ -501,7 +501,7 @@ if start_server soak "$work/config.yaml"; then
     stop_server >/dev/null
 fi
 
-# ---- 4g-4i. what a pod author can send (tests/hardening/pod-attacks.sh) --
+# ---- 4g-4k. what a pod author can send (tests/hardening/pod-attacks.sh) --
 . tests/hardening/pod-attacks.sh
 
 # ---- 5. network attacks (Go client, HTTP/2 framer), each with its own server --

@@ -490,6 +490,10 @@ func runPods(args []string) {
 		// a 250 KiB spec (under the annotation bound) built 8 times: past maxPatchBytes
 		"patch.json": review("attack-patch", spec(250<<10),
 			containers(8, func(i int) string { return fmt.Sprintf("t%d", i) }, 0)),
+		// a pod of about 1 MiB that is simply mutated: two containers of one
+		// built image, each with 512 KiB of environment (sent in a burst)
+		"burst.json": review("attack-burst", small,
+			containers(2, func(int) string { return "v1" }, 512<<10)),
 		// nine tags of a small spec: one build more than maxBuildsPerPod
 		"builds.json": review("attack-builds", small,
 			containers(9, func(i int) string { return fmt.Sprintf("t%d", i) }, 0)),
