@@ -54,6 +54,8 @@ typedef struct check_job {
     uint64_t t0;
     uint64_t deadline_ms;  /* clock_mono_ms() by which the checks are done */
     uint64_t budget_ms;    /* the time they were given from the request's arrival */
+    uint64_t answer_by_ms; /* large reviews: by when the thread must have answered */
+    bool large;            /* a large review (checkjob_submit_body) */
     atomic_bool abandoned; /* answered without the checks, or the client is gone */
     h2o_timeout_t timer;
     h2o_timeout_entry_t timer_entry;
@@ -80,6 +82,22 @@ static void lane_let_go(check_job_t *j)
     free(j->body);
     j->body = NULL;
     atomic_fetch_sub(&j->w->srv->large_bytes, j->len);
+}
+
+/* The answer of a review whose checks ran out of time, without them
+ * (livecheck_respond_unchecked), and the warning in the log. */
+static bool respond_late(check_job_t *j, const review_t *rv, livecheck_scratch_t *scratch,
+                         admission_response_t *resp)
+{
+    const cfg_bundle_t *b = j->held->obj;
+    char reason[64];
+    snprintf(reason, sizeof reason, "no answer within %llu ms", (unsigned long long)j->budget_ms);
+    bool ok = livecheck_respond_unchecked(b->lc, b->policy, rv, reason, scratch, resp);
+    log_line_t *l = log_begin(LOG_WARN, "live checks out of time; answered without them");
+    log_str(l, "uid", rv->uid);
+    log_uint(l, "budgetMillis", j->budget_ms);
+    log_end(l);
+    return ok;
 }
 
 /* On a check thread. A job whose request was already answered (or left)
@@ -142,14 +160,20 @@ static void body_job_run(void *arg)
         return;
     }
     const cfg_bundle_t *b = j->held->obj;
-    bool arena = !livecheck_registry_enabled(b->lc) && !livecheck_namespace_enabled(b->lc);
+    bool checks_on = livecheck_registry_enabled(b->lc) || livecheck_namespace_enabled(b->lc);
+    bool arena = !checks_on;
     if (arena)
         jsonarena_begin();
     j->bad = !admission_parse(j->body, j->len, &j->rv, j->why, sizeof j->why);
     lane_let_go(j);
     if (!j->bad) {
-        j->ok =
-            livecheck_respond_by(b->lc, b->policy, &j->rv, j->deadline_ms, &j->scratch, &j->resp);
+        if (checks_on && clock_mono_ms() >= j->deadline_ms)
+            /* the checks' time went by while it waited: answered without
+             * them, as the loop answers a small review that is late */
+            j->ok = respond_late(j, &j->rv, &j->scratch, &j->resp);
+        else
+            j->ok = livecheck_respond_by(b->lc, b->policy, &j->rv, j->deadline_ms, &j->scratch,
+                                         &j->resp);
         if (!detach(j, arena)) {
             review_free(&j->rv);
             admission_response_free(&j->resp);
@@ -201,26 +225,23 @@ void checkjob_on_back(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mess
  * checks that failed: builds and warnings, never a denial because of them. */
 static void answer_without_checks(check_job_t *j, h2o_req_t *req)
 {
-    const cfg_bundle_t *b = j->held->obj;
-    char reason[64], why[256] = "";
-    snprintf(reason, sizeof reason, "no answer within %llu ms", (unsigned long long)j->budget_ms);
+    char why[256] = "";
     review_t rv;
     admission_response_t resp;
     livecheck_scratch_t scratch = LIVECHECK_SCRATCH_INIT;
     const char *body = req->entity.base ? req->entity.base : "";
     bool parsed = admission_parse(body, req->entity.len, &rv, why, sizeof why);
-    bool ok = parsed && livecheck_respond_unchecked(b->lc, b->policy, &rv, reason, &scratch, &resp);
-    log_line_t *l = log_begin(LOG_WARN, "live checks out of time; answered without them");
-    log_str(l, "uid", parsed ? rv.uid : NULL);
-    log_uint(l, "budgetMillis", j->budget_ms);
-    log_end(l);
+    bool ok = parsed && respond_late(j, &rv, &scratch, &resp);
     j->done(j->w, req, parsed ? &rv : NULL, ok ? &resp : NULL, parsed ? NULL : why, j->t0);
     livecheck_scratch_free(&scratch);
     if (parsed)
         review_free(&rv);
 }
 
-/* The job's timer, on its loop. */
+/* The job's timer, on its loop: the review is answered here, without its
+ * checks. For a large review that is the last resort: its thread answers
+ * without them once their time is up, so the loop reads it only when the
+ * thread did not get to it within the request's own time. */
 static void on_deadline(h2o_timeout_entry_t *entry)
 {
     check_job_t *j = H2O_STRUCT_FROM_MEMBER(check_job_t, timer_entry, entry);
@@ -230,6 +251,9 @@ static void on_deadline(h2o_timeout_entry_t *entry)
         return;
     j->req = NULL;
     j->link->job = NULL;
+    if (j->large)
+        log_msg(LOG_WARN, "large review read on its event loop",
+                "the large-review thread did not get to it within the request's time");
     answer_without_checks(j, req);
 }
 
@@ -259,17 +283,17 @@ static void set_deadline(check_job_t *j, const cfg_bundle_t *b, h2o_req_t *req)
                                 req->path.len - req->query_at - 1, &api_ms))
         api_ms = 0;
     /* With no live check on (a large review read on its own thread) nothing
-     * can be late but the request itself: the budget is the request's. A
-     * budget of 0 had the loop answer on its own, parsing the review a
-     * second time beside the thread, whenever the thread took more than
-     * LATE_GRACE_MS from the body's first byte; the client's next review
-     * then found the queue full (503) and the peak memory doubled. */
+     * can be late but the request itself: the budget is the request's, as
+     * is the time a large review may take in all (answer_by_ms). */
     uint64_t longest_ms = request_ms ? request_ms : 60000; /* 0: no request timeout */
+    uint64_t request_budget_ms = deadline_budget_ms(longest_ms, api_ms, request_ms);
     uint64_t checks_ms = livecheck_time_limit_ms(b->lc);
-    j->budget_ms = deadline_budget_ms(checks_ms ? checks_ms : longest_ms, api_ms, request_ms);
+    j->budget_ms =
+        checks_ms ? deadline_budget_ms(checks_ms, api_ms, request_ms) : request_budget_ms;
     uint64_t now = clock_mono_ms();
     uint64_t arrived = now - request_age_ms(req, longest_ms);
     j->deadline_ms = arrived + j->budget_ms;
+    j->answer_by_ms = arrived + request_budget_ms;
 }
 
 static check_job_t *job_new(worker_t *w, h2o_req_t *req, uint64_t t0, checkjob_done_fn done)
@@ -289,13 +313,13 @@ static check_job_t *job_new(worker_t *w, h2o_req_t *req, uint64_t t0, checkjob_d
 }
 
 /* The job is queued: the request learns of it, the loop counts it and
- * arms the timer that answers without the checks when they are late. */
+ * arms the timer that answers without it when it is late. */
 static void job_out(worker_t *w, h2o_req_t *req, check_job_t *j)
 {
     j->link = h2o_mem_alloc_shared(&req->pool, sizeof *j->link, check_link_dispose);
     j->link->job = j;
     uint64_t now = clock_mono_ms();
-    uint64_t fire = j->deadline_ms + LATE_GRACE_MS;
+    uint64_t fire = (j->large ? j->answer_by_ms : j->deadline_ms) + LATE_GRACE_MS;
     h2o_timeout_init(w->ctx.loop, &j->timer, fire > now ? fire - now : 0);
     j->timer_entry.cb = on_deadline;
     h2o_timeout_link(w->ctx.loop, &j->timer, &j->timer_entry);
@@ -340,6 +364,7 @@ bool checkjob_submit_body(worker_t *w, h2o_req_t *req, uint64_t t0, checkjob_don
     memcpy(body, req->entity.base, len);
     j->body = body;
     j->len = len;
+    j->large = true;
     if (!workpool_submit(srv->large, body_job_run, j)) {
         lane_let_go(j);
         published_drop(j->held);

@@ -17,9 +17,12 @@
 #     with SIGHUP sent in the middle of the writes, while two reviews (one
 #     mutated, one denied) are sent over and over: every answer to each
 #     review is the same, byte for byte.
-# 4j. A large review (250 KiB, read on the large-review thread) with the
+# 4j. Large reviews (1 MiB, read on the large-review thread) with the
 #     registry check on, against a registry that never answers: allowed
-#     with a warning once the check's 500 ms are up, like a small one.
+#     with a warning once the check's time is up, like a small one; one
+#     whose checks' time is up while it waits is answered by that thread
+#     without them, and only one whose request's own time is up is read on
+#     its event loop (a last resort, logged).
 # 4k. A burst of large pods that are simply mutated: 8 connections each
 #     sending a 1 MiB review, 3 times. The large-review lane holds three
 #     reviews of webhook.maxRequestBytes in bytes, so all 8 fit and every
@@ -161,35 +164,81 @@ config_rewrites() {
 }
 
 # 4j
+# post_large FILE OUT [QUERY]: sends a large review; OUT gets "STATUS MS" on
+# its first line, then the answer.
+post_large() {
+    local t0 st
+    t0=$(now_ms)
+    st=$(curl -sS --max-time 20 --cacert "$ca" -o "$2.body" -w '%{http_code}' \
+        -H 'Content-Type: application/json' --data-binary @"$1" "https://127.0.0.1:$port/mutate${3:-}")
+    { echo "$st $(($(now_ms) - t0))"; cat "$2.body"; } >"$2"
+}
+
+# judge_large WHAT OUT TEXT MIN_MS MAX_MS: the answer in OUT (post_large) is
+# an allowed pod with TEXT in a warning, within [MIN_MS, MAX_MS).
+judge_large() {
+    local st ms
+    read -r st ms <"$2"
+    if [ "$st" = 200 ] && grep -q '"allowed":true' "$2" && grep -q "$3" "$2" &&
+        [ "$ms" -ge "$4" ] && [ "$ms" -lt "$5" ]; then
+        ok "$1: allowed with a warning in $ms ms"
+    else
+        ko "$1: got $st in $ms ms (want 200 with \"$3\" in [$4, $5) ms)" "$(head -c 400 "$2")"
+    fi
+}
+
+# A review A whose check hangs keeps the large-review thread busy for the
+# check's timeoutMs. Meanwhile: B, whose own time (?timeout=1s) is up long
+# before, is read on its event loop as a last resort; C, whose checks' time
+# (200 ms after a reload) is up while it waits, is answered by the thread
+# without them as soon as A is done, and never read on the loop.
 large_review_with_checks() {
-    local out=$work/hang-large.out cfg=$work/config-hang-large.yaml addr got t0 ms
-    [ -f "$work/big-spec-16000.json" ] || { ko "large review with live checks: no 250 KiB review (part 1)"; return; }
+    local out=$work/hang-large.out cfg=$work/config-hang-large.yaml addr big=$work/pods/burst.json
+    local loop_msg="large review read on its event loop" n apid
+    [ -f "$big" ] || { ko "large review with live checks: no 1 MiB review (4k)"; return; }
     "$lc" hang -listen 127.0.0.1:0 -max 60s >"$out" &
     t_pids+=($!)
     _hang_listens() { [ -s "$out" ]; }
     wait_until 5 _hang_listens || { ko "large review with live checks: no hanging registry"; return; }
     addr=$(head -n 1 "$out")
-    cat >"$cfg" <<YAML
+    _hang_cfg() {
+        cat >"$cfg" <<YAML
 imageBuilder:
   defaultRepository: $addr/union
   authenticationType: noop
   registryCheck:
     enabled: true
-    timeoutMs: 500
+    timeoutMs: $1
     insecureRegistries: [${addr%%:*}]
 webhook:
   threads: 2
 YAML
+    }
+    _hang_cfg 3000
     start_server hang-large "$cfg" || { ko "large review with live checks: server start"; return; }
-    t0=$(now_ms)
-    got=$(post "$work/big-spec-16000.json")
-    ms=$(($(now_ms) - t0))
-    if [ "$got" = 200 ] && grep -q '"allowed":true' "$work/resp" && grep -q 'could not check whether' "$work/resp" &&
-        [ "$(grep -c '^accepted' "$out")" -gt 0 ] && [ "$ms" -lt 5000 ]; then
-        ok "large review with the registry check on, registry hanging: allowed with a warning in $ms ms"
-    else
-        ko "large review with live checks: got $got in $ms ms" "$(head -c 400 "$work/resp")"
-    fi
+    post_large "$big" "$work/large-a" &
+    apid=$!
+    _asked() { [ "$(grep -c '^accepted' "$out")" -gt 0 ]; }
+    wait_until 5 _asked || ko "large review with live checks: the registry was never asked"
+    post_large "$big" "$work/large-b" "?timeout=1s"
+    judge_large "large review whose request time is up while the thread is busy" "$work/large-b" \
+        "no answer within 500 ms" 500 2500
+    n=$(log_count "$slog" "$loop_msg")
+    [ "$n" = 1 ] && ok "that review was read on its event loop, once, and the log says so" ||
+        ko "large review read on its event loop: $n log lines, want 1"
+    n=$(log_count "$slog" '"msg":"configuration reloaded"')
+    _hang_cfg 200
+    kill -HUP "$spid"
+    wait_log "$slog" '"msg":"configuration reloaded"' 20 $((n + 1)) || ko "large review with live checks: no reload"
+    post_large "$big" "$work/large-c"
+    wait "$apid"
+    judge_large "large review with the registry check on, registry hanging" "$work/large-a" \
+        "could not check whether" 2900 6000
+    judge_large "large review whose checks' time is up while it waits" "$work/large-c" \
+        "no answer within 200 ms" 0 6000
+    n=$(log_count "$slog" "$loop_msg")
+    [ "$n" = 1 ] && ok "that review was answered by the large-review thread, not read on an event loop" ||
+        ko "large review whose checks' time is up: read on an event loop ($n log lines)"
     stop_server >/dev/null
 }
 
