@@ -347,30 +347,31 @@ bool checkjob_submit_body(worker_t *w, h2o_req_t *req, uint64_t t0, checkjob_don
 {
     server_shared_t *srv = w->srv;
     size_t len = req->entity.len;
-    if (!srv->large || atomic_fetch_add(&srv->large_bytes, len) + len > srv->large_bytes_max) {
+    if (!srv->large)
+        return false;
+    if (atomic_fetch_add(&srv->large_bytes, len) + len > srv->large_bytes_max) {
         atomic_fetch_sub(&srv->large_bytes, len);
         return false;
     }
     check_job_t *j = job_new(w, req, t0, done);
     /* the request's body goes with its connection: the job reads a copy */
     char *body = j ? malloc(len ? len : 1) : NULL;
-    if (!body) {
-        if (j)
-            published_drop(j->held);
-        free(j);
-        atomic_fetch_sub(&srv->large_bytes, len);
-        return false;
-    }
-    memcpy(body, req->entity.base, len);
-    j->body = body;
-    j->len = len;
-    j->large = true;
-    if (!workpool_submit(srv->large, body_job_run, j)) {
+    if (body) {
+        memcpy(body, req->entity.base, len);
+        j->body = body;
+        j->len = len;
+        j->large = true;
+        if (workpool_submit(srv->large, body_job_run, j)) {
+            job_out(w, req, j);
+            return true;
+        }
         lane_let_go(j);
+    } else {
+        atomic_fetch_sub(&srv->large_bytes, len);
+    }
+    if (j) {
         published_drop(j->held);
         free(j);
-        return false;
     }
-    job_out(w, req, j);
-    return true;
+    return false;
 }
