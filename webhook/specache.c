@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lrulist.h"
+
 #define WHY_MAX 512
 
 typedef struct entry {
-    struct entry *newer, *older; /* the use list */
-    struct entry *chain;         /* the next entry of the same bucket */
+    lru_link_t use;      /* in the use list */
+    struct entry *chain; /* the next entry of the same bucket */
     uint64_t hash;
     size_t bytes; /* the whole allocation */
     bool ok;
@@ -26,7 +28,7 @@ typedef struct entry {
 struct specache {
     entry_t **buckets;
     size_t mask; /* buckets - 1 (a power of two minus one) */
-    entry_t *newest, *oldest;
+    lru_list_t uses;
     size_t entries, bytes;
     size_t max_entries, max_bytes, max_text;
     unsigned long long hits, misses;
@@ -71,9 +73,9 @@ void specache_free(specache_t *c)
 {
     if (!c)
         return;
-    for (entry_t *e = c->newest, *next; e; e = next) {
-        next = e->older;
-        free(e);
+    for (lru_link_t *l = c->uses.newest, *older; l; l = older) {
+        older = l->older;
+        free(LRU_ENTRY(l, entry_t, use));
     }
     free(c->buckets);
     free(c);
@@ -84,38 +86,14 @@ void specache_stats(const specache_t *c, specache_stats_t *st)
     *st = (specache_stats_t){c->entries, c->bytes, c->hits, c->misses};
 }
 
-static void unlink_use(specache_t *c, entry_t *e)
-{
-    if (e->newer)
-        e->newer->older = e->older;
-    else
-        c->newest = e->older;
-    if (e->older)
-        e->older->newer = e->newer;
-    else
-        c->oldest = e->newer;
-    e->newer = e->older = NULL;
-}
-
-static void link_newest(specache_t *c, entry_t *e)
-{
-    e->older = c->newest;
-    e->newer = NULL;
-    if (c->newest)
-        c->newest->newer = e;
-    c->newest = e;
-    if (!c->oldest)
-        c->oldest = e;
-}
-
 static void evict_oldest(specache_t *c)
 {
-    entry_t *e = c->oldest;
+    entry_t *e = LRU_ENTRY(c->uses.oldest, entry_t, use);
     entry_t **at = &c->buckets[e->hash & c->mask];
     while (*at != e)
         at = &(*at)->chain;
     *at = e->chain;
-    unlink_use(c, e);
+    lru_unlink(&c->uses, &e->use);
     c->entries--;
     c->bytes -= e->bytes;
     free(e);
@@ -196,7 +174,7 @@ static void insert(specache_t *c, entry_t *e, uint64_t h)
     e->hash = h;
     e->chain = c->buckets[h & c->mask];
     c->buckets[h & c->mask] = e;
-    link_newest(c, e);
+    lru_push_newest(&c->uses, &e->use);
     c->entries++;
     c->bytes += e->bytes;
 }
@@ -227,10 +205,7 @@ bool specache_parse(specache_t *c, const char *text, size_t len, imagespec_list_
     entry_t *e = find(c, h, text, len);
     if (e) {
         c->hits++;
-        if (c->newest != e) {
-            unlink_use(c, e);
-            link_newest(c, e);
-        }
+        lru_touch(&c->uses, &e->use);
         return answer(e, out, why, whysz);
     }
     c->misses++;

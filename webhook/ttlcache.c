@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "lrulist.h"
 #include "secret.h"
 
 typedef struct flight {
@@ -24,7 +25,7 @@ typedef struct entry {
     uint64_t expires;
     flight_t *flight; /* non-NULL while the lookup is in flight (entry not in the LRU) */
     struct entry *hnext;
-    struct entry *prev, *next; /* LRU: head = most recent */
+    lru_link_t use; /* in the use list while stored */
 } entry_t;
 
 struct ttlcache {
@@ -34,7 +35,7 @@ struct ttlcache {
     size_t capacity, count;
     entry_t **buckets;
     size_t nbuckets; /* power of two */
-    entry_t *head, *tail;
+    lru_list_t uses;
     ttlcache_clock_fn clock;
     void *clock_ctx;
 };
@@ -107,30 +108,6 @@ ttlcache_t *ttlcache_ref(ttlcache_t *c)
     return c;
 }
 
-static void lru_unlink(ttlcache_t *c, entry_t *e)
-{
-    if (e->prev)
-        e->prev->next = e->next;
-    else
-        c->head = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
-    else
-        c->tail = e->prev;
-    e->prev = e->next = NULL;
-}
-
-static void lru_push(ttlcache_t *c, entry_t *e)
-{
-    e->prev = NULL;
-    e->next = c->head;
-    if (c->head)
-        c->head->prev = e;
-    c->head = e;
-    if (!c->tail)
-        c->tail = e;
-}
-
 static entry_t **find_slot(ttlcache_t *c, const char *key, uint64_t h)
 {
     entry_t **pp = &c->buckets[h & (c->nbuckets - 1)];
@@ -152,7 +129,7 @@ static void remove_entry(ttlcache_t *c, entry_t *e)
     entry_t **pp = find_slot(c, e->key, e->hash);
     if (*pp == e)
         *pp = e->hnext;
-    lru_unlink(c, e);
+    lru_unlink(&c->uses, &e->use);
     c->count--;
     free_entry(e);
 }
@@ -162,9 +139,9 @@ static void remove_entry(ttlcache_t *c, entry_t *e)
 static void store_entry(ttlcache_t *c, entry_t *e)
 {
     c->count++;
-    lru_push(c, e);
-    while (c->count > c->capacity && c->tail)
-        remove_entry(c, c->tail);
+    lru_push_newest(&c->uses, &e->use);
+    while (c->count > c->capacity && c->uses.oldest)
+        remove_entry(c, LRU_ENTRY(c->uses.oldest, entry_t, use));
 }
 
 static void flight_release(flight_t *f)
@@ -183,8 +160,7 @@ ttlc_result_t ttlcache_acquire(ttlcache_t *c, const char *key, int *value, unsig
     if (e && !e->flight) {
         if (now < e->expires) {
             *value = e->value;
-            lru_unlink(c, e);
-            lru_push(c, e);
+            lru_touch(&c->uses, &e->use);
             pthread_mutex_unlock(&c->mu);
             return TTLC_HIT;
         }
@@ -297,8 +273,7 @@ char *ttlcache_get_text(ttlcache_t *c, const char *key)
     if (e && !e->flight && e->text) {
         if (c->clock(c->clock_ctx) < e->expires) {
             res = strdup(e->text);
-            lru_unlink(c, e);
-            lru_push(c, e);
+            lru_touch(&c->uses, &e->use);
         } else {
             remove_entry(c, e);
         }

@@ -6,16 +6,7 @@
 #include <openssl/evp.h>
 
 #include "admission.h"
-
-static wh_config_t *local_cfg(void)
-{
-    const char *y = "imageBuilder:\n  defaultRepository: localhost:5000/union\n";
-    config_errors_t errs = {0};
-    wh_config_t *c = config_load_buffer("t.yaml", y, strlen(y), &errs);
-    config_errors_free(&errs);
-    ck_assert_ptr_nonnull(c);
-    return c;
-}
+#include "testutil.h"
 
 static const char *POD =
     "{\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\",\"labels\":{\"imagebuilder.union.ai/"
@@ -39,7 +30,7 @@ static char *review_json(const char *api, const char *op, const char *object)
 static cJSON *respond(const char *body, review_t *rv, admission_response_t *resp)
 {
     char why[128];
-    wh_config_t *cfg = local_cfg();
+    wh_config_t *cfg = test_config(TEST_LOCAL_YAML);
     ck_assert_msg(admission_parse(body, strlen(body), rv, why, sizeof why), "%s", why);
     wh_checks_t checks = {0};
     policy_t *p = policy_new(&cfg->policy);

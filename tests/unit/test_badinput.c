@@ -20,18 +20,9 @@
 #include "imageref.h"
 #include "imagespec.h"
 #include "yamldoc.h"
+#include "testutil.h"
 
 /* ---- helpers -------------------------------------------------------------- */
-
-static wh_config_t *bi_config(void)
-{
-    const char *y = "imageBuilder:\n  defaultRepository: localhost:5000/union\n";
-    config_errors_t errs = {0};
-    wh_config_t *c = config_load_buffer("bad.yaml", y, strlen(y), &errs);
-    config_errors_free(&errs);
-    ck_assert_ptr_nonnull(c);
-    return c;
-}
 
 static bool utf8_valid(const unsigned char *s, size_t n)
 {
@@ -122,7 +113,7 @@ static answer_t answer(const char *body, size_t len)
         ck_assert_msg(a.why[0] != '\0', "a refused review needs a reason");
         return a;
     }
-    wh_config_t *cfg = bi_config();
+    wh_config_t *cfg = test_config(TEST_LOCAL_YAML);
     wh_checks_t checks = {0};
     admission_response_t out;
     policy_t *pol = policy_new(&cfg->policy);

@@ -14,19 +14,11 @@
 #include "decide.h"
 #include "imagespec.h"
 #include "jsonpatch.h"
+#include "testutil.h"
 
 #define TAG "wcYy93m6tBmlCz2veV4_4w"
 
-static const char *LOCAL = "imageBuilder:\n  defaultRepository: localhost:5000/union\n";
-
-static wh_config_t *cfg_from(const char *yaml)
-{
-    config_errors_t errs = {0};
-    wh_config_t *c = config_load_buffer("test.yaml", yaml, strlen(yaml), &errs);
-    ck_assert_msg(c != NULL, "%s", errs.n ? errs.items[0].msg : "");
-    config_errors_free(&errs);
-    return c;
-}
+static const char *LOCAL = TEST_LOCAL_YAML;
 
 /* A labelled pod with the annotation `spec` and `n` containers c0, c1, ...
  * whose images are image_fmt with the container's number (printf). */
@@ -52,7 +44,7 @@ static cJSON *pod_with(const char *spec, size_t n, const char *image_fmt)
 
 static void decide_pod(const char *cfg_yaml, const cJSON *pod, decision_t *d)
 {
-    wh_config_t *cfg = cfg_from(cfg_yaml);
+    wh_config_t *cfg = test_config(cfg_yaml);
     policy_t *p = policy_new(&cfg->policy);
     ck_assert_ptr_nonnull(p);
     ck_assert(decide(p, pod, NULL, d));

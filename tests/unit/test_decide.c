@@ -12,25 +12,11 @@
 #include "imagespec.h"
 #include "jsonpatch.h"
 #include "rules_int.h"
+#include "testutil.h"
 
 #define TAG "wcYy93m6tBmlCz2veV4_4w"
 
-static wh_config_t *cfg_from(const char *yaml)
-{
-    config_errors_t errs = {0};
-    wh_config_t *c = config_load_buffer("test.yaml", yaml, strlen(yaml), &errs);
-    if (!c) {
-        buf_t b = BUF_INIT;
-        config_errors_format(&errs, &b);
-        fputs(b.data ? b.data : "", stderr);
-        buf_free(&b);
-    }
-    config_errors_free(&errs);
-    ck_assert_ptr_nonnull(c);
-    return c;
-}
-
-static const char *LOCAL = "imageBuilder:\n  defaultRepository: localhost:5000/union\n";
+static const char *LOCAL = TEST_LOCAL_YAML;
 static const char *ECR = "imageBuilder:\n"
                          "  defaultRepository: 123456789012.dkr.ecr.us-east-2.amazonaws.com/union\n"
                          "  authenticationType: aws\n";
@@ -55,7 +41,7 @@ static cJSON *make_pod(const char *spec, const char *image)
 
 static void run_decide(const char *cfg_yaml, cJSON *pod, const wh_checks_t *checks, decision_t *d)
 {
-    wh_config_t *cfg = cfg_from(cfg_yaml);
+    wh_config_t *cfg = test_config(cfg_yaml);
     policy_t *p = policy_new(&cfg->policy);
     ck_assert_ptr_nonnull(p);
     const decide_opts_t opts = {.reasons = true}; /* the tests read them */
@@ -391,7 +377,7 @@ END_TEST
 
 START_TEST(injected_container_is_spliced_json)
 {
-    wh_config_t *cfg = cfg_from("imageBuilder:\n  targetConfigMapName: \"odd-name\"\n");
+    wh_config_t *cfg = test_config("imageBuilder:\n  targetConfigMapName: \"odd-name\"\n");
     policy_t *p = policy_new(&cfg->policy);
     ck_assert_ptr_nonnull(p);
     /* the spec's own text, byte for byte: blanks, 3.10, a big integer, escapes */
@@ -450,7 +436,7 @@ START_TEST(reasons_only_when_asked)
                            " (build injected)",
                            "the pod is not labelled imagebuilder.union.ai/builder=union: nothing "
                            "to do"};
-    wh_config_t *cfg = cfg_from(LOCAL);
+    wh_config_t *cfg = test_config(LOCAL);
     policy_t *p = policy_new(&cfg->policy);
     ck_assert_ptr_nonnull(p);
     for (size_t i = 0; i < 2; i++) {

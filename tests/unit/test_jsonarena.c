@@ -10,6 +10,7 @@
 
 #include "admission.h"
 #include "jsonarena.h"
+#include "testutil.h"
 
 START_TEST(trees_inside_come_and_go_with_the_arena)
 {
@@ -100,11 +101,7 @@ static outcome_t answer_in_arena(const policy_t *p, const char *image)
 START_TEST(dropped_answers_leave_nothing_behind)
 {
     jsonarena_install();
-    const char *y = "imageBuilder:\n  defaultRepository: localhost:5000/union\n";
-    config_errors_t errs = {0};
-    wh_config_t *cfg = config_load_buffer("t.yaml", y, strlen(y), &errs);
-    config_errors_free(&errs);
-    ck_assert_ptr_nonnull(cfg);
+    wh_config_t *cfg = test_config(TEST_LOCAL_YAML);
     policy_t *p = policy_new(&cfg->policy);
     ck_assert_ptr_nonnull(p);
     /* A mutation (targets, reasons, patch, audit) and a denial (message).

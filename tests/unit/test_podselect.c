@@ -9,10 +9,11 @@
 #include <string.h>
 
 #include "decide.h"
+#include "testutil.h"
 
 #define TAG "py3.11-abc123"
 
-static const char *LABEL_MODE = "imageBuilder:\n  defaultRepository: localhost:5000/union\n";
+static const char *LABEL_MODE = TEST_LOCAL_YAML;
 static const char *LOGICAL_MODE = "imageBuilder:\n"
                                   "  defaultRepository: localhost:5000/union\n"
                                   "  podSelection: logicalRegistry\n";
@@ -25,10 +26,7 @@ static const char *EXTRA_REGISTRY =
 static void decide_pod(const char *yaml, const char *pod_json, const wh_checks_t *checks,
                        decision_t *d)
 {
-    config_errors_t errs = {0};
-    wh_config_t *cfg = config_load_buffer("test.yaml", yaml, strlen(yaml), &errs);
-    ck_assert_msg(cfg != NULL, "config refused: %s", errs.n ? errs.items[0].msg : "");
-    config_errors_free(&errs);
+    wh_config_t *cfg = test_config(yaml);
     policy_t *p = policy_new(&cfg->policy);
     ck_assert_ptr_nonnull(p);
     cJSON *pod = cJSON_Parse(pod_json);

@@ -15,6 +15,7 @@
 #include "imagespec.h"
 #include "policy.h"
 #include "specache.h"
+#include "testutil.h"
 
 /* Good and bad annotations: every field the decision reads, every kind of refusal. */
 static const char *const TEXTS[] = {
@@ -199,11 +200,7 @@ END_TEST
  * the same answer byte for byte. */
 START_TEST(decide_with_a_cache_decides_the_same)
 {
-    const char *y = "imageBuilder:\n  defaultRepository: localhost:5000/union\n";
-    config_errors_t errs = {0};
-    wh_config_t *cfg = config_load_buffer("t.yaml", y, strlen(y), &errs);
-    config_errors_free(&errs);
-    ck_assert_ptr_nonnull(cfg);
+    wh_config_t *cfg = test_config(TEST_LOCAL_YAML);
     policy_t *p = policy_new(&cfg->policy);
     ck_assert_ptr_nonnull(p);
     specache_t *c = specache_new(16, 1 << 16, 4096);

@@ -3,7 +3,31 @@
 #define WH_TESTUTIL_H
 
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "buf.h"
+#include "config.h"
+
+/* The smallest configuration most tests start from. */
+#define TEST_LOCAL_YAML "imageBuilder:\n  defaultRepository: localhost:5000/union\n"
+
+/* The configuration of a YAML text, which must load: the errors are
+ * printed and the test fails when it does not. */
+static inline wh_config_t *test_config(const char *yaml)
+{
+    config_errors_t errs = {0};
+    wh_config_t *c = config_load_buffer("test.yaml", yaml, strlen(yaml), &errs);
+    if (!c) {
+        buf_t b = BUF_INIT;
+        config_errors_format(&errs, &b);
+        fputs(b.data ? b.data : "", stderr);
+        buf_free(&b);
+    }
+    config_errors_free(&errs);
+    ck_assert_msg(c != NULL, "the test's configuration was refused");
+    return c;
+}
 
 #define ck_assert_strview_eq(v, s)                                                                 \
     do {                                                                                           \
