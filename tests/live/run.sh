@@ -22,10 +22,10 @@ B=$(dirname "$UNIT_BIN")
 # ---- build -----------------------------------------------------------------------
 # build/ (relative or absolute) is the normal build; any other directory is
 # a sanitizer build (make test-asan's build-asan/).
-mkflags=()
+mkflags=(BUILD="$B")
 case "$B" in
 build | "$PWD/build") ;;
-*) mkflags=(BUILD="$B" SAN=1 OPT=-O1) ;;
+*) mkflags+=(SAN=1 OPT=-O1) ;;
 esac
 if ! make -s "${mkflags[@]}" "$B/live-driver" >"$work/make.log" 2>&1; then
     ko "build live-driver" "$(tail -n 30 "$work/make.log")"
