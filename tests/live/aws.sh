@@ -22,12 +22,14 @@ ECR_NAME=123456789012.dkr.ecr.us-east-1.amazonaws.com
 ECR_NAME_B=210987654321.dkr.ecr.us-east-1.amazonaws.com # another account
 ROLE=arn:aws:iam::123456789012:role/imagebuilder-webhook
 
-# in_hosts CMD...: CMD with $work/hosts as /etc/hosts, in a private mount namespace.
-in_hosts() {
-    local u=(unshare -m)
-    [ "$(id -u)" = 0 ] || u=(unshare -r -m)
-    "${u[@]}" sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$work/hosts" "$@"
-}
+# in_hosts CMD...: CMD with $work/hosts as /etc/hosts, in a private mount
+# namespace. IN_HOSTS is the same as a command prefix: as serve_wrap it runs
+# the server itself in the background (unshare and sh exec into it), so that
+# serve_stop signals the server, not a shell left waiting for it.
+IN_HOSTS=(unshare -m)
+[ "$(id -u)" = 0 ] || IN_HOSTS=(unshare -r -m)
+IN_HOSTS+=(sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$work/hosts")
+in_hosts() { "${IN_HOSTS[@]}" "$@"; }
 awsctl() { curl -s "http://$AS/$1" >/dev/null; } # awsctl _set?KEY=VALUE / _count?reset=1
 awscount() { curl -s "http://$AS/_count?key=$1"; }
 # counts "k1=v1 k2=v2 ...": every fake counter as expected (prints what differs)
@@ -61,6 +63,7 @@ imageBuilder:
   productionDomainCheck: {enabled: false}
 webhook:
   threads: 1
+  shutdownDelayMs: 0
   tls: {certFile: "$work/server.crt", keyFile: "$work/server.key"}
 YML
 }
@@ -182,7 +185,7 @@ $out"
     for expiry in long short; do
         awsctl "_count?reset=1"
         [ $expiry = short ] && awsctl "_set?expiry=240&ecr-expiry=240" # inside the 5-minute margin
-        serve_wrap=(in_hosts env -i PATH="$PATH" "${E_ECR[@]}" "${E_OFF[@]}" "${E_WEB[@]}")
+        serve_wrap=("${IN_HOSTS[@]}" env -i PATH="$PATH" "${E_ECR[@]}" "${E_OFF[@]}" "${E_WEB[@]}")
         if ! serve_start "aws-$expiry" "$work/aws1.yaml"; then
             serve_wrap=()
             ko "aws: serve starts ($expiry expiry)" "$(tail -n 5 "$work/aws-$expiry.log")"
