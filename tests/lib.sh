@@ -12,6 +12,7 @@
 #   wait for something;
 # - `imagebuilder-webhook serve` on port 0 (serve_start, serve_stop): the
 #   server binds a free port and its "serving" log line names it;
+# - make_flags for the normal or the sanitizer build directory;
 # - go_build for the Go test programs (tests/go-build.sh).
 
 WEBHOOK_BIN="${WEBHOOK_BIN:-$PWD/bin/imagebuilder-webhook}"
@@ -203,6 +204,19 @@ metrics_listen() {
 # be told its port in advance and cannot bind port 0.
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# ---- builds --------------------------------------------------------------------
+
+# make_flags DIR: sets mkflags, make's arguments for the build directory
+# DIR. build/ (relative or absolute) is the normal build; any other
+# directory is a sanitizer build (make test-asan's build-asan/).
+make_flags() {
+    mkflags=(BUILD="$1")
+    case "$1" in
+    build | "$PWD/build") ;;
+    *) mkflags+=(SAN=1 OPT=-O1) ;;
+    esac
 }
 
 # ---- Go test programs -------------------------------------------------------

@@ -20,13 +20,7 @@ UNIT_BIN=${UNIT_BIN:-build/unit-tests}
 B=$(dirname "$UNIT_BIN")
 
 # ---- build -----------------------------------------------------------------------
-# build/ (relative or absolute) is the normal build; any other directory is
-# a sanitizer build (make test-asan's build-asan/).
-mkflags=(BUILD="$B")
-case "$B" in
-build | "$PWD/build") ;;
-*) mkflags+=(SAN=1 OPT=-O1) ;;
-esac
+make_flags "$B"
 if ! make -s "${mkflags[@]}" "$B/live-driver" >"$work/make.log" 2>&1; then
     ko "build live-driver" "$(tail -n 30 "$work/make.log")"
     finish

@@ -13,32 +13,15 @@
 # make test-asan).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
+t_area purity
 UNIT_BIN=${UNIT_BIN:-build/unit-tests}
 B=$(dirname "$UNIT_BIN")
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-ko() {
-    fail=$((fail + 1))
-    echo "FAIL $1"
-    [ -n "${2:-}" ] && printf '%s\n' "$2" | head -n 20 | sed 's/^/     /'
-    return 0
-}
-finish() {
-    echo "purity: $pass passed, $fail failed"
-    [ "$fail" -eq 0 ]
-    exit $?
-}
 check=tests/purity/check-objects.sh
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-# build/ (relative or absolute) is the normal build; any other directory is
-# a sanitizer build (make test-asan's build-asan/).
-mkflags=(BUILD="$B")
-case "$B" in
-build | "$PWD/build") ;;
-*) mkflags+=(SAN=1 OPT=-O1) ;;
-esac
+make_flags "$B"
 # A Makefile variable, as make computes it for this build directory.
 mkvar() {
     make -s --no-print-directory "${mkflags[@]}" -f Makefile -f - "print-$1" <<<"print-$1: ; @echo \$($1)"
