@@ -1,7 +1,7 @@
 # Sourced by tests/hardening/run.sh (parts 4g-4k, after the soak): what a
 # pod author can send, sent the way kube-apiserver sends it (Go's net/http
 # over HTTP/1.1, build/hardening-podattack), and a configuration file rewritten
-# in pieces while reviews flow. Uses run.sh's start_server, stop_server,
+# in pieces while reviews flow. Uses run.sh's start_server, stop_server, post,
 # json_get, $work, $ca, $good and $deny. Loopback only, every wait bounded.
 #
 # 4g. The two amplification pods of issue 11 at once, ten times each: 18000
@@ -169,8 +169,7 @@ config_rewrites() {
 post_large() {
     local t0 st
     t0=$(now_ms)
-    st=$(curl -sS --max-time 20 --cacert "$ca" -o "$2.body" -w '%{http_code}' \
-        -H 'Content-Type: application/json' --data-binary @"$1" "https://127.0.0.1:$port/mutate${3:-}")
+    st=$(post "$1" "$2.body" "${3:-}")
     { echo "$st $(($(now_ms) - t0))"; cat "$2.body"; } >"$2"
 }
 

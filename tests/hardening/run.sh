@@ -53,9 +53,9 @@ start_server() {
 # stop_server: SIGTERM, bounded wait; returns the exit code (124 on timeout).
 stop_server() { serve_stop "$spid"; }
 
-post() { # post FILE -> prints "STATUS" and leaves the body in $work/resp
-    curl -sS --max-time 20 --cacert "$ca" -o "$work/resp" -w '%{http_code}' \
-        -H 'Content-Type: application/json' --data-binary @"$1" "https://127.0.0.1:$port/mutate"
+post() { # post FILE [OUT [QUERY]] -> prints "STATUS" and leaves the body in OUT ($work/resp)
+    curl -sS --max-time 20 --cacert "$ca" -o "${2:-$work/resp}" -w '%{http_code}' \
+        -H 'Content-Type: application/json' --data-binary @"$1" "https://127.0.0.1:$port/mutate${3:-}"
 }
 
 serving() { # a good request still gets its answer
