@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include "clock.h"
 #include "errmsg.h"
 #include "file.h"
@@ -332,7 +334,7 @@ static src_result_t imds(chain_t *c)
     else
         res = SRC_OK;
 out:
-    memset(hdr, 0, sizeof hdr);
+    OPENSSL_cleanse(hdr, sizeof hdr); /* a store the compiler cannot drop */
     resp_wipe_free(&r);
     return res;
 }

@@ -80,8 +80,7 @@ bool awsproto_sts_creds(const char *xml, size_t n, awsproto_creds_t *out, char *
         errmsg_set(why, whysz, "STS answer without a valid Credentials/Expiration");
         ok = false;
     }
-    memset(v, 0, AWSPROTO_VALUE_MAX);
-    free(v);
+    secret_free_n(v, AWSPROTO_VALUE_MAX);
     if (!ok)
         awsproto_creds_free(out);
     return ok;
@@ -178,10 +177,7 @@ static bool split_token(const char *b64, char **user, char **pass, char *why, si
         else
             ok = true;
     }
-    if (raw) {
-        memset(raw, 0, len);
-        free(raw);
-    }
+    secret_free_n(raw, len);
     if (!ok) {
         secret_free(*user);
         secret_free(*pass);

@@ -9,6 +9,8 @@
 
 #include <openssl/evp.h>
 
+#include "secret.h"
+
 static bool is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -36,9 +38,7 @@ unsigned char *base64_decode(const char *s, size_t n, int flags, size_t *outlen)
     }
     EVP_ENCODE_CTX_free(ctx);
     if (!ok) {
-        if (out) /* what was decoded may be a secret */
-            memset(out, 0, cap);
-        free(out);
+        secret_free_n(out, cap); /* what was decoded may be a secret */
         return NULL;
     }
     len += tail;
@@ -97,8 +97,7 @@ unsigned char *base64url_decode(const char *s, size_t n, size_t *outlen)
     }
     memset(std + n, '=', padded - n);
     unsigned char *out = base64_decode(std, padded, 0, outlen);
-    memset(std, 0, padded); /* a token's payload may be a secret */
-    free(std);
+    secret_free_n(std, padded); /* a token's payload may be a secret */
     return out;
 }
 

@@ -105,8 +105,7 @@ static bool decode_auth(const char *b64, char **user, char **pass)
         *user = strdup((char *)raw);
         *pass = strdup(colon + 1);
     }
-    memset(raw, 0, len);
-    free(raw);
+    secret_free_n(raw, len);
     if (!colon)
         return false;
     if (!*user || !*pass) {
@@ -451,9 +450,6 @@ bool dockercfg_run_helper(const char *helper, const char *server_url, unsigned t
     } else {
         ok = dockercfg_parse_helper_output(buf, len, out, err, errsz);
     }
-    if (buf) {
-        memset(buf, 0, len);
-        free(buf);
-    }
+    secret_free_n(buf, len);
     return ok;
 }
