@@ -218,9 +218,16 @@ func (s *server) serving() error {
 	return nil
 }
 
-// metric reads one series from /metrics (-1 when absent).
+// metric reads one series from /metrics (-1 when absent). Its connection
+// is closed after the answer: the checks poll it, and kept-alive
+// connections would count against the server's connection cap.
 func (s *server) metric(series string) float64 {
-	resp, err := certClient(5*time.Second, s.cert).Get(s.url("/metrics"))
+	req, err := http.NewRequest("GET", s.url("/metrics"), nil)
+	if err != nil {
+		return -1
+	}
+	req.Close = true
+	resp, err := certClient(5*time.Second, s.cert).Do(req)
 	if err != nil {
 		return -1
 	}
