@@ -21,9 +21,12 @@
 #define SOURCES_MAX       16 /* distinct credential sources counted */
 #define SOURCE_MAX        64
 
+typedef enum { COUNT_OK, COUNT_ERROR, COUNT_BACKOFF, COUNT_RESULTS } count_result_t;
+static const char *const count_names[COUNT_RESULTS] = {"ok", "error", "backoff"};
+
 typedef struct {
     char source[SOURCE_MAX];
-    unsigned long ok, error;
+    unsigned long n[COUNT_RESULTS];
 } source_count_t;
 
 struct regauth {
@@ -108,7 +111,7 @@ void regauth_cached_source(regauth_t *a, const char *host, const char *repo, cha
 
 /* ---- counts by source -------------------------------------------------------------- */
 
-static void count(regauth_t *a, const char *source, bool ok)
+static void count_result(regauth_t *a, const char *source, count_result_t r)
 {
     pthread_mutex_lock(&a->mu);
     source_count_t *c = NULL;
@@ -121,11 +124,13 @@ static void count(regauth_t *a, const char *source, bool ok)
     }
     if (!c) /* more distinct sources than slots: the last slot takes the rest */
         c = &a->counts[SOURCES_MAX - 1];
-    if (ok)
-        c->ok++;
-    else
-        c->error++;
+    c->n[r]++;
     pthread_mutex_unlock(&a->mu);
+}
+
+static void count(regauth_t *a, const char *source, bool ok)
+{
+    count_result(a, source, ok ? COUNT_OK : COUNT_ERROR);
 }
 
 void regauth_metrics(regauth_t *a, buf_t *out)
@@ -133,14 +138,16 @@ void regauth_metrics(regauth_t *a, buf_t *out)
     static const char *m = "imagebuilder_webhook_registry_credentials_total";
     buf_printf(out,
                "# HELP %s Registry credential lookups by source (docker-config, "
-               "credential-helper:<name>, <cloud>:<source>) and result.\n",
+               "credential-helper:<name>, <cloud>:<source>) and result (backoff: not made, the "
+               "host's last cloud lookup failed within failureBackoffSeconds).\n",
                m);
     buf_printf(out, "# TYPE %s counter\n", m);
     pthread_mutex_lock(&a->mu);
     for (size_t i = 0; i < a->n_counts; i++) {
         const source_count_t *c = &a->counts[i];
-        buf_printf(out, "%s{source=\"%s\",result=\"ok\"} %lu\n", m, c->source, c->ok);
-        buf_printf(out, "%s{source=\"%s\",result=\"error\"} %lu\n", m, c->source, c->error);
+        for (int r = 0; r < COUNT_RESULTS; r++)
+            buf_printf(out, "%s{source=\"%s\",result=\"%s\"} %lu\n", m, c->source, count_names[r],
+                       c->n[r]);
     }
     pthread_mutex_unlock(&a->mu);
 }
@@ -157,8 +164,9 @@ static bool cloud_creds(regauth_t *a, const char *host, uint64_t deadline, docke
         return false;
     char why[256] = "";
     bool ok = cloudcred_get(a->cloud, host, deadline, cred, source, sourcesz, why, sizeof why);
+    bool backoff = !ok && cloudcred_not_asked(why);
     if (source[0])
-        count(a, source, ok);
+        count_result(a, source, ok ? COUNT_OK : backoff ? COUNT_BACKOFF : COUNT_ERROR);
     if (!ok)
         errmsg_set(note, notesz, "; %s: %s", source[0] ? source : "cloud identity", why);
     return ok;

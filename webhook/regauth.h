@@ -57,8 +57,8 @@ bool regauth_answer(regauth_t *a, const char *host, const char *repo, const char
 void regauth_cached_source(regauth_t *a, const char *host, const char *repo, char *out,
                            size_t outsz);
 
-/* Prometheus text: credential lookups by source and result
- * (imagebuilder_webhook_registry_credentials_total). */
+/* Prometheus text: credential lookups by source and result, ok, error or
+ * backoff (imagebuilder_webhook_registry_credentials_total). */
 void regauth_metrics(regauth_t *a, buf_t *out);
 
 /* The token request URL of a Bearer challenge: realm, then `service=` and

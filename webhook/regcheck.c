@@ -30,7 +30,7 @@ struct regcheck {
     uint64_t backoff_ms; /* registryCheck.failureBackoffSeconds (0: off) */
     strlist_t insecure;
     ttlcache_t *cache;
-    ttlcache_t *down; /* host -> "<failed at, clock_mono_ms> <reason>", for backoff_ms */
+    ttlcache_t *down; /* host -> its failure's reason, for backoff_ms */
 
     httpc_t *http;
     cloudcred_t *cloud;
@@ -166,19 +166,15 @@ toolong:
  * (FAILED, not asked). */
 static bool host_down(regcheck_t *rc, const char *host, regcheck_result_t *res)
 {
-    char *text = rc->down ? ttlcache_get_text(rc->down, host) : NULL;
-    if (!text)
+    unsigned long long ago = 0;
+    char *why = rc->down ? ttlcache_get_failure(rc->down, host, &ago) : NULL;
+    if (!why)
         return false;
-    char *sp = NULL;
-    unsigned long long at = strtoull(text, &sp, 10);
-    uint64_t now = clock_mono_ms();
-    unsigned long long ago = now > at ? (now - at + 500) / 1000 : 0;
-    const char *why = sp && *sp == ' ' ? sp + 1 : "";
     errmsg_set(res->reason, sizeof res->reason, "not asked: %.60s failed %llu s ago", host, ago);
     errmsg_set(res->detail, sizeof res->detail,
                "not asked: %.60s failed %llu s ago (%.80s); registryCheck.failureBackoffSeconds",
                host, ago, why);
-    free(text);
+    free(why);
     return true;
 }
 
@@ -186,19 +182,16 @@ static bool host_down(regcheck_t *rc, const char *host, regcheck_result_t *res)
  * was marked as failed, else a generic one. */
 static void shared_reason(regcheck_t *rc, const char *host, regcheck_result_t *res)
 {
-    char *text = rc->down ? ttlcache_get_text(rc->down, host) : NULL;
-    const char *sp = text ? strchr(text, ' ') : NULL;
-    errmsg_set(res->reason, sizeof res->reason, "%s", sp ? sp + 1 : "registry check failed");
-    free(text);
+    unsigned long long ago = 0;
+    char *why = rc->down ? ttlcache_get_failure(rc->down, host, &ago) : NULL;
+    errmsg_set(res->reason, sizeof res->reason, "%s", why ? why : "registry check failed");
+    free(why);
 }
 
 static void mark_down(regcheck_t *rc, const char *host, const char *reason)
 {
-    if (!rc->down)
-        return;
-    char text[160];
-    snprintf(text, sizeof text, "%llu %.100s", (unsigned long long)clock_mono_ms(), reason);
-    ttlcache_put_text(rc->down, host, text, rc->backoff_ms);
+    if (rc->down)
+        ttlcache_put_failure(rc->down, host, reason, rc->backoff_ms);
 }
 
 /* ---- the lookup ------------------------------------------------------------------ */
@@ -427,7 +420,8 @@ regcheck_t *regcheck_new(const regcheck_config_t *cfg, auth_type_t auth, ttlcach
     /* The cloud's own APIs go through the same client: caFile adds a
      * private CA, while libcurl keeps the system's CA directory
      * (/etc/ssl/certs) for the public endpoints. */
-    rc->cloud = cloudcred_new(auth, rc->http, NULL);
+    cloudcred_backoff_t backoff = {.backoff_ms = rc->backoff_ms, .timeout_ms = rc->timeout_ms};
+    rc->cloud = cloudcred_new(auth, rc->http, NULL, &backoff);
     if ((auth == AUTH_AWS || auth == AUTH_GOOGLE || auth == AUTH_AZURE) && !rc->cloud) {
         errmsg_set(err, errsz, "out of memory");
         goto fail;

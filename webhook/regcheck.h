@@ -9,7 +9,8 @@
  *
  * A host that could not be reached or did not answer in time is not asked
  * again for registryCheck.failureBackoffSeconds: its images are FAILED at
- * once meanwhile, so that an outage costs one timeout, not one per pod. */
+ * once meanwhile, so that an outage costs one timeout, not one per pod.
+ * The cloud identity's lookups back off for as long (cloudcred). */
 #ifndef WH_REGCHECK_H
 #define WH_REGCHECK_H
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +11,8 @@
 #include "clock.h"
 #include "lrulist.h"
 #include "secret.h"
+
+#define FAILURE_MAX 512 /* "<failed at> <reason>" */
 
 typedef struct flight {
     int value;
@@ -280,6 +283,27 @@ char *ttlcache_get_text(ttlcache_t *c, const char *key)
     }
     pthread_mutex_unlock(&c->mu);
     return res;
+}
+
+void ttlcache_put_failure(ttlcache_t *c, const char *key, const char *reason, uint64_t ttl_ms)
+{
+    char text[FAILURE_MAX];
+    snprintf(text, sizeof text, "%llu %s", (unsigned long long)c->clock(c->clock_ctx), reason);
+    ttlcache_put_text(c, key, text, ttl_ms);
+}
+
+char *ttlcache_get_failure(ttlcache_t *c, const char *key, unsigned long long *ago_s)
+{
+    char *text = ttlcache_get_text(c, key);
+    if (!text)
+        return NULL;
+    char *sp = NULL;
+    unsigned long long at = strtoull(text, &sp, 10);
+    uint64_t now = c->clock(c->clock_ctx);
+    *ago_s = now > at ? (now - at + 500) / 1000 : 0;
+    const char *reason = sp && *sp == ' ' ? sp + 1 : "";
+    memmove(text, reason, strlen(reason) + 1);
+    return text;
 }
 
 void ttlcache_remove(ttlcache_t *c, const char *key)

@@ -52,6 +52,13 @@ void ttlcache_put_text(ttlcache_t *c, const char *key, const char *text, uint64_
 /* A copy of the unexpired text stored under `key` (the caller frees and
  * should wipe it), or NULL. */
 char *ttlcache_get_text(ttlcache_t *c, const char *key);
+/* Failures kept for a backoff, as texts: `key` failed now, for `reason`
+ * (at most 480 bytes kept), and counts as failed for `ttl_ms`. */
+void ttlcache_put_failure(ttlcache_t *c, const char *key, const char *reason, uint64_t ttl_ms);
+/* While `key` counts as failed: a copy of its reason (the caller frees
+ * it), and how long ago it failed, in seconds rounded; else NULL. */
+char *ttlcache_get_failure(ttlcache_t *c, const char *key, unsigned long long *ago_s);
+
 /* Drops the stored entry under `key`, if any. */
 void ttlcache_remove(ttlcache_t *c, const char *key);
 

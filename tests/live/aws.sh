@@ -15,8 +15,9 @@
 # image exists: no build) and their precedence (web identity, Pod Identity,
 # static keys, IMDS); failures of every kind (build + warning, the reason in
 # `review --explain` and the log); the Docker config winning over the cloud
-# identity; in `serve`, one STS and one ECR call for two reviews, and
-# credentials near their expiry fetched again; the metric by source.
+# identity; in `serve`, one STS and one ECR call for two reviews,
+# credentials near their expiry fetched again, and one STS call for three
+# pods while STS throttles (failureBackoffSeconds); the metric by source.
 
 ECR_NAME=123456789012.dkr.ecr.us-east-1.amazonaws.com
 ECR_NAME_B=210987654321.dkr.ecr.us-east-1.amazonaws.com # another account
@@ -48,7 +49,7 @@ aws_review_for() {
     printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-%s","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"operation":"CREATE","namespace":"t","object":{"metadata":{"name":"p","labels":{"imagebuilder.union.ai/builder":"union"},"annotations":{"imagebuilder.union.ai/image-spec":"{\\"name\\":\\"%s\\",\\"builder\\":\\"union\\"%s}"}},"spec":{"containers":[{"name":"main","image":"%s"}]}},"dryRun":true}}\n' \
         "$RANDOM" "${1%%:*}" "$reg" "$1"
 }
-# aws_config NAME [TIMEOUT_MS] [DOCKER_CONFIG]: a configuration for the ECR registry
+# aws_config NAME [TIMEOUT_MS] [DOCKER_CONFIG] [BACKOFF_S]: a configuration for the ECR registry
 aws_config() {
     cat >"$work/$1.yaml" <<YML
 imageBuilder:
@@ -58,6 +59,7 @@ imageBuilder:
   registryCheck:
     enabled: true
     timeoutMs: ${2:-3000}
+    failureBackoffSeconds: ${4:-10}
     insecureRegistries: ["$ECR", "$ECR_B"]
     dockerConfig: "${3:-}"
   productionDomainCheck: {enabled: false}
@@ -222,6 +224,42 @@ $(tail -n 5 "$work/aws-$expiry.log")"
             'imagebuilder_webhook_registry_credentials_total\{source="aws:web-identity",result="error"\} 0'
     done
     awsctl "_set?expiry=3600&ecr-expiry=43200"
+
+    # ---- serve: while STS throttles, it is asked once per failureBackoffSeconds, not once per pod
+    aws_config aws-bo 3000 "" 300
+    awsctl "_count?reset=1"
+    awsctl "_set?sts=throttle"
+    serve_wrap=("${IN_HOSTS[@]}" env -i PATH="$PATH" "${E_ECR[@]}" "${E_OFF[@]}" "${E_WEB[@]}")
+    if serve_start aws-backoff "$work/aws-bo.yaml"; then
+        serve_wrap=()
+        WP=$serve_port
+        local answers="" bad=0 i
+        for i in 1 2 3; do
+            r1=$(post "$work/aws-present.json")
+            answers="$answers$r1"$'\n'
+            grep -q '"allowed":true' <<<"$r1" && grep -q "could not check whether $ECR/union:foo-abc123 exists" <<<"$r1" &&
+                decoded "$r1" | grep -q build-image || bad=1
+        done
+        m=$(curl -s --cacert "$work/ca.crt" "https://127.0.0.1:$WP/metrics")
+        serve_stop >/dev/null
+        if [ $bad = 0 ] && c=$(counts "sts=1 ecr=0"); then
+            ok "aws: serve: while STS throttles, three pods cost one STS call; each gets its build and the warning"
+        else
+            ko "aws: serve: while STS throttles, three pods cost one STS call; each gets its build and the warning" \
+                "$c
+$answers$(tail -n 5 "$work/aws-backoff.log")"
+        fi
+        expect "aws: serve: the lookups not made are counted as backoff, and logged with the first failure's reason" \
+            "$m
+$(cat "$work/aws-backoff.log")" \
+            'imagebuilder_webhook_registry_credentials_total\{source="aws:web-identity",result="error"\} 1' \
+            'imagebuilder_webhook_registry_credentials_total\{source="aws:web-identity",result="backoff"\} 2' \
+            '"detail":"[^"]*aws:web-identity: not asked: failed [0-9]+ s ago \(STS AssumeRoleWithWebIdentity answered HTTP 400: Throttling'
+    else
+        serve_wrap=()
+        ko "aws: serve starts (failure backoff)" "$(tail -n 5 "$work/aws-backoff.log")"
+    fi
+    awsctl "_set?sts=ok"
 }
 
 # ---- servers ---------------------------------------------------------------------------

@@ -33,7 +33,7 @@ static outcome_t lookup(const char *const *env, const char *host)
     char err[200] = "";
     httpc_t *http = httpc_new(NULL, err, sizeof err);
     ck_assert_msg(http != NULL, "%s", err);
-    cloudcred_t *c = cloudcred_new(AUTH_AWS, http, fake_env);
+    cloudcred_t *c = cloudcred_new(AUTH_AWS, http, fake_env, NULL);
     ck_assert_ptr_nonnull(c);
     outcome_t o = {0};
     dockercfg_cred_t cred = {0};

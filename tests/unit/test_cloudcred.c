@@ -45,7 +45,7 @@ static bool ask(auth_type_t type, const char *host, char *source, char *why)
         http = httpc_new(NULL, err, sizeof err);
     }
     ck_assert_ptr_nonnull(http);
-    cloudcred_t *c = cloudcred_new(type, http, fake_env);
+    cloudcred_t *c = cloudcred_new(type, http, fake_env, NULL);
     ck_assert_ptr_nonnull(c);
     dockercfg_cred_t cred = {0};
     source[0] = why[0] = '\0';
@@ -68,8 +68,8 @@ static const char *temp_file(char *buf, size_t sz, const char *text)
 
 START_TEST(no_provider_without_a_cloud_type)
 {
-    ck_assert_ptr_null(cloudcred_new(AUTH_NOOP, NULL, NULL));
-    ck_assert_ptr_null(cloudcred_new(AUTH_BASIC, NULL, NULL));
+    ck_assert_ptr_null(cloudcred_new(AUTH_NOOP, NULL, NULL, NULL));
+    ck_assert_ptr_null(cloudcred_new(AUTH_BASIC, NULL, NULL, NULL));
     char source[64] = "x", why[200] = "";
     ck_assert(!cloudcred_get(NULL, "gcr.io", 0, NULL, source, sizeof source, why, sizeof why));
     ck_assert_str_eq(source, "");
@@ -192,6 +192,118 @@ START_TEST(azure_serves_acr_only_and_needs_workload_identity)
 }
 END_TEST
 
+/* ---- failed lookups are remembered for the backoff --------------------------------- */
+
+static bool ask_with(cloudcred_t *c, const char *host, uint64_t deadline, char *source, char *why)
+{
+    dockercfg_cred_t cred = {0};
+    bool ok = cloudcred_get(c, host, deadline, &cred, source, 64, why, 200);
+    dockercfg_cred_free(&cred);
+    return ok;
+}
+
+static cloudcred_t *google_with_backoff(uint64_t backoff_ms)
+{
+    char err[200];
+    if (!http)
+        http = httpc_new(NULL, err, sizeof err);
+    ck_assert_ptr_nonnull(http);
+    cloudcred_backoff_t b = {.backoff_ms = backoff_ms, .timeout_ms = 1000};
+    cloudcred_t *c = cloudcred_new(AUTH_GOOGLE, http, fake_env, &b);
+    ck_assert_ptr_nonnull(c);
+    return c;
+}
+
+START_TEST(a_failed_lookup_is_not_made_again_within_the_backoff)
+{
+    char source[64], why[200];
+    cloudcred_t *c = google_with_backoff(3600 * 1000);
+    const char *missing[] = {"GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/a.json", NULL};
+    set_env(missing);
+    ck_assert(!ask_with(c, "gcr.io", clock_mono_ms() + 2000, source, why));
+    ck_assert(!cloudcred_not_asked(why));
+    ck_assert_ptr_nonnull(strstr(why, "/nonexistent/a.json: cannot open"));
+
+    /* the environment now names another file: the host is not asked again */
+    const char *other[] = {"GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/b.json", NULL};
+    set_env(other);
+    ck_assert(!ask_with(c, "gcr.io", clock_mono_ms() + 2000, source, why));
+    ck_assert_msg(cloudcred_not_asked(why), "%s", why);
+    ck_assert_str_eq(source, "google:service-account-key");
+    const char *want = "not asked: failed 0 s ago (GOOGLE_APPLICATION_CREDENTIALS "
+                       "/nonexistent/a.json: cannot open";
+    ck_assert_msg(strncmp(why, want, strlen(want)) == 0, "%s", why);
+    ck_assert_ptr_nonnull(strstr(why, "); registryCheck.failureBackoffSeconds"));
+
+    /* another host is asked */
+    ck_assert(!ask_with(c, "eu.gcr.io", clock_mono_ms() + 2000, source, why));
+    ck_assert_msg(!cloudcred_not_asked(why), "%s", why);
+    ck_assert_ptr_nonnull(strstr(why, "/nonexistent/b.json: cannot open"));
+    cloudcred_free(c);
+}
+END_TEST
+
+START_TEST(a_remembered_failure_ends_with_its_backoff)
+{
+    char source[64], why[200];
+    cloudcred_t *c = google_with_backoff(100);
+    const char *missing[] = {"GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/a.json", NULL};
+    set_env(missing);
+    ck_assert(!ask_with(c, "gcr.io", clock_mono_ms() + 2000, source, why));
+    ck_assert(!ask_with(c, "gcr.io", clock_mono_ms() + 2000, source, why));
+    ck_assert_msg(cloudcred_not_asked(why), "%s", why);
+    /* asked again once 100 ms have passed (bounded wait for that) */
+    uint64_t until = clock_mono_ms() + 5000;
+    while (cloudcred_not_asked(why) && clock_mono_ms() < until) {
+        ck_assert_int_eq(usleep(10000), 0);
+        ck_assert(!ask_with(c, "gcr.io", clock_mono_ms() + 2000, source, why));
+    }
+    ck_assert_msg(!cloudcred_not_asked(why), "%s", why);
+    ck_assert_ptr_nonnull(strstr(why, "/nonexistent/a.json: cannot open"));
+    cloudcred_free(c);
+}
+END_TEST
+
+START_TEST(a_lookup_cut_short_by_the_callers_deadline_is_not_remembered)
+{
+    char source[64], why[200];
+    cloudcred_t *c = google_with_backoff(3600 * 1000);
+    const char *closed[] = {"GCE_METADATA_ROOT", "127.0.0.1:1", NULL};
+    set_env(closed);
+    /* no time left: the lookup fails at once, which says nothing of the server */
+    ck_assert(!ask_with(c, "gcr.io", clock_mono_ms(), source, why));
+    ck_assert_str_eq(source, "google:metadata");
+    ck_assert(!ask_with(c, "gcr.io", clock_mono_ms() + 2000, source, why));
+    ck_assert_msg(strncmp(why, "metadata server unreachable: ", 29) == 0, "%s", why);
+    /* that failure, within the time, is remembered */
+    ck_assert(!ask_with(c, "gcr.io", clock_mono_ms() + 2000, source, why));
+    ck_assert_msg(cloudcred_not_asked(why), "%s", why);
+    ck_assert_ptr_nonnull(strstr(why, "(metadata server unreachable: "));
+    cloudcred_free(c);
+}
+END_TEST
+
+START_TEST(without_a_backoff_every_lookup_is_made)
+{
+    char source[64], why[200];
+    char err[200];
+    if (!http)
+        http = httpc_new(NULL, err, sizeof err);
+    cloudcred_backoff_t off = {.backoff_ms = 0, .timeout_ms = 1000};
+    cloudcred_t *c = cloudcred_new(AUTH_GOOGLE, http, fake_env, &off);
+    ck_assert_ptr_nonnull(c);
+    const char *missing[] = {"GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/a.json", NULL};
+    set_env(missing);
+    for (int i = 0; i < 3; i++) {
+        ck_assert(!ask_with(c, "gcr.io", clock_mono_ms() + 2000, source, why));
+        ck_assert_msg(!cloudcred_not_asked(why), "%s", why);
+    }
+    cloudcred_free(c);
+    ck_assert(!cloudcred_not_asked("no AWS credentials found"));
+    ck_assert(!cloudcred_not_asked(NULL));
+}
+END_TEST
+
 Suite *suite_cloudcred(void)
 {
     Suite *s = suite_create("cloudcred");
@@ -202,6 +314,13 @@ Suite *suite_cloudcred(void)
     tcase_add_test(tc, google_key_file_wins_and_says_what_is_wrong);
     tcase_add_test(tc, google_metadata_host_from_the_environment);
     tcase_add_test(tc, azure_serves_acr_only_and_needs_workload_identity);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("backoff");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, a_failed_lookup_is_not_made_again_within_the_backoff);
+    tcase_add_test(tc, a_remembered_failure_ends_with_its_backoff);
+    tcase_add_test(tc, a_lookup_cut_short_by_the_callers_deadline_is_not_remembered);
+    tcase_add_test(tc, without_a_backoff_every_lookup_is_made);
     suite_add_tcase(s, tc);
     return s;
 }

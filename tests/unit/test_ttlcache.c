@@ -188,6 +188,46 @@ START_TEST(text_replace_and_remove)
 }
 END_TEST
 
+START_TEST(failure_reason_age_and_backoff)
+{
+    fake_now = 5000;
+    ttlcache_t *c = ttlcache_new(8, fake_clock, NULL);
+    unsigned long long ago = 99;
+    ck_assert_ptr_null(ttlcache_get_failure(c, "h", &ago));
+    ttlcache_put_failure(c, "h", "connection refused", 10000);
+    fake_now += 1499; /* rounded to whole seconds */
+    char *why = ttlcache_get_failure(c, "h", &ago);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_str_eq(why, "connection refused");
+    ck_assert_uint_eq(ago, 1);
+    free(why);
+    fake_now += 1;
+    why = ttlcache_get_failure(c, "h", &ago);
+    ck_assert_uint_eq(ago, 2);
+    free(why);
+    /* a failure again restarts the backoff, with the new reason */
+    ttlcache_put_failure(c, "h", "timed out", 10000);
+    fake_now += 9999;
+    why = ttlcache_get_failure(c, "h", &ago);
+    ck_assert_str_eq(why, "timed out");
+    ck_assert_uint_eq(ago, 10);
+    free(why);
+    fake_now += 1;
+    ck_assert_ptr_null(ttlcache_get_failure(c, "h", &ago));
+    /* a reason too long is cut, not refused */
+    char big[2000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    ttlcache_put_failure(c, "h", big, 10000);
+    why = ttlcache_get_failure(c, "h", &ago);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_uint_ge(strlen(why), 400);
+    ck_assert_uint_lt(strlen(why), 512);
+    free(why);
+    ttlcache_unref(c);
+}
+END_TEST
+
 START_TEST(text_lru_bound)
 {
     fake_now = 0;
@@ -217,6 +257,7 @@ Suite *suite_ttlcache(void)
     tcase_add_test(tc, text_put_get_expire);
     tcase_add_test(tc, text_replace_and_remove);
     tcase_add_test(tc, text_lru_bound);
+    tcase_add_test(tc, failure_reason_age_and_backoff);
     suite_add_tcase(s, tc);
     return s;
 }
