@@ -33,7 +33,8 @@ static void set_env(const char *const *kv)
 
 static httpc_t *http;
 
-static bool ask(auth_type_t type, const char *host, char *source, char *why)
+/* The client every lookup uses, made once. */
+static httpc_t *client(void)
 {
     char err[200];
     if (!http) {
@@ -45,12 +46,25 @@ static bool ask(auth_type_t type, const char *host, char *source, char *why)
         http = httpc_new(NULL, err, sizeof err);
     }
     ck_assert_ptr_nonnull(http);
-    cloudcred_t *c = cloudcred_new(type, http, fake_env, NULL);
-    ck_assert_ptr_nonnull(c);
+    return http;
+}
+
+/* One lookup through `c` (source: 64 bytes, why: 200). */
+static bool ask_with(cloudcred_t *c, const char *host, uint64_t deadline, char *source, char *why)
+{
     dockercfg_cred_t cred = {0};
     source[0] = why[0] = '\0';
-    bool ok = cloudcred_get(c, host, clock_mono_ms() + 2000, &cred, source, 64, why, 200);
+    bool ok = cloudcred_get(c, host, deadline, &cred, source, 64, why, 200);
     dockercfg_cred_free(&cred);
+    return ok;
+}
+
+/* One lookup by a provider of its own, with 2 s to go. */
+static bool ask(auth_type_t type, const char *host, char *source, char *why)
+{
+    cloudcred_t *c = cloudcred_new(type, client(), fake_env, NULL);
+    ck_assert_ptr_nonnull(c);
+    bool ok = ask_with(c, host, clock_mono_ms() + 2000, source, why);
     cloudcred_free(c);
     return ok;
 }
@@ -194,22 +208,10 @@ END_TEST
 
 /* ---- failed lookups are remembered for the backoff --------------------------------- */
 
-static bool ask_with(cloudcred_t *c, const char *host, uint64_t deadline, char *source, char *why)
-{
-    dockercfg_cred_t cred = {0};
-    bool ok = cloudcred_get(c, host, deadline, &cred, source, 64, why, 200);
-    dockercfg_cred_free(&cred);
-    return ok;
-}
-
 static cloudcred_t *google_with_backoff(uint64_t backoff_ms)
 {
-    char err[200];
-    if (!http)
-        http = httpc_new(NULL, err, sizeof err);
-    ck_assert_ptr_nonnull(http);
     cloudcred_backoff_t b = {.backoff_ms = backoff_ms, .timeout_ms = 1000};
-    cloudcred_t *c = cloudcred_new(AUTH_GOOGLE, http, fake_env, &b);
+    cloudcred_t *c = cloudcred_new(AUTH_GOOGLE, client(), fake_env, &b);
     ck_assert_ptr_nonnull(c);
     return c;
 }
@@ -286,12 +288,7 @@ END_TEST
 START_TEST(without_a_backoff_every_lookup_is_made)
 {
     char source[64], why[200];
-    char err[200];
-    if (!http)
-        http = httpc_new(NULL, err, sizeof err);
-    cloudcred_backoff_t off = {.backoff_ms = 0, .timeout_ms = 1000};
-    cloudcred_t *c = cloudcred_new(AUTH_GOOGLE, http, fake_env, &off);
-    ck_assert_ptr_nonnull(c);
+    cloudcred_t *c = google_with_backoff(0);
     const char *missing[] = {"GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/a.json", NULL};
     set_env(missing);
     for (int i = 0; i < 3; i++) {
