@@ -120,7 +120,7 @@ static void remember_failure(cloudcred_t *c, const char *host, uint64_t t0, uint
     if (now >= deadline_ms && (now - t0) * 2 < c->backoff.timeout_ms)
         return;
     char text[400];
-    snprintf(text, sizeof text, "%s\n%s", source, why);
+    snprintf(text, sizeof text, "%s\n%s", source, why ? why : "");
     ttlcache_put_failure(c->failed, host, text, c->backoff.backoff_ms);
 }
 
