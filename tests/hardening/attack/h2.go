@@ -200,7 +200,12 @@ func checkH2StalledBig() (string, error) {
 		if err := s.waitMetric(closedBy("buffer_budget"), 1, 5*time.Second); err != nil {
 			return "", err
 		}
-		if err := peakBelow(s, 64, "100 stalled streams, budget 32 MiB"); err != nil {
+		// What the budget does not count: libh2o grows each stream's body
+		// buffer by doubling from 8 KiB, and the steps under the 256 KiB mmap
+		// threshold are heap memory that may stay resident once freed (up to
+		// 248 KiB a stream, 24 MiB for 100), besides the 32 MiB counted and
+		// the 12 MiB the server starts with. Seen here: 37 to 64 MiB.
+		if err := peakBelow(s, 80, "100 stalled streams, budget 32 MiB"); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("closed by the budget, peak RSS %.1f MiB", s.peakMiB()), nil
