@@ -6,9 +6,12 @@
  *   1. the projected service-account token in AZURE_FEDERATED_TOKEN_FILE
  *      (read again for every request: the kubelet rotates it) is the
  *      client assertion of an OAuth2 client-credentials request to
- *      Microsoft Entra ID, for the registry audience
+ *      Microsoft Entra ID, for the audience the registry's cloud accepts
+ *      (acr_cloud_of): in the public cloud the registry audience
  *      (https://containerregistry.azure.net/.default, accepted whether or
- *      not the registry still takes ARM-audience tokens);
+ *      not the registry still takes ARM-audience tokens), in the national
+ *      clouds (*.azurecr.cn, *.azurecr.us) that cloud's Resource Manager
+ *      audience, as the Azure SDKs ask there;
  *   2. the Entra access token is exchanged at the registry's
  *      /oauth2/exchange for an ACR refresh token;
  *   3. that refresh token is an identity token: the registry's own token
@@ -33,10 +36,8 @@
 #include "secret.h"
 #include "tokcache.h"
 
-#define SOURCE            "azure:workload-identity"
-#define ACR_SCOPE         "https://containerregistry.azure.net/.default"
-#define AUTHORITY_DEFAULT "https://login.microsoftonline.com/"
-#define ASSERTION_MAX     (64 * 1024)
+#define SOURCE        "azure:workload-identity"
+#define ASSERTION_MAX (64 * 1024)
 /* How long a refresh token whose expiry cannot be read is kept (ACR's
  * last three hours). */
 #define UNKNOWN_LIFETIME_MS (15u * 60u * 1000u)
@@ -56,12 +57,42 @@ typedef struct {
     char authority[512]; /* ends with '/' */
 } az_env_t;
 
+/* An Azure cloud, by the suffix of its registries' host names. */
+typedef struct {
+    const char *suffix;
+    const char *scope;     /* of the Entra token its registries accept */
+    const char *authority; /* its Entra, when AZURE_AUTHORITY_HOST is not set */
+} acr_cloud_t;
+
+static const acr_cloud_t acr_clouds[] = {
+    {".azurecr.io", "https://containerregistry.azure.net/.default",
+     "https://login.microsoftonline.com/"},
+    {".azurecr.cn", "https://management.chinacloudapi.cn/.default",
+     "https://login.chinacloudapi.cn/"},
+    {".azurecr.us", "https://management.usgovcloudapi.net/.default",
+     "https://login.microsoftonline.us/"},
+};
+
+/* The cloud of registry `host` (host[:port]); NULL for one that has none
+ * (Azure Germany's *.azurecr.de, closed in 2021). */
+static const acr_cloud_t *acr_cloud_of(const char *host)
+{
+    size_t n = strcspn(host, ":");
+    for (size_t i = 0; i < sizeof acr_clouds / sizeof acr_clouds[0]; i++) {
+        size_t sl = strlen(acr_clouds[i].suffix);
+        if (n > sl && strncasecmp(host + n - sl, acr_clouds[i].suffix, sl) == 0)
+            return &acr_clouds[i];
+    }
+    return NULL;
+}
+
 /* What a fetch needs (tokcache_fetch_fn's ctx). */
 typedef struct {
     az_t *az;
     const az_env_t *env;
     const char *host;
-    char entra_key[sizeof(az_env_t) + 16];
+    const acr_cloud_t *cloud;
+    char entra_key[sizeof(az_env_t) + 80];
 } az_job_t;
 
 static void *create(httpc_t *http, cloudcred_getenv_fn getenv_fn)
@@ -110,7 +141,8 @@ static bool env_copy(const az_t *a, const char *name, const char *charset, char 
     return true;
 }
 
-static bool read_env(const az_t *a, az_env_t *e, char *why, size_t whysz)
+/* The workload identity's variables; the authority defaults to `cloud`'s. */
+static bool read_env(const az_t *a, const acr_cloud_t *cloud, az_env_t *e, char *why, size_t whysz)
 {
     static const char id_chars[] =
         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_";
@@ -121,7 +153,7 @@ static bool read_env(const az_t *a, az_env_t *e, char *why, size_t whysz)
         return false;
     const char *auth = a->env("AZURE_AUTHORITY_HOST");
     if (!auth || !auth[0])
-        auth = AUTHORITY_DEFAULT;
+        auth = cloud->authority;
     size_t n = strlen(auth);
     if (strncasecmp(auth, "https://", 8) != 0 || n + 2 > sizeof e->authority ||
         strcspn(auth, " \t\r\n?#") != n) {
@@ -169,7 +201,7 @@ static bool fetch_entra(void *ctx, const char *key, uint64_t deadline, char **to
     httpc_form_add(&form, "client_assertion", assertion);
     httpc_form_add(&form, "client_id", j->env->client_id);
     httpc_form_add(&form, "grant_type", "client_credentials");
-    httpc_form_add(&form, "scope", ACR_SCOPE);
+    httpc_form_add(&form, "scope", j->cloud->scope);
     secret_free(assertion);
     char url[sizeof j->env->authority + sizeof j->env->tenant + 32];
     snprintf(url, sizeof url, "%s%s/oauth2/v2.0/token", j->env->authority, j->env->tenant);
@@ -272,12 +304,18 @@ static bool get(void *state, const char *host, uint64_t deadline_ms, dockercfg_c
         return false;
     }
     errmsg_set(source, sourcesz, "%s", SOURCE);
-    az_env_t env;
-    if (!read_env(a, &env, why, whysz))
+    const acr_cloud_t *cloud = acr_cloud_of(host);
+    if (!cloud) {
+        errmsg_set(why, whysz, "%.100s is in Azure Germany, which closed in 2021: no Entra to ask",
+                   host);
         return false;
-    az_job_t job = {.az = a, .env = &env, .host = host};
-    snprintf(job.entra_key, sizeof job.entra_key, "entra:%s|%s|%s", env.authority, env.tenant,
-             env.client_id);
+    }
+    az_env_t env;
+    if (!read_env(a, cloud, &env, why, whysz))
+        return false;
+    az_job_t job = {.az = a, .env = &env, .host = host, .cloud = cloud};
+    snprintf(job.entra_key, sizeof job.entra_key, "entra:%s|%s|%s|%s", env.authority, env.tenant,
+             env.client_id, cloud->scope);
     char key[300];
     snprintf(key, sizeof key, "acr:%s", host);
     char *token = NULL;

@@ -4,7 +4,7 @@
 # and `serve`, against fakes that follow the clouds' wire formats (google.go,
 # azure.go in tests/live/fakes) in front of real docker-registry instances
 # with token authentication. The registries keep their real kinds of names
-# (us-docker.pkg.dev, ibtest.azurecr.io) and are reached on loopback through
+# (us-docker.pkg.dev, ibtest.azurecr.io, .cn and .us) and are reached on loopback through
 # the webhook's test-only IMAGEBUILDER_WEBHOOK_TEST_CONNECT_TO hook, over TLS
 # with a test CA (registryCheck.caFile); no resolver is involved.
 
@@ -200,6 +200,34 @@ out=$(cloud_review az foo:abc123 "${az_env[@]}")
 expect_built "azure: the registry refuses the refresh token -> build and a warning" "$out" \
     "token endpoint answered HTTP 401"
 cmode "$AC" acrtoken ok
+
+# -- Azure: the national clouds' registries. Each cloud has its own Entra
+# (the default authority when AZURE_AUTHORITY_HOST is not set), which
+# issues registry tokens for that cloud's Resource Manager audience only.
+for cloud in cn:login.chinacloudapi.cn us:login.microsoftonline.us; do
+    sfx=${cloud%%:*} entra_host=${cloud#*:}
+    host=ibtest.azurecr.$sfx
+    token_registry "reg-az-$sfx" "$host" "https://$host/oauth2/token"
+    if ! rn=$(registry_at "reg-az-$sfx") ||
+        ! start "afake-$sfx" "$FAKES" azure -cert "$work/cloud.crt" -key "$work/cloud.key" -upstream "http://$rn" \
+            -sign-key "$work/token.key" -sign-cert "$work/token.crt" -issuer live-issuer \
+            -tenant tenant-1 -client-id client-1 -assertion-file "$work/az-token" ||
+        ! tn=$(listening "afake-$sfx" azure) || ! ctl=$(listening "afake-$sfx" azure-control) ||
+        ! wait_http "http://$ctl/_count" || ! push_for "$rn" "$host" union/foo abc123; then
+        ko "azure ($host): fake and registry start" "$(tail -n 5 "$work"/{afake-$sfx,reg-az-$sfx}.log 2>/dev/null)"
+        continue
+    fi
+    CONNECT_TO+=",$host:443:${tn%:*}:${tn##*:},$entra_host:443:${tn%:*}:${tn##*:}"
+    cloud_config "az-$sfx" azure "$host/union"
+    out=$(cloud_review "az-$sfx" foo:abc123 "${az_env[@]}")
+    expect_present "azure: a national cloud's registry ($host): its Entra by default, its Resource Manager audience -> existing image, no build" "$out"
+    if [ "$(ccount "$ctl" entra)" = 1 ] && [ "$(ccount "$ctl" exchange)" = 1 ]; then
+        ok "azure ($host): one request to $entra_host, one exchange"
+    else
+        ko "azure ($host): one request to $entra_host, one exchange" \
+            "entra $(ccount "$ctl" entra) exchange $(ccount "$ctl" exchange)"
+    fi
+done
 
 # -- caching in a running server: two reviews, one token request
 cloud_serve() { # cloud_serve NAME CONFIG [VAR=VALUE...]: starts serve, sets WP

@@ -158,6 +158,15 @@ START_TEST(azure_serves_acr_only_and_needs_workload_identity)
     ck_assert_str_eq(source, "azure:workload-identity");
     ck_assert_str_eq(why, "AZURE_CLIENT_ID is not set (no Azure workload identity: the pod needs "
                           "the label azure.workload.identity/use: \"true\")");
+    /* the national clouds' registries are served; Azure Germany's are named as closed */
+    ck_assert(!ask(AUTH_AZURE, "myreg.azurecr.cn", source, why));
+    ck_assert_ptr_nonnull(strstr(why, "AZURE_CLIENT_ID is not set"));
+    ck_assert(!ask(AUTH_AZURE, "myreg.azurecr.us:443", source, why));
+    ck_assert_ptr_nonnull(strstr(why, "AZURE_CLIENT_ID is not set"));
+    ck_assert(!ask(AUTH_AZURE, "myreg.azurecr.de", source, why));
+    ck_assert_str_eq(source, "azure:workload-identity");
+    ck_assert_str_eq(why,
+                     "myreg.azurecr.de is in Azure Germany, which closed in 2021: no Entra to ask");
 
     const char *no_file[] = {"AZURE_CLIENT_ID", "c1", "AZURE_TENANT_ID", "t1", NULL};
     set_env(no_file);

@@ -3,9 +3,11 @@
 //
 //   - the Microsoft Entra ID token endpoint: POST /{tenant}/oauth2/v2.0/token,
 //     client-credentials grant with a federated client assertion: the form
-//     must name the tenant, client id and the registry scope, and the
-//     assertion must equal the projected token file as it is now (re-read
-//     per request: the tests rotate it); errors in Entra's form;
+//     must name the tenant, client id and the scope its cloud's registries
+//     accept (by the Entra host asked: the Resource Manager audience in
+//     the China and US Government clouds, the registry audience elsewhere),
+//     and the assertion must equal the projected token file as it is now
+//     (re-read per request: the tests rotate it); errors in Entra's form;
 //
 //   - Azure Container Registry's POST /oauth2/exchange (grant_type=
 //     access_token, service, tenant, access_token = an Entra token issued
@@ -40,7 +42,21 @@ func init() {
 	commands["azure"] = azure
 }
 
+// acrScope is the scope the public cloud's Entra issues registry tokens
+// for; nationalScopes those of the national clouds, by their Entra host.
 const acrScope = "https://containerregistry.azure.net/.default"
+
+var nationalScopes = map[string]string{
+	"login.chinacloudapi.cn":   "https://management.chinacloudapi.cn/.default",
+	"login.microsoftonline.us": "https://management.usgovcloudapi.net/.default",
+}
+
+func scopeFor(host string) string {
+	if s, ok := nationalScopes[host]; ok {
+		return s
+	}
+	return acrScope
+}
 
 type azureFake struct {
 	ctl                     *control
@@ -93,7 +109,7 @@ func (a *azureFake) entraToken(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, 400, "invalid_request", "AADSTS50027: client_assertion_type is invalid.")
 	case f.Get("client_id") != a.clientID:
 		oauthError(w, 400, "unauthorized_client", "AADSTS700016: Application not found in the directory.")
-	case f.Get("scope") != acrScope:
+	case f.Get("scope") != scopeFor(hostOnly(r.Host)):
 		oauthError(w, 400, "invalid_scope", "AADSTS70011: The provided scope is not valid.")
 	case f.Get("client_assertion") == "" || f.Get("client_assertion") != strings.TrimSpace(string(want)):
 		oauthError(w, 401, "invalid_client",

@@ -48,6 +48,7 @@ func init() {
 var cloudNames = []string{
 	"gcr.io", "*.gcr.io", "*.pkg.dev", "oauth2.googleapis.com", "metadata.google.internal",
 	"login.microsoftonline.com", "*.azurecr.io",
+	"login.chinacloudapi.cn", "*.azurecr.cn", "login.microsoftonline.us", "*.azurecr.us",
 }
 
 func cloudCerts(args []string) {
