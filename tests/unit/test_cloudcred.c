@@ -225,20 +225,32 @@ static cloudcred_t *google_with_backoff(uint64_t backoff_ms)
     return c;
 }
 
+/* A Google provider whose key file (/nonexistent/a.json) cannot be read. */
+static cloudcred_t *google_failing(uint64_t backoff_ms)
+{
+    static const char *missing[] = {"GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/a.json", NULL};
+    set_env(missing);
+    return google_with_backoff(backoff_ms);
+}
+
+/* One lookup with 2 s to go. */
+static bool ask_soon(cloudcred_t *c, const char *host, char *source, char *why)
+{
+    return ask_with(c, host, clock_mono_ms() + 2000, source, why);
+}
+
 START_TEST(a_failed_lookup_is_not_made_again_within_the_backoff)
 {
     char source[64], why[200];
-    cloudcred_t *c = google_with_backoff(3600 * 1000);
-    const char *missing[] = {"GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/a.json", NULL};
-    set_env(missing);
-    ck_assert(!ask_with(c, "gcr.io", clock_mono_ms() + 2000, source, why));
+    cloudcred_t *c = google_failing(3600 * 1000);
+    ck_assert(!ask_soon(c, "gcr.io", source, why));
     ck_assert(!cloudcred_not_asked(why));
     ck_assert_ptr_nonnull(strstr(why, "/nonexistent/a.json: cannot open"));
 
     /* the environment now names another file: the host is not asked again */
     const char *other[] = {"GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/b.json", NULL};
     set_env(other);
-    ck_assert(!ask_with(c, "gcr.io", clock_mono_ms() + 2000, source, why));
+    ck_assert(!ask_soon(c, "gcr.io", source, why));
     ck_assert_msg(cloudcred_not_asked(why), "%s", why);
     ck_assert_str_eq(source, "google:service-account-key");
     const char *want = "not asked: failed 0 s ago (GOOGLE_APPLICATION_CREDENTIALS "
@@ -247,7 +259,7 @@ START_TEST(a_failed_lookup_is_not_made_again_within_the_backoff)
     ck_assert_ptr_nonnull(strstr(why, "); registryCheck.failureBackoffSeconds"));
 
     /* another host is asked */
-    ck_assert(!ask_with(c, "eu.gcr.io", clock_mono_ms() + 2000, source, why));
+    ck_assert(!ask_soon(c, "eu.gcr.io", source, why));
     ck_assert_msg(!cloudcred_not_asked(why), "%s", why);
     ck_assert_ptr_nonnull(strstr(why, "/nonexistent/b.json: cannot open"));
     cloudcred_free(c);
@@ -257,17 +269,15 @@ END_TEST
 START_TEST(a_remembered_failure_ends_with_its_backoff)
 {
     char source[64], why[200];
-    cloudcred_t *c = google_with_backoff(100);
-    const char *missing[] = {"GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/a.json", NULL};
-    set_env(missing);
-    ck_assert(!ask_with(c, "gcr.io", clock_mono_ms() + 2000, source, why));
-    ck_assert(!ask_with(c, "gcr.io", clock_mono_ms() + 2000, source, why));
+    cloudcred_t *c = google_failing(100);
+    ck_assert(!ask_soon(c, "gcr.io", source, why));
+    ck_assert(!ask_soon(c, "gcr.io", source, why));
     ck_assert_msg(cloudcred_not_asked(why), "%s", why);
     /* asked again once 100 ms have passed (bounded wait for that) */
     uint64_t until = clock_mono_ms() + 5000;
     while (cloudcred_not_asked(why) && clock_mono_ms() < until) {
         ck_assert_int_eq(usleep(10000), 0);
-        ck_assert(!ask_with(c, "gcr.io", clock_mono_ms() + 2000, source, why));
+        ck_assert(!ask_soon(c, "gcr.io", source, why));
     }
     ck_assert_msg(!cloudcred_not_asked(why), "%s", why);
     ck_assert_ptr_nonnull(strstr(why, "/nonexistent/a.json: cannot open"));
@@ -284,10 +294,10 @@ START_TEST(a_lookup_cut_short_by_the_callers_deadline_is_not_remembered)
     /* no time left: the lookup fails at once, which says nothing of the server */
     ck_assert(!ask_with(c, "gcr.io", clock_mono_ms(), source, why));
     ck_assert_str_eq(source, "google:metadata");
-    ck_assert(!ask_with(c, "gcr.io", clock_mono_ms() + 2000, source, why));
+    ck_assert(!ask_soon(c, "gcr.io", source, why));
     ck_assert_msg(strncmp(why, "metadata server unreachable: ", 29) == 0, "%s", why);
     /* that failure, within the time, is remembered */
-    ck_assert(!ask_with(c, "gcr.io", clock_mono_ms() + 2000, source, why));
+    ck_assert(!ask_soon(c, "gcr.io", source, why));
     ck_assert_msg(cloudcred_not_asked(why), "%s", why);
     ck_assert_ptr_nonnull(strstr(why, "(metadata server unreachable: "));
     cloudcred_free(c);
@@ -297,11 +307,9 @@ END_TEST
 START_TEST(without_a_backoff_every_lookup_is_made)
 {
     char source[64], why[200];
-    cloudcred_t *c = google_with_backoff(0);
-    const char *missing[] = {"GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/a.json", NULL};
-    set_env(missing);
+    cloudcred_t *c = google_failing(0);
     for (int i = 0; i < 3; i++) {
-        ck_assert(!ask_with(c, "gcr.io", clock_mono_ms() + 2000, source, why));
+        ck_assert(!ask_soon(c, "gcr.io", source, why));
         ck_assert_msg(!cloudcred_not_asked(why), "%s", why);
     }
     cloudcred_free(c);
