@@ -300,7 +300,8 @@ static bool get(void *state, const char *host, uint64_t deadline_ms, dockercfg_c
     registry_info_t ri;
     registry_classify(host, strlen(host), "", 0, &ri);
     if (ri.kind != REGISTRY_ACR || strlen(host) > 253) {
-        errmsg_set(why, whysz, "%.100s is not an Azure Container Registry (*.azurecr.io)", host);
+        errmsg_set(why, whysz,
+                   "%.100s is not an Azure Container Registry (*.azurecr.io, .cn or .us)", host);
         return false;
     }
     errmsg_set(source, sourcesz, "%s", SOURCE);
