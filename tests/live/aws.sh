@@ -233,12 +233,12 @@ $(tail -n 5 "$work/aws-$expiry.log")"
     if serve_start aws-backoff "$work/aws-bo.yaml"; then
         serve_wrap=()
         WP=$serve_port
-        local answers="" bad=0 i
+        local answers="" bad=0 i a
         for i in 1 2 3; do
-            r1=$(post "$work/aws-present.json")
-            answers="$answers$r1"$'\n'
-            grep -q '"allowed":true' <<<"$r1" && grep -q "could not check whether $ECR/union:foo-abc123 exists" <<<"$r1" &&
-                decoded "$r1" | grep -q build-image || bad=1
+            a=$(post "$work/aws-present.json")
+            answers="$answers$a"$'\n'
+            grep -q '"allowed":true' <<<"$a" && grep -q "could not check whether $ECR/union:foo-abc123 exists" <<<"$a" &&
+                decoded "$a" | grep -q build-image || bad=1
         done
         m=$(curl -s --cacert "$work/ca.crt" "https://127.0.0.1:$WP/metrics")
         serve_stop >/dev/null

@@ -59,12 +59,18 @@ static bool ask_with(cloudcred_t *c, const char *host, uint64_t deadline, char *
     return ok;
 }
 
+/* One lookup with 2 s to go. */
+static bool ask_soon(cloudcred_t *c, const char *host, char *source, char *why)
+{
+    return ask_with(c, host, clock_mono_ms() + 2000, source, why);
+}
+
 /* One lookup by a provider of its own, with 2 s to go. */
 static bool ask(auth_type_t type, const char *host, char *source, char *why)
 {
     cloudcred_t *c = cloudcred_new(type, client(), fake_env, NULL);
     ck_assert_ptr_nonnull(c);
-    bool ok = ask_with(c, host, clock_mono_ms() + 2000, source, why);
+    bool ok = ask_soon(c, host, source, why);
     cloudcred_free(c);
     return ok;
 }
@@ -231,12 +237,6 @@ static cloudcred_t *google_failing(uint64_t backoff_ms)
     static const char *missing[] = {"GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/a.json", NULL};
     set_env(missing);
     return google_with_backoff(backoff_ms);
-}
-
-/* One lookup with 2 s to go. */
-static bool ask_soon(cloudcred_t *c, const char *host, char *source, char *why)
-{
-    return ask_with(c, host, clock_mono_ms() + 2000, source, why);
 }
 
 START_TEST(a_failed_lookup_is_not_made_again_within_the_backoff)
